@@ -1,0 +1,128 @@
+# Lifeboat: `make` builds everything into out/, `make check` runs all tests.
+# V=1 shows every command. See README.md.
+
+include build/versions.mk
+
+OUT      ?= out
+B        := $(OUT)/build
+CACHE    ?= $(HOME)/.cache/lifeboat
+JOBS     ?= $(shell nproc)
+KEYS     ?=
+KERNEL_FRAGMENTS ?= kernel-config/base.config kernel-config/qemu.config
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1767225600)
+LIFEBOAT_VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+PYTEST   ?= /usr/bin/python3 -m pytest
+export V SOURCE_DATE_EPOCH
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+MAKEFLAGS += --no-print-directory
+endif
+
+BUSYBOX_SRC  := $(CACHE)/src/$(BUSYBOX_PKG)-$(subst :,_,$(BUSYBOX_VERSION))
+DROPBEAR_SRC := $(CACHE)/src/$(DROPBEAR_PKG)-$(subst :,_,$(DROPBEAR_VERSION))
+# Known only once linux-source is installed: the payload is built by a
+# sub-make that runs after `deps`.
+LINUX_PKGVER := $(shell dpkg-query -W -f='$${Version}' $(LINUX_SOURCE_PKG) 2>/dev/null)
+LINUX_SRC    := $(CACHE)/src/linux-$(LINUX_PKGVER)
+
+MUSL_INC  := $(B)/musl-include
+BUSYBOX   := $(B)/busybox/busybox.stripped
+DROPBEAR  := $(B)/dropbear/dropbearmulti.stripped
+AGENT     := $(B)/agent/init
+GEN_CPIO  := $(B)/linux/usr/gen_init_cpio
+KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
+	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
+
+.PHONY: all deps payload check unit-test qemu-test run clean distclean install help
+.DELETE_ON_ERROR:
+
+all: deps
+	$(Q)$(MAKE) payload
+
+help:
+	@echo "make            install missing Debian packages, fetch sources, build into $(OUT)/"
+	@echo "make check      unit tests and QEMU end-to-end tests"
+	@echo "make run        boot the payload in QEMU on this terminal"
+	@echo "make install DESTDIR=... PREFIX=/usr/local"
+	@echo "make clean      remove $(OUT)/ (downloads stay in $(CACHE))"
+	@echo "options: V=1 KEYS=authorized_keys JOBS=n CACHE=dir"
+
+deps: $(B)/.deps-ok
+
+$(B)/.deps-ok: build/deps.txt build/deps.sh
+	$(Q)DEBIAN_SUITE=$(DEBIAN_SUITE) sh build/deps.sh
+	$(Q)mkdir -p $(B) && touch $@
+
+payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma $(OUT)/rescue.ipxe
+
+# ---- sources (cached outside out/) -----------------------------------------
+$(BUSYBOX_SRC)/.lifeboat-ok:
+	$(Q)sh build/fetch-source.sh $(CACHE) $(BUSYBOX_PKG) $(BUSYBOX_VERSION)
+$(DROPBEAR_SRC)/.lifeboat-ok:
+	$(Q)sh build/fetch-source.sh $(CACHE) $(DROPBEAR_PKG) $(DROPBEAR_VERSION)
+$(LINUX_SRC)/.lifeboat-ok:
+	$(Q)sh build/fetch-linux.sh $(CACHE) $(LINUX_SOURCE_PKG) $(LINUX_SOURCE_VERSION) >/dev/null
+
+# ---- third-party builds ----------------------------------------------------
+$(MUSL_INC)/linux: build/musl-include.sh
+	$(Q)sh build/musl-include.sh $(MUSL_INC)
+
+$(BUSYBOX): $(BUSYBOX_SRC)/.lifeboat-ok build/busybox.sh build/busybox.config | $(MUSL_INC)/linux
+	$(Q)sh build/logged.sh BUSYBOX $(B)/busybox.log sh build/busybox.sh \
+		$(BUSYBOX_SRC) $(B)/busybox $(abspath $(MUSL_INC)) build/busybox.config $(JOBS)
+
+$(DROPBEAR): $(DROPBEAR_SRC)/.lifeboat-ok build/dropbear.sh | $(MUSL_INC)/linux
+	$(Q)sh build/logged.sh DROPBEAR $(B)/dropbear.log sh build/dropbear.sh \
+		$(DROPBEAR_SRC) $(B)/dropbear $(abspath $(MUSL_INC)) $(JOBS)
+
+$(B)/linux/.config: $(LINUX_SRC)/.lifeboat-ok $(KERNEL_FRAGMENTS) build/kernel-config.sh
+	$(Q)sh build/logged.sh KCONFIG $(B)/kconfig.log sh build/kernel-config.sh \
+		$(LINUX_SRC) $(B)/linux $(KERNEL_FRAGMENTS)
+
+$(OUT)/bzImage: $(B)/linux/.config
+	$(Q)sh build/logged.sh KERNEL $(B)/kernel.log $(MAKE) -C $(LINUX_SRC) \
+		O=$(abspath $(B)/linux) ARCH=x86_64 $(KBUILD_ENV) -j$(JOBS) bzImage
+	$(Q)cp $(B)/linux/arch/x86/boot/bzImage $@.tmp && mv $@.tmp $@
+	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
+
+$(GEN_CPIO): $(OUT)/bzImage
+
+# ---- our code --------------------------------------------------------------
+include agent/agent.mk
+
+$(OUT)/initramfs.cpio.lzma: initramfs/mkimage.sh $(GEN_CPIO) $(BUSYBOX) $(DROPBEAR) $(AGENT) \
+		$(shell find initramfs/rootfs -type f) $(KEYS)
+	@echo "  IMAGE   $@"
+	$(Q)sh initramfs/mkimage.sh $@ $(GEN_CPIO) $(BUSYBOX) $(DROPBEAR) $(AGENT) \
+		initramfs/rootfs $(KEYS)
+	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
+
+$(OUT)/rescue.ipxe: ipxe/rescue.ipxe
+	$(Q)mkdir -p $(OUT) && cp $< $@
+
+# ---- tests -----------------------------------------------------------------
+check: all
+	$(Q)$(MAKE) unit-test
+	$(Q)$(MAKE) qemu-test
+
+qemu-test:
+	$(Q)cd test-qemu && LIFEBOAT_OUT=$(abspath $(OUT)) $(PYTEST) -v -ra $(PYTEST_ARGS)
+
+# ---- for people ------------------------------------------------------------
+run: all
+	$(Q)sh test-qemu/run.sh $(OUT)
+
+PREFIX ?= /usr/local
+install: payload
+	install -d $(DESTDIR)$(PREFIX)/share/lifeboat
+	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma $(OUT)/rescue.ipxe \
+		$(DESTDIR)$(PREFIX)/share/lifeboat/
+
+clean:
+	rm -rf $(OUT)
+
+distclean: clean
+	rm -rf $(CACHE)

@@ -1,0 +1,39 @@
+/* Agent configuration from the kernel command line: one table of known
+ * arguments (config.c), defaults in one designated initialiser. */
+#ifndef LIFEBOAT_CONFIG_H
+#define LIFEBOAT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmdline.h"
+#include "ipconf.h"
+
+#define CONFIG_MAX_SSHKEYS 16
+
+struct config {
+	struct ipconf ip;           /* ip= */
+	int have_ip;
+	uint8_t bootif[6];          /* BOOTIF= */
+	int have_bootif;
+	const char *sshkeys[CONFIG_MAX_SSHKEYS]; /* lifeboat.sshkey=, point into the cmdline */
+	size_t nsshkeys;
+	unsigned int carrier_timeout; /* lifeboat.carrier_timeout= seconds */
+	unsigned int dhcp_timeout;    /* lifeboat.dhcp_timeout= seconds */
+};
+
+extern const struct config config_defaults;
+
+/* Called once per rejected argument with a complete message. */
+typedef void (*config_report_fn)(const char *msg);
+
+/* Fills cfg from cl (starting from config_defaults). A bad argument is
+ * reported and leaves its default in place; the rest still apply.
+ * Returns the number of rejected arguments. */
+int config_from_cmdline(const struct cmdline *cl, struct config *cfg,
+			config_report_fn report);
+
+/* Validates one OpenSSH public key line: "<type> <base64> [comment]". */
+int config_check_sshkey(const char *key, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,241 @@
+/* Lifeboat rescue agent: PID 1 of the rescue initramfs.
+ * main() only orchestrates; every step is a small function elsewhere. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "config.h"
+#include "log.h"
+#include "network.h"
+#include "proc.h"
+#include "ssh.h"
+
+#ifndef LIFEBOAT_VERSION
+#define LIFEBOAT_VERSION "unknown"
+#endif
+
+#define MAX_CONSOLES 4
+
+static const struct mount_desc {
+	const char *source, *target, *type;
+	unsigned long flags;
+	const char *data;
+} early_mounts[] = {
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=000" },
+	{ "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+};
+
+static struct hostkey hostkeys[] = {
+	{ .type = "ed25519", .path = "/etc/dropbear/dropbear_ed25519_host_key" },
+	{ .type = "ecdsa", .path = "/etc/dropbear/dropbear_ecdsa_host_key" },
+};
+
+static void mount_early(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(early_mounts) / sizeof(early_mounts[0]); i++) {
+		const struct mount_desc *m = &early_mounts[i];
+
+		mkdir(m->target, 0755);
+		if (mount(m->source, m->target, m->type, m->flags, m->data) < 0 && errno != EBUSY) {
+			lb_log("cannot mount %s on %s: %s", m->type, m->target, strerror(errno));
+		}
+	}
+}
+
+/* The kernel gives init no stdio when the initramfs has no /dev/console. */
+static void console_attach(void)
+{
+	int fd;
+
+	if (fcntl(2, F_GETFD) >= 0) {
+		return;
+	}
+	fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		return;
+	}
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+}
+
+static char *read_small_file(const char *path)
+{
+	static char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		return NULL;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		return NULL;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+static void report_bad_argument(const char *msg)
+{
+	lb_log("%s", msg);
+}
+
+static void config_load(struct cmdline *cl, struct config *cfg)
+{
+	char err[256];
+	const char *text = read_small_file("/proc/cmdline");
+	int bad;
+
+	if (text == NULL) {
+		lb_log("cannot read /proc/cmdline: %s; using defaults", strerror(errno));
+		text = "";
+	}
+	if (cmdline_parse(text, cl, err, sizeof(err)) < 0) {
+		lb_log("cannot parse the kernel command line fully: %s", err);
+	}
+	bad = config_from_cmdline(cl, cfg, report_bad_argument);
+	if (bad > 0) {
+		lb_log("%d kernel argument%s ignored (see above); continuing with defaults for %s",
+		       bad, bad == 1 ? "" : "s", bad == 1 ? "it" : "them");
+	}
+}
+
+static void ssh_setup(const struct config *cfg)
+{
+	int nkeys = ssh_install_keys(cfg);
+	int made;
+
+	if (nkeys < 0) {
+		lb_log("cannot write /root/.ssh/authorized_keys: %s", strerror(-nkeys));
+	} else if (nkeys == 0) {
+		lb_log("**************************************************************");
+		lb_log("NO SSH KEY: nobody can log in over SSH. Pass lifeboat.sshkey=\"...\"");
+		lb_log("or build with make KEYS=path/to/authorized_keys.");
+		lb_log("**************************************************************");
+	} else {
+		lb_log("%d SSH public key%s installed for root", nkeys, nkeys == 1 ? "" : "s");
+	}
+	made = ssh_make_hostkeys(hostkeys, sizeof(hostkeys) / sizeof(hostkeys[0]));
+	if (made == 0) {
+		lb_log("cannot start dropbear: no host key could be generated");
+		return;
+	}
+	if (ssh_start(hostkeys, sizeof(hostkeys) / sizeof(hostkeys[0])) < 0) {
+		lb_log("cannot start dropbear: too many services");
+	}
+}
+
+static void print_summary(void)
+{
+	struct ifaddrs *ifa = NULL, *p = NULL;
+	char addr[INET_ADDRSTRLEN];
+	size_t i;
+
+	lb_log("==================================================================");
+	lb_log("Lifeboat rescue system %s", LIFEBOAT_VERSION);
+	if (getifaddrs(&ifa) == 0) {
+		for (p = ifa; p != NULL; p = p->ifa_next) {
+			if (p->ifa_addr == NULL || p->ifa_addr->sa_family != AF_INET ||
+			    (p->ifa_flags & IFF_LOOPBACK)) {
+				continue;
+			}
+			inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, addr, sizeof(addr));
+			lb_log("  %-8s %s    ssh root@%s", p->ifa_name, addr, addr);
+		}
+		freeifaddrs(ifa);
+	}
+	for (i = 0; i < sizeof(hostkeys) / sizeof(hostkeys[0]); i++) {
+		if (hostkeys[i].ok) {
+			lb_log("  host key %-8s %s", hostkeys[i].type, hostkeys[i].fingerprint);
+		}
+	}
+	lb_log("==================================================================");
+}
+
+static void consoles_start(void)
+{
+	static char tty[MAX_CONSOLES][32];
+	static char *const shell_argv[] = { "/bin/sh", "-l", NULL };
+	const char *active = read_small_file("/sys/class/tty/console/active");
+	char list[256], *tok = NULL, *save = NULL;
+	int n = 0;
+
+	snprintf(list, sizeof(list), "%s", active != NULL && active[0] ? active : "console");
+	for (tok = strtok_r(list, " ", &save); tok != NULL && n < MAX_CONSOLES;
+	     tok = strtok_r(NULL, " ", &save)) {
+		snprintf(tty[n], sizeof(tty[n]), "/dev/%s", tok);
+		proc_service_add("console shell", shell_argv, tty[n]);
+		n++;
+	}
+}
+
+/* `lifeboat reboot|poweroff|halt` from a shell: ask PID 1. */
+static int cli_main(int argc, char **argv)
+{
+	static const struct { const char *cmd; int sig; } cmds[] = {
+		{ "reboot", SIGTERM }, { "poweroff", SIGUSR2 }, { "halt", SIGUSR1 },
+	};
+	size_t i;
+
+	for (i = 0; argc == 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].cmd) == 0) {
+			if (kill(1, cmds[i].sig) < 0) {
+				fprintf(stderr, "lifeboat: cannot signal init: %s\n", strerror(errno));
+				return 1;
+			}
+			return 0;
+		}
+	}
+	fprintf(stderr, "usage: lifeboat reboot|poweroff|halt\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline cl = { 0 };
+	struct config cfg = config_defaults;
+
+	if (getpid() != 1) {
+		return cli_main(argc, argv);
+	}
+	console_attach();
+	proc_init();
+	mount_early();
+	console_attach();
+	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", "/root", 1);
+	setenv("TERM", "linux", 0);
+	lb_log("agent %s starting", LIFEBOAT_VERSION);
+	sethostname("lifeboat", 8);
+	config_load(&cl, &cfg);
+	network_setup(&cfg);
+	ssh_setup(&cfg);
+	print_summary();
+	lb_log("ready");
+	consoles_start();
+	for (;;) {
+		proc_sleep(60000);
+	}
+}

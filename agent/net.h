@@ -1,0 +1,32 @@
+/* Network interface mechanism: listing, carrier, static configuration,
+ * resolv.conf. No policy here (see network.c). */
+#ifndef LIFEBOAT_NET_H
+#define LIFEBOAT_NET_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+#define NET_MAX_IFACES 32
+
+struct iface {
+	char name[IF_NAMESIZE];
+	int index;
+	uint8_t mac[6];
+};
+
+/* Ethernet interfaces from /sys/class/net (no loopback, no virtual
+ * non-Ethernet links), sorted by name. Returns the count or -errno. */
+int net_list(struct iface *out, int max);
+
+/* 1 carrier, 0 no carrier, -errno (interface down or gone). */
+int net_carrier(const char *ifname);
+
+int net_link_up(const struct iface *ifc);
+
+/* Writes /etc/resolv.conf (temporary + rename). */
+int net_write_resolv(const struct in_addr *dns, unsigned int ndns);
+
+const char *net_mac_str(const uint8_t mac[6], char buf[18]);
+
+#endif

@@ -1,0 +1,121 @@
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netlink.h"
+
+struct nl_req {
+	struct nlmsghdr hdr;
+	char body[512];
+};
+
+static void nl_put_attr(struct nl_req *req, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)&req->hdr + NLMSG_ALIGN(req->hdr.nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	req->hdr.nlmsg_len = NLMSG_ALIGN(req->hdr.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+/* Sends req and waits for the kernel's ack. Returns 0 or -errno. */
+static int nl_transact(struct nl_req *req)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char buf[4096];
+	struct nlmsghdr *h = NULL;
+	ssize_t n;
+	int fd, rc = -EIO;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		return -errno;
+	}
+	req->hdr.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	req->hdr.nlmsg_seq = 1;
+	if (sendto(fd, req, req->hdr.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		goto err_send;
+	}
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0) {
+		rc = -errno;
+		goto err_recv;
+	}
+	for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			rc = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			break;
+		}
+	}
+err_recv:
+err_send:
+	close(fd);
+	return rc;
+}
+
+int nl_link_up(int ifindex)
+{
+	struct nl_req req;
+	struct ifinfomsg *ifi = NULL;
+
+	memset(&req, 0, sizeof(req));
+	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	req.hdr.nlmsg_type = RTM_NEWLINK;
+	ifi = NLMSG_DATA(&req.hdr);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return nl_transact(&req);
+}
+
+int nl_addr_add(int ifindex, struct in_addr addr, unsigned int prefix)
+{
+	struct nl_req req;
+	struct ifaddrmsg *ifa = NULL;
+	struct in_addr brd;
+
+	memset(&req, 0, sizeof(req));
+	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
+	req.hdr.nlmsg_type = RTM_NEWADDR;
+	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ifa = NLMSG_DATA(&req.hdr);
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	nl_put_attr(&req, IFA_LOCAL, &addr, sizeof(addr));
+	nl_put_attr(&req, IFA_ADDRESS, &addr, sizeof(addr));
+	if (prefix < 31) {
+		brd.s_addr = addr.s_addr | htonl(0xffffffffu >> prefix);
+		nl_put_attr(&req, IFA_BROADCAST, &brd, sizeof(brd));
+	}
+	return nl_transact(&req);
+}
+
+int nl_route_add_default(int ifindex, struct in_addr gw)
+{
+	struct nl_req req;
+	struct rtmsg *rtm = NULL;
+	unsigned int oif = (unsigned int)ifindex;
+
+	memset(&req, 0, sizeof(req));
+	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*rtm));
+	req.hdr.nlmsg_type = RTM_NEWROUTE;
+	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	rtm = NLMSG_DATA(&req.hdr);
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	nl_put_attr(&req, RTA_GATEWAY, &gw, sizeof(gw));
+	nl_put_attr(&req, RTA_OIF, &oif, sizeof(oif));
+	return nl_transact(&req);
+}

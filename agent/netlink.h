@@ -1,0 +1,11 @@
+/* Minimal rtnetlink requests: link up, IPv4 address, default route. */
+#ifndef LIFEBOAT_NETLINK_H
+#define LIFEBOAT_NETLINK_H
+
+#include <netinet/in.h>
+
+int nl_link_up(int ifindex);
+int nl_addr_add(int ifindex, struct in_addr addr, unsigned int prefix);
+int nl_route_add_default(int ifindex, struct in_addr gw);
+
+#endif

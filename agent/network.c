@@ -1,0 +1,286 @@
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "net.h"
+#include "netlink.h"
+#include "network.h"
+#include "proc.h"
+
+#define LEASE_DIR "/run/lifeboat"
+#define CARRIER_GRACE_MS 2000 /* after the first link, time for the others */
+#define POLL_MS 100
+
+static struct iface ifaces[NET_MAX_IFACES];
+static int nifaces;
+/* udhcpc argv per interface: must outlive the supervised service */
+static char *dhcp_argv[NET_MAX_IFACES][16];
+static int dhcp_started[NET_MAX_IFACES];
+
+static int list_ifaces(unsigned int timeout_s)
+{
+	uint64_t deadline = proc_now_ms() + timeout_s * 1000u;
+	int announced = 0;
+
+	for (;;) {
+		nifaces = net_list(ifaces, NET_MAX_IFACES);
+		if (nifaces > 0 || proc_now_ms() >= deadline) {
+			return nifaces;
+		}
+		if (!announced) {
+			lb_log("waiting up to %u s for a network interface to appear", timeout_s);
+			announced = 1;
+		}
+		proc_sleep(250);
+	}
+}
+
+/* Marks in chosen[] the interfaces the configuration asks for. */
+static int select_ifaces(const struct config *cfg, int chosen[])
+{
+	char mac[18];
+	int i, count = 0;
+
+	if (cfg->have_bootif) {
+		for (i = 0; i < nifaces; i++) {
+			if (memcmp(ifaces[i].mac, cfg->bootif, 6) == 0) {
+				chosen[i] = 1;
+				lb_log("BOOTIF %s is %s", net_mac_str(cfg->bootif, mac), ifaces[i].name);
+				return 1;
+			}
+		}
+		lb_log("cannot find interface with BOOTIF MAC %s: using every interface",
+		       net_mac_str(cfg->bootif, mac));
+	} else if (cfg->have_ip && cfg->ip.device[0] != '\0') {
+		for (i = 0; i < nifaces; i++) {
+			if (strcmp(ifaces[i].name, cfg->ip.device) == 0) {
+				chosen[i] = 1;
+				return 1;
+			}
+		}
+		lb_log("cannot find interface %s named in ip=: using every interface", cfg->ip.device);
+	}
+	for (i = 0; i < nifaces; i++) {
+		chosen[i] = 1;
+		count++;
+	}
+	return count;
+}
+
+static void links_up(const int chosen[])
+{
+	int i, rc;
+
+	for (i = 0; i < nifaces; i++) {
+		if (chosen[i] && (rc = net_link_up(&ifaces[i])) < 0) {
+			lb_log("cannot bring up %s: %s", ifaces[i].name, strerror(-rc));
+		}
+	}
+}
+
+/* Waits for carrier on the chosen links; sets carrier[]. Returns the count. */
+static int wait_carrier(const int chosen[], int carrier[], unsigned int timeout_s)
+{
+	uint64_t start = proc_now_ms(), deadline = start + timeout_s * 1000u;
+	uint64_t first = 0;
+	int i, nchosen = 0, nup = 0;
+	char names[128] = "";
+
+	for (i = 0; i < nifaces; i++) {
+		if (chosen[i]) {
+			nchosen++;
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 names[0] ? " " : "", ifaces[i].name);
+		}
+	}
+	lb_log("waiting up to %u s for carrier on %s", timeout_s, names);
+	for (;;) {
+		uint64_t now = proc_now_ms();
+
+		nup = 0;
+		for (i = 0; i < nifaces; i++) {
+			carrier[i] = chosen[i] && net_carrier(ifaces[i].name) == 1;
+			nup += carrier[i];
+		}
+		if (nup > 0 && first == 0) {
+			first = now;
+		}
+		if (nup == nchosen || now >= deadline ||
+		    (first != 0 && now - first >= CARRIER_GRACE_MS)) {
+			break;
+		}
+		proc_sleep(POLL_MS);
+	}
+	for (i = 0; i < nifaces; i++) {
+		if (carrier[i]) {
+			lb_log("link up on %s after %.1f s", ifaces[i].name,
+			       (double)(proc_now_ms() - start) / 1000.0);
+		}
+	}
+	return nup;
+}
+
+static int configure_static(const struct config *cfg, const struct iface *ifc)
+{
+	const struct ipconf *ip = &cfg->ip;
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	int rc;
+
+	inet_ntop(AF_INET, &ip->client, a, sizeof(a));
+	lb_log("configuring %s: %s/%u", ifc->name, a, ip->prefix);
+	rc = nl_addr_add(ifc->index, ip->client, ip->prefix);
+	if (rc < 0) {
+		lb_log("cannot add address %s/%u to %s: %s", a, ip->prefix, ifc->name, strerror(-rc));
+		return rc;
+	}
+	if (ip->gateway.s_addr != 0) {
+		inet_ntop(AF_INET, &ip->gateway, g, sizeof(g));
+		rc = nl_route_add_default(ifc->index, ip->gateway);
+		if (rc < 0) {
+			lb_log("cannot add default route via %s on %s: %s", g, ifc->name, strerror(-rc));
+			return rc;
+		}
+	}
+	if (ip->ndns > 0 && (rc = net_write_resolv(ip->dns, ip->ndns)) < 0) {
+		lb_log("cannot write /etc/resolv.conf: %s", strerror(-rc));
+	}
+	if (ip->hostname[0] != '\0' && sethostname(ip->hostname, strlen(ip->hostname)) < 0) {
+		lb_log("cannot set hostname %s: %s", ip->hostname, strerror(errno));
+	}
+	return 0;
+}
+
+static void start_dhcp(int i)
+{
+	char **argv = dhcp_argv[i];
+	int k = 0;
+
+	if (dhcp_started[i]) {
+		return;
+	}
+	argv[k++] = "/sbin/udhcpc";
+	argv[k++] = "-f";               /* stay in the foreground: supervised */
+	argv[k++] = "-i";
+	argv[k++] = ifaces[i].name;
+	argv[k++] = "-s";
+	argv[k++] = "/etc/udhcpc.script";
+	argv[k++] = "-t";
+	argv[k++] = "5";                /* discover 5 times ... */
+	argv[k++] = "-T";
+	argv[k++] = "2";                /* ... 2 s apart ... */
+	argv[k++] = "-A";
+	argv[k++] = "5";                /* ... then pause 5 s and start over */
+	argv[k] = NULL;
+	if (proc_service_add("udhcpc", argv, NULL) < 0) {
+		lb_log("cannot start udhcpc on %s: too many services", ifaces[i].name);
+		return;
+	}
+	dhcp_started[i] = 1;
+}
+
+/* Waits for the udhcpc hook to record a lease on any of the links. */
+static int wait_lease(const int on[], unsigned int timeout_s)
+{
+	uint64_t deadline = proc_now_ms() + timeout_s * 1000u;
+	char path[64];
+	int i;
+
+	for (;;) {
+		for (i = 0; i < nifaces; i++) {
+			snprintf(path, sizeof(path), LEASE_DIR "/lease.%s", ifaces[i].name);
+			if (on[i] && access(path, F_OK) == 0) {
+				return i;
+			}
+		}
+		if (proc_now_ms() >= deadline) {
+			return -ETIMEDOUT;
+		}
+		proc_sleep(POLL_MS);
+	}
+}
+
+static int run_dhcp(const int on[], unsigned int timeout_s)
+{
+	char names[128] = "";
+	int i, rc;
+
+	for (i = 0; i < nifaces; i++) {
+		if (on[i]) {
+			start_dhcp(i);
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 names[0] ? " " : "", ifaces[i].name);
+		}
+	}
+	lb_log("waiting up to %u s for a DHCP lease on %s", timeout_s, names);
+	rc = wait_lease(on, timeout_s);
+	if (rc < 0) {
+		lb_log("cannot get a DHCP lease on %s within %u s: udhcpc keeps trying", names, timeout_s);
+		return rc;
+	}
+	lb_log("DHCP lease on %s", ifaces[rc].name);
+	return 0;
+}
+
+static int first_set(const int v[])
+{
+	int i;
+
+	for (i = 0; i < nifaces; i++) {
+		if (v[i]) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+int network_setup(const struct config *cfg)
+{
+	int chosen[NET_MAX_IFACES] = { 0 }, carrier[NET_MAX_IFACES] = { 0 };
+	int all[NET_MAX_IFACES] = { 0 };
+	int i, rc, nchosen;
+
+	mkdir(LEASE_DIR, 0755);
+	if (cfg->have_ip && cfg->ip.method == IPCONF_OFF) {
+		lb_log("ip=off: leaving the network unconfigured");
+		return 0;
+	}
+	if (list_ifaces(cfg->carrier_timeout) <= 0) {
+		lb_log("cannot find any Ethernet interface: no network");
+		return -ENODEV;
+	}
+	nchosen = select_ifaces(cfg, chosen);
+	links_up(chosen);
+	if (wait_carrier(chosen, carrier, cfg->carrier_timeout) == 0) {
+		lb_log("cannot see carrier on the chosen interfaces within %u s", cfg->carrier_timeout);
+	}
+	if (cfg->have_ip && cfg->ip.method == IPCONF_STATIC) {
+		i = first_set(carrier);
+		if (i < 0) {
+			i = first_set(chosen);
+		}
+		rc = configure_static(cfg, &ifaces[i]);
+		if (rc == 0) {
+			return 0;
+		}
+		lb_log("static configuration failed: falling back to DHCP on every link");
+	} else {
+		rc = run_dhcp(first_set(carrier) >= 0 ? carrier : chosen, cfg->dhcp_timeout);
+		if (rc == 0) {
+			return 0;
+		}
+		if (nchosen == nifaces && first_set(carrier) < 0) {
+			return rc; /* DHCP already runs on every link */
+		}
+		lb_log("falling back to DHCP on every link");
+	}
+	for (i = 0; i < nifaces; i++) {
+		all[i] = 1;
+	}
+	links_up(all);
+	return run_dhcp(all, cfg->dhcp_timeout);
+}

@@ -1,0 +1,319 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+
+#define MAX_SERVICES 16
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 30000
+#define STABLE_MS 60000 /* a service up this long gets its backoff reset */
+
+struct service {
+	const char *name;
+	char *const *argv;
+	const char *tty;
+	pid_t pid;
+	unsigned int backoff_ms;
+	uint64_t started_ms;
+	uint64_t next_start_ms; /* 0: not scheduled */
+};
+
+static struct {
+	int sfd;
+	sigset_t saved_mask;
+	struct service services[MAX_SERVICES];
+	size_t nservices;
+} proc = {
+	.sfd = -1,
+};
+
+uint64_t proc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int proc_init(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &proc.saved_mask) < 0) {
+		return -errno;
+	}
+	proc.sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (proc.sfd < 0) {
+		return -errno;
+	}
+	/* Ctrl-Alt-Del arrives as SIGINT instead of an immediate reboot. */
+	if (getpid() == 1) {
+		reboot(RB_DISABLE_CAD);
+	}
+	return 0;
+}
+
+static void child_setup_tty(const char *tty)
+{
+	int fd;
+
+	setsid();
+	fd = open(tty, O_RDWR | O_NOCTTY);
+	if (fd < 0) {
+		_exit(127);
+	}
+	ioctl(fd, TIOCSCTTY, 1);
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2) {
+		close(fd);
+	}
+}
+
+pid_t proc_spawn(const struct spawn_opts *o)
+{
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		return pid < 0 ? -errno : pid;
+	}
+	/* child: default dispositions, the mask init had before blocking */
+	sigprocmask(SIG_SETMASK, &proc.saved_mask, NULL);
+	if (o->tty != NULL) {
+		child_setup_tty(o->tty);
+	} else {
+		setsid();
+		if (o->stdout_fd >= 0) {
+			dup2(o->stdout_fd, 1);
+		}
+	}
+	execv(o->argv[0], o->argv);
+	_exit(127);
+}
+
+int proc_run(char *const *argv, char *out, size_t outlen, unsigned int timeout_ms)
+{
+	int pfd[2];
+	struct spawn_opts o = { .argv = argv, .tty = NULL, .stdout_fd = -1 };
+	uint64_t deadline = proc_now_ms() + timeout_ms;
+	size_t used = 0;
+	pid_t pid;
+	int status = 0, rc = 0;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		return -errno;
+	}
+	o.stdout_fd = pfd[1];
+	pid = proc_spawn(&o);
+	close(pfd[1]);
+	if (pid < 0) {
+		rc = (int)pid;
+		goto err_spawn;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		uint64_t now = proc_now_ms();
+		char discard[256];
+		ssize_t n;
+
+		if (now >= deadline) {
+			kill(pid, SIGKILL);
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&p, 1, (int)(deadline - now)) <= 0) {
+			continue;
+		}
+		if (used + 1 < outlen) {
+			n = read(pfd[0], out + used, outlen - used - 1);
+		} else {
+			n = read(pfd[0], discard, sizeof(discard));
+		}
+		if (n <= 0) {
+			break;
+		}
+		if (used + 1 < outlen) {
+			used += (size_t)n;
+		}
+	}
+	if (outlen > 0) {
+		out[used] = '\0';
+	}
+	/* EOF: the child is gone or about to be; bounded by the kill above */
+	if (waitpid(pid, &status, 0) == pid && rc == 0) {
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+err_spawn:
+	close(pfd[0]);
+	return rc;
+}
+
+static void service_start(struct service *s)
+{
+	struct spawn_opts o = { .argv = s->argv, .tty = s->tty, .stdout_fd = -1 };
+	pid_t pid = proc_spawn(&o);
+
+	s->next_start_ms = 0;
+	if (pid < 0) {
+		lb_log("cannot start %s: %s", s->name, strerror((int)-pid));
+		s->next_start_ms = proc_now_ms() + s->backoff_ms;
+		return;
+	}
+	s->pid = pid;
+	s->started_ms = proc_now_ms();
+}
+
+int proc_service_add(const char *name, char *const *argv, const char *tty)
+{
+	struct service *s = NULL;
+
+	if (proc.nservices == MAX_SERVICES) {
+		return -ENOSPC;
+	}
+	s = &proc.services[proc.nservices];
+	*s = (struct service){
+		.name = name,
+		.argv = argv,
+		.tty = tty,
+		.pid = 0,
+		.backoff_ms = BACKOFF_MIN_MS,
+	};
+	service_start(s);
+	return (int)proc.nservices++;
+}
+
+static void service_exited(struct service *s, int status)
+{
+	uint64_t now = proc_now_ms();
+
+	if (now - s->started_ms >= STABLE_MS) {
+		s->backoff_ms = BACKOFF_MIN_MS;
+	}
+	if (WIFSIGNALED(status)) {
+		lb_log("%s (pid %d) killed by signal %d; restarting in %u s", s->name,
+		       (int)s->pid, WTERMSIG(status), s->backoff_ms / 1000);
+	} else {
+		lb_log("%s (pid %d) exited with status %d; restarting in %u s", s->name,
+		       (int)s->pid, WEXITSTATUS(status), s->backoff_ms / 1000);
+	}
+	s->pid = 0;
+	s->next_start_ms = now + s->backoff_ms;
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+}
+
+static void reap_children(void)
+{
+	int status;
+	pid_t pid;
+	size_t i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < proc.nservices; i++) {
+			if (proc.services[i].pid == pid) {
+				service_exited(&proc.services[i], status);
+			}
+		}
+	}
+}
+
+static void services_start_due(void)
+{
+	uint64_t now = proc_now_ms();
+	size_t i;
+
+	for (i = 0; i < proc.nservices; i++) {
+		struct service *s = &proc.services[i];
+
+		if (s->pid == 0 && s->next_start_ms != 0 && now >= s->next_start_ms) {
+			service_start(s);
+		}
+	}
+}
+
+static void shutdown_system(int how, const char *what)
+{
+	size_t i;
+
+	lb_log("%s: stopping services", what);
+	for (i = 0; i < proc.nservices; i++) {
+		proc.services[i].next_start_ms = 0;
+		if (proc.services[i].pid > 0) {
+			kill(proc.services[i].pid, SIGTERM);
+		}
+	}
+	sleep(1);
+	kill(-1, SIGKILL);
+	sync();
+	lb_log("%s now", what);
+	reboot(how);
+	/* PID 1 must not return even if reboot() failed */
+	for (;;) {
+		pause();
+	}
+}
+
+static void handle_signal(const struct signalfd_siginfo *si)
+{
+	switch (si->ssi_signo) {
+	case SIGCHLD:
+		reap_children();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		shutdown_system(RB_AUTOBOOT, "reboot");
+		break;
+	case SIGUSR2:
+		shutdown_system(RB_POWER_OFF, "power off");
+		break;
+	case SIGUSR1:
+		shutdown_system(RB_HALT_SYSTEM, "halt");
+		break;
+	default:
+		break;
+	}
+}
+
+void proc_sleep(unsigned int ms)
+{
+	uint64_t deadline = proc_now_ms() + ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = proc.sfd, .events = POLLIN };
+		struct signalfd_siginfo si;
+		uint64_t now = proc_now_ms(), wake = deadline;
+		size_t i;
+
+		for (i = 0; i < proc.nservices; i++) {
+			uint64_t t = proc.services[i].next_start_ms;
+
+			if (t != 0 && t < wake) {
+				wake = t;
+			}
+		}
+		if (poll(&p, 1, wake > now ? (int)(wake - now) : 0) > 0) {
+			while (read(proc.sfd, &si, sizeof(si)) == sizeof(si)) {
+				handle_signal(&si);
+			}
+		}
+		/* a SIGCHLD may have been merged with another signal */
+		reap_children();
+		services_start_due();
+		if (proc_now_ms() >= deadline) {
+			return;
+		}
+	}
+}

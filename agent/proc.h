@@ -1,0 +1,36 @@
+/* PID 1 process mechanism: signals read synchronously through a signalfd,
+ * children spawned with the signal mask restored, every child reaped,
+ * supervised services respawned with backoff. Nothing here ever exits. */
+#ifndef LIFEBOAT_PROC_H
+#define LIFEBOAT_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct spawn_opts {
+	char *const *argv;
+	const char *tty;    /* when set: new session, tty as controlling terminal and stdio */
+	int stdout_fd;      /* when >= 0 (and no tty): becomes stdout */
+};
+
+/* Blocks all signals and opens the signalfd. */
+int proc_init(void);
+
+pid_t proc_spawn(const struct spawn_opts *o);
+
+/* Runs argv, waits at most timeout_ms, captures stdout into out (NUL
+ * terminated). Returns the exit status (>= 0) or -errno / -ETIMEDOUT. */
+int proc_run(char *const *argv, char *out, size_t outlen, unsigned int timeout_ms);
+
+/* Services PID 1's signals for ms milliseconds: reaps children, respawns
+ * services that are due, acts on shutdown signals. */
+void proc_sleep(unsigned int ms);
+
+/* Supervised services: started now and restarted with backoff (1 s doubling
+ * to 30 s) whenever they exit. Returns the service's id. */
+int proc_service_add(const char *name, char *const *argv, const char *tty);
+
+uint64_t proc_now_ms(void);
+
+#endif

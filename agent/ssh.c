@@ -1,0 +1,156 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "ssh.h"
+
+#define AUTH_KEYS "/root/.ssh/authorized_keys"
+#define BAKED_KEYS "/etc/lifeboat/authorized_keys"
+#define KEYGEN_TIMEOUT_MS 60000
+
+static int copy_baked_keys(FILE *out)
+{
+	char line[4096];
+	FILE *in = fopen(BAKED_KEYS, "re");
+	int n = 0;
+
+	if (in == NULL) {
+		return 0;
+	}
+	while (fgets(line, sizeof(line), in) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#') {
+			continue;
+		}
+		fprintf(out, "%s\n", line);
+		n++;
+	}
+	fclose(in);
+	return n;
+}
+
+int ssh_install_keys(const struct config *cfg)
+{
+	const char *tmp = AUTH_KEYS ".tmp";
+	FILE *f = NULL;
+	size_t i;
+	int n = 0, fd;
+
+	mkdir("/root", 0700);
+	mkdir("/root/.ssh", 0700);
+	chmod("/root", 0700);
+	chmod("/root/.ssh", 0700);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return -errno;
+	}
+	f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		goto err_write;
+	}
+	for (i = 0; i < cfg->nsshkeys; i++) {
+		fprintf(f, "%s\n", cfg->sshkeys[i]);
+		n++;
+	}
+	n += copy_baked_keys(f);
+	if (fclose(f) != 0) {
+		goto err_write;
+	}
+	if (rename(tmp, AUTH_KEYS) < 0) {
+		goto err_write;
+	}
+	return n;
+
+err_write:
+	unlink(tmp);
+	return -EIO;
+}
+
+/* Reads "ssh-xxx AAAA... root@host" and "Fingerprint: SHA256:..." from
+ * the output of dropbearkey -y. */
+static int parse_pubkey_output(char *out, struct hostkey *k)
+{
+	char *line = NULL, *save = NULL;
+
+	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "Fingerprint: ", 13) == 0) {
+			snprintf(k->fingerprint, sizeof(k->fingerprint), "%s", line + 13);
+		} else if (strncmp(line, "ssh-", 4) == 0 || strncmp(line, "ecdsa-", 6) == 0) {
+			char *sp = strchr(line, ' ');
+
+			/* drop dropbearkey's "root@host" comment */
+			sp = sp == NULL ? NULL : strchr(sp + 1, ' ');
+			if (sp != NULL) {
+				*sp = '\0';
+			}
+			snprintf(k->pubkey, sizeof(k->pubkey), "%s", line);
+		}
+	}
+	return k->fingerprint[0] != '\0' && k->pubkey[0] != '\0' ? 0 : -EINVAL;
+}
+
+static int make_hostkey(struct hostkey *k)
+{
+	char out[2048];
+	char *gen[] = { "/usr/bin/dropbearkey", "-t", (char *)k->type, "-f", (char *)k->path, NULL };
+	char *show[] = { "/usr/bin/dropbearkey", "-y", "-f", (char *)k->path, NULL };
+	int rc;
+
+	unlink(k->path);
+	rc = proc_run(gen, out, sizeof(out), KEYGEN_TIMEOUT_MS);
+	if (rc != 0) {
+		lb_log("cannot generate %s host key: dropbearkey %s", k->type,
+		       rc == -ETIMEDOUT ? "timed out" : "failed");
+		return rc < 0 ? rc : -EIO;
+	}
+	rc = proc_run(show, out, sizeof(out), KEYGEN_TIMEOUT_MS);
+	if (rc != 0 || parse_pubkey_output(out, k) < 0) {
+		lb_log("cannot read %s host key fingerprint", k->type);
+		return -EIO;
+	}
+	k->ok = 1;
+	return 0;
+}
+
+int ssh_make_hostkeys(struct hostkey *keys, size_t n)
+{
+	size_t i;
+	int made = 0;
+
+	mkdir("/etc/dropbear", 0700);
+	for (i = 0; i < n; i++) {
+		if (make_hostkey(&keys[i]) == 0) {
+			made++;
+		}
+	}
+	return made;
+}
+
+int ssh_start(const struct hostkey *keys, size_t n)
+{
+	static char *argv[16];
+	size_t i;
+	int k = 0;
+
+	argv[k++] = "/usr/sbin/dropbear";
+	argv[k++] = "-F";  /* foreground: supervised by us; logs go to the console */
+	/* No -s/-g: password authentication is compiled out of our dropbear
+	 * (build/dropbear.sh), so there is no password login to disable. */
+	argv[k++] = "-P";
+	argv[k++] = "/run/dropbear.pid";
+	for (i = 0; i < n && k < 14; i++) {
+		if (keys[i].ok) {
+			argv[k++] = "-r";
+			argv[k++] = (char *)keys[i].path;
+		}
+	}
+	argv[k] = NULL;
+	return proc_service_add("dropbear", argv, NULL);
+}

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Dependency bootstrap: installs the Debian packages listed in build/deps.txt
+# that are missing, and adds a deb-src entry for the suite when none exists.
+# As non-root it prints the exact commands to run and fails.
+set -eu
+
+here=$(dirname "$0")
+suite=${DEBIAN_SUITE:-bookworm}
+srcfile=/etc/apt/sources.list.d/lifeboat-deb-src.sources
+
+missing=""
+for pkg in $(grep -v '^#' "$here/deps.txt"); do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $pkg"
+done
+
+have_src() {
+	grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null &&
+	grep -rqsE "^(deb-src .* $suite |Suites:.*\\b$suite\\b)" /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null &&
+	[ -n "$(apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -x Sources || true)" ] ||
+	[ -f "$srcfile" ]
+}
+
+need_src=0
+have_src || need_src=1
+
+[ -z "$missing" ] && [ $need_src = 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "lifeboat: cannot install build dependencies: not root. Run as root:" >&2
+	if [ $need_src = 1 ]; then
+		echo "  printf 'Types: deb-src\\nURIs: http://deb.debian.org/debian\\nSuites: $suite $suite-updates\\nComponents: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n' > $srcfile" >&2
+	fi
+	echo "  apt-get update" >&2
+	[ -n "$missing" ] && echo "  apt-get install -y --no-install-recommends$missing" >&2
+	exit 1
+fi
+
+if [ $need_src = 1 ]; then
+	# Same URI as the first deb entry for the main archive, when we can find one.
+	uri=$(grep -rhsE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1)
+	[ -n "$uri" ] || uri=$(awk '$1=="deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+	[ -n "$uri" ] || uri=http://deb.debian.org/debian
+	echo "  DEPS    adding deb-src entry $srcfile ($uri $suite)"
+	tmp="$srcfile.tmp"
+	printf 'Types: deb-src\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$uri" "$suite" "$suite" > "$tmp"
+	mv "$tmp" "$srcfile"
+fi
+
+echo "  DEPS    apt-get update"
+apt-get update -qq
+if [ -n "$missing" ]; then
+	echo "  DEPS    installing:$missing"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

@@ -1,0 +1,11 @@
+# Every third-party version Lifeboat builds from, in one place.
+# Sources come from Debian's archive only (bookworm); see build/fetch-source.sh and build/fetch-linux.sh.
+DEBIAN_SUITE      := bookworm
+BUSYBOX_PKG       := busybox
+BUSYBOX_VERSION   := 1:1.35.0-4+deb12u1
+DROPBEAR_PKG      := dropbear
+DROPBEAR_VERSION  := 2022.83-1+deb12u3
+LINUX_SOURCE_PKG  := linux-source-6.1
+# The archive carries only the newest linux-source-6.1; a different one
+# builds with a warning.
+LINUX_SOURCE_VERSION := 6.1.192-2
