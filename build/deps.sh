@@ -14,11 +14,20 @@ for pkg in $(grep -v '^#' "$here/deps.txt"); do
 	[ "$st" = installed ] || missing="$missing $pkg"
 done
 
+# A deb-src entry for the suite: a one-line "deb-src URI SUITE ..." or a
+# deb822 stanza whose Types include deb-src and whose Suites include SUITE.
 have_src() {
-	grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null &&
-	grep -rqsE "^(deb-src .* $suite |Suites:.*\\b$suite\\b)" /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null &&
-	[ -n "$(apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -x Sources || true)" ] ||
-	[ -f "$srcfile" ]
+	grep -qsE "^deb-src[[:space:]]+(\[[^]]*\][[:space:]]+)?[^[:space:]]+[[:space:]]+$suite([[:space:]]|\$)" \
+		/etc/apt/sources.list /etc/apt/sources.list.d/*.list && return 0
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v suite="$suite" '
+			/^[[:space:]]*$/ { if (src && hit) found = 1; src = hit = 0; next }
+			/^Types:/ { for (i = 2; i <= NF; i++) if ($i == "deb-src") src = 1 }
+			/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) hit = 1 }
+			END { if (src && hit) found = 1; exit !found }' "$f" && return 0
+	done
+	return 1
 }
 
 need_src=0
