@@ -32,7 +32,6 @@ MUSL_INC  := $(B)/musl-include
 BUSYBOX   := $(B)/busybox/busybox.stripped
 DROPBEAR  := $(B)/dropbear/dropbearmulti.stripped
 AGENT     := $(B)/agent/init
-GEN_CPIO  := $(B)/linux/usr/gen_init_cpio
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
 
@@ -88,17 +87,10 @@ $(OUT)/bzImage: $(B)/linux/.config
 	$(Q)cp $(B)/linux/arch/x86/boot/bzImage $@.tmp && mv $@.tmp $@
 	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
 
-$(GEN_CPIO): $(OUT)/bzImage
-
 # ---- our code --------------------------------------------------------------
 include agent/agent.mk
 
-$(OUT)/initramfs.cpio.lzma: initramfs/mkimage.sh $(GEN_CPIO) $(BUSYBOX) $(DROPBEAR) $(AGENT) \
-		$(shell find initramfs/rootfs -type f) $(KEYS)
-	@echo "  IMAGE   $@"
-	$(Q)sh initramfs/mkimage.sh $@ $(GEN_CPIO) $(BUSYBOX) $(DROPBEAR) $(AGENT) \
-		initramfs/rootfs $(KEYS)
-	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
+include initramfs/initramfs.mk
 
 $(OUT)/rescue.ipxe: ipxe/rescue.ipxe
 	$(Q)mkdir -p $(OUT) && cp $< $@

@@ -1,0 +1,190 @@
+/* lifeboat-image: writes reproducible initramfs images from manifests in
+ * gen_init_cpio's line format, and lists or compares existing images.
+ *
+ *   lifeboat-image build -o OUT [-c lzma|xz|none] [-t MTIME] [-d DICT] [-9] MANIFEST...
+ *   lifeboat-image list IMAGE
+ *   lifeboat-image diff IMAGE_A IMAGE_B
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+#include "inspect.h"
+#include "manifest.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lifeboat-image build -o OUTPUT [-c lzma|xz|none] [-t MTIME] [-d DICT_BYTES] [-p PRESET] MANIFEST...\n"
+		"       lifeboat-image list IMAGE\n"
+		"       lifeboat-image diff IMAGE_A IMAGE_B\n"
+		"Compression defaults to the output's suffix (.xz, .cpio, else lzma).\n"
+		"MTIME defaults to $SOURCE_DATE_EPOCH, else 0.\n");
+}
+
+static int parse_number(const char *s, long long min, long long max, long long *out)
+{
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int read_manifests(char **files, int n, struct manifest *m, char *err, size_t errlen)
+{
+	int i, rc;
+
+	for (i = 0; i < n; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (f == NULL) {
+			snprintf(err, errlen, "cannot open manifest %s: %s", files[i], strerror(errno));
+			return -errno;
+		}
+		rc = manifest_parse(f, files[i], m, err, errlen);
+		fclose(f);
+		if (rc < 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+	struct image_opts o = { .comp = COMP_LZMA, .mtime = 0, .dict_size = 0, .preset = 9 };
+	struct manifest m = { 0 };
+	struct image img = { 0 };
+	unsigned char *cpio = NULL, *packed = NULL;
+	size_t cpio_len = 0, packed_len = 0;
+	const char *output = NULL, *comp = NULL, *sde = getenv("SOURCE_DATE_EPOCH");
+	char err[1024] = "";
+	long long v;
+	int c, ok, rc;
+
+	if (sde != NULL && sde[0] != '\0') {
+		if (parse_number(sde, 0, 0xffffffffLL, &v) < 0) {
+			fprintf(stderr, "lifeboat-image: cannot use SOURCE_DATE_EPOCH '%s': not a time\n", sde);
+			return 2;
+		}
+		o.mtime = v;
+	}
+	while ((c = getopt(argc, argv, "o:c:t:d:p:h")) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'c':
+			comp = optarg;
+			break;
+		case 't':
+			if (parse_number(optarg, 0, 0xffffffffLL, &v) < 0) {
+				fprintf(stderr, "lifeboat-image: cannot use -t '%s': not a time\n", optarg);
+				return 2;
+			}
+			o.mtime = v;
+			break;
+		case 'd':
+			if (parse_number(optarg, 4096, 1LL << 30, &v) < 0) {
+				fprintf(stderr, "lifeboat-image: cannot use -d '%s': want bytes from 4096 to 1 GiB\n", optarg);
+				return 2;
+			}
+			o.dict_size = (uint32_t)v;
+			break;
+		case 'p':
+			if (parse_number(optarg, 0, 9, &v) < 0) {
+				fprintf(stderr, "lifeboat-image: cannot use -p '%s': want 0 to 9\n", optarg);
+				return 2;
+			}
+			o.preset = (int)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (output == NULL || optind == argc) {
+		usage(stderr);
+		return 2;
+	}
+	o.comp = compression_from_suffix(output);
+	if (comp != NULL) {
+		o.comp = compression_from_name(comp, &ok);
+		if (!ok) {
+			fprintf(stderr, "lifeboat-image: cannot use -c '%s': want lzma, xz or none\n", comp);
+			return 2;
+		}
+	}
+	rc = read_manifests(argv + optind, argc - optind, &m, err, sizeof(err));
+	if (rc < 0) {
+		goto err_manifest;
+	}
+	rc = image_expand(&img, &m, err, sizeof(err));
+	if (rc < 0) {
+		goto err_expand;
+	}
+	rc = image_write_cpio(&img, o.mtime, &cpio, &cpio_len, err, sizeof(err));
+	if (rc < 0) {
+		goto err_expand;
+	}
+	rc = image_compress(cpio, cpio_len, &o, &packed, &packed_len, err, sizeof(err));
+	if (rc < 0) {
+		goto err_compress;
+	}
+	rc = image_write_file(output, packed, packed_len, err, sizeof(err));
+	if (rc < 0) {
+		goto err_write;
+	}
+	printf("%s: %zu entries, %zu bytes cpio, %zu bytes written\n", output, img.n, cpio_len, packed_len);
+	free(packed);
+	free(cpio);
+	image_free(&img);
+	manifest_free(&m);
+	return 0;
+
+err_write:
+	free(packed);
+err_compress:
+	free(cpio);
+err_expand:
+	image_free(&img);
+err_manifest:
+	manifest_free(&m);
+	fprintf(stderr, "lifeboat-image: %s\n", err);
+	fprintf(stderr, "lifeboat-image: cannot build %s: nothing written\n", output);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "build") == 0) {
+		return cmd_build(argc - 1, argv + 1);
+	}
+	if (argc == 3 && strcmp(argv[1], "list") == 0) {
+		return inspect_list(argv[2], stdout) < 0 ? 1 : 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "diff") == 0) {
+		int rc = inspect_diff(argv[2], argv[3], stdout);
+
+		return rc < 0 ? 2 : rc;
+	}
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}
