@@ -35,7 +35,7 @@ AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
 
-.PHONY: all deps payload check unit-test qemu-test run clean distclean install help
+.PHONY: all deps payload check unit-test fuzz repro-check test-images qemu-test run clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -98,7 +98,28 @@ $(OUT)/rescue.ipxe: ipxe/rescue.ipxe
 # ---- tests -----------------------------------------------------------------
 check: all
 	$(Q)$(MAKE) unit-test
+	$(Q)$(MAKE) fuzz
+	$(Q)$(MAKE) repro-check
+	$(Q)$(MAKE) test-images
 	$(Q)$(MAKE) qemu-test
+
+unit-test: $(UNIT_TESTS) $(B)/unit/fixtures/.ok
+	$(Q)set -e; for t in $(UNIT_TESTS); do echo "  UNIT    $$t"; \
+		LB_FIXTURES=$(abspath $(B)/unit/fixtures) $$t; done
+
+# Each fuzzer runs FUZZ_SECONDS on a copy of its seed corpus.
+FUZZ_SECONDS ?= 10
+FUZZERS := $(B)/fuzz/fuzz_cmdline $(B)/fuzz/fuzz_manifest
+fuzz: $(FUZZERS)
+	$(Q)set -e; for f in $(FUZZERS); do \
+		name=$$(basename $$f); corpus=$(B)/fuzz/corpus-$$name; mkdir -p $$corpus; \
+		case $$name in fuzz_cmdline) cp agent/tests/corpus/* $$corpus/;; \
+		fuzz_manifest) cp initramfs/profiles/*.manifest $$corpus/;; esac; \
+		echo "  FUZZ    $$name ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$corpus 2>$(B)/fuzz/$$name.log \
+			|| { tail -n 30 $(B)/fuzz/$$name.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units' $(B)/fuzz/$$name.log | sed 's/^/          /'; \
+	done
 
 qemu-test:
 	$(Q)cd test-qemu && LIFEBOAT_OUT=$(abspath $(OUT)) $(PYTEST) -v -ra $(PYTEST_ARGS)

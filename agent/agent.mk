@@ -23,5 +23,8 @@ $(B)/unit/test_%: agent/tests/test_%.c $(UNIT_PARSERS) $(AGENT_HDRS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(UNIT_PARSERS) -lcmocka
 
-unit-test: $(UNIT_TESTS)
-	$(Q)set -e; for t in $(UNIT_TESTS); do echo "  UNIT    $$t"; $$t; done
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(B)/fuzz/fuzz_cmdline: agent/tests/fuzz_cmdline.c $(UNIT_PARSERS) $(AGENT_HDRS)
+	@echo "  CLANG   $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -Iagent -o $@ $< $(UNIT_PARSERS)

@@ -51,3 +51,39 @@ $(OUT)/initramfs.cpio.lzma: $(IMAGE_TOOL) $(MANIFESTS_$(PROFILE)) $(AGENT) $(BUS
 
 .PHONY: FORCE
 FORCE:
+
+# ---- tests -------------------------------------------------------------------
+IMAGE_UNIT_CFLAGS := $(UNIT_CFLAGS) -Iinitramfs
+$(B)/unit/test_manifest: initramfs/tests/test_manifest.c initramfs/manifest.c $(IMAGE_HDRS)
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)gcc $(IMAGE_UNIT_CFLAGS) -o $@ $< initramfs/manifest.c -lcmocka
+$(B)/unit/test_image: initramfs/tests/test_image.c $(IMAGE_SRCS) $(IMAGE_HDRS)
+	@echo "  CC      $@"
+	$(Q)gcc $(IMAGE_UNIT_CFLAGS) -o $@ $< initramfs/manifest.c initramfs/image.c initramfs/elfdeps.c \
+		-larchive -llzma -lcmocka
+$(B)/unit/test_elfdeps: initramfs/tests/test_elfdeps.c initramfs/elfdeps.c $(IMAGE_HDRS)
+	@echo "  CC      $@"
+	$(Q)gcc $(IMAGE_UNIT_CFLAGS) -o $@ $< initramfs/elfdeps.c -lcmocka
+$(B)/unit/fixtures/.ok: initramfs/tests/fixtures.sh
+	$(Q)sh $< $(dir $@) && touch $@
+UNIT_TESTS += $(B)/unit/test_manifest $(B)/unit/test_image $(B)/unit/test_elfdeps
+
+$(B)/fuzz/fuzz_manifest: initramfs/tests/fuzz_manifest.c initramfs/manifest.c $(IMAGE_HDRS)
+	@echo "  CLANG   $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -Iinitramfs -o $@ $< initramfs/manifest.c
+
+# Test images for the QEMU tests: the minimal profile as .lzma and as .xz.
+TEST_IMAGES := $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz
+$(OUT)/test/minimal.cpio.%: $(IMAGE_TOOL) $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) $(ROOTFS_FILES)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  IMAGE   $@"
+	$(Q)$(IMAGE_TOOL) build -o $@ $(MANIFESTS_minimal) >/dev/null
+test-images: $(TEST_IMAGES)
+
+# Two builds from the same inputs must be byte-identical, even when the
+# source files' own timestamps differ.
+repro-check: $(IMAGE_TOOL) $(OUT)/initramfs.cpio.lzma
+	$(Q)sh build/repro-check.sh $(IMAGE_TOOL) $(OUT)/initramfs.cpio.lzma $(OUT)/test \
+		$(MANIFESTS_$(PROFILE))

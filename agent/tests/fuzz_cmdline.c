@@ -1,0 +1,36 @@
+/* libFuzzer target: the kernel command line parser and the argument table,
+ * on arbitrary bytes (the command line comes from whoever wrote the boot
+ * script). */
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdline.h"
+#include "config.h"
+
+static void ignore(const char *msg)
+{
+	(void)msg;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cmdline cl;
+	struct config cfg;
+	char *s = malloc(size + 1);
+	char err[256];
+
+	if (s == NULL) {
+		return 0;
+	}
+	memcpy(s, data, size);
+	s[size] = '\0';
+	if (cmdline_parse(s, &cl, err, sizeof(err)) != -ENOMEM) {
+		config_from_cmdline(&cl, &cfg, ignore);
+	}
+	cmdline_free(&cl);
+	free(s);
+	return 0;
+}
