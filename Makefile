@@ -35,7 +35,7 @@ AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
 
-.PHONY: all deps payload check unit-test fuzz repro-check test-images qemu-test run clean distclean install help
+.PHONY: all deps payload check unit-test fuzz repro-check test-images image-cli-test qemu-test run clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -101,6 +101,7 @@ check: all
 	$(Q)$(MAKE) fuzz
 	$(Q)$(MAKE) repro-check
 	$(Q)$(MAKE) test-images
+	$(Q)$(MAKE) image-cli-test
 	$(Q)$(MAKE) qemu-test
 
 unit-test: $(UNIT_TESTS) $(B)/unit/fixtures/.ok

@@ -87,3 +87,7 @@ test-images: $(TEST_IMAGES)
 repro-check: $(IMAGE_TOOL) $(OUT)/initramfs.cpio.lzma
 	$(Q)sh build/repro-check.sh $(IMAGE_TOOL) $(OUT)/initramfs.cpio.lzma $(OUT)/test \
 		$(MANIFESTS_$(PROFILE))
+
+image-cli-test: $(IMAGE_TOOL) $(TEST_IMAGES)
+	$(Q)sh initramfs/tests/cli.sh $(IMAGE_TOOL) $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz \
+		$(OUT)/test/cli
