@@ -1,7 +1,8 @@
 # The agent: a static musl /init. Included from the top Makefile.
 
 AGENT_SRCS := agent/main.c agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c \
-	agent/net.c agent/netlink.c agent/network.c agent/proc.c agent/ssh.c
+	agent/net.c agent/netlink.c agent/network.c agent/proc.c agent/ssh.c agent/json.c \
+	agent/http.c agent/state.c agent/inventory.c agent/report.c
 AGENT_HDRS := $(wildcard agent/*.h)
 AGENT_CFLAGS := -std=gnu11 -Os -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffunction-sections -fdata-sections -DLIFEBOAT_VERSION='"$(LIFEBOAT_VERSION)"'
@@ -15,8 +16,9 @@ $(AGENT): $(AGENT_SRCS) $(AGENT_HDRS) agent/agent.mk | $(MUSL_INC)/linux
 # Host unit tests (cmocka), with AddressSanitizer and UBSan.
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Iagent \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-UNIT_PARSERS := agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c
-UNIT_TESTS := $(B)/unit/test_cmdline $(B)/unit/test_ipconf $(B)/unit/test_config
+UNIT_PARSERS := agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c agent/http.c agent/json.c
+UNIT_TESTS := $(B)/unit/test_cmdline $(B)/unit/test_ipconf $(B)/unit/test_config $(B)/unit/test_json \
+	$(B)/unit/test_http
 
 $(B)/unit/test_%: agent/tests/test_%.c $(UNIT_PARSERS) $(AGENT_HDRS)
 	@echo "  CC      $@"

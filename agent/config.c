@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "http.h"
 #include "log.h"
 
 const struct config config_defaults = {
@@ -12,6 +13,12 @@ const struct config config_defaults = {
 	.nsshkeys = 0,
 	.carrier_timeout = 15,
 	.dhcp_timeout = 30,
+	.server = "",
+	.token = "",
+	.keys_url = "",
+	.heartbeat = 30,
+	.vlan = 0,
+	.mtu = 0,
 };
 
 typedef int (*option_fn)(struct config *cfg, const char *val, char *err, size_t errlen);
@@ -143,12 +150,87 @@ static int opt_dhcp_timeout(struct config *cfg, const char *val, char *err, size
 	return parse_seconds(val, 1, 3600, &cfg->dhcp_timeout, err, errlen);
 }
 
+static int opt_url(char *dst, size_t dstlen, const char *val, char *err, size_t errlen)
+{
+	struct url u;
+	int rc = url_parse(val, &u, err, errlen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	if (strlen(val) >= dstlen) {
+		lb_err(err, errlen, "URL longer than %zu bytes", dstlen - 1);
+		return -EINVAL;
+	}
+	strcpy(dst, val);
+	return 0;
+}
+
+static int opt_server(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	return opt_url(cfg->server, sizeof(cfg->server), val, err, errlen);
+}
+
+static int opt_keys(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	return opt_url(cfg->keys_url, sizeof(cfg->keys_url), val, err, errlen);
+}
+
+/* Tokens go into an HTTP header: a strict alphabet, no blanks or CR/LF. */
+static int opt_token(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	size_t n = strlen(val);
+
+	if (n < 8 || n >= sizeof(cfg->token) ||
+	    strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") != n) {
+		lb_err(err, errlen, "a token is 8 to %zu characters of A-Z a-z 0-9 - . _ ~", sizeof(cfg->token) - 1);
+		return -EINVAL;
+	}
+	strcpy(cfg->token, val);
+	return 0;
+}
+
+static int opt_heartbeat(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	return parse_seconds(val, 1, 86400, &cfg->heartbeat, err, errlen);
+}
+
+static int opt_vlan(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	unsigned int v = 0;
+
+	if (parse_seconds(val, 1, 4094, &v, NULL, 0) < 0) {
+		lb_err(err, errlen, "'%s' is not a VLAN id from 1 to 4094", val);
+		return -EINVAL;
+	}
+	cfg->vlan = v;
+	return 0;
+}
+
+static int opt_mtu(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	unsigned int v = 0;
+
+	if (parse_seconds(val, 576, 9216, &v, NULL, 0) < 0) {
+		lb_err(err, errlen, "'%s' is not an MTU from 576 to 9216", val);
+		return -EINVAL;
+	}
+	cfg->mtu = v;
+	return 0;
+}
+
 static const struct option_desc options[] = {
 	{ "ip", opt_ip },
 	{ "BOOTIF", opt_bootif },
 	{ "lifeboat.sshkey", opt_sshkey },
 	{ "lifeboat.carrier_timeout", opt_carrier_timeout },
 	{ "lifeboat.dhcp_timeout", opt_dhcp_timeout },
+	{ "lifeboat.server", opt_server },
+	{ "lifeboat.token", opt_token },
+	{ "lifeboat.keys", opt_keys },
+	{ "lifeboat.heartbeat", opt_heartbeat },
+	{ "lifeboat.vlan", opt_vlan },
+	{ "lifeboat.mtu", opt_mtu },
 };
 
 static const struct option_desc *find_option(const char *key)

@@ -20,6 +20,12 @@ struct config {
 	size_t nsshkeys;
 	unsigned int carrier_timeout; /* lifeboat.carrier_timeout= seconds */
 	unsigned int dhcp_timeout;    /* lifeboat.dhcp_timeout= seconds */
+	char server[512];             /* lifeboat.server= base URL for reports */
+	char token[257];              /* lifeboat.token= per-boot token */
+	char keys_url[512];           /* lifeboat.keys= URL of authorized keys */
+	unsigned int heartbeat;       /* lifeboat.heartbeat= seconds */
+	unsigned int vlan;            /* lifeboat.vlan= 802.1Q id, 0: none */
+	unsigned int mtu;             /* lifeboat.mtu=, 0: leave as is */
 };
 
 extern const struct config config_defaults;

@@ -17,6 +17,28 @@ void lb_log(const char *fmt, ...)
 	fflush(stderr);
 }
 
+static void (*error_sink)(const char *msg);
+
+void lb_set_error_sink(void (*sink)(const char *msg))
+{
+	error_sink = sink;
+}
+
+void lb_error(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "lifeboat: %s\n", line);
+	fflush(stderr);
+	if (error_sink != NULL) {
+		error_sink(line);
+	}
+}
+
 void lb_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

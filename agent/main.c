@@ -18,14 +18,20 @@
 #include "config.h"
 #include "log.h"
 #include "network.h"
+#include "net.h"
 #include "proc.h"
+#include "report.h"
 #include "ssh.h"
+#include "state.h"
 
 #ifndef LIFEBOAT_VERSION
 #define LIFEBOAT_VERSION "unknown"
 #endif
 
 #define MAX_CONSOLES 4
+#define SHUTDOWN_REPORT_MS 3000
+
+static int reporter = -1; /* service id of `lifeboat report` */
 
 static const struct mount_desc {
 	const char *source, *target, *type;
@@ -55,7 +61,7 @@ static void mount_early(void)
 
 		mkdir(m->target, 0755);
 		if (mount(m->source, m->target, m->type, m->flags, m->data) < 0 && errno != EBUSY) {
-			lb_log("cannot mount %s on %s: %s", m->type, m->target, strerror(errno));
+			lb_error("cannot mount %s on %s: %s", m->type, m->target, strerror(errno));
 		}
 	}
 }
@@ -99,7 +105,7 @@ static char *read_small_file(const char *path)
 
 static void report_bad_argument(const char *msg)
 {
-	lb_log("%s", msg);
+	lb_error("%s", msg);
 }
 
 static void config_load(struct cmdline *cl, struct config *cfg)
@@ -109,11 +115,11 @@ static void config_load(struct cmdline *cl, struct config *cfg)
 	int bad;
 
 	if (text == NULL) {
-		lb_log("cannot read /proc/cmdline: %s; using defaults", strerror(errno));
+		lb_error("cannot read /proc/cmdline: %s; using defaults", strerror(errno));
 		text = "";
 	}
 	if (cmdline_parse(text, cl, err, sizeof(err)) < 0) {
-		lb_log("cannot parse the kernel command line fully: %s", err);
+		lb_error("cannot parse the kernel command line fully: %s", err);
 	}
 	bad = config_from_cmdline(cl, cfg, report_bad_argument);
 	if (bad > 0) {
@@ -122,13 +128,18 @@ static void config_load(struct cmdline *cl, struct config *cfg)
 	}
 }
 
-static void ssh_setup(const struct config *cfg)
+static int ssh_setup(const struct config *cfg)
 {
 	int nkeys = ssh_install_keys(cfg);
+	char count[16];
 	int made;
 
+	snprintf(count, sizeof(count), "%d", nkeys < 0 ? 0 : nkeys);
+	state_write("authorized_keys", count);
 	if (nkeys < 0) {
-		lb_log("cannot write /root/.ssh/authorized_keys: %s", strerror(-nkeys));
+		lb_error("cannot write /root/.ssh/authorized_keys: %s", strerror(-nkeys));
+	} else if (nkeys == 0 && cfg->keys_url[0] != '\0') {
+		lb_log("no SSH key yet: fetching them from %s in the background", cfg->keys_url);
 	} else if (nkeys == 0) {
 		lb_log("**************************************************************");
 		lb_log("NO SSH KEY: nobody can log in over SSH. Pass lifeboat.sshkey=\"...\"");
@@ -139,12 +150,14 @@ static void ssh_setup(const struct config *cfg)
 	}
 	made = ssh_make_hostkeys(hostkeys, sizeof(hostkeys) / sizeof(hostkeys[0]));
 	if (made == 0) {
-		lb_log("cannot start dropbear: no host key could be generated");
-		return;
+		lb_error("cannot start dropbear: no host key could be generated");
+		return -EIO;
 	}
 	if (ssh_start(hostkeys, sizeof(hostkeys) / sizeof(hostkeys[0])) < 0) {
-		lb_log("cannot start dropbear: too many services");
+		lb_error("cannot start dropbear: too many services");
+		return -ENOSPC;
 	}
+	return 0;
 }
 
 static void print_summary(void)
@@ -191,7 +204,25 @@ static void consoles_start(void)
 	}
 }
 
-/* `lifeboat reboot|poweroff|halt` from a shell: ask PID 1. */
+static int cli_status(void)
+{
+	static const char *const files[] = { "phase", "reported", "error", "bootmac", "history" };
+	char buf[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (state_read(files[i], buf, sizeof(buf)) == 0) {
+			printf("%-9s %s%s", files[i], strchr(buf, '\n') && strchr(buf, '\n')[1] ? "\n" : "", buf);
+			if (buf[0] == '\0' || buf[strlen(buf) - 1] != '\n') {
+				printf("\n");
+			}
+		}
+	}
+	return 0;
+}
+
+/* `lifeboat reboot|poweroff|halt|status` from a shell; `lifeboat report`
+ * is the reporter PID 1 starts. */
 static int cli_main(int argc, char **argv)
 {
 	static const struct { const char *cmd; int sig; } cmds[] = {
@@ -208,14 +239,77 @@ static int cli_main(int argc, char **argv)
 			return 0;
 		}
 	}
-	fprintf(stderr, "usage: lifeboat reboot|poweroff|halt\n");
+	if (argc == 2 && strcmp(argv[1], "status") == 0) {
+		return cli_status();
+	}
+	if (argc == 2 && strcmp(argv[1], "report") == 0) {
+		return report_main();
+	}
+	fprintf(stderr, "usage: lifeboat reboot|poweroff|halt|status\n");
 	return 2;
+}
+
+static void record_error(const char *msg)
+{
+	state_write("error", msg);
+}
+
+static void set_phase(const char *phase)
+{
+	lb_log("phase %s", phase);
+	state_set_phase(phase);
+	proc_service_signal(reporter, SIGUSR1);
+}
+
+/* Before going down: report shutting-down, waiting a bounded time. */
+static void on_shutdown(const char *what)
+{
+	uint64_t deadline = proc_now_ms() + SHUTDOWN_REPORT_MS;
+	char sent[64];
+
+	set_phase("shutting-down");
+	if (reporter < 0) {
+		return;
+	}
+	while (proc_now_ms() < deadline) {
+		state_read("reported", sent, sizeof(sent));
+		if (strcmp(sent, "shutting-down") == 0) {
+			lb_log("%s: shutting-down reported", what);
+			return;
+		}
+		usleep(100 * 1000);
+	}
+	lb_log("%s: the shutting-down report did not go out within %d s", what, SHUTDOWN_REPORT_MS / 1000);
+}
+
+static void reporter_start(const struct config *cfg)
+{
+	static char *const argv[] = { "/init", "report", NULL };
+
+	if (cfg->server[0] == '\0' && cfg->keys_url[0] == '\0') {
+		lb_log("no lifeboat.server: status is not reported");
+		return;
+	}
+	reporter = proc_service_add("reporter", argv, NULL);
+	if (cfg->server[0] != '\0') {
+		lb_log("reporting status to %s every %u s (in the background)", cfg->server, cfg->heartbeat);
+	}
+}
+
+static void record_bootif(const struct config *cfg)
+{
+	char mac[18];
+
+	if (cfg->have_bootif) {
+		state_write("bootmac", net_mac_str(cfg->bootif, mac));
+	}
 }
 
 int main(int argc, char **argv)
 {
 	struct cmdline cl = { 0 };
 	struct config cfg = config_defaults;
+	int net_ok, ssh_ok;
 
 	if (getpid() != 1) {
 		return cli_main(argc, argv);
@@ -227,11 +321,22 @@ int main(int argc, char **argv)
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", "/root", 1);
 	setenv("TERM", "linux", 0);
+	lb_set_error_sink(record_error);
+	proc_set_shutdown_hook(on_shutdown);
 	lb_log("agent %s starting", LIFEBOAT_VERSION);
 	sethostname("lifeboat", 8);
+	state_set_phase("booted");
 	config_load(&cl, &cfg);
-	network_setup(&cfg);
-	ssh_setup(&cfg);
+	record_bootif(&cfg);
+	reporter_start(&cfg);
+	net_ok = network_setup(&cfg) == 0;
+	set_phase(net_ok ? "network-up" : "error");
+	ssh_ok = ssh_setup(&cfg) == 0;
+	if (ssh_ok && net_ok) {
+		set_phase("ssh-ready");
+	} else if (!ssh_ok) {
+		set_phase("error");
+	}
 	print_summary();
 	lb_log("ready");
 	consoles_start();

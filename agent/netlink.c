@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -19,7 +20,9 @@ static void nl_put_attr(struct nl_req *req, unsigned short type, const void *dat
 
 	rta->rta_type = type;
 	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
+	if (len > 0) {
+		memcpy(RTA_DATA(rta), data, len);
+	}
 	req->hdr.nlmsg_len = NLMSG_ALIGN(req->hdr.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
@@ -117,5 +120,59 @@ int nl_route_add_default(int ifindex, struct in_addr gw)
 	rtm->rtm_type = RTN_UNICAST;
 	nl_put_attr(&req, RTA_GATEWAY, &gw, sizeof(gw));
 	nl_put_attr(&req, RTA_OIF, &oif, sizeof(oif));
+	return nl_transact(&req);
+}
+
+int nl_link_set_mtu(int ifindex, unsigned int mtu)
+{
+	struct nl_req req;
+	struct ifinfomsg *ifi = NULL;
+
+	memset(&req, 0, sizeof(req));
+	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	req.hdr.nlmsg_type = RTM_NEWLINK;
+	ifi = NLMSG_DATA(&req.hdr);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	nl_put_attr(&req, IFLA_MTU, &mtu, sizeof(mtu));
+	return nl_transact(&req);
+}
+
+/* Opens a nested attribute; returns it so its length can be fixed. */
+static struct rtattr *nl_nest_begin(struct nl_req *req, unsigned short type)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)&req->hdr + NLMSG_ALIGN(req->hdr.nlmsg_len));
+
+	nl_put_attr(req, type, NULL, 0);
+	return rta;
+}
+
+static void nl_nest_end(struct nl_req *req, struct rtattr *nest)
+{
+	nest->rta_len = (unsigned short)((char *)&req->hdr + req->hdr.nlmsg_len - (char *)nest);
+}
+
+int nl_vlan_add(int parent_index, const char *name, unsigned int vid)
+{
+	struct nl_req req;
+	struct ifinfomsg *ifi = NULL;
+	struct rtattr *linkinfo = NULL, *data = NULL;
+	unsigned int link = (unsigned int)parent_index;
+	unsigned short id = (unsigned short)vid;
+
+	memset(&req, 0, sizeof(req));
+	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	req.hdr.nlmsg_type = RTM_NEWLINK;
+	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	ifi = NLMSG_DATA(&req.hdr);
+	ifi->ifi_family = AF_UNSPEC;
+	nl_put_attr(&req, IFLA_LINK, &link, sizeof(link));
+	nl_put_attr(&req, IFLA_IFNAME, name, strlen(name) + 1);
+	linkinfo = nl_nest_begin(&req, IFLA_LINKINFO);
+	nl_put_attr(&req, IFLA_INFO_KIND, "vlan", 4);
+	data = nl_nest_begin(&req, IFLA_INFO_DATA);
+	nl_put_attr(&req, IFLA_VLAN_ID, &id, sizeof(id));
+	nl_nest_end(&req, data);
+	nl_nest_end(&req, linkinfo);
 	return nl_transact(&req);
 }

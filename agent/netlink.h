@@ -7,5 +7,8 @@
 int nl_link_up(int ifindex);
 int nl_addr_add(int ifindex, struct in_addr addr, unsigned int prefix);
 int nl_route_add_default(int ifindex, struct in_addr gw);
+int nl_link_set_mtu(int ifindex, unsigned int mtu);
+/* Creates an 802.1Q link "name" with id vid on top of parent. */
+int nl_vlan_add(int parent_index, const char *name, unsigned int vid);
 
 #endif

@@ -54,7 +54,7 @@ static int select_ifaces(const struct config *cfg, int chosen[])
 				return 1;
 			}
 		}
-		lb_log("cannot find interface with BOOTIF MAC %s: using every interface",
+		lb_error("cannot find interface with BOOTIF MAC %s: using every interface",
 		       net_mac_str(cfg->bootif, mac));
 	} else if (cfg->have_ip && cfg->ip.device[0] != '\0') {
 		for (i = 0; i < nifaces; i++) {
@@ -63,7 +63,7 @@ static int select_ifaces(const struct config *cfg, int chosen[])
 				return 1;
 			}
 		}
-		lb_log("cannot find interface %s named in ip=: using every interface", cfg->ip.device);
+		lb_error("cannot find interface %s named in ip=: using every interface", cfg->ip.device);
 	}
 	for (i = 0; i < nifaces; i++) {
 		chosen[i] = 1;
@@ -78,7 +78,7 @@ static void links_up(const int chosen[])
 
 	for (i = 0; i < nifaces; i++) {
 		if (chosen[i] && (rc = net_link_up(&ifaces[i])) < 0) {
-			lb_log("cannot bring up %s: %s", ifaces[i].name, strerror(-rc));
+			lb_error("cannot bring up %s: %s", ifaces[i].name, strerror(-rc));
 		}
 	}
 }
@@ -135,22 +135,22 @@ static int configure_static(const struct config *cfg, const struct iface *ifc)
 	lb_log("configuring %s: %s/%u", ifc->name, a, ip->prefix);
 	rc = nl_addr_add(ifc->index, ip->client, ip->prefix);
 	if (rc < 0) {
-		lb_log("cannot add address %s/%u to %s: %s", a, ip->prefix, ifc->name, strerror(-rc));
+		lb_error("cannot add address %s/%u to %s: %s", a, ip->prefix, ifc->name, strerror(-rc));
 		return rc;
 	}
 	if (ip->gateway.s_addr != 0) {
 		inet_ntop(AF_INET, &ip->gateway, g, sizeof(g));
 		rc = nl_route_add_default(ifc->index, ip->gateway);
 		if (rc < 0) {
-			lb_log("cannot add default route via %s on %s: %s", g, ifc->name, strerror(-rc));
+			lb_error("cannot add default route via %s on %s: %s", g, ifc->name, strerror(-rc));
 			return rc;
 		}
 	}
 	if (ip->ndns > 0 && (rc = net_write_resolv(ip->dns, ip->ndns)) < 0) {
-		lb_log("cannot write /etc/resolv.conf: %s", strerror(-rc));
+		lb_error("cannot write /etc/resolv.conf: %s", strerror(-rc));
 	}
 	if (ip->hostname[0] != '\0' && sethostname(ip->hostname, strlen(ip->hostname)) < 0) {
-		lb_log("cannot set hostname %s: %s", ip->hostname, strerror(errno));
+		lb_error("cannot set hostname %s: %s", ip->hostname, strerror(errno));
 	}
 	return 0;
 }
@@ -177,7 +177,7 @@ static void start_dhcp(int i)
 	argv[k++] = "5";                /* ... then pause 5 s and start over */
 	argv[k] = NULL;
 	if (proc_service_add("udhcpc", argv, NULL) < 0) {
-		lb_log("cannot start udhcpc on %s: too many services", ifaces[i].name);
+		lb_error("cannot start udhcpc on %s: too many services", ifaces[i].name);
 		return;
 	}
 	dhcp_started[i] = 1;
@@ -219,11 +219,58 @@ static int run_dhcp(const int on[], unsigned int timeout_s)
 	lb_log("waiting up to %u s for a DHCP lease on %s", timeout_s, names);
 	rc = wait_lease(on, timeout_s);
 	if (rc < 0) {
-		lb_log("cannot get a DHCP lease on %s within %u s: udhcpc keeps trying", names, timeout_s);
+		lb_error("cannot get a DHCP lease on %s within %u s: udhcpc keeps trying", names, timeout_s);
 		return rc;
 	}
 	lb_log("DHCP lease on %s", ifaces[rc].name);
 	return 0;
+}
+
+static void set_mtu(const int chosen[], unsigned int mtu)
+{
+	int i, rc;
+
+	for (i = 0; i < nifaces; i++) {
+		if (chosen[i] && (rc = nl_link_set_mtu(ifaces[i].index, mtu)) < 0) {
+			lb_error("cannot set MTU %u on %s: %s", mtu, ifaces[i].name, strerror(-rc));
+		}
+	}
+}
+
+/* Puts an 802.1Q link on each chosen link and chooses those instead. */
+static int make_vlans(unsigned int vid, int chosen[], int carrier[])
+{
+	char names[NET_MAX_IFACES][IF_NAMESIZE];
+	int i, k, n = 0, rc;
+
+	for (i = 0; i < nifaces; i++) {
+		if (!chosen[i]) {
+			continue;
+		}
+		if ((size_t)snprintf(names[n], IF_NAMESIZE, "%s.%u", ifaces[i].name, vid) >= IF_NAMESIZE) {
+			lb_error("cannot add VLAN %u on %s: name too long", vid, ifaces[i].name);
+			continue;
+		}
+		rc = nl_vlan_add(ifaces[i].index, names[n], vid);
+		if (rc < 0 && rc != -EEXIST) {
+			lb_error("cannot add VLAN %u on %s: %s", vid, ifaces[i].name, strerror(-rc));
+			continue;
+		}
+		lb_log("VLAN %u on %s is %s", vid, ifaces[i].name, names[n]);
+		n++;
+	}
+	nifaces = net_list(ifaces, NET_MAX_IFACES);
+	for (i = 0; i < nifaces; i++) {
+		chosen[i] = carrier[i] = 0;
+		for (k = 0; k < n; k++) {
+			if (strcmp(ifaces[i].name, names[k]) == 0) {
+				chosen[i] = 1;
+				net_link_up(&ifaces[i]);
+				carrier[i] = 1;
+			}
+		}
+	}
+	return n;
 }
 
 static int first_set(const int v[])
@@ -250,15 +297,25 @@ int network_setup(const struct config *cfg)
 		return 0;
 	}
 	if (list_ifaces(cfg->carrier_timeout) <= 0) {
-		lb_log("cannot find any Ethernet interface: no network");
+		lb_error("cannot find any Ethernet interface: no network");
 		return -ENODEV;
 	}
 	nchosen = select_ifaces(cfg, chosen);
+	if (cfg->mtu != 0) {
+		set_mtu(chosen, cfg->mtu);
+	}
 	links_up(chosen);
 	if (wait_carrier(chosen, carrier, cfg->carrier_timeout) == 0) {
-		lb_log("cannot see carrier on the chosen interfaces within %u s", cfg->carrier_timeout);
+		lb_error("cannot see carrier on the chosen interfaces within %u s", cfg->carrier_timeout);
 	}
-	if (cfg->have_ip && cfg->ip.method == IPCONF_STATIC) {
+	if (cfg->vlan != 0 && make_vlans(cfg->vlan, chosen, carrier) == 0) {
+		lb_log("no VLAN link could be made: falling back to DHCP on every link");
+		nchosen = 0;
+	}
+	if (cfg->vlan != 0 && nchosen == 0) {
+		/* straight to the fallback below */
+		rc = -ENODEV;
+	} else if (cfg->have_ip && cfg->ip.method == IPCONF_STATIC) {
 		i = first_set(carrier);
 		if (i < 0) {
 			i = first_set(chosen);
@@ -273,7 +330,7 @@ int network_setup(const struct config *cfg)
 		if (rc == 0) {
 			return 0;
 		}
-		if (nchosen == nifaces && first_set(carrier) < 0) {
+		if (cfg->vlan == 0 && nchosen == nifaces && first_set(carrier) < 0) {
 			return rc; /* DHCP already runs on every link */
 		}
 		lb_log("falling back to DHCP on every link");

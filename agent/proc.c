@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -35,6 +37,8 @@ static struct {
 	sigset_t saved_mask;
 	struct service services[MAX_SERVICES];
 	size_t nservices;
+	void (*shutdown_hook)(const char *what);
+	int shutting_down;
 } proc = {
 	.sfd = -1,
 };
@@ -244,7 +248,48 @@ static void services_start_due(void)
 	}
 }
 
-static void shutdown_system(int how, const char *what)
+int proc_service_signal(int id, int sig)
+{
+	if (id < 0 || (size_t)id >= proc.nservices || proc.services[id].pid <= 0) {
+		return -ESRCH;
+	}
+	return kill(proc.services[id].pid, sig) < 0 ? -errno : 0;
+}
+
+void proc_set_shutdown_hook(void (*hook)(const char *what))
+{
+	proc.shutdown_hook = hook;
+}
+
+/* Unmounts in reverse mount order; a busy mount is made read-only. */
+static void unmount_all(void)
+{
+	char targets[64][256], line[1024];
+	FILE *f = fopen("/proc/mounts", "re");
+	int n = 0, i;
+
+	if (f == NULL) {
+		return;
+	}
+	while (n < 64 && fgets(line, sizeof(line), f) != NULL) {
+		char dev[256], target[256];
+
+		if (sscanf(line, "%255s %255s", dev, target) == 2 && strcmp(target, "/") != 0) {
+			memcpy(targets[n++], target, sizeof(target));
+		}
+	}
+	fclose(f);
+	for (i = n - 1; i >= 0; i--) {
+		if (umount2(targets[i], 0) == 0) {
+			continue;
+		}
+		if (mount(NULL, targets[i], NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0) {
+			lb_log("%s is busy: remounted read-only", targets[i]);
+		}
+	}
+}
+
+void proc_shutdown(int how, const char *what)
 {
 	size_t i;
 
@@ -255,8 +300,13 @@ static void shutdown_system(int how, const char *what)
 			kill(proc.services[i].pid, SIGTERM);
 		}
 	}
+	kill(-1, SIGTERM);
 	sleep(1);
 	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0) {
+	}
+	sync();
+	unmount_all();
 	sync();
 	lb_log("%s now", what);
 	reboot(how);
@@ -264,6 +314,17 @@ static void shutdown_system(int how, const char *what)
 	for (;;) {
 		pause();
 	}
+}
+
+static void shutdown_system(int how, const char *what)
+{
+	if (proc.shutting_down++) {
+		return; /* a second signal while the hook runs */
+	}
+	if (proc.shutdown_hook != NULL) {
+		proc.shutdown_hook(what);
+	}
+	proc_shutdown(how, what);
 }
 
 static void handle_signal(const struct signalfd_siginfo *si)

@@ -33,4 +33,15 @@ int proc_service_add(const char *name, char *const *argv, const char *tty);
 
 uint64_t proc_now_ms(void);
 
+/* Sends sig to a running service; 0, or -ESRCH when it is not running. */
+int proc_service_signal(int id, int sig);
+
+/* PID 1's policy on SIGTERM/SIGINT (reboot), SIGUSR2 (power off), SIGUSR1
+ * (halt): the hook runs first (e.g. to report), then proc_shutdown(). */
+void proc_set_shutdown_hook(void (*hook)(const char *what));
+
+/* Mechanism: stop services, kill everything, sync, unmount every mount
+ * (read-only remount when busy), then reboot(how). Never returns. */
+void proc_shutdown(int how, const char *what) __attribute__((noreturn));
+
 #endif

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "proc.h"
 #include "ssh.h"
+#include "state.h"
 
 #define AUTH_KEYS "/root/.ssh/authorized_keys"
 #define BAKED_KEYS "/etc/lifeboat/authorized_keys"
@@ -106,13 +107,13 @@ static int make_hostkey(struct hostkey *k)
 	unlink(k->path);
 	rc = proc_run(gen, out, sizeof(out), KEYGEN_TIMEOUT_MS);
 	if (rc != 0) {
-		lb_log("cannot generate %s host key: dropbearkey %s", k->type,
+		lb_error("cannot generate %s host key: dropbearkey %s", k->type,
 		       rc == -ETIMEDOUT ? "timed out" : "failed");
 		return rc < 0 ? rc : -EIO;
 	}
 	rc = proc_run(show, out, sizeof(out), KEYGEN_TIMEOUT_MS);
 	if (rc != 0 || parse_pubkey_output(out, k) < 0) {
-		lb_log("cannot read %s host key fingerprint", k->type);
+		lb_error("cannot read %s host key fingerprint", k->type);
 		return -EIO;
 	}
 	k->ok = 1;
@@ -125,8 +126,14 @@ int ssh_make_hostkeys(struct hostkey *keys, size_t n)
 	int made = 0;
 
 	mkdir("/etc/dropbear", 0700);
+	state_write("hostkeys", "");
 	for (i = 0; i < n; i++) {
 		if (make_hostkey(&keys[i]) == 0) {
+			char line[1024];
+
+			/* "type base64 fingerprint", for the status report */
+			snprintf(line, sizeof(line), "%s %s", keys[i].pubkey, keys[i].fingerprint);
+			state_append("hostkeys", line);
 			made++;
 		}
 	}

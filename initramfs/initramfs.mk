@@ -21,11 +21,10 @@ MANIFESTS_minimal := initramfs/profiles/minimal.manifest $(B)/busybox.manifest $
 MANIFESTS_rescue  := $(MANIFESTS_minimal) initramfs/profiles/rescue.manifest
 ROOTFS_FILES := $(shell find initramfs/rootfs initramfs/rootfs-rescue -type f)
 
-export AGENT := $(abspath $(AGENT))
-export BUSYBOX := $(abspath $(BUSYBOX))
-export DROPBEAR := $(abspath $(DROPBEAR))
-export ROOTFS := $(abspath initramfs/rootfs)
-export RESCUE_ROOTFS := $(abspath initramfs/rootfs-rescue)
+# The ${VAR}s the manifests use (an environment for the tool, not make
+# variables: AGENT, BUSYBOX and DROPBEAR are also target names).
+IMAGE_ENV := AGENT=$(abspath $(AGENT)) BUSYBOX=$(abspath $(BUSYBOX)) DROPBEAR=$(abspath $(DROPBEAR)) \
+	ROOTFS=$(abspath initramfs/rootfs) RESCUE_ROOTFS=$(abspath initramfs/rootfs-rescue)
 
 # Every BusyBox applet as a link in /bin (/sbin links to bin); real tools
 # of the rescue profile live in /usr/sbin and /usr/bin, first in PATH.
@@ -46,7 +45,7 @@ $(B)/keys.manifest: $(B)/profile.stamp $(KEYS)
 $(OUT)/initramfs.cpio.lzma: $(IMAGE_TOOL) $(MANIFESTS_$(PROFILE)) $(AGENT) $(BUSYBOX) $(DROPBEAR) \
 		$(ROOTFS_FILES) $(B)/profile.stamp
 	@echo "  IMAGE   $@ (profile $(PROFILE))"
-	$(Q)$(IMAGE_TOOL) build -o $@ $(MANIFESTS_$(PROFILE)) >$(B)/image.log
+	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(MANIFESTS_$(PROFILE)) >$(B)/image.log
 	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
 
 .PHONY: FORCE
@@ -79,13 +78,13 @@ TEST_IMAGES := $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz
 $(OUT)/test/minimal.cpio.%: $(IMAGE_TOOL) $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) $(ROOTFS_FILES)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  IMAGE   $@"
-	$(Q)$(IMAGE_TOOL) build -o $@ $(MANIFESTS_minimal) >/dev/null
+	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(MANIFESTS_minimal) >/dev/null
 test-images: $(TEST_IMAGES)
 
 # Two builds from the same inputs must be byte-identical, even when the
 # source files' own timestamps differ.
 repro-check: $(IMAGE_TOOL) $(OUT)/initramfs.cpio.lzma
-	$(Q)sh build/repro-check.sh $(IMAGE_TOOL) $(OUT)/initramfs.cpio.lzma $(OUT)/test \
+	$(Q)$(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(OUT)/initramfs.cpio.lzma $(OUT)/test \
 		$(MANIFESTS_$(PROFILE))
 
 image-cli-test: $(IMAGE_TOOL) $(TEST_IMAGES)

@@ -1,0 +1,18 @@
+/* Status reporting to the boot server (`lifeboat report`, a supervised
+ * child of PID 1, so the network never delays SSH). Wire format: README,
+ * "Status reports". */
+#ifndef LIFEBOAT_REPORT_H
+#define LIFEBOAT_REPORT_H
+
+#include "config.h"
+#include "json.h"
+
+#define REPORT_FORMAT_VERSION 1
+
+/* Builds one report from PID 1's state files and the machine. */
+int report_build(struct json *j, const struct config *cfg, unsigned long seq);
+
+/* The reporter: runs until killed. */
+int report_main(void);
+
+#endif
