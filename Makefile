@@ -35,7 +35,7 @@ AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
 
-.PHONY: all deps payload check unit-test fuzz repro-check test-images image-cli-test qemu-test run clean distclean install help
+.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -55,7 +55,7 @@ $(B)/.deps-ok: build/deps.txt build/deps.sh
 	$(Q)DEBIAN_SUITE=$(DEBIAN_SUITE) sh build/deps.sh
 	$(Q)mkdir -p $(B) && touch $@
 
-payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma $(OUT)/rescue.ipxe
+payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma $(OUT)/rescue.ipxe server
 
 # ---- sources (cached outside out/) -----------------------------------------
 $(BUSYBOX_SRC)/.lifeboat-ok:
@@ -91,6 +91,7 @@ $(OUT)/bzImage: $(B)/linux/.config
 include agent/agent.mk
 
 include initramfs/initramfs.mk
+include server/server.mk
 
 $(OUT)/rescue.ipxe: ipxe/rescue.ipxe
 	$(Q)mkdir -p $(OUT) && cp $< $@
@@ -110,12 +111,13 @@ unit-test: $(UNIT_TESTS) $(B)/unit/fixtures/.ok
 
 # Each fuzzer runs FUZZ_SECONDS on a copy of its seed corpus.
 FUZZ_SECONDS ?= 10
-FUZZERS := $(B)/fuzz/fuzz_cmdline $(B)/fuzz/fuzz_manifest
+FUZZERS += $(B)/fuzz/fuzz_cmdline $(B)/fuzz/fuzz_manifest
 fuzz: $(FUZZERS)
 	$(Q)set -e; for f in $(FUZZERS); do \
 		name=$$(basename $$f); corpus=$(B)/fuzz/corpus-$$name; mkdir -p $$corpus; \
 		case $$name in fuzz_cmdline) cp agent/tests/corpus/* $$corpus/;; \
-		fuzz_manifest) cp initramfs/profiles/*.manifest $$corpus/;; esac; \
+		fuzz_manifest) cp initramfs/profiles/*.manifest $$corpus/;; \
+		fuzz_server) cp server/tests/corpus/* $$corpus/;; esac; \
 		echo "  FUZZ    $$name ($(FUZZ_SECONDS) s)"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$corpus 2>$(B)/fuzz/$$name.log \
 			|| { tail -n 30 $(B)/fuzz/$$name.log; exit 1; }; \
@@ -131,9 +133,11 @@ run: all
 
 PREFIX ?= /usr/local
 install: payload
-	install -d $(DESTDIR)$(PREFIX)/share/lifeboat
+	install -d $(DESTDIR)$(PREFIX)/share/lifeboat $(DESTDIR)$(PREFIX)/sbin
 	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma $(OUT)/rescue.ipxe \
 		$(DESTDIR)$(PREFIX)/share/lifeboat/
+	install -m 0755 $(LIFEBOATD) $(LIFEBOATCTL) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(IMAGE_TOOL) $(DESTDIR)$(PREFIX)/sbin/lifeboat-image
 
 clean:
 	rm -rf $(OUT)

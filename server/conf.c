@@ -1,0 +1,238 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "script.h"
+
+const struct conf conf_defaults = {
+	.listen = "127.0.0.1",
+	.port = 8080,
+	.state_dir = "/var/lib/lifeboat",
+	.payload_dir = "/usr/local/share/lifeboat",
+	.public_url = "",
+	.payload_url = "",
+	.default_policy = "normal",
+	.nat = 0,
+	.kernel_args = "console=tty0 console=ttyS0,115200n8",
+	.heartbeat = 30,
+	.keys_file = "/etc/lifeboat/authorized_keys",
+};
+
+typedef int (*conf_fn)(struct conf *c, const char *val, char *err, size_t errlen);
+
+static int copy_to(char *dst, size_t len, const char *val, char *err, size_t errlen)
+{
+	if (strlen(val) >= len) {
+		snprintf(err, errlen, "value longer than %zu bytes", len - 1);
+		return -EINVAL;
+	}
+	strcpy(dst, val);
+	return 0;
+}
+
+static int set_listen(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, v, &a) != 1) {
+		snprintf(err, errlen, "'%s' is not an IPv4 address", v);
+		return -EINVAL;
+	}
+	return copy_to(c->listen, sizeof(c->listen), v, err, errlen);
+}
+
+static int set_uint(unsigned int *dst, const char *v, unsigned long min, unsigned long max, char *err,
+		    size_t errlen)
+{
+	char *end = NULL;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || n < min || n > max) {
+		snprintf(err, errlen, "'%s' is not a number from %lu to %lu", v, min, max);
+		return -EINVAL;
+	}
+	*dst = (unsigned int)n;
+	return 0;
+}
+
+static int set_port(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return set_uint(&c->port, v, 1, 65535, err, errlen);
+}
+
+static int set_heartbeat(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return set_uint(&c->heartbeat, v, 1, 86400, err, errlen);
+}
+
+static int set_state_dir(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return copy_to(c->state_dir, sizeof(c->state_dir), v, err, errlen);
+}
+
+static int set_payload_dir(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return copy_to(c->payload_dir, sizeof(c->payload_dir), v, err, errlen);
+}
+
+static int set_keys_file(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return copy_to(c->keys_file, sizeof(c->keys_file), v, err, errlen);
+}
+
+static int set_url(char *dst, size_t len, const char *v, char *err, size_t errlen)
+{
+	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
+		snprintf(err, errlen, "'%s' is not an http:// or https:// URL", v);
+		return -EINVAL;
+	}
+	if (!ipxe_safe_word(v)) {
+		snprintf(err, errlen, "'%s' has characters that cannot go into an iPXE script", v);
+		return -EINVAL;
+	}
+	if (copy_to(dst, len, v, err, errlen) < 0) {
+		return -EINVAL;
+	}
+	while (strlen(dst) > 8 && dst[strlen(dst) - 1] == '/') {
+		dst[strlen(dst) - 1] = '\0';
+	}
+	return 0;
+}
+
+static int set_public_url(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return set_url(c->public_url, sizeof(c->public_url), v, err, errlen);
+}
+
+static int set_payload_url(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return set_url(c->payload_url, sizeof(c->payload_url), v, err, errlen);
+}
+
+static int set_policy(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "normal") != 0 && strcmp(v, "rescue") != 0) {
+		snprintf(err, errlen, "'%s' is not normal or rescue", v);
+		return -EINVAL;
+	}
+	return copy_to(c->default_policy, sizeof(c->default_policy), v, err, errlen);
+}
+
+static int set_nat(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) {
+		c->nat = 1;
+	} else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0) {
+		c->nat = 0;
+	} else {
+		snprintf(err, errlen, "'%s' is not yes or no", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_kernel_args(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (!ipxe_safe_words(v)) {
+		snprintf(err, errlen, "'%s' has characters that cannot go into an iPXE script", v);
+		return -EINVAL;
+	}
+	return copy_to(c->kernel_args, sizeof(c->kernel_args), v, err, errlen);
+}
+
+static const struct {
+	const char *key;
+	conf_fn set;
+} keys[] = {
+	{ "listen", set_listen },           { "port", set_port },
+	{ "state_dir", set_state_dir },     { "payload_dir", set_payload_dir },
+	{ "public_url", set_public_url },   { "payload_url", set_payload_url },
+	{ "default_policy", set_policy },   { "nat", set_nat },
+	{ "kernel_args", set_kernel_args }, { "heartbeat", set_heartbeat },
+	{ "keys_file", set_keys_file },
+};
+
+int conf_set(struct conf *c, const char *key, const char *val, char *err, size_t errlen)
+{
+	char why[400] = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(keys[i].key, key) == 0) {
+			if (keys[i].set(c, val, why, sizeof(why)) < 0) {
+				snprintf(err, errlen, "%s: %s", key, why);
+				return -EINVAL;
+			}
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "unknown setting '%s'", key);
+	return -EINVAL;
+}
+
+int conf_parse_file(FILE *f, const char *fname, struct conf *c, char *err, size_t errlen)
+{
+	char line[1024], why[600];
+	unsigned int n = 0;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *eq = NULL, *key = NULL, *val = NULL, *end = NULL;
+
+		n++;
+		line[strcspn(line, "\r\n")] = '\0';
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		if (*p == '\0' || *p == '#') {
+			continue;
+		}
+		eq = strchr(p, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%u: want 'key = value'", fname, n);
+			return -EINVAL;
+		}
+		key = p;
+		end = eq;
+		while (end > key && (end[-1] == ' ' || end[-1] == '\t')) {
+			end--;
+		}
+		*end = '\0';
+		val = eq + 1;
+		while (*val == ' ' || *val == '\t') {
+			val++;
+		}
+		end = val + strlen(val);
+		while (end > val && (end[-1] == ' ' || end[-1] == '\t')) {
+			*--end = '\0';
+		}
+		if (conf_set(c, key, val, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", fname, n, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int conf_finish(struct conf *c, char *err, size_t errlen)
+{
+	char url[600];
+
+	if (c->public_url[0] == '\0') {
+		snprintf(url, sizeof(url), "http://%s:%u", c->listen, c->port);
+		if (set_public_url(c, url, err, errlen) < 0) {
+			return -EINVAL;
+		}
+	}
+	if (c->payload_url[0] == '\0') {
+		snprintf(url, sizeof(url), "%s/payload", c->public_url);
+		if (set_payload_url(c, url, err, errlen) < 0) {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

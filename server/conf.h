@@ -1,0 +1,35 @@
+/* lifeboatd's configuration: a "key = value" file, then command-line
+ * flags of the same names (--port 8080). One table of keys (conf.c). */
+#ifndef LIFEBOAT_CONF_H
+#define LIFEBOAT_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct conf {
+	char listen[64];
+	unsigned int port;
+	char state_dir[512];
+	char payload_dir[512];
+	char public_url[512];   /* how agents and iPXE reach us; default http://listen:port */
+	char payload_url[512];  /* default public_url/payload */
+	char default_policy[16];
+	int nat;                /* 1: skip the source-address check for every host */
+	char kernel_args[512];
+	unsigned int heartbeat;
+	char keys_file[512];    /* authorized_keys handed to rescued hosts */
+};
+
+extern const struct conf conf_defaults;
+
+/* Parses a config file (named fname in messages). -EINVAL: err has
+ * "FILE:LINE: reason". */
+int conf_parse_file(FILE *f, const char *fname, struct conf *c, char *err, size_t errlen);
+
+/* Sets one key (from a file line or a --flag). */
+int conf_set(struct conf *c, const char *key, const char *val, char *err, size_t errlen);
+
+/* Fills the derived defaults (public_url, payload_url) and checks. */
+int conf_finish(struct conf *c, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,146 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "script.h"
+
+static int safe_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("._~:/?=&%+,@-", c) != NULL;
+}
+
+int ipxe_safe_word(const char *s)
+{
+	if (s == NULL || *s == '\0') {
+		return 0;
+	}
+	for (; *s != '\0'; s++) {
+		if (!safe_char(*s)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int ipxe_safe_words(const char *s)
+{
+	if (s == NULL) {
+		return 0;
+	}
+	for (; *s != '\0'; s++) {
+		if (!safe_char(*s) && *s != ' ') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+struct out {
+	char *p;
+	size_t len, cap;
+	int overflow;
+};
+
+static void emit(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void emit(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+static int check(const char *what, const char *v, int words, char *err, size_t errlen)
+{
+	if (words ? ipxe_safe_words(v) : ipxe_safe_word(v)) {
+		return 0;
+	}
+	snprintf(err, errlen, "%s has characters that cannot go into an iPXE script", what);
+	return -EINVAL;
+}
+
+/* ip= for the agent: static when iPXE told us address, netmask and
+ * gateway (all validated IPv4), else DHCP. */
+static void ip_argument(const struct boot_query *q, char *buf, size_t len)
+{
+	if (q->ip[0] && q->netmask[0]) {
+		snprintf(buf, len, "ip=%s::%s:%s::::%s", q->ip, q->gateway, q->netmask, q->dns);
+	} else {
+		snprintf(buf, len, "ip=dhcp");
+	}
+}
+
+int script_render(enum decision d, const struct render_ctx *c, char *out, size_t outlen, char *err,
+		  size_t errlen)
+{
+	struct out o = { .p = out, .len = 0, .cap = outlen };
+	char bootif[24], ip[96];
+	const char *mac = c->q->mac;
+	int i;
+
+	if (outlen == 0) {
+		return -ENOSPC;
+	}
+	out[0] = '\0';
+	if (check("mac", mac, 0, err, errlen) < 0 || check("policy", c->policy, 0, err, errlen) < 0) {
+		return -EINVAL;
+	}
+	emit(&o, "#!ipxe\n");
+	switch (d) {
+	case DECIDE_NORMAL:
+		emit(&o, "echo Lifeboat: %s has policy %s: booting from the next device\n", mac, c->policy);
+		emit(&o, "exit 0\n");
+		break;
+	case DECIDE_IP_MISMATCH:
+		if (check("source address", c->source_ip, 0, err, errlen) < 0 ||
+		    check("ip", c->q->ip[0] ? c->q->ip : "none", 0, err, errlen) < 0) {
+			return -EINVAL;
+		}
+		emit(&o, "echo Lifeboat: refusing rescue for %s: the request came from %s but iPXE says ip=%s\n", mac,
+		     c->source_ip, c->q->ip[0] ? c->q->ip : "none");
+		emit(&o, "echo Lifeboat: (behind NAT? set nat for this host or the server) booting from the next device\n");
+		emit(&o, "exit 0\n");
+		break;
+	case DECIDE_RESCUE:
+		snprintf(bootif, sizeof(bootif), "01-%s", mac);
+		for (i = 0; bootif[i] != '\0'; i++) {
+			if (bootif[i] == ':') {
+				bootif[i] = '-';
+			}
+		}
+		ip_argument(c->q, ip, sizeof(ip));
+		if (check("public_url", c->public_url, 0, err, errlen) < 0 ||
+		    check("payload_url", c->payload_url, 0, err, errlen) < 0 ||
+		    check("token", c->token, 0, err, errlen) < 0 ||
+		    check("kernel arguments", c->extra_args, 1, err, errlen) < 0 ||
+		    check("ip argument", ip, 0, err, errlen) < 0) {
+			return -EINVAL;
+		}
+		emit(&o, "echo Lifeboat: %s has policy %s: booting the rescue system\n", mac, c->policy);
+		emit(&o, "kernel %s/bzImage initrd=initramfs.cpio.lzma %s BOOTIF=%s %s lifeboat.server=%s "
+			 "lifeboat.token=%s lifeboat.keys=%s/api/v1/keys/%s lifeboat.heartbeat=%u || goto failed\n",
+		     c->payload_url, c->extra_args, bootif, ip, c->public_url, c->token, c->public_url, mac,
+		     c->heartbeat);
+		emit(&o, "initrd %s/initramfs.cpio.lzma || goto failed\n", c->payload_url);
+		emit(&o, "boot || goto failed\n");
+		emit(&o, ":failed\n");
+		emit(&o, "echo Lifeboat: cannot boot the rescue system: booting from the next device\n");
+		emit(&o, "exit 1\n");
+		break;
+	}
+	if (o.overflow) {
+		snprintf(err, errlen, "script longer than %zu bytes", outlen);
+		return -ENOSPC;
+	}
+	return (int)o.len;
+}

