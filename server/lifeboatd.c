@@ -40,6 +40,7 @@ struct req {
 	size_t len;
 	int too_big;
 	char client[INET_ADDRSTRLEN];
+	char why[200];      /* for 4xx/5xx: the reason, logged */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -51,16 +52,20 @@ static void log_request(struct req *r)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 + (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
-	fprintf(stderr, "lifeboatd: %s \"%s %s\" %u %" PRIu64 " %.1fms\n", r->client, r->method, r->path, r->status,
-		r->bytes, ms);
+	fprintf(stderr, "lifeboatd: %s \"%s %s\" %u %" PRIu64 " %.1fms%s%s\n", r->client, r->method, r->path,
+		r->status, r->bytes, ms, r->why[0] ? " " : "", r->why);
 }
 
-static void safe_copy(char *dst, size_t len, const char *src)
+/* Copies for the log: anything unprintable (and blanks, unless allowed)
+ * becomes '?', so one request is always one log line. */
+static void safe_copy(char *dst, size_t len, const char *src, int blanks)
 {
 	size_t i;
 
 	for (i = 0; src[i] != '\0' && i + 1 < len; i++) {
-		dst[i] = (unsigned char)src[i] > 0x20 && (unsigned char)src[i] < 0x7f ? src[i] : '?';
+		unsigned char ch = (unsigned char)src[i];
+
+		dst[i] = (ch > 0x20 && ch < 0x7f) || (blanks && ch == ' ') ? src[i] : '?';
 	}
 	dst[i] = '\0';
 }
@@ -99,6 +104,9 @@ static enum MHD_Result text(struct MHD_Connection *c, struct req *r, unsigned in
 	char buf[1024];
 	int n = snprintf(buf, sizeof(buf), "%s\n", msg);
 
+	if (status >= 400) {
+		safe_copy(r->why, sizeof(r->why), strncmp(msg, "lifeboatd: ", 11) == 0 ? msg + 11 : msg, 1);
+	}
 	return respond(c, r, status, "text/plain; charset=utf-8", buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
@@ -255,6 +263,17 @@ static enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r)
 		snprintf(msg, sizeof(msg), "lifeboatd: cannot write the boot script: %s", err);
 		fprintf(stderr, "%s\n", msg);
 		return text(c, r, 500, msg);
+	}
+	return respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
+}
+
+static enum MHD_Result handle_chain(struct MHD_Connection *c, struct req *r)
+{
+	char script[2048], err[256];
+	int len = script_render_chain(conf.public_url, script, sizeof(script), err, sizeof(err));
+
+	if (len < 0) {
+		return text(c, r, 500, err);
 	}
 	return respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
 }
@@ -664,6 +683,9 @@ static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char
 	if (strcmp(url, "/boot.ipxe") == 0) {
 		return handle_boot(c, r);
 	}
+	if (strcmp(url, "/chain.ipxe") == 0) {
+		return handle_chain(c, r);
+	}
 	if (strncmp(url, "/payload/", 9) == 0) {
 		return handle_payload(c, r, url + 9);
 	}
@@ -694,8 +716,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
-		safe_copy(r->method, sizeof(r->method), method);
-		safe_copy(r->path, sizeof(r->path), url);
+		safe_copy(r->method, sizeof(r->method), method, 0);
+		safe_copy(r->path, sizeof(r->path), url, 0);
 		if (ci != NULL && ci->client_addr->sa_family == AF_INET) {
 			inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, r->client,
 				  sizeof(r->client));

@@ -72,10 +72,52 @@ static int parse_uuid(const char *s, char out[37])
 	return 0;
 }
 
-/* SMBIOS strings: printable ASCII only, at most SMBIOS_MAX bytes. */
-static int parse_smbios(const char *s, char *out)
+static int hexval(char c)
 {
-	size_t i, n = strlen(s);
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* iPXE's ${x:hexhyp}: "53-4e-31". */
+static int decode_hexhyp(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (*s != '\0') {
+		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+
+		if (hi < 0 || lo < 0 || n + 1 >= outlen) {
+			return -EINVAL;
+		}
+		out[n++] = (char)(hi << 4 | lo);
+		s += 2;
+		if (*s == '-' && s[1] != '\0') {
+			s++;
+		} else if (*s != '\0') {
+			return -EINVAL;
+		}
+	}
+	out[n] = '\0';
+	return memchr(out, '\0', n) == NULL ? 0 : -EINVAL;
+}
+
+static int smbios_hex; /* set per parse: smbios=hex */
+
+/* SMBIOS strings: printable ASCII only, at most SMBIOS_MAX bytes; hexhyp
+ * encoded when the query says smbios=hex. */
+static int parse_smbios(const char *in, char *out)
+{
+	char decoded[SMBIOS_MAX * 3 + 8];
+	const char *s = in;
+	size_t i, n;
+
+	if (smbios_hex) {
+		if (decode_hexhyp(in, decoded, sizeof(decoded)) < 0) {
+			return -EINVAL;
+		}
+		s = decoded;
+	}
+	n = strlen(s);
 
 	if (n > SMBIOS_MAX) {
 		return -E2BIG;
@@ -106,7 +148,7 @@ static int parse_word(const char *s, char *out, size_t outlen)
 }
 
 enum qfield { F_MAC, F_IP, F_NETMASK, F_GATEWAY, F_DNS, F_UUID, F_SERIAL, F_PRODUCT, F_MANUFACTURER,
-	      F_PLATFORM, F_BUILDARCH, F_COUNT };
+	      F_PLATFORM, F_BUILDARCH, F_SMBIOS, F_COUNT };
 
 static const struct {
 	const char *key;
@@ -123,6 +165,7 @@ static const struct {
 	[F_MANUFACTURER] = { "manufacturer", "printable ASCII, at most 64 bytes" },
 	[F_PLATFORM] = { "platform", "a word such as pcbios or efi" },
 	[F_BUILDARCH] = { "buildarch", "a word such as x86_64" },
+	[F_SMBIOS] = { "smbios", "hex or plain (how serial, product and manufacturer are encoded)" },
 };
 
 static int parse_field(enum qfield f, const char *v, struct boot_query *q)
@@ -150,6 +193,8 @@ static int parse_field(enum qfield f, const char *v, struct boot_query *q)
 		return parse_word(v, q->platform, sizeof(q->platform));
 	case F_BUILDARCH:
 		return parse_word(v, q->buildarch, sizeof(q->buildarch));
+	case F_SMBIOS:
+		return strcmp(v, "hex") == 0 || strcmp(v, "plain") == 0 ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
@@ -174,6 +219,12 @@ int boot_query_parse(const struct qarg *args, size_t n, struct boot_query *q, ch
 	int f;
 
 	memset(q, 0, sizeof(*q));
+	smbios_hex = 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(args[i].key, "smbios") == 0 && args[i].val != NULL && strcmp(args[i].val, "hex") == 0) {
+			smbios_hex = 1;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		const char *v = args[i].val ? args[i].val : "";
 

@@ -28,7 +28,8 @@ struct boot_query {
 
 /* Returns 0, or -EINVAL with err naming the parameter and the reason.
  * mac is required; every other parameter is optional; unknown and
- * repeated parameters are refused. */
+ * repeated parameters are refused. With smbios=hex, serial, product and
+ * manufacturer are iPXE ${x:hexhyp} encoded ("53-4e-31"). */
 int boot_query_parse(const struct qarg *args, size_t n, struct boot_query *q, char *err, size_t errlen);
 
 int parse_mac(const char *s, char out[18]);

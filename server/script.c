@@ -144,3 +144,29 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 	}
 	return (int)o.len;
 }
+
+int script_render_chain(const char *public_url, char *out, size_t outlen, char *err, size_t errlen)
+{
+	struct out o = { .p = out, .len = 0, .cap = outlen };
+
+	if (check("public_url", public_url, 0, err, errlen) < 0) {
+		return -EINVAL;
+	}
+	emit(&o, "#!ipxe\n");
+	/* SMBIOS strings go hex-encoded: every iPXE version can, and a '&' or
+	 * blank in a serial number then arrives as data (older :uristring
+	 * leaves '&' alone) */
+	emit(&o, "chain %s/boot.ipxe?mac=${netX/mac}&ip=${netX/ip}&netmask=${netX/netmask}&gateway=${netX/gateway}"
+		 "&dns=${netX/dns}&uuid=${uuid}&smbios=hex&serial=${serial:hexhyp}&product=${product:hexhyp}"
+		 "&manufacturer=${manufacturer:hexhyp}&platform=${platform}&buildarch=${buildarch} || goto failed\n",
+	     public_url);
+	emit(&o, "exit 0\n");
+	emit(&o, ":failed\n");
+	emit(&o, "echo Lifeboat: cannot reach the boot server: booting from the next device\n");
+	emit(&o, "exit 1\n");
+	if (o.overflow) {
+		snprintf(err, errlen, "script longer than %zu bytes", outlen);
+		return -ENOSPC;
+	}
+	return (int)o.len;
+}

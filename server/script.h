@@ -36,6 +36,10 @@ int ipxe_safe_words(const char *s);
 
 /* Writes the script for decision d into out. Returns its length, or
  * -EINVAL (a value failed the whitelist; err says which) / -ENOSPC. */
+/* The chain script (GET /chain.ipxe): what a stock iPXE ROM, pointed at
+ * lifeboatd by DHCP, runs to ask /boot.ipxe with its identity. */
+int script_render_chain(const char *public_url, char *out, size_t outlen, char *err, size_t errlen);
+
 int script_render(enum decision d, const struct render_ctx *c, char *out, size_t outlen, char *err,
 		  size_t errlen);
 

@@ -156,3 +156,94 @@ def status_receiver():
     yield make
     for r in made:
         r.stop()
+
+
+class Lifeboatd:
+    """A real lifeboatd on 127.0.0.1 with its own state directory."""
+
+    def __init__(self, out_dir, tmp_path, keys="", nat=False, default_policy="normal"):
+        from lifeboat_vm import free_port
+        self.port = free_port()
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        self.state = tmp_path / "state"
+        self.keys_file = tmp_path / "authorized_keys"
+        self.keys_file.write_text(keys)
+        self.log_path = tmp_path / "lifeboatd.log"
+        self.bin = os.path.join(out_dir, "build", "server", "lifeboatd")
+        self.ctl_bin = os.path.join(out_dir, "build", "server", "lifeboatctl")
+        self.args = [self.bin, "--port", str(self.port), "--state-dir", str(self.state),
+                     "--payload-dir", out_dir, "--public-url", f"http://10.0.2.2:{self.port}",
+                     "--keys-file", str(self.keys_file), "--heartbeat", "2",
+                     "--default-policy", default_policy, "--nat", "yes" if nat else "no",
+                     "--kernel-args", "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on"]
+        self.proc = None
+
+    def start(self):
+        import time
+        import urllib.request
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.local("/api/v1/hosts"), timeout=1)
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise AssertionError(f"lifeboatd did not start: {self.log_path.read_text()}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                return self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.returncode if self.proc else None
+
+    def local(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def guest_url(self, path):
+        return f"http://10.0.2.2:{self.port}{path}"
+
+    def ctl(self, *args, check=True):
+        r = subprocess.run([self.ctl_bin, "--state-dir", str(self.state), *args],
+                           capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise AssertionError(f"lifeboatctl {args}: {r.returncode} {r.stderr}")
+        return r
+
+    def host(self, mac):
+        import json as _json
+        r = self.ctl("show", mac, check=False)
+        return _json.loads(r.stdout) if r.returncode == 0 else None
+
+    def wait_phase(self, mac, phase, timeout, vm=None):
+        import time
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            h = self.host(mac)
+            if h and h.get("phase") == phase:
+                return h
+            time.sleep(0.5)
+        msg = f"{mac} did not report {phase} within {timeout} s: {self.host(mac)}"
+        if vm is not None:
+            vm.fail(msg)
+        raise AssertionError(msg)
+
+
+@pytest.fixture
+def lifeboatd(out_dir, tmp_path):
+    made = []
+
+    def make(**kw):
+        d = Lifeboatd(out_dir, tmp_path / f"lifeboatd{len(made)}", **kw)
+        made.append(d)
+        return d.start()
+
+    yield make
+    for d in made:
+        d.stop()

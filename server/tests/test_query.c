@@ -51,6 +51,28 @@ static void bad(const struct qarg *a, size_t n, const char *expect)
 	}
 }
 
+static void test_smbios_hex(void **state)
+{
+	/* "S N&x" as iPXE's ${serial:hexhyp} */
+	const struct qarg a[] = { { "mac", "52:54:00:ab:cd:ef" }, { "smbios", "hex" }, { "serial", "53-20-4e-26-78" },
+				  { "product", "" } };
+	const struct qarg nl[] = { { "mac", "52:54:00:ab:cd:ef" }, { "smbios", "hex" }, { "serial", "78-0a-73-68" } };
+	const struct qarg nul[] = { { "mac", "52:54:00:ab:cd:ef" }, { "smbios", "hex" }, { "serial", "78-00-73" } };
+	const struct qarg odd[] = { { "mac", "52:54:00:ab:cd:ef" }, { "smbios", "hex" }, { "serial", "7-8" } };
+	const struct qarg how[] = { { "mac", "52:54:00:ab:cd:ef" }, { "smbios", "base64" } };
+	struct boot_query q;
+	char err[256];
+
+	assert_int_equal(boot_query_parse(a, N(a), &q, err, sizeof(err)), 0);
+	assert_string_equal(q.serial, "S N&x");
+	assert_string_equal(q.product, "");
+	assert_int_equal(boot_query_parse(nl, N(nl), &q, err, sizeof(err)), -EINVAL);
+	assert_int_equal(boot_query_parse(nul, N(nul), &q, err, sizeof(err)), -EINVAL);
+	assert_int_equal(boot_query_parse(odd, N(odd), &q, err, sizeof(err)), -EINVAL);
+	assert_int_equal(boot_query_parse(how, N(how), &q, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "parameter smbios: 'base64' is not hex or plain"));
+}
+
 static void test_rejects(void **state)
 {
 	const struct qarg nomac[] = { { "ip", "10.0.0.1" } };
@@ -181,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_query),
 		cmocka_unit_test(test_empty_values_are_absent),
+		cmocka_unit_test(test_smbios_hex),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_render_rescue),
 		cmocka_unit_test(test_render_normal_and_mismatch),
