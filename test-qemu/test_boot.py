@@ -83,14 +83,13 @@ def test_direct_kernel_static_ip(vms, out_dir, ssh_key):
     assert out[-1] == "no-dhcp"
 
 
-@pytest.mark.parametrize("nic", ["e1000", "virtio-net-pci"])
-def test_ipxe_rom_boot(vms, http_server, ssh_key, nic):
-    """SeaBIOS + the stock iPXE NIC ROM (Debian ipxe-qemu): DHCP bootfile is
-    our script's URL; iPXE loads the payload over HTTP; we log in."""
+def test_ipxe_rom_boot_static_server(vms, http_server, ssh_key):
+    """The payload can also come from any web server or CDN: the stock
+    iPXE NIC ROM runs out/rescue.ipxe from a plain HTTP server."""
     key, pub = ssh_key
     url = write_boot_script(http_server, pub)
-    vm = vms(f"ipxe-{nic}", [
-        *netdev(f",bootfile={url}"), "-device", f"{nic},netdev=n0,mac=52:54:00:12:34:56",
+    vm = vms("ipxe-static-server", [
+        *netdev(f",bootfile={url}"), "-device", "e1000,netdev=n0,mac=52:54:00:12:34:56",
         "-boot", "n",
     ], ssh_key=key)
     vm.wait_for("iPXE", IPXE_DEADLINE)
