@@ -35,7 +35,7 @@ AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
 
-.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run clean distclean install help
+.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -45,6 +45,7 @@ help:
 	@echo "make            install missing Debian packages, fetch sources, build into $(OUT)/"
 	@echo "make check      unit tests and QEMU end-to-end tests"
 	@echo "make run        boot the payload in QEMU on this terminal"
+	@echo "make demo       lifeboatd + a VM through the stock iPXE ROM, then ssh with a checked host key"
 	@echo "make install DESTDIR=... PREFIX=/usr/local"
 	@echo "make clean      remove $(OUT)/ (downloads stay in $(CACHE))"
 	@echo "options: V=1 KEYS=authorized_keys JOBS=n CACHE=dir"
@@ -130,6 +131,9 @@ qemu-test:
 # ---- for people ------------------------------------------------------------
 run: all
 	$(Q)sh test-qemu/run.sh $(OUT)
+
+demo: all
+	$(Q)sh test-qemu/demo.sh $(OUT)
 
 PREFIX ?= /usr/local
 install: payload

@@ -97,7 +97,7 @@ static void kv_state_line(struct json *j, const char *key, const char *name)
 	json_kv_string(j, key, buf[0] ? buf : NULL);
 }
 
-int report_build(struct json *j, const struct config *cfg, unsigned long seq)
+int report_build(struct json *j, const struct config *cfg, unsigned long seq, const char *phase)
 {
 	struct utsname u;
 	char host[65] = "";
@@ -108,7 +108,7 @@ int report_build(struct json *j, const struct config *cfg, unsigned long seq)
 	json_kv_string(j, "format", "lifeboat-status");
 	json_kv_int(j, "version", REPORT_FORMAT_VERSION);
 	json_kv_uint(j, "seq", seq);
-	kv_state_line(j, "phase", "phase");
+	json_kv_string(j, "phase", phase);
 	write_history(j);
 	json_kv_string(j, "agent_version", LIFEBOAT_VERSION);
 	json_kv_string(j, "kernel", u.release);
@@ -172,6 +172,13 @@ static int install_fetched_keys(const char *body)
 	}
 	if (bad > 0) {
 		lb_log("ignored %d malformed key line%s from lifeboat.keys", bad, bad == 1 ? "" : "s");
+	}
+	{
+		char count[32], now[16];
+
+		state_read("authorized_keys", count, sizeof(count));
+		snprintf(now, sizeof(now), "%ld", strtol(count, NULL, 10) + added);
+		state_write("authorized_keys", now);
 	}
 	lb_log("%d SSH key%s from lifeboat.keys (%d new)", total, total == 1 ? "" : "s", added);
 	return added;
@@ -252,8 +259,16 @@ static void retry_ok(struct retry *r)
 	r->next_ms = 0;
 }
 
+static long installed_keys(void)
+{
+	char count[32];
+
+	state_read("authorized_keys", count, sizeof(count));
+	return strtol(count, NULL, 10);
+}
+
 static int send_report(const struct config *cfg, const struct url *u, const char *path, unsigned long seq,
-		       char *err, size_t errlen)
+		       const char *phase, char *err, size_t errlen)
 {
 	static struct http_response resp;
 	struct json j;
@@ -262,7 +277,7 @@ static int send_report(const struct config *cfg, const struct url *u, const char
 	int rc;
 
 	json_init(&j);
-	report_build(&j, cfg, seq);
+	report_build(&j, cfg, seq, phase);
 	rc = json_result(&j, &body, &len);
 	if (rc < 0) {
 		lb_err(err, errlen, "cannot encode the report");
@@ -335,8 +350,12 @@ int report_main(void)
 		}
 		state_read("phase", phase, sizeof(phase));
 		phase[strcspn(phase, "\n")] = '\0';
+		/* ssh-ready means someone can log in: not before the keys are here */
+		if (keys_pending && strcmp(phase, "ssh-ready") == 0 && installed_keys() == 0) {
+			snprintf(phase, sizeof(phase), "%s", sent[0] ? sent : "network-up");
+		}
 		if (have_server && now >= rep.next_ms && (strcmp(phase, sent) != 0 || now >= next_heartbeat)) {
-			if (send_report(&cfg, &u, path, ++seq, err, sizeof(err)) == 0) {
+			if (send_report(&cfg, &u, path, ++seq, phase, err, sizeof(err)) == 0) {
 				retry_ok(&rep);
 				snprintf(sent, sizeof(sent), "%s", phase);
 				state_write("reported", phase);

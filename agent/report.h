@@ -10,7 +10,7 @@
 #define REPORT_FORMAT_VERSION 1
 
 /* Builds one report from PID 1's state files and the machine. */
-int report_build(struct json *j, const struct config *cfg, unsigned long seq);
+int report_build(struct json *j, const struct config *cfg, unsigned long seq, const char *phase);
 
 /* The reporter: runs until killed. */
 int report_main(void);
