@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,7 +24,9 @@ static int usage(FILE *f)
 		   "  list                          every host: policy, phase, address, last report\n"
 		   "  show MAC                      everything known about a host (JSON)\n"
 		   "  known-hosts MAC [--host NAME] known_hosts lines from the reported host keys\n"
-		   "  forget MAC                    remove a host\n");
+		   "  forget MAC                    remove a host\n"
+		   "  token MAC                     issue a per-boot token by hand, for a boot without iPXE\n"
+		   "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>\n");
 	return f == stdout ? 0 : 2;
 }
 
@@ -137,6 +140,40 @@ static int known_hosts(const char *mac, const char *host)
 	return 0;
 }
 
+static int issue_token(const char *mac)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char raw[32];
+	char token[33], err[600];
+	json_object *h = NULL;
+	size_t i;
+	int rc;
+
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
+		fprintf(stderr, "lifeboatctl: cannot make a token: no randomness\n");
+		return 1;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		token[i] = alphabet[raw[i] & 63];
+	}
+	token[sizeof(raw)] = '\0';
+	store_lock(&store);
+	h = store_load(&store, mac);
+	if (h == NULL) {
+		h = store_new_host(mac, "normal");
+	}
+	json_object_object_add(h, "token", json_object_new_string(token));
+	rc = store_save(&store, mac, h, err, sizeof(err));
+	store_unlock(&store);
+	json_object_put(h);
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatctl: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", token);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *state = getenv("LIFEBOAT_STATE_DIR"), *cmd = NULL;
@@ -216,6 +253,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return known_hosts(mac, i + 3 == argc ? argv[i + 2] : NULL);
+	}
+	if (strcmp(cmd, "token") == 0 && i + 1 == argc) {
+		return need_mac(argv[i], mac) < 0 ? 2 : issue_token(mac);
 	}
 	if (strcmp(cmd, "forget") == 0 && i + 1 == argc) {
 		if (need_mac(argv[i], mac) < 0) {

@@ -72,92 +72,6 @@ def vms(tmp_path):
         vm.stop()
 
 
-class StatusReceiver:
-    """Test-only status receiver (until lifeboatd lands): stores every
-    report POSTed to /api/v1/status with the right token, answers 403
-    otherwise, and serves /keys to the right token. It can start late."""
-
-    def __init__(self, token, port=None):
-        from lifeboat_vm import free_port
-        self.token = token
-        self.port = port or free_port()
-        self.reports = []
-        self.refused = 0
-        self.keys = ""
-        self.srv = None
-
-    def start(self):
-        import json as _json
-        recv = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _authorised(self):
-                return self.headers.get("Authorization") == f"Bearer {recv.token}"
-
-            def _answer(self, code, body=b""):
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(n)
-                if self.path != "/api/v1/status" or not self._authorised():
-                    recv.refused += 1
-                    return self._answer(403)
-                recv.reports.append(_json.loads(body))
-                self._answer(200)
-
-            def do_GET(self):
-                if self.path == "/keys" and self._authorised():
-                    return self._answer(200, recv.keys.encode())
-                self._answer(403)
-
-            def log_message(self, *args):
-                pass
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.srv:
-            self.srv.shutdown()
-            self.srv.server_close()
-            self.srv = None
-
-    def url(self):
-        return f"http://10.0.2.2:{self.port}"
-
-    def wait_report(self, pred, timeout, vm=None):
-        import time
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for r in list(self.reports):
-                if pred(r):
-                    return r
-            time.sleep(0.2)
-        msg = f"no matching report within {timeout} s; got phases {[r.get('phase') for r in self.reports]}"
-        if vm is not None:
-            vm.fail(msg)
-        raise AssertionError(msg)
-
-
-@pytest.fixture
-def status_receiver():
-    made = []
-
-    def make(token="test-token-0123456789", port=None, start=True):
-        r = StatusReceiver(token, port)
-        made.append(r)
-        return r.start() if start else r
-
-    yield make
-    for r in made:
-        r.stop()
-
-
 class Lifeboatd:
     """A real lifeboatd on 127.0.0.1 with its own state directory."""
 
@@ -239,10 +153,10 @@ class Lifeboatd:
 def lifeboatd(out_dir, tmp_path):
     made = []
 
-    def make(**kw):
+    def make(start=True, **kw):
         d = Lifeboatd(out_dir, tmp_path / f"lifeboatd{len(made)}", **kw)
         made.append(d)
-        return d.start()
+        return d.start() if start else d
 
     yield make
     for d in made:

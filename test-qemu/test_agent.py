@@ -8,7 +8,14 @@ import time
 
 from test_boot import DIRECT_ARGS, READY_DEADLINE, SSH_DEADLINE, netdev
 
-TOKEN = "test-token-0123456789"
+MAC = "52:54:00:12:34:56"
+
+
+def server_args(d, mac=MAC):
+    """What lifeboatd's boot script would pass; the token issued by hand
+    (lifeboatctl token), as for a boot without iPXE."""
+    token = d.ctl("token", mac).stdout.strip()
+    return f"lifeboat.server={d.guest_url('')} lifeboat.token={token} BOOTIF=01-{mac.replace(':', '-')}"
 
 
 def direct(out_dir, append, *devices):
@@ -31,44 +38,46 @@ def test_bootif_picks_the_second_nic(vms, out_dir, ssh_key):
     assert r.stdout.split() == ["1", "0", "1"], r.stdout
 
 
-def test_reports_arrive_when_the_server_comes_up_late(vms, out_dir, ssh_key, status_receiver):
-    """Boot server down at boot: SSH does not wait for it; reports arrive
-    once it is up, with token, inventory and identity; heartbeats follow."""
+def test_reports_arrive_when_the_server_comes_up_late(vms, out_dir, ssh_key, lifeboatd):
+    """lifeboatd down at boot: SSH does not wait for it; reports arrive
+    once it is up, with history, inventory and identity; heartbeats follow."""
     key, pub = ssh_key
-    recv = status_receiver(start=False)
+    d = lifeboatd(start=False)
     disk_args = ["-drive", "file=null-co://,format=raw,if=none,id=d0,size=33554432",
                  "-device", "virtio-blk-pci,drive=d0,serial=LB-DISK-7"]
     vm = vms("server-late", direct(
-        out_dir, f'lifeboat.sshkey="{pub}" lifeboat.server={recv.url()} lifeboat.token={TOKEN} '
-                 "lifeboat.heartbeat=2 BOOTIF=01-52-54-00-12-34-56",
-        *netdev(), "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56",
+        out_dir, f'lifeboat.sshkey="{pub}" {server_args(d)} lifeboat.heartbeat=2',
+        *netdev(), "-device", f"virtio-net-pci,netdev=n0,mac={MAC}",
         "-smbios", "type=1,manufacturer=Acme Servers,product=R42 \"x\\y\",serial=SN-4711",
         *disk_args), ssh_key=key)
     vm.wait_for("lifeboat: ready", READY_DEADLINE)
     vm.wait_ssh(SSH_DEADLINE)  # SSH works with the server down
     vm.wait_for("lifeboat: cannot send status report", READY_DEADLINE)
-    recv.start()
-    first = recv.wait_report(lambda r: r["phase"] == "ssh-ready", 60, vm)
+    d.start()
+    first = d.wait_phase(MAC, "ssh-ready", 60, vm)["report"]
     assert first["format"] == "lifeboat-status" and first["version"] == 1
     assert [h["phase"] for h in first["history"]] == ["booted", "network-up", "ssh-ready"]
-    assert first["boot_mac"] == "52:54:00:12:34:56"
+    assert first["boot_mac"] == MAC
     assert first["kernel"].endswith("-lifeboat")
     assert any(i["name"] == "eth0" and "10.0.2.15/24" in i["ipv4"] for i in first["interfaces"])
     types = sorted(k["type"] for k in first["ssh"]["host_keys"])
     assert types == ["ecdsa-sha2-nistp256", "ssh-ed25519"]
     assert all(k["fingerprint"].startswith("SHA256:") for k in first["ssh"]["host_keys"])
     inv = first["inventory"]
-    assert {"name": "vda", "serial": "LB-DISK-7", "size_bytes": 33554432}.items() <= \
-        {k: v for k, v in inv["disks"][0].items()}.items()
+    disk = inv["disks"][0]
+    assert (disk["name"], disk["serial"], disk["size_bytes"]) == ("vda", "LB-DISK-7", 33554432)
     assert inv["dmi"]["vendor"] == "Acme Servers"
     assert inv["dmi"]["product"] == 'R42 "x\\y"'  # escaped on the wire, intact here
     assert inv["dmi"]["serial"] == "SN-4711"
     assert inv["memory_bytes"] > 100 * 1024 * 1024
     assert first["error"] is None
     # heartbeats keep coming, numbered
-    later = recv.wait_report(lambda r: r["seq"] > first["seq"] + 1, 30, vm)
-    assert later["uptime"] > first["uptime"]
-    assert recv.refused == 0
+    deadline = time.monotonic() + 30
+    while d.host(MAC)["report"]["seq"] < first["seq"] + 2:
+        assert time.monotonic() < deadline, "no heartbeats"
+        time.sleep(0.5)
+    assert d.host(MAC)["report"]["uptime"] > first["uptime"]
+    assert '"POST /api/v1/status" 403' not in d.log_path.read_text()
 
 
 def test_dropbear_killed_comes_back(vms, out_dir, ssh_key):
@@ -85,16 +94,16 @@ def test_dropbear_killed_comes_back(vms, out_dir, ssh_key):
     assert r.stdout.split()[0] != old_pid
 
 
-def test_malformed_arguments_fall_back_to_dhcp(vms, out_dir, ssh_key, status_receiver):
+def test_malformed_arguments_fall_back_to_dhcp(vms, out_dir, ssh_key, lifeboatd):
     """Bad arguments are named on the console and in the report; SSH is
     still reachable through DHCP."""
     key, pub = ssh_key
-    recv = status_receiver()
+    d = lifeboatd()
     vm = vms("malformed", direct(
-        out_dir, f'lifeboat.sshkey="{pub}" lifeboat.server={recv.url()} lifeboat.token={TOKEN} '
+        out_dir, f'lifeboat.sshkey="{pub}" {server_args(d)} '
                  "ip=10.0.2.15::10.0.2.2:255.0.255.0::eth0:off lifeboat.colour=red "
                  "lifeboat.heartbeat=soon lifeboat.sshkey=\"ssh-dss AAAAB3NzaC1kc3MAAACBAP\"",
-        *netdev(), "-device", "virtio-net-pci,netdev=n0"), ssh_key=key)
+        *netdev(), "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"), ssh_key=key)
     vm.wait_for("lifeboat: cannot use argument ip: field 4 (netmask): '255.0.255.0' is not a contiguous netmask",
                 READY_DEADLINE)
     vm.wait_for("lifeboat: cannot use argument lifeboat.colour: unknown lifeboat. argument", 10)
@@ -102,7 +111,7 @@ def test_malformed_arguments_fall_back_to_dhcp(vms, out_dir, ssh_key, status_rec
     vm.wait_for("lifeboat: cannot use argument lifeboat.sshkey: key type 'ssh-dss' is not supported", 10)
     vm.wait_for("lifeboat: DHCP lease on eth0", READY_DEADLINE)
     vm.wait_ssh(SSH_DEADLINE)
-    report = recv.wait_report(lambda r: r["phase"] == "ssh-ready", 30, vm)
+    report = d.wait_phase(MAC, "ssh-ready", 30, vm)["report"]
     assert report["error"].startswith("cannot use argument"), report["error"]
 
 
@@ -137,37 +146,38 @@ def test_vlan_and_mtu(vms, out_dir, ssh_key):
     assert lines[1] == "1400"
 
 
-def test_keys_come_from_the_server(vms, out_dir, ssh_key, status_receiver):
+def test_keys_come_from_the_server(vms, out_dir, ssh_key, lifeboatd):
     """No key on the command line: lifeboat.keys= fetches them with the
     token, in the background; the console says so instead of crying wolf."""
     key, pub = ssh_key
-    recv = status_receiver()
-    recv.keys = f"# keys for this machine\n{pub}\nnot a key line\n"
+    d = lifeboatd(keys=f"# keys for rescued hosts\n{pub}\nnot a key line\n")
     vm = vms("keys-url", direct(
-        out_dir, f"lifeboat.keys={recv.url()}/keys lifeboat.token={TOKEN}",
-        *netdev(), "-device", "virtio-net-pci,netdev=n0"), ssh_key=key)
+        out_dir, f"{server_args(d)} lifeboat.keys={d.guest_url('/api/v1/keys/' + MAC)}",
+        *netdev(), "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"), ssh_key=key)
     vm.wait_for("lifeboat: no SSH key yet: fetching them from", READY_DEADLINE)
     vm.wait_for("lifeboat: 1 SSH key from lifeboat.keys (1 new)", READY_DEADLINE)
     assert "ignored 1 malformed key line" in vm.log()
+    # ssh-ready is reported only once someone can log in
+    assert d.wait_phase(MAC, "ssh-ready", 30, vm)["report"]["ssh"]["authorized_keys"] == 1
     vm.wait_ssh(SSH_DEADLINE)
 
 
-def test_poweroff_reports_and_leaves_the_disk_untouched(vms, out_dir, ssh_key, status_receiver, tmp_path):
+def test_poweroff_reports_and_leaves_the_disk_untouched(vms, out_dir, ssh_key, lifeboatd, tmp_path):
     """Disks are never mounted or written by the agent; `lifeboat poweroff`
     reports shutting-down and powers the VM off."""
     key, pub = ssh_key
-    recv = status_receiver()
+    d = lifeboatd()
     disk = tmp_path / "disk.img"
     subprocess.run(["truncate", "-s", "32M", str(disk)], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", str(disk)], check=True)
     before = hashlib.sha256(disk.read_bytes()).hexdigest()
     vm = vms("poweroff", direct(
-        out_dir, f'lifeboat.sshkey="{pub}" lifeboat.server={recv.url()} lifeboat.token={TOKEN}',
-        *netdev(), "-device", "virtio-net-pci,netdev=n0",
+        out_dir, f'lifeboat.sshkey="{pub}" {server_args(d)}',
+        *netdev(), "-device", f"virtio-net-pci,netdev=n0,mac={MAC}",
         "-drive", f"file={disk},format=raw,if=virtio"), ssh_key=key)
     vm.wait_for("lifeboat: ready", READY_DEADLINE)
     vm.wait_ssh(SSH_DEADLINE)
-    recv.wait_report(lambda r: r["phase"] == "ssh-ready", 30, vm)
+    d.wait_phase(MAC, "ssh-ready", 30, vm)
     r = vm.ssh("grep -c vda /proc/mounts; lifeboat poweroff")
     assert r.stdout.split()[0] == "0"  # never mounted
     vm.wait_for("lifeboat: power off: shutting-down reported", 30)
@@ -175,5 +185,5 @@ def test_poweroff_reports_and_leaves_the_disk_untouched(vms, out_dir, ssh_key, s
         vm.proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         vm.fail("the VM did not power off within 30 s")
-    assert any(r["phase"] == "shutting-down" for r in recv.reports)
+    assert d.host(MAC)["phase"] == "shutting-down"
     assert hashlib.sha256(disk.read_bytes()).hexdigest() == before

@@ -199,6 +199,8 @@ def test_lifeboatctl(lifeboatd):
     assert listing[1].split()[:4] == [MAC, "normal", "ssh-ready", "192.0.2.7"]
     assert d.ctl("known-hosts", MAC).stdout == "192.0.2.7 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey\n"
     assert d.ctl("known-hosts", MAC, "--host", "[127.0.0.1]:2222").stdout.startswith("[127.0.0.1]:2222 ssh-ed25519 ")
+    token = d.ctl("token", MAC).stdout.strip()  # for a boot without iPXE
+    assert len(token) == 32 and post_report(d, token)[0] == 200
     d.ctl("forget", MAC)
     assert d.host(MAC) is None
 
