@@ -8,7 +8,16 @@ B        := $(OUT)/build
 CACHE    ?= $(HOME)/.cache/lifeboat
 JOBS     ?= $(shell nproc)
 KEYS     ?=
-KERNEL_FRAGMENTS ?= kernel-config/base.config kernel-config/qemu.config
+# Kernel profiles: make KERNEL_PROFILE=qemu|server (kernel-config/*.config)
+KERNEL_PROFILE ?= server
+KERNEL_PROFILES := qemu server
+ifeq ($(filter $(KERNEL_PROFILE),$(KERNEL_PROFILES)),)
+$(error KERNEL_PROFILE=$(KERNEL_PROFILE) is not one of: $(KERNEL_PROFILES))
+endif
+FRAGMENTS_qemu := kernel-config/base.config kernel-config/qemu.config
+FRAGMENTS_server := $(FRAGMENTS_qemu) kernel-config/server.config
+KERNEL_FRAGMENTS := $(FRAGMENTS_$(KERNEL_PROFILE))
+KOBJ := $(B)/linux-$(KERNEL_PROFILE)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1767225600)
 LIFEBOAT_VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 PYTEST   ?= /usr/bin/python3 -m pytest
@@ -35,7 +44,7 @@ AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
 
-.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo clean distclean install help
+.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -46,9 +55,11 @@ help:
 	@echo "make check      unit tests and QEMU end-to-end tests"
 	@echo "make run        boot the payload in QEMU on this terminal"
 	@echo "make demo       lifeboatd + a VM through the stock iPXE ROM, then ssh with a checked host key"
+	@echo "make iso        out/lifeboat.iso: BIOS+UEFI, CD and USB (ISO_ARGS=, ISO_IP=)"
+	@echo "make netiso SERVER=http://host:port   out/lifeboat-net.iso (BIOS, fetches from lifeboatd)"
 	@echo "make install DESTDIR=... PREFIX=/usr/local"
 	@echo "make clean      remove $(OUT)/ (downloads stay in $(CACHE))"
-	@echo "options: V=1 KEYS=authorized_keys JOBS=n CACHE=dir"
+	@echo "options: V=1 KEYS=authorized_keys PROFILE=rescue|minimal KERNEL_PROFILE=server|qemu JOBS=n CACHE=dir"
 
 deps: $(B)/.deps-ok
 
@@ -78,15 +89,22 @@ $(DROPBEAR): $(DROPBEAR_SRC)/.lifeboat-ok build/dropbear.sh | $(MUSL_INC)/linux
 	$(Q)sh build/logged.sh DROPBEAR $(B)/dropbear.log sh build/dropbear.sh \
 		$(DROPBEAR_SRC) $(B)/dropbear $(abspath $(MUSL_INC)) $(JOBS)
 
-$(B)/linux/.config: $(LINUX_SRC)/.lifeboat-ok $(KERNEL_FRAGMENTS) build/kernel-config.sh
-	$(Q)sh build/logged.sh KCONFIG $(B)/kconfig.log sh build/kernel-config.sh \
-		$(LINUX_SRC) $(B)/linux $(KERNEL_FRAGMENTS)
+$(KOBJ)/.config: $(LINUX_SRC)/.lifeboat-ok $(KERNEL_FRAGMENTS) build/kernel-config.sh
+	$(Q)sh build/logged.sh KCONFIG $(B)/kconfig-$(KERNEL_PROFILE).log sh build/kernel-config.sh \
+		$(LINUX_SRC) $(KOBJ) $(KERNEL_FRAGMENTS)
 
-$(OUT)/bzImage: $(B)/linux/.config
-	$(Q)sh build/logged.sh KERNEL $(B)/kernel.log $(MAKE) -C $(LINUX_SRC) \
-		O=$(abspath $(B)/linux) ARCH=x86_64 $(KBUILD_ENV) -j$(JOBS) bzImage
-	$(Q)cp $(B)/linux/arch/x86/boot/bzImage $@.tmp && mv $@.tmp $@
-	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
+$(KOBJ)/arch/x86/boot/bzImage: $(KOBJ)/.config
+	$(Q)sh build/logged.sh KERNEL $(B)/kernel-$(KERNEL_PROFILE).log $(MAKE) -C $(LINUX_SRC) \
+		O=$(abspath $(KOBJ)) ARCH=x86_64 $(KBUILD_ENV) -j$(JOBS) bzImage
+
+# Rewritten only when KERNEL_PROFILE changes, so out/bzImage follows it.
+$(B)/kernel-profile.stamp: FORCE
+	$(Q)mkdir -p $(B)
+	$(Q)echo "$(KERNEL_PROFILE)" | cmp -s - $@ 2>/dev/null || echo "$(KERNEL_PROFILE)" > $@
+
+$(OUT)/bzImage: $(KOBJ)/arch/x86/boot/bzImage $(B)/kernel-profile.stamp
+	$(Q)cp $< $@.tmp && mv $@.tmp $@
+	@echo "  OUT     $@ ($$(stat -c %s $@) bytes, kernel profile $(KERNEL_PROFILE))"
 
 # ---- our code --------------------------------------------------------------
 include agent/agent.mk
@@ -127,6 +145,24 @@ fuzz: $(FUZZERS)
 
 qemu-test:
 	$(Q)cd test-qemu && LIFEBOAT_OUT=$(abspath $(OUT)) $(PYTEST) -v -ra $(PYTEST_ARGS)
+
+# ---- ISO images ------------------------------------------------------------
+# make iso [ISO_ARGS='lifeboat.sshkey="ssh-ed25519 AAAA..."'] [ISO_IP=...]
+ISO_ARGS ?=
+ISO_IP ?= 192.0.2.10::192.0.2.1:255.255.255.0::eth0:off
+export ISO_ARGS ISO_IP SERVER
+
+iso: payload
+	@echo "  ISO     $(OUT)/lifeboat.iso"
+	$(Q)sh iso/mkiso.sh rescue $(OUT)/lifeboat.iso $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma "$$ISO_ARGS" "$$ISO_IP"
+	@echo "  OUT     $(OUT)/lifeboat.iso ($$(stat -c %s $(OUT)/lifeboat.iso) bytes)"
+
+# make netiso SERVER=http://bootserver:8080 (BIOS only: Debian's ipxe.lkrn)
+netiso:
+	$(Q)[ -n "$$SERVER" ] || { echo "lifeboat: cannot write the network ISO: say where lifeboatd is: make netiso SERVER=http://host:port" >&2; exit 1; }
+	@echo "  ISO     $(OUT)/lifeboat-net.iso ($$SERVER)"
+	$(Q)mkdir -p $(OUT) && sh iso/mkiso.sh net $(OUT)/lifeboat-net.iso "$$SERVER"
+	@echo "  OUT     $(OUT)/lifeboat-net.iso ($$(stat -c %s $(OUT)/lifeboat-net.iso) bytes)"
 
 # ---- for people ------------------------------------------------------------
 run: all

@@ -112,6 +112,40 @@ static void free_list(char **v, int n)
 	free(v);
 }
 
+/* SCSI/SATA disks: the unit serial number VPD page (0x80): a 4-byte
+ * header whose byte 3 is the length, then the serial, blank-padded. */
+static const char *read_vpd_serial(const char *disk, char *buf, size_t len)
+{
+	unsigned char page[256];
+	char path[128];
+	size_t n, l, i = 0, o = 0;
+	FILE *f = NULL;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/block/%s/device/vpd_pg80", disk);
+	f = fopen(path, "re");
+	if (f == NULL) {
+		return buf;
+	}
+	n = fread(page, 1, sizeof(page), f);
+	fclose(f);
+	if (n < 4 || page[1] != 0x80) {
+		return buf;
+	}
+	l = page[3] < n - 4 ? page[3] : n - 4;
+	while (i < l && page[4 + i] == ' ') {
+		i++;
+	}
+	for (; i < l && o + 1 < len; i++) {
+		buf[o++] = (char)page[4 + i];
+	}
+	while (o > 0 && (buf[o - 1] == ' ' || buf[o - 1] == '\0')) {
+		o--;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void write_partitions(struct json *j, const char *disk)
 {
 	char dir[128], path[256];
@@ -159,12 +193,16 @@ static void write_disks(struct json *j)
 		json_kv_int(j, "size_bytes", read_ll(path, 0) * 512);
 		snprintf(path, sizeof(path), "/sys/block/%s/device/model", names[i]);
 		kv_sysfs_string(j, "model", path);
-		/* virtio-blk has "serial" on the disk, SCSI/NVMe on the device */
+		/* virtio-blk has "serial" on the disk, NVMe on the device, SCSI
+		 * and SATA in the VPD page 0x80 */
 		snprintf(path, sizeof(path), "/sys/block/%s/serial", names[i]);
 		s = read_trim(path, serial, sizeof(serial));
 		if (*s == '\0') {
 			snprintf(path, sizeof(path), "/sys/block/%s/device/serial", names[i]);
 			s = read_trim(path, serial, sizeof(serial));
+		}
+		if (*s == '\0') {
+			s = read_vpd_serial(names[i], serial, sizeof(serial));
 		}
 		json_kv_string(j, "serial", *s ? s : NULL);
 		snprintf(path, sizeof(path), "/sys/block/%s/queue/rotational", names[i]);
