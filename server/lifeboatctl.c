@@ -26,6 +26,8 @@ static int usage(FILE *f)
 		   "  known-hosts MAC [--host NAME] known_hosts lines from the reported host keys\n"
 		   "  forget MAC                    remove a host\n"
 		   "  token MAC                     issue a per-boot token by hand, for a boot without iPXE\n"
+		   "  dhcp-config dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP]\n"
+		   "                                DHCP configuration to chainload iPXE without flashing\n"
 		   "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>\n");
 	return f == stdout ? 0 : 2;
 }
@@ -174,6 +176,79 @@ static int issue_token(const char *mac)
 	return 0;
 }
 
+/* dnsmasq as proxyDHCP beside the existing DHCP server, or ISC dhcpd:
+ * PXE ROMs get iPXE over TFTP, iPXE itself (option 175 / user class
+ * "iPXE": no loop) gets lifeboatd's chain script. */
+static int dhcp_config(int argc, char **argv, int i)
+{
+	const char *kind = NULL, *server = NULL, *subnet = "192.0.2.0", *tftp = NULL;
+	char ip[16];
+
+	if (i >= argc) {
+		return usage(stderr);
+	}
+	kind = argv[i++];
+	for (; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--server") == 0) {
+			server = argv[i + 1];
+		} else if (strcmp(argv[i], "--subnet") == 0) {
+			subnet = argv[i + 1];
+		} else if (strcmp(argv[i], "--tftp-server") == 0) {
+			tftp = argv[i + 1];
+		} else {
+			return usage(stderr);
+		}
+	}
+	if (i != argc || server == NULL) {
+		fprintf(stderr, "lifeboatctl: dhcp-config needs --server http://lifeboatd:port\n");
+		return 2;
+	}
+	if ((strncmp(server, "http://", 7) != 0 && strncmp(server, "https://", 8) != 0) ||
+	    strspn(server, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:/-_") != strlen(server)) {
+		fprintf(stderr, "lifeboatctl: cannot use --server '%s': want http://host:port\n", server);
+		return 2;
+	}
+	if (parse_ipv4(subnet, ip) < 0 || (tftp != NULL && parse_ipv4(tftp, ip) < 0)) {
+		fprintf(stderr, "lifeboatctl: cannot use --subnet/--tftp-server: want IPv4 addresses\n");
+		return 2;
+	}
+	if (strcmp(kind, "dnsmasq") == 0) {
+		printf("# Lifeboat: dnsmasq as proxyDHCP next to your DHCP server (which keeps handing\n"
+		       "# out addresses). PXE ROMs get iPXE by TFTP; iPXE (it sends option 175) gets\n"
+		       "# lifeboatd's script, so it does not load itself again.\n"
+		       "port=0\n"
+		       "log-dhcp\n"
+		       "dhcp-range=%s,proxy\n"
+		       "dhcp-match=set:ipxe,175\n"
+		       "enable-tftp\n"
+		       "tftp-root=/srv/tftp\n"
+		       "# BIOS: undionly.kpxe; UEFI x86-64: snponly.efi (both from Debian's ipxe package)\n"
+		       "pxe-service=tag:!ipxe,x86PC,\"Lifeboat (iPXE)\",undionly.kpxe\n"
+		       "pxe-service=tag:!ipxe,X86-64_EFI,\"Lifeboat (iPXE)\",snponly.efi\n"
+		       "pxe-service=tag:ipxe,x86PC,\"Lifeboat\",%s/chain.ipxe\n"
+		       "pxe-service=tag:ipxe,X86-64_EFI,\"Lifeboat\",%s/chain.ipxe\n",
+		       subnet, server, server);
+		return 0;
+	}
+	if (strcmp(kind, "isc") == 0) {
+		printf("# Lifeboat: ISC dhcpd. PXE ROMs get iPXE by TFTP; iPXE (user class \"iPXE\")\n"
+		       "# gets lifeboatd's script, so it does not load itself again.\n"
+		       "option client-arch code 93 = unsigned integer 16;\n"
+		       "%s%s%s"
+		       "if exists user-class and option user-class = \"iPXE\" {\n"
+		       "    filename \"%s/chain.ipxe\";\n"
+		       "} elsif option client-arch = 00:07 or option client-arch = 00:09 {\n"
+		       "    filename \"snponly.efi\";   # UEFI x86-64\n"
+		       "} else {\n"
+		       "    filename \"undionly.kpxe\"; # BIOS\n"
+		       "}\n",
+		       tftp ? "next-server " : "", tftp ? tftp : "", tftp ? ";\n" : "", server);
+		return 0;
+	}
+	fprintf(stderr, "lifeboatctl: cannot write DHCP configuration for '%s': want dnsmasq or isc\n", kind);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	const char *state = getenv("LIFEBOAT_STATE_DIR"), *cmd = NULL;
@@ -203,6 +278,9 @@ int main(int argc, char **argv)
 	cmd = argv[i++];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		return usage(stdout);
+	}
+	if (strcmp(cmd, "dhcp-config") == 0) {
+		return dhcp_config(argc, argv, i);
 	}
 	if (store_open(&store, state ? state : conf_defaults.state_dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatctl: %s\n", err);

@@ -79,3 +79,30 @@ def test_source_address_mismatch_falls_through(vms, lifeboatd, tmp_path):
     vm.wait_for(f"Lifeboat: refusing rescue for {MAC}: the request came from 127.0.0.1", IPXE_DEADLINE)
     vm.wait_for("No bootable device", 30)
     assert d.host(MAC)["policy"] == "rescue"
+
+
+@pytest.mark.parametrize("nic", ["e1000", "virtio-net-pci"])
+def test_uefi_stock_efi_rom_rescue(vms, lifeboatd, ssh_key, tmp_path, out_dir, nic):
+    """UEFI: OVMF with QEMU's stock iPXE EFI ROM; the kernel's EFI stub
+    gets the initrd because the command line names it (initrd=...)."""
+    if not os.path.exists(os.path.join(out_dir, "build", "kernel-profile.stamp")) or \
+            open(os.path.join(out_dir, "build", "kernel-profile.stamp")).read().strip() != "server":
+        pytest.skip("the EFI stub is in KERNEL_PROFILE=server")
+    key, pub = ssh_key
+    d = lifeboatd(keys=pub + "\n")
+    d.ctl("rescue", MAC, "--nat")
+    vars_copy = tmp_path / "OVMF_VARS.fd"
+    vars_copy.write_bytes(open("/usr/share/OVMF/OVMF_VARS_4M.fd", "rb").read())
+    vm = vms(f"uefi-{nic}", [
+        "-machine", "q35",
+        "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+        "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}",
+        "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:@SSHPORT@-:22,bootfile={d.guest_url('/chain.ipxe')}",
+        "-device", f"{nic},netdev=n0,mac={MAC},bootindex=0",
+    ], ssh_key=key, memory=512)
+    vm.wait_for(f"Lifeboat: {MAC} has policy rescue: booting the rescue system", 120)
+    host = d.wait_phase(MAC, "ssh-ready", 120, vm)
+    assert host["last_boot"]["platform"] == "efi"
+    vm.wait_ssh(SSH_DEADLINE)
+    r = vm.ssh("ls /sys/firmware/efi >/dev/null && echo uefi")
+    assert r.stdout.strip() == "uefi"

@@ -224,3 +224,25 @@ def test_bad_config_is_named(out_dir, tmp_path):
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 2
     assert f"{conf}:2: port: '80x' is not a number from 1 to 65535" in r.stderr
+
+
+def test_dhcp_config(out_dir, tmp_path):
+    """lifeboatctl dhcp-config: dnsmasq's own syntax check accepts it; the
+    option-175 / user-class loop breaking and BIOS/UEFI split are there."""
+    import subprocess
+    ctl = os.path.join(out_dir, "build", "server", "lifeboatctl")
+    conf = tmp_path / "lifeboat-dnsmasq.conf"
+    r = subprocess.run([ctl, "dhcp-config", "dnsmasq", "--server", "http://192.0.2.5:8080", "--subnet", "192.0.2.0"],
+                       capture_output=True, text=True, check=True)
+    conf.write_text(r.stdout)
+    check = subprocess.run(["dnsmasq", "--test", "-C", str(conf)], capture_output=True, text=True)
+    assert check.returncode == 0 and "syntax check OK" in check.stderr, check.stderr
+    assert "dhcp-range=192.0.2.0,proxy" in r.stdout and "dhcp-match=set:ipxe,175" in r.stdout
+    assert 'pxe-service=tag:!ipxe,X86-64_EFI,"Lifeboat (iPXE)",snponly.efi' in r.stdout
+    assert 'pxe-service=tag:ipxe,x86PC,"Lifeboat",http://192.0.2.5:8080/chain.ipxe' in r.stdout
+    isc = subprocess.run([ctl, "dhcp-config", "isc", "--server", "http://192.0.2.5:8080"],
+                         capture_output=True, text=True, check=True).stdout
+    assert 'option user-class = "iPXE"' in isc and 'filename "http://192.0.2.5:8080/chain.ipxe";' in isc
+    assert 'filename "undionly.kpxe"' in isc and "client-arch = 00:07" in isc
+    bad = subprocess.run([ctl, "dhcp-config", "isc", "--server", 'http://x";evil'], capture_output=True, text=True)
+    assert bad.returncode == 2 and "cannot use --server" in bad.stderr
