@@ -44,7 +44,7 @@ AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
 
-.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso clean distclean install help
+.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -163,6 +163,20 @@ netiso:
 	@echo "  ISO     $(OUT)/lifeboat-net.iso ($$SERVER)"
 	$(Q)mkdir -p $(OUT) && sh iso/mkiso.sh net $(OUT)/lifeboat-net.iso "$$SERVER"
 	@echo "  OUT     $(OUT)/lifeboat-net.iso ($$(stat -c %s $(OUT)/lifeboat-net.iso) bytes)"
+
+# ---- iPXE with our embedded script -----------------------------------------
+# make rom IPXE_SRC=/path/to/ipxe SERVER=http://host:port [HTTPS=1] [TRUST=ca.pem]
+# QEMU e1000, virtio; e1000e 82574L; igb i210, i350; ixgbe 82599; tg3 5720. (iPXE has no
+# bnx2 driver: those NICs chainload undionly.kpxe from their own PXE ROM.)
+ROM_IDS ?= 8086100e 1af41000 808610d3 80861533 80861521 808610fb 14e4165f
+IPXE_SRC ?=
+export IPXE_SRC
+rom:
+	$(Q)[ -n "$(IPXE_SRC)" ] || { echo "lifeboat: cannot build the iPXE ROMs: iPXE's source is not in Debian's archive here; give your own tree: make rom IPXE_SRC=/path/to/ipxe SERVER=http://host:port (git clone https://github.com/ipxe/ipxe)" >&2; exit 1; }
+	$(Q)[ -n "$$SERVER" ] || { echo "lifeboat: cannot build the iPXE ROMs: say where lifeboatd is: SERVER=http://host:port" >&2; exit 1; }
+	$(Q)sh build/logged.sh IPXE $(B)/ipxe.log sh build/ipxe-rom.sh $(IPXE_SRC) $(abspath $(OUT))/ipxe "$$SERVER" \
+		"$(ROM_IDS)" "$(HTTPS)" "$(TRUST)"
+	@ls -l $(OUT)/ipxe | awk 'NR>1 && !/build/ {printf "  OUT     $(OUT)/ipxe/%s (%s bytes)\n", $$9, $$5}'
 
 # ---- for people ------------------------------------------------------------
 run: all

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Builds iPXE with ipxe/embed.ipxe embedded, from the user's own iPXE tree
+# (iPXE is not in Debian's source archive here; we never ship its code).
+# The tree is copied, not modified.
+#   build/ipxe-rom.sh IPXE_SRC OUTDIR SERVER "PCI_IDS" [HTTPS] [TRUST]
+# LIFEBOAT_ROM_NO_EFI=1 skips ipxe.efi (tests).
+set -eu
+src=$1 out=$2 server=$3 ids=$4 https=${5:-} trust=${6:-}
+if [ ! -f "$src/src/Makefile" ] || [ ! -d "$src/src/config" ]; then
+	echo "lifeboat: cannot build iPXE: $src is not an iPXE tree (want src/Makefile)." >&2
+	echo "  Get one: git clone https://github.com/ipxe/ipxe && make rom IPXE_SRC=\$PWD/ipxe SERVER=..." >&2
+	exit 1
+fi
+case $server in
+http://*|https://*) ;;
+*) echo "lifeboat: cannot build iPXE: SERVER '$server' is not an http(s):// URL (make rom SERVER=http://host:port)" >&2; exit 1 ;;
+esac
+if [ -n "$(printf '%s' "$server" | tr -d 'A-Za-z0-9.:/_-')" ]; then
+	echo "lifeboat: cannot build iPXE: SERVER '$server' has characters a script cannot carry" >&2
+	exit 1
+fi
+here=$(cd "$(dirname "$0")/.." && pwd)
+work="$out/build"
+mkdir -p "$work" "$out"
+rsync -a --delete --exclude '/src/bin*' "$src/" "$work/ipxe/"
+sed "s|@SERVER@|$server|" "$here/ipxe/embed.ipxe" > "$work/embed.ipxe"
+local_h="$work/ipxe/src/config/local/general.h"
+: > "$local_h"
+if [ -n "$https" ]; then
+	echo "#define DOWNLOAD_PROTO_HTTPS" >> "$local_h"
+fi
+if [ -n "$trust" ]; then
+	echo "#define IMAGE_TRUST_CMD" >> "$local_h"
+	trust_arg="TRUST=$(cd "$(dirname "$trust")" && pwd)/$(basename "$trust")"
+else
+	trust_arg=""
+fi
+targets="bin/undionly.kpxe"
+for id in $ids; do
+	targets="$targets bin/$id.rom"
+done
+make -C "$work/ipxe/src" -j"$(nproc)" EMBED="$work/embed.ipxe" $trust_arg $targets
+if [ -z "${LIFEBOAT_ROM_NO_EFI:-}" ]; then
+	make -C "$work/ipxe/src" -j"$(nproc)" EMBED="$work/embed.ipxe" $trust_arg bin-x86_64-efi/ipxe.efi
+	targets="$targets bin-x86_64-efi/ipxe.efi"
+fi
+for t in $targets; do
+	cp "$work/ipxe/src/$t" "$out/"
+done

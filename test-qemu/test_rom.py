@@ -1,0 +1,55 @@
+"""Our iPXE ROM (ipxe/embed.ipxe embedded; make rom). iPXE's source is not
+in Debian's archive here: these tests need IPXE_SRC=/path/to/ipxe and are
+skipped, saying so, without it."""
+
+import os
+import subprocess
+
+import pytest
+
+from test_boot import READY_DEADLINE, SSH_DEADLINE
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+IPXE_SRC = os.environ.get("IPXE_SRC", "")
+MAC = "52:54:00:12:34:56"
+
+pytestmark = pytest.mark.skipif(not IPXE_SRC, reason="needs an iPXE tree: make check IPXE_SRC=/path/to/ipxe")
+
+
+def build_rom(out_dir, server):
+    """The e1000 ROM (QEMU's 8086:100e) for this SERVER; the work tree is
+    kept, so a second build only relinks with the new script."""
+    rom_dir = os.path.join(out_dir, "build", "ipxe-test")
+    env = dict(os.environ, LIFEBOAT_ROM_NO_EFI="1")
+    r = subprocess.run(["sh", os.path.join(REPO, "build", "ipxe-rom.sh"), IPXE_SRC, rom_dir, server, "8086100e"],
+                       capture_output=True, text=True, env=env, timeout=900)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return os.path.join(rom_dir, "8086100e.rom")
+
+
+def test_our_rom_needs_no_dhcp_bootfile(vms, lifeboatd, ssh_key, out_dir):
+    """The ROM knows the server: plain DHCP (no bootfile) is enough."""
+    key, pub = ssh_key
+    d = lifeboatd(keys=pub + "\n")
+    d.ctl("rescue", MAC, "--once", "--nat")
+    rom = build_rom(out_dir, d.guest_url(""))
+    vm = vms("our-rom", ["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:@SSHPORT@-:22",
+                         "-device", f"e1000,netdev=n0,mac={MAC},romfile={rom}", "-boot", "n"], ssh_key=key)
+    vm.wait_for(f"Lifeboat: {MAC} has policy rescue-once: booting the rescue system", 90)
+    d.wait_phase(MAC, "ssh-ready", READY_DEADLINE + 60, vm)
+    vm.wait_ssh(SSH_DEADLINE)
+
+
+def test_dead_server_falls_through_within_the_bound(vms, out_dir, tmp_path):
+    """Nothing listens at SERVER: 4 tries, then the next boot device."""
+    from lifeboat_vm import free_port
+    rom = build_rom(out_dir, f"http://10.0.2.2:{free_port()}")
+    disk = tmp_path / "blank.img"
+    subprocess.run(["truncate", "-s", "8M", str(disk)], check=True)
+    vm = vms("our-rom-dead-server", ["-netdev", "user,id=n0",
+                                     "-device", f"e1000,netdev=n0,mac={MAC},romfile={rom}",
+                                     "-drive", f"file={disk},format=raw,if=virtio", "-boot", "order=nc"])
+    vm.wait_for("(try 4 of 4)", 120)
+    elapsed = vm.wait_for("Lifeboat: no boot server: booting from the next device", 60)
+    vm.wait_for("Booting from Hard Disk...", 30)
+    assert elapsed < 120
