@@ -44,7 +44,7 @@ AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
 
-.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom clean distclean install help
+.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -177,6 +177,14 @@ rom:
 	$(Q)sh build/logged.sh IPXE $(B)/ipxe.log sh build/ipxe-rom.sh $(IPXE_SRC) $(abspath $(OUT))/ipxe "$$SERVER" \
 		"$(ROM_IDS)" "$(HTTPS)" "$(TRUST)"
 	@ls -l $(OUT)/ipxe | awk 'NR>1 && !/build/ {printf "  OUT     $(OUT)/ipxe/%s (%s bytes)\n", $$9, $$5}'
+
+# make sign KEY=signer.key CERT=signer.crt: detached DER CMS signatures (no
+# attributes) of the payload, which iPXE's imgverify checks; lifeboatd adds
+# imgverify to its rescue script when they exist. The certificate must carry
+# extendedKeyUsage codeSigning and chain to the ROM's TRUST= CA.
+sign: payload
+	$(Q)[ -n "$(KEY)" ] && [ -n "$(CERT)" ] || { echo "lifeboat: cannot sign the payload: make sign KEY=signer.key CERT=signer.crt" >&2; exit 1; }
+	$(Q)sh build/sign.sh "$(KEY)" "$(CERT)" $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma
 
 # ---- for people ------------------------------------------------------------
 run: all

@@ -31,7 +31,10 @@ if [ -n "$https" ]; then
 fi
 if [ -n "$trust" ]; then
 	echo "#define IMAGE_TRUST_CMD" >> "$local_h"
-	trust_arg="TRUST=$(cd "$(dirname "$trust")" && pwd)/$(basename "$trust")"
+	abs="$(cd "$(dirname "$trust")" && pwd)/$(basename "$trust")"
+	# TRUST pins the root; CERT puts the CA certificate itself into the ROM,
+	# so a signature made with just the signer's certificate can be chained
+	trust_arg="TRUST=$abs CERT=$abs"
 else
 	trust_arg=""
 fi

@@ -189,6 +189,16 @@ static void record_boot(json_object *h, const struct boot_query *q, const char *
 	json_object_object_add(h, "last_boot", b);
 }
 
+/* Signatures next to the payload (make sign) switch on imgverify. */
+static int payload_signed(void)
+{
+	char a[600], b[600];
+
+	snprintf(a, sizeof(a), "%s/bzImage.sig", conf.payload_dir);
+	snprintf(b, sizeof(b), "%s/initramfs.cpio.lzma.sig", conf.payload_dir);
+	return access(a, R_OK) == 0 && access(b, R_OK) == 0;
+}
+
 static enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r)
 {
 	struct args a = { .n = 0 };
@@ -256,6 +266,7 @@ static enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r)
 	rc.extra_args = conf.kernel_args;
 	rc.heartbeat = conf.heartbeat;
 	rc.source_ip = r->client;
+	rc.signed_payload = payload_signed();
 	len = script_render(d, &rc, script, sizeof(script), err, sizeof(err));
 	if (len < 0) {
 		char msg[600];

@@ -132,6 +132,12 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 		     c->payload_url, c->extra_args, bootif, ip, c->public_url, c->token, c->public_url, mac,
 		     c->heartbeat);
 		emit(&o, "initrd %s/initramfs.cpio.lzma || goto failed\n", c->payload_url);
+		if (c->signed_payload) {
+			/* needs an iPXE built with IMAGE_TRUST_CMD and TRUST= (make rom) */
+			emit(&o, "imgverify bzImage %s/bzImage.sig || goto failed\n", c->payload_url);
+			emit(&o, "imgverify initramfs.cpio.lzma %s/initramfs.cpio.lzma.sig || goto failed\n",
+			     c->payload_url);
+		}
 		emit(&o, "boot || goto failed\n");
 		emit(&o, ":failed\n");
 		emit(&o, "echo Lifeboat: cannot boot the rescue system: booting from the next device\n");

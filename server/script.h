@@ -24,6 +24,7 @@ struct render_ctx {
 	const char *extra_args;   /* kernel arguments from the configuration */
 	unsigned int heartbeat;
 	const char *source_ip;    /* the request's source address */
+	int signed_payload;       /* .sig files exist: imgverify both images */
 };
 
 /* 1 when s may appear in a script as one word: [A-Za-z0-9] and

@@ -75,7 +75,7 @@ def vms(tmp_path):
 class Lifeboatd:
     """A real lifeboatd on 127.0.0.1 with its own state directory."""
 
-    def __init__(self, out_dir, tmp_path, keys="", nat=False, default_policy="normal"):
+    def __init__(self, out_dir, tmp_path, keys="", nat=False, default_policy="normal", payload_dir=None):
         from lifeboat_vm import free_port
         self.port = free_port()
         tmp_path.mkdir(parents=True, exist_ok=True)
@@ -86,7 +86,7 @@ class Lifeboatd:
         self.bin = os.path.join(out_dir, "build", "server", "lifeboatd")
         self.ctl_bin = os.path.join(out_dir, "build", "server", "lifeboatctl")
         self.args = [self.bin, "--port", str(self.port), "--state-dir", str(self.state),
-                     "--payload-dir", out_dir, "--public-url", f"http://10.0.2.2:{self.port}",
+                     "--payload-dir", payload_dir or out_dir, "--public-url", f"http://10.0.2.2:{self.port}",
                      "--keys-file", str(self.keys_file), "--heartbeat", "2",
                      "--default-policy", default_policy, "--nat", "yes" if nat else "no",
                      "--kernel-args", "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on"]

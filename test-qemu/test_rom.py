@@ -16,13 +16,13 @@ MAC = "52:54:00:12:34:56"
 pytestmark = pytest.mark.skipif(not IPXE_SRC, reason="needs an iPXE tree: make check IPXE_SRC=/path/to/ipxe")
 
 
-def build_rom(out_dir, server):
+def build_rom(out_dir, server, trust=None):
     """The e1000 ROM (QEMU's 8086:100e) for this SERVER; the work tree is
     kept, so a second build only relinks with the new script."""
-    rom_dir = os.path.join(out_dir, "build", "ipxe-test")
+    rom_dir = os.path.join(out_dir, "build", "ipxe-test-trust" if trust else "ipxe-test")
     env = dict(os.environ, LIFEBOAT_ROM_NO_EFI="1")
-    r = subprocess.run(["sh", os.path.join(REPO, "build", "ipxe-rom.sh"), IPXE_SRC, rom_dir, server, "8086100e"],
-                       capture_output=True, text=True, env=env, timeout=900)
+    r = subprocess.run(["sh", os.path.join(REPO, "build", "ipxe-rom.sh"), IPXE_SRC, rom_dir, server, "8086100e",
+                        "", trust or ""], capture_output=True, text=True, env=env, timeout=900)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     return os.path.join(rom_dir, "8086100e.rom")
 
@@ -53,3 +53,57 @@ def test_dead_server_falls_through_within_the_bound(vms, out_dir, tmp_path):
     elapsed = vm.wait_for("Lifeboat: no boot server: booting from the next device", 60)
     vm.wait_for("Booting from Hard Disk...", 30)
     assert elapsed < 120
+
+
+def make_pki(d):
+    """A CA, and a code-signing certificate it issued (what iPXE wants)."""
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True, cwd=d)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+        "-days", "30", "-subj", "/CN=Lifeboat test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "signer.key", "-out", "signer.csr",
+        "-subj", "/CN=Lifeboat payload signer")
+    (d / "ext").write_text("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=codeSigning\n")
+    run("openssl", "x509", "-req", "-in", "signer.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "signer.crt", "-days", "30", "-extfile", "ext")
+    return d / "ca.crt", d / "signer.key", d / "signer.crt"
+
+
+def signed_payload(out_dir, d, key, crt):
+    payload = d / "payload"
+    payload.mkdir()
+    for f in ("bzImage", "initramfs.cpio.lzma"):
+        (payload / f).write_bytes(open(os.path.join(out_dir, f), "rb").read())
+    subprocess.run(["sh", os.path.join(REPO, "build", "sign.sh"), str(key), str(crt),
+                    str(payload / "bzImage"), str(payload / "initramfs.cpio.lzma")], check=True,
+                   capture_output=True)
+    return payload
+
+
+def test_signed_payload_boots_and_a_tampered_one_does_not(vms, lifeboatd, ssh_key, out_dir, tmp_path):
+    key, pub = ssh_key
+    ca, skey, scrt = make_pki(tmp_path)
+    payload = signed_payload(out_dir, tmp_path, skey, scrt)
+    d = lifeboatd(keys=pub + "\n", payload_dir=str(payload))
+    d.ctl("rescue", MAC, "--nat")
+    rom = build_rom(out_dir, d.guest_url(""), trust=str(ca))
+    vm = vms("signed", ["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:@SSHPORT@-:22",
+                        "-device", f"e1000,netdev=n0,mac={MAC},romfile={rom}", "-boot", "n"], ssh_key=key)
+    vm.wait_for("Linux version", 120)
+    d.wait_phase(MAC, "ssh-ready", READY_DEADLINE, vm)
+    vm.stop()
+    # one byte changed after signing: iPXE must refuse, and go on to the disk
+    data = bytearray((payload / "initramfs.cpio.lzma").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (payload / "initramfs.cpio.lzma").write_bytes(bytes(data))
+    disk = tmp_path / "blank.img"
+    subprocess.run(["truncate", "-s", "8M", str(disk)], check=True)
+    vm = vms("tampered", ["-netdev", "user,id=n0",
+                          "-device", f"e1000,netdev=n0,mac={MAC},romfile={rom}",
+                          "-drive", f"file={disk},format=raw,if=virtio", "-boot", "order=nc"])
+    vm.wait_for("Could not verify", 120)
+    vm.wait_for("Lifeboat: cannot boot the rescue system: booting from the next device", 30)
+    # the ROM tries 4 times (a download may fail for a passing reason), then the disk
+    vm.wait_for("Lifeboat: no boot server: booting from the next device", 180)
+    vm.wait_for("Booting from Hard Disk...", 30)
+    assert "Linux version" not in vm.log()

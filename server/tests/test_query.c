@@ -146,6 +146,17 @@ static void test_render_rescue(void **state)
 	assert_non_null(strstr(out, "initrd http://10.0.2.2:8080/payload/initramfs.cpio.lzma || goto failed\n"));
 	assert_non_null(strstr(out, "\nexit 1\n"));
 	assert_int_equal(lines(out), 8);
+	/* signatures next to the payload: both images verified before boot */
+	{
+		struct render_ctx c = *ctx(&q, "rescue");
+
+		c.signed_payload = 1;
+		assert_true(script_render(DECIDE_RESCUE, &c, out, sizeof(out), err, sizeof(err)) > 0);
+		assert_non_null(strstr(out, "initrd http://10.0.2.2:8080/payload/initramfs.cpio.lzma || goto failed\n"
+					    "imgverify bzImage http://10.0.2.2:8080/payload/bzImage.sig || goto failed\n"
+					    "imgverify initramfs.cpio.lzma http://10.0.2.2:8080/payload/initramfs.cpio.lzma.sig"
+					    " || goto failed\nboot || goto failed\n"));
+	}
 }
 
 static void test_render_normal_and_mismatch(void **state)
