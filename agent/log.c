@@ -4,6 +4,13 @@
 
 #include "log.h"
 
+static void log_line(const char *line)
+{
+	/* One write per line so lines from several processes do not mix. */
+	fprintf(stderr, "lifeboat: %s\n", line);
+	fflush(stderr);
+}
+
 void lb_log(const char *fmt, ...)
 {
 	char line[1024];
@@ -12,9 +19,7 @@ void lb_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	/* One write per line so lines from several processes do not mix. */
-	fprintf(stderr, "lifeboat: %s\n", line);
-	fflush(stderr);
+	log_line(line);
 }
 
 static void (*error_sink)(const char *msg);
@@ -32,8 +37,7 @@ void lb_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "lifeboat: %s\n", line);
-	fflush(stderr);
+	log_line(line);
 	if (error_sink != NULL) {
 		error_sink(line);
 	}

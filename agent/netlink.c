@@ -62,17 +62,25 @@ err_send:
 	return rc;
 }
 
+/* Starts an RTM_NEWLINK request for ifindex (0: a new link). */
+static struct ifinfomsg *nl_newlink_init(struct nl_req *req, int ifindex)
+{
+	struct ifinfomsg *ifi = NULL;
+
+	memset(req, 0, sizeof(*req));
+	req->hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	req->hdr.nlmsg_type = RTM_NEWLINK;
+	ifi = NLMSG_DATA(&req->hdr);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return ifi;
+}
+
 int nl_link_up(int ifindex)
 {
 	struct nl_req req;
-	struct ifinfomsg *ifi = NULL;
+	struct ifinfomsg *ifi = nl_newlink_init(&req, ifindex);
 
-	memset(&req, 0, sizeof(req));
-	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
-	req.hdr.nlmsg_type = RTM_NEWLINK;
-	ifi = NLMSG_DATA(&req.hdr);
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
 	return nl_transact(&req);
@@ -126,14 +134,8 @@ int nl_route_add_default(int ifindex, struct in_addr gw)
 int nl_link_set_mtu(int ifindex, unsigned int mtu)
 {
 	struct nl_req req;
-	struct ifinfomsg *ifi = NULL;
 
-	memset(&req, 0, sizeof(req));
-	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
-	req.hdr.nlmsg_type = RTM_NEWLINK;
-	ifi = NLMSG_DATA(&req.hdr);
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
+	nl_newlink_init(&req, ifindex);
 	nl_put_attr(&req, IFLA_MTU, &mtu, sizeof(mtu));
 	return nl_transact(&req);
 }
@@ -155,17 +157,12 @@ static void nl_nest_end(struct nl_req *req, struct rtattr *nest)
 int nl_vlan_add(int parent_index, const char *name, unsigned int vid)
 {
 	struct nl_req req;
-	struct ifinfomsg *ifi = NULL;
 	struct rtattr *linkinfo = NULL, *data = NULL;
 	unsigned int link = (unsigned int)parent_index;
 	unsigned short id = (unsigned short)vid;
 
-	memset(&req, 0, sizeof(req));
-	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
-	req.hdr.nlmsg_type = RTM_NEWLINK;
+	nl_newlink_init(&req, 0);
 	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	ifi = NLMSG_DATA(&req.hdr);
-	ifi->ifi_family = AF_UNSPEC;
 	nl_put_attr(&req, IFLA_LINK, &link, sizeof(link));
 	nl_put_attr(&req, IFLA_IFNAME, name, strlen(name) + 1);
 	linkinfo = nl_nest_begin(&req, IFLA_LINKINFO);

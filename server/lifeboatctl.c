@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -144,21 +143,14 @@ static int known_hosts(const char *mac, const char *host)
 
 static int issue_token(const char *mac)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned char raw[32];
 	char token[33], err[600];
 	json_object *h = NULL;
-	size_t i;
 	int rc;
 
-	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
+	if (store_new_token(token) < 0) {
 		fprintf(stderr, "lifeboatctl: cannot make a token: no randomness\n");
 		return 1;
 	}
-	for (i = 0; i < sizeof(raw); i++) {
-		token[i] = alphabet[raw[i] & 63];
-	}
-	token[sizeof(raw)] = '\0';
 	store_lock(&store);
 	h = store_load(&store, mac);
 	if (h == NULL) {

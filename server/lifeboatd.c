@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,22 +114,6 @@ static enum MHD_Result json_reply(struct MHD_Connection *c, struct req *r, unsig
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	return respond(c, r, status, "application/json", s, strlen(s));
-}
-
-static int new_token(char *out, size_t len)
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned char raw[32];
-	size_t i;
-
-	if (len < sizeof(raw) + 1 || getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
-		return -EIO;
-	}
-	for (i = 0; i < sizeof(raw); i++) {
-		out[i] = alphabet[raw[i] & 63];
-	}
-	out[sizeof(raw)] = '\0';
-	return 0;
 }
 
 /* The token from "Authorization: Bearer <token>", checked for shape. */
@@ -240,7 +223,7 @@ static enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r)
 	}
 	if (known) {
 		if (d == DECIDE_RESCUE) {
-			if (new_token(token, sizeof(token)) < 0) {
+			if (store_new_token(token) < 0) {
 				store_unlock(&store);
 				json_object_put(h);
 				return text(c, r, 500, "lifeboatd: cannot make a token: no randomness");

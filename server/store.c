@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -227,6 +228,22 @@ int store_find_token(struct store *s, const char *token, char mac[18])
 
 	store_each(s, find_one, &f);
 	return f.found ? 0 : -ENOENT;
+}
+
+int store_new_token(char out[33])
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char raw[32];
+	size_t i;
+
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
+		return -EIO;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		out[i] = alphabet[raw[i] & 63]; /* 64 symbols: no bias */
+	}
+	out[sizeof(raw)] = '\0';
+	return 0;
 }
 
 json_object *store_new_host(const char *mac, const char *policy)

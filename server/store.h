@@ -29,6 +29,10 @@ int store_each(struct store *s, void (*fn)(json_object *host, void *ctx), void *
 /* The MAC of the host whose current token is token, in mac (18 bytes). */
 int store_find_token(struct store *s, const char *token, char mac[18]);
 
+/* A fresh per-boot token: 32 characters of [A-Za-z0-9_-] from
+ * getrandom(). 0, or -EIO when the system has no randomness. */
+int store_new_token(char out[33]);
+
 /* A new host object with the defaults. */
 json_object *store_new_host(const char *mac, const char *policy);
 
