@@ -4,25 +4,30 @@
 
 #include "log.h"
 
-static void log_line(const char *line)
+static void (*error_sink)(const char *msg);
+
+/* Formats one line, writes it, and hands it to sink when set. */
+static void log_v(void (*sink)(const char *msg), const char *fmt, va_list ap)
 {
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
 	/* One write per line so lines from several processes do not mix. */
 	fprintf(stderr, "lifeboat: %s\n", line);
 	fflush(stderr);
+	if (sink != NULL) {
+		sink(line);
+	}
 }
 
 void lb_log(const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	log_v(NULL, fmt, ap);
 	va_end(ap);
-	log_line(line);
 }
-
-static void (*error_sink)(const char *msg);
 
 void lb_set_error_sink(void (*sink)(const char *msg))
 {
@@ -31,16 +36,11 @@ void lb_set_error_sink(void (*sink)(const char *msg))
 
 void lb_error(const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	log_v(error_sink, fmt, ap);
 	va_end(ap);
-	log_line(line);
-	if (error_sink != NULL) {
-		error_sink(line);
-	}
 }
 
 void lb_err(char *err, size_t errlen, const char *fmt, ...)

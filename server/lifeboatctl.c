@@ -40,7 +40,9 @@ static int need_mac(const char *s, char mac[18])
 	return 0;
 }
 
-static int set_policy(const char *mac, const char *policy, int nat)
+/* Merges fields into the host's file (a new host when unknown), under
+ * the store's lock. 0, or 1 with the reason on stderr. */
+static int update_host(const char *mac, json_object *fields)
 {
 	json_object *h = NULL;
 	char err[600];
@@ -49,17 +51,31 @@ static int set_policy(const char *mac, const char *policy, int nat)
 	store_lock(&store);
 	h = store_load(&store, mac);
 	if (h == NULL) {
-		h = store_new_host(mac, policy);
+		h = store_new_host(mac, "normal");
 	}
-	json_object_object_add(h, "policy", json_object_new_string(policy));
-	if (nat >= 0) {
-		json_object_object_add(h, "nat", json_object_new_boolean(nat));
+	json_object_object_foreach(fields, key, val) {
+		json_object_object_add(h, key, json_object_get(val));
 	}
 	rc = store_save(&store, mac, h, err, sizeof(err));
 	store_unlock(&store);
 	json_object_put(h);
+	json_object_put(fields);
 	if (rc < 0) {
 		fprintf(stderr, "lifeboatctl: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int set_policy(const char *mac, const char *policy, int nat)
+{
+	json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "policy", json_object_new_string(policy));
+	if (nat >= 0) {
+		json_object_object_add(f, "nat", json_object_new_boolean(nat));
+	}
+	if (update_host(mac, f) != 0) {
 		return 1;
 	}
 	printf("%s: policy %s%s\n", mac, policy, nat == 1 ? " (nat: no source-address check)" : "");
@@ -143,25 +159,16 @@ static int known_hosts(const char *mac, const char *host)
 
 static int issue_token(const char *mac)
 {
-	char token[33], err[600];
-	json_object *h = NULL;
-	int rc;
+	json_object *f = NULL;
+	char token[33];
 
 	if (store_new_token(token) < 0) {
 		fprintf(stderr, "lifeboatctl: cannot make a token: no randomness\n");
 		return 1;
 	}
-	store_lock(&store);
-	h = store_load(&store, mac);
-	if (h == NULL) {
-		h = store_new_host(mac, "normal");
-	}
-	json_object_object_add(h, "token", json_object_new_string(token));
-	rc = store_save(&store, mac, h, err, sizeof(err));
-	store_unlock(&store);
-	json_object_put(h);
-	if (rc < 0) {
-		fprintf(stderr, "lifeboatctl: %s\n", err);
+	f = json_object_new_object();
+	json_object_object_add(f, "token", json_object_new_string(token));
+	if (update_host(mac, f) != 0) {
 		return 1;
 	}
 	printf("%s\n", token);
