@@ -67,7 +67,7 @@ $(B)/.deps-ok: build/deps.txt build/deps.sh
 	$(Q)DEBIAN_SUITE=$(DEBIAN_SUITE) sh build/deps.sh
 	$(Q)mkdir -p $(B) && touch $@
 
-payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma $(OUT)/rescue.ipxe server
+payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(OUT)/rescue.ipxe server
 
 # ---- sources (cached outside out/) -----------------------------------------
 $(BUSYBOX_SRC)/.lifeboat-ok:
@@ -154,7 +154,7 @@ export ISO_ARGS ISO_IP SERVER
 
 iso: payload
 	@echo "  ISO     $(OUT)/lifeboat.iso"
-	$(Q)sh iso/mkiso.sh rescue $(OUT)/lifeboat.iso $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma "$$ISO_ARGS" "$$ISO_IP"
+	$(Q)sh iso/mkiso.sh rescue $(OUT)/lifeboat.iso $(OUT)/bzImage $(OUT)/initramfs.cpio.xz "$$ISO_ARGS" "$$ISO_IP"
 	@echo "  OUT     $(OUT)/lifeboat.iso ($$(stat -c %s $(OUT)/lifeboat.iso) bytes)"
 
 # make netiso SERVER=http://bootserver:8080 (BIOS only: Debian's ipxe.lkrn)
@@ -184,7 +184,7 @@ rom:
 # extendedKeyUsage codeSigning and chain to the ROM's TRUST= CA.
 sign: payload
 	$(Q)[ -n "$(KEY)" ] && [ -n "$(CERT)" ] || { echo "lifeboat: cannot sign the payload: make sign KEY=signer.key CERT=signer.crt" >&2; exit 1; }
-	$(Q)sh build/sign.sh "$(KEY)" "$(CERT)" $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma
+	$(Q)sh build/sign.sh "$(KEY)" "$(CERT)" $(OUT)/bzImage $(OUT)/initramfs.cpio.xz
 
 # ---- for people ------------------------------------------------------------
 run: all
@@ -196,7 +196,7 @@ demo: all
 PREFIX ?= /usr/local
 install: payload
 	install -d $(DESTDIR)$(PREFIX)/share/lifeboat $(DESTDIR)$(PREFIX)/sbin
-	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.lzma $(OUT)/rescue.ipxe \
+	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(OUT)/rescue.ipxe \
 		$(DESTDIR)$(PREFIX)/share/lifeboat/
 	install -m 0755 $(LIFEBOATD) $(LIFEBOATCTL) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(IMAGE_TOOL) $(DESTDIR)$(PREFIX)/sbin/lifeboat-image

@@ -1,15 +1,17 @@
 #!/bin/sh
-# Dependency bootstrap: installs the Debian packages listed in build/deps.txt
-# that are missing, and adds a deb-src entry for the suite when none exists.
-# As non-root it prints the exact commands to run and fails.
+# Dependency bootstrap: installs the Debian packages listed in LIST (default
+# build/deps.txt) that are missing, and adds a deb-src entry for the suite
+# when none exists. As non-root it prints the exact commands to run and fails.
+#   build/deps.sh [LIST]
 set -eu
 
 here=$(dirname "$0")
+list=${1:-$here/deps.txt}
 suite=${DEBIAN_SUITE:-bookworm}
 srcfile=/etc/apt/sources.list.d/lifeboat-deb-src.sources
 
 missing=""
-for pkg in $(grep -v '^#' "$here/deps.txt"); do
+for pkg in $(grep -v '^#' "$list"); do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
 	[ "$st" = installed ] || missing="$missing $pkg"
 done
@@ -46,10 +48,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 if [ $need_src = 1 ]; then
-	# Same URI as the first deb entry for the main archive, when we can find one.
-	uri=$(grep -rhsE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1)
-	[ -n "$uri" ] || uri=$(awk '$1=="deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
-	[ -n "$uri" ] || uri=http://deb.debian.org/debian
+	uri=$(sh "$here/debian-mirror.sh")
 	echo "  DEPS    adding deb-src entry $srcfile ($uri $suite)"
 	tmp="$srcfile.tmp"
 	printf 'Types: deb-src\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \

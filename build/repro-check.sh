@@ -9,7 +9,7 @@ rm -rf "$scratch/repro" && mkdir -p "$scratch/repro"
 cp -r "$ROOTFS" "$scratch/repro/rootfs"
 cp -r "$RESCUE_ROOTFS" "$scratch/repro/rootfs-rescue"
 find "$scratch/repro" -exec touch -h -d '2001-02-03 04:05:06' {} +
-out="$scratch/repro/again.cpio.lzma"
+out="$scratch/repro/again.cpio.xz"
 ROOTFS="$scratch/repro/rootfs" RESCUE_ROOTFS="$scratch/repro/rootfs-rescue" \
 	"$tool" build -o "$out" "$@" >/dev/null
 if cmp -s "$image" "$out"; then

@@ -39,6 +39,7 @@ struct image_opts {
 	int64_t mtime;
 	uint32_t dict_size;    /* 0: the cpio's size rounded up to a power of two, 64 KiB..8 MiB */
 	int preset;            /* 0..9 */
+	int bcj_x86;           /* .xz only: x86 BCJ filter before LZMA2 (CONFIG_XZ_DEC_X86) */
 };
 
 /* Expands manifest entries into nodes (host files checked, ELF closures

@@ -42,10 +42,13 @@ $(B)/keys.manifest: $(B)/profile.stamp $(KEYS)
 	$(Q){ echo "# keys baked in with make KEYS=..."; \
 	  $(if $(KEYS),echo "file /etc/lifeboat/authorized_keys $(abspath $(KEYS)) 0600 0 0";) } > $@.tmp && mv $@.tmp $@
 
-$(OUT)/initramfs.cpio.lzma: $(IMAGE_TOOL) $(MANIFESTS_$(PROFILE)) $(AGENT) $(BUSYBOX) $(DROPBEAR) \
+# .xz with the x86 BCJ filter: the kernel unpacks xz ~3x faster than legacy
+# .lzma (rescue under TCG: 2.8 s instead of 8.0 s), and BCJ makes it ~5% smaller.
+IMAGE_FLAGS := -b x86
+$(OUT)/initramfs.cpio.xz: $(IMAGE_TOOL) $(MANIFESTS_$(PROFILE)) $(AGENT) $(BUSYBOX) $(DROPBEAR) \
 		$(ROOTFS_FILES) $(B)/profile.stamp
 	@echo "  IMAGE   $@ (profile $(PROFILE))"
-	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(MANIFESTS_$(PROFILE)) >$(B)/image.log
+	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS) $(MANIFESTS_$(PROFILE)) >$(B)/image.log
 	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
 
 .PHONY: FORCE
@@ -73,19 +76,21 @@ $(B)/fuzz/fuzz_manifest: initramfs/tests/fuzz_manifest.c initramfs/manifest.c $(
 	$(Q)mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -Iinitramfs -o $@ $< initramfs/manifest.c
 
-# Test images for the QEMU tests: the minimal profile as .lzma and as .xz.
+# Test images for the QEMU tests: the minimal profile as legacy .lzma, and
+# as .xz the way `make PROFILE=minimal` writes it (also used by make bench).
 TEST_IMAGES := $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz
+$(OUT)/test/minimal.cpio.lzma: IMAGE_FLAGS :=
 $(OUT)/test/minimal.cpio.%: $(IMAGE_TOOL) $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) $(ROOTFS_FILES)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  IMAGE   $@"
-	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(MANIFESTS_minimal) >/dev/null
+	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS) $(MANIFESTS_minimal) >/dev/null
 test-images: $(TEST_IMAGES)
 
 # Two builds from the same inputs must be byte-identical, even when the
 # source files' own timestamps differ.
-repro-check: $(IMAGE_TOOL) $(OUT)/initramfs.cpio.lzma
-	$(Q)$(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(OUT)/initramfs.cpio.lzma $(OUT)/test \
-		$(MANIFESTS_$(PROFILE))
+repro-check: $(IMAGE_TOOL) $(OUT)/initramfs.cpio.xz
+	$(Q)$(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(OUT)/initramfs.cpio.xz $(OUT)/test \
+		$(IMAGE_FLAGS) $(MANIFESTS_$(PROFILE))
 
 image-cli-test: $(IMAGE_TOOL) $(TEST_IMAGES)
 	$(Q)sh initramfs/tests/cli.sh $(IMAGE_TOOL) $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz \

@@ -1,7 +1,7 @@
 /* lifeboat-image: writes reproducible initramfs images from manifests in
  * gen_init_cpio's line format, and lists or compares existing images.
  *
- *   lifeboat-image build -o OUT [-c lzma|xz|none] [-t MTIME] [-d DICT] [-9] MANIFEST...
+ *   lifeboat-image build -o OUT [-c lzma|xz|none] [-b x86] [-t MTIME] [-d DICT] [-p PRESET] MANIFEST...
  *   lifeboat-image list IMAGE
  *   lifeboat-image diff IMAGE_A IMAGE_B
  */
@@ -19,7 +19,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: lifeboat-image build -o OUTPUT [-c lzma|xz|none] [-t MTIME] [-d DICT_BYTES] [-p PRESET] MANIFEST...\n"
+		"usage: lifeboat-image build -o OUTPUT [-c lzma|xz|none] [-b x86] [-t MTIME] [-d DICT_BYTES] [-p PRESET] MANIFEST...\n"
 		"       lifeboat-image list IMAGE\n"
 		"       lifeboat-image diff IMAGE_A IMAGE_B\n"
 		"Compression defaults to the output's suffix (.xz, .cpio, else lzma).\n"
@@ -79,13 +79,20 @@ static int cmd_build(int argc, char **argv)
 		}
 		o.mtime = v;
 	}
-	while ((c = getopt(argc, argv, "o:c:t:d:p:h")) != -1) {
+	while ((c = getopt(argc, argv, "o:c:b:t:d:p:h")) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
 			break;
 		case 'c':
 			comp = optarg;
+			break;
+		case 'b':
+			if (strcmp(optarg, "x86") != 0) {
+				fprintf(stderr, "lifeboat-image: cannot use -b '%s': the only BCJ filter is x86\n", optarg);
+				return 2;
+			}
+			o.bcj_x86 = 1;
 			break;
 		case 't':
 			if (parse_number(optarg, 0, 0xffffffffLL, &v) < 0) {
@@ -127,6 +134,10 @@ static int cmd_build(int argc, char **argv)
 			fprintf(stderr, "lifeboat-image: cannot use -c '%s': want lzma, xz or none\n", comp);
 			return 2;
 		}
+	}
+	if (o.bcj_x86 && o.comp != COMP_XZ) {
+		fprintf(stderr, "lifeboat-image: cannot use -b x86: the BCJ filter needs .xz output\n");
+		return 2;
 	}
 	rc = read_manifests(argv + optind, argc - optind, &m, err, sizeof(err));
 	if (rc < 0) {

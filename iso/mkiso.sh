@@ -57,7 +57,7 @@ fi
 
 bzimage=$3 initramfs=$4 args=${5:-} static=${6:-192.0.2.10::192.0.2.1:255.255.255.0::eth0:off}
 cp "$bzimage" "$stage/boot/bzImage"
-cp "$initramfs" "$stage/boot/initramfs.cpio.lzma"
+cp "$initramfs" "$stage/boot/initramfs.cpio.xz"
 touch "$stage/boot/lifeboat.id"
 both="console=tty0 console=ttyS0,115200n8"
 serial="console=ttyS0,115200n8"
@@ -75,15 +75,15 @@ TIMEOUT 30
 DEFAULT lifeboat
 LABEL lifeboat
   KERNEL /boot/bzImage
-  INITRD /boot/initramfs.cpio.lzma
+  INITRD /boot/initramfs.cpio.xz
   APPEND $both $args
 LABEL serial
   KERNEL /boot/bzImage
-  INITRD /boot/initramfs.cpio.lzma
+  INITRD /boot/initramfs.cpio.xz
   APPEND $serial $args
 LABEL static
   KERNEL /boot/bzImage
-  INITRD /boot/initramfs.cpio.lzma
+  INITRD /boot/initramfs.cpio.xz
   APPEND $both ip=$static $args
 CFG
 
@@ -99,15 +99,15 @@ set timeout=3
 set default=0
 menuentry "Lifeboat rescue (DHCP, consoles tty0 and ttyS0)" {
 	linux /boot/bzImage $both $gargs
-	initrd /boot/initramfs.cpio.lzma
+	initrd /boot/initramfs.cpio.xz
 }
 menuentry "Lifeboat rescue, serial console only" {
 	linux /boot/bzImage $serial $gargs
-	initrd /boot/initramfs.cpio.lzma
+	initrd /boot/initramfs.cpio.xz
 }
 menuentry "Lifeboat rescue, static address (e to edit ip=)" {
 	linux /boot/bzImage $both ip=$static $gargs
-	initrd /boot/initramfs.cpio.lzma
+	initrd /boot/initramfs.cpio.xz
 }
 CFG
 # The EFI loader finds the ISO's file system (CD or USB) by a marker file

@@ -178,7 +178,7 @@ static int payload_signed(void)
 	char a[600], b[600];
 
 	snprintf(a, sizeof(a), "%s/bzImage.sig", conf.payload_dir);
-	snprintf(b, sizeof(b), "%s/initramfs.cpio.lzma.sig", conf.payload_dir);
+	snprintf(b, sizeof(b), "%s/initramfs.cpio.xz.sig", conf.payload_dir);
 	return access(a, R_OK) == 0 && access(b, R_OK) == 0;
 }
 

@@ -127,15 +127,15 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 			return -EINVAL;
 		}
 		emit(&o, "echo Lifeboat: %s has policy %s: booting the rescue system\n", mac, c->policy);
-		emit(&o, "kernel %s/bzImage initrd=initramfs.cpio.lzma %s BOOTIF=%s %s lifeboat.server=%s "
+		emit(&o, "kernel %s/bzImage initrd=initramfs.cpio.xz %s BOOTIF=%s %s lifeboat.server=%s "
 			 "lifeboat.token=%s lifeboat.keys=%s/api/v1/keys/%s lifeboat.heartbeat=%u || goto failed\n",
 		     c->payload_url, c->extra_args, bootif, ip, c->public_url, c->token, c->public_url, mac,
 		     c->heartbeat);
-		emit(&o, "initrd %s/initramfs.cpio.lzma || goto failed\n", c->payload_url);
+		emit(&o, "initrd %s/initramfs.cpio.xz || goto failed\n", c->payload_url);
 		if (c->signed_payload) {
 			/* needs an iPXE built with IMAGE_TRUST_CMD and TRUST= (make rom) */
 			emit(&o, "imgverify bzImage %s/bzImage.sig || goto failed\n", c->payload_url);
-			emit(&o, "imgverify initramfs.cpio.lzma %s/initramfs.cpio.lzma.sig || goto failed\n",
+			emit(&o, "imgverify initramfs.cpio.xz %s/initramfs.cpio.xz.sig || goto failed\n",
 			     c->payload_url);
 		}
 		emit(&o, "boot || goto failed\n");

@@ -14,7 +14,7 @@ REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 @pytest.fixture(scope="session")
 def out_dir():
-    for f in ("bzImage", "initramfs.cpio.lzma", "rescue.ipxe"):
+    for f in ("bzImage", "initramfs.cpio.xz", "rescue.ipxe"):
         if not os.path.exists(os.path.join(OUT, f)):
             pytest.fail(f"{OUT}/{f} is missing: run make first")
     return os.path.abspath(OUT)
@@ -43,7 +43,7 @@ def http_server(tmp_path, out_dir):
     the payload and whatever scripts a test writes into its root."""
     root = tmp_path / "www"
     (root / "payload").mkdir(parents=True)
-    for f in ("bzImage", "initramfs.cpio.lzma"):
+    for f in ("bzImage", "initramfs.cpio.xz"):
         os.symlink(os.path.join(out_dir, f), root / "payload" / f)
     os.symlink(os.path.join(out_dir, "rescue.ipxe"), root / "rescue.ipxe")
     handler = functools.partial(_QuietHandler, directory=str(root))

@@ -22,6 +22,6 @@ quit QEMU with Ctrl-A then X. From another terminal, log in with:
 MSG
 exec qemu-system-x86_64 -accel "${RUN_ACCEL:-tcg}" -cpu max -m "${RUN_MEM:-256}" \
 	-nographic -no-reboot -device virtio-rng-pci \
-	-kernel "$out/bzImage" -initrd "$out/initramfs.cpio.lzma" \
+	-kernel "$out/bzImage" -initrd "$out/initramfs.cpio.xz" \
 	-append "console=ttyS0,115200n8 random.trust_cpu=on lifeboat.sshkey=\"$pub\" ${RUN_APPEND:-}" \
 	-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0

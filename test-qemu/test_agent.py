@@ -20,7 +20,7 @@ def server_args(d, mac=MAC):
 
 def direct(out_dir, append, *devices):
     return ["-kernel", os.path.join(out_dir, "bzImage"),
-            "-initrd", os.path.join(out_dir, "initramfs.cpio.lzma"),
+            "-initrd", os.path.join(out_dir, "initramfs.cpio.xz"),
             "-append", f"{DIRECT_ARGS} {append}", *devices]
 
 

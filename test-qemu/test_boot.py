@@ -44,7 +44,7 @@ def test_direct_kernel_dhcp(vms, out_dir, ssh_key):
     key, pub = ssh_key
     vm = vms("direct-dhcp", [
         "-kernel", os.path.join(out_dir, "bzImage"),
-        "-initrd", os.path.join(out_dir, "initramfs.cpio.lzma"),
+        "-initrd", os.path.join(out_dir, "initramfs.cpio.xz"),
         "-append", f'{DIRECT_ARGS} lifeboat.sshkey="{pub}"',
         *netdev(), "-device", "virtio-net-pci,netdev=n0",
     ], ssh_key=key)
@@ -66,7 +66,7 @@ def test_direct_kernel_static_ip(vms, out_dir, ssh_key):
     key, pub = ssh_key
     vm = vms("direct-static", [
         "-kernel", os.path.join(out_dir, "bzImage"),
-        "-initrd", os.path.join(out_dir, "initramfs.cpio.lzma"),
+        "-initrd", os.path.join(out_dir, "initramfs.cpio.xz"),
         "-append", f'{DIRECT_ARGS} lifeboat.sshkey="{pub}" '
                    "ip=10.0.2.15::10.0.2.2:255.255.255.0:rescue-static:eth0:off:10.0.2.3",
         *netdev(), "-device", "e1000,netdev=n0",
@@ -100,4 +100,4 @@ def test_ipxe_rom_boot_static_server(vms, http_server, ssh_key):
     cmdline = assert_login_works(vm)
     assert "BOOTIF=01-52-54-00-12-34-56" in cmdline
     served = http_server.requests
-    assert "/boot.ipxe" in served and "/payload/initramfs.cpio.lzma" in served, served
+    assert "/boot.ipxe" in served and "/payload/initramfs.cpio.xz" in served, served

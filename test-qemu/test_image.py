@@ -52,12 +52,12 @@ def test_rescue_profile_repairs_a_disk(vms, out_dir, ssh_key, tmp_path):
     subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "lifeboat-test", str(disk)], check=True)
     before = hashlib.sha256(disk.read_bytes()).hexdigest()
     vm = boot_direct(vms, out_dir, ssh_key, "rescue-e2fsck",
-                     os.path.join(out_dir, "initramfs.cpio.lzma"),
+                     os.path.join(out_dir, "initramfs.cpio.xz"),
                      extra=["-drive", f"file={disk},format=raw,if=virtio"])
     vm.wait_for("lifeboat: ready", READY_DEADLINE)
     vm.wait_ssh(SSH_DEADLINE)
     if vm.ssh("test -x /usr/sbin/e2fsck").returncode != 0:
-        pytest.skip("out/initramfs.cpio.lzma is not the rescue profile (make PROFILE=rescue)")
+        pytest.skip("out/initramfs.cpio.xz is not the rescue profile (make PROFILE=rescue)")
     r = vm.ssh("e2fsck -n /dev/vda; echo rc=$?", timeout=60)
     assert "lifeboat-test: clean" in r.stdout, r.stdout + r.stderr
     assert r.stdout.splitlines()[-1] == "rc=0"

@@ -20,7 +20,7 @@ def rescue_iso(out_dir, ssh_key, tmp_path_factory):
     key, pub = ssh_key
     iso = str(tmp_path_factory.mktemp("iso") / "lifeboat.iso")
     subprocess.run(["sh", os.path.join(REPO, "iso", "mkiso.sh"), "rescue", iso,
-                    os.path.join(out_dir, "bzImage"), os.path.join(out_dir, "initramfs.cpio.lzma"),
+                    os.path.join(out_dir, "bzImage"), os.path.join(out_dir, "initramfs.cpio.xz"),
                     f'panic=-1 random.trust_cpu=on lifeboat.sshkey="{pub}"'], check=True)
     return iso
 
@@ -102,7 +102,7 @@ def test_server_profile_sees_ahci_and_nvme(vms, out_dir, ssh_key, lifeboatd):
     token = d.ctl("token", MAC).stdout.strip()
     vm = vms("server-disks", [
         "-kernel", os.path.join(out_dir, "bzImage"),
-        "-initrd", os.path.join(out_dir, "initramfs.cpio.lzma"),
+        "-initrd", os.path.join(out_dir, "initramfs.cpio.xz"),
         "-append", f'console=ttyS0,115200n8 panic=-1 random.trust_cpu=on lifeboat.sshkey="{pub}" '
                    f"lifeboat.server={d.guest_url('')} lifeboat.token={token}",
         *netdev(), "-device", f"e1000e,netdev=n0,mac={MAC}",

@@ -72,10 +72,10 @@ def make_pki(d):
 def signed_payload(out_dir, d, key, crt):
     payload = d / "payload"
     payload.mkdir()
-    for f in ("bzImage", "initramfs.cpio.lzma"):
+    for f in ("bzImage", "initramfs.cpio.xz"):
         (payload / f).write_bytes(open(os.path.join(out_dir, f), "rb").read())
     subprocess.run(["sh", os.path.join(REPO, "build", "sign.sh"), str(key), str(crt),
-                    str(payload / "bzImage"), str(payload / "initramfs.cpio.lzma")], check=True,
+                    str(payload / "bzImage"), str(payload / "initramfs.cpio.xz")], check=True,
                    capture_output=True)
     return payload
 
@@ -93,9 +93,9 @@ def test_signed_payload_boots_and_a_tampered_one_does_not(vms, lifeboatd, ssh_ke
     d.wait_phase(MAC, "ssh-ready", READY_DEADLINE, vm)
     vm.stop()
     # one byte changed after signing: iPXE must refuse, and go on to the disk
-    data = bytearray((payload / "initramfs.cpio.lzma").read_bytes())
+    data = bytearray((payload / "initramfs.cpio.xz").read_bytes())
     data[len(data) // 2] ^= 0x01
-    (payload / "initramfs.cpio.lzma").write_bytes(bytes(data))
+    (payload / "initramfs.cpio.xz").write_bytes(bytes(data))
     disk = tmp_path / "blank.img"
     subprocess.run(["truncate", "-s", "8M", str(disk)], check=True)
     vm = vms("tampered", ["-netdev", "user,id=n0",

@@ -188,9 +188,9 @@ static void test_reproducible(void **state)
 	free(b);
 }
 
-static void roundtrip(enum compression comp, const unsigned char *magic, size_t magiclen)
+static void roundtrip(enum compression comp, int bcj_x86, const unsigned char *magic, size_t magiclen)
 {
-	struct image_opts o = { .comp = comp, .mtime = 0, .dict_size = 0, .preset = 6 };
+	struct image_opts o = { .comp = comp, .mtime = 0, .dict_size = 0, .preset = 6, .bcj_x86 = bcj_x86 };
 	unsigned char *cpio = NULL, *z = NULL, back[1 << 16];
 	size_t len = 0, zlen = 0, backlen = sizeof(back), out_pos = 0;
 	uint64_t memlimit = UINT64_MAX;
@@ -207,6 +207,10 @@ static void roundtrip(enum compression comp, const unsigned char *magic, size_t 
 		/* stream flags: check type 1 = CRC32, the only one the kernel takes */
 		assert_int_equal(z[6], 0x00);
 		assert_int_equal(z[7], 0x01);
+		/* block header: number of filters - 1, then the first filter's ID:
+		 * x86 BCJ (0x04) before LZMA2 (0x21), or LZMA2 alone */
+		assert_int_equal(z[13] & 3, bcj_x86 ? 1 : 0);
+		assert_int_equal(z[14], bcj_x86 ? 0x04 : 0x21);
 	}
 	{
 		lzma_stream s = LZMA_STREAM_INIT;
@@ -228,12 +232,26 @@ static void roundtrip(enum compression comp, const unsigned char *magic, size_t 
 
 static void test_lzma_header_and_roundtrip(void **state)
 {
-	roundtrip(COMP_LZMA, (const unsigned char *)"\x5d", 1);
+	roundtrip(COMP_LZMA, 0, (const unsigned char *)"\x5d", 1);
 }
 
 static void test_xz_crc32_and_roundtrip(void **state)
 {
-	roundtrip(COMP_XZ, (const unsigned char *)"\xfd" "7zXZ\0", 6);
+	roundtrip(COMP_XZ, 0, (const unsigned char *)"\xfd" "7zXZ\0", 6);
+}
+
+static void test_xz_bcj_x86_roundtrip(void **state)
+{
+	struct image_opts o = { .comp = COMP_LZMA, .preset = 6, .bcj_x86 = 1 };
+	unsigned char *z = NULL;
+	size_t zlen = 0;
+	char err[256] = "";
+
+	roundtrip(COMP_XZ, 1, (const unsigned char *)"\xfd" "7zXZ\0", 6);
+	/* legacy .lzma has no filter chain: refused, nothing written */
+	assert_int_equal(image_compress((const unsigned char *)"x", 1, &o, &z, &zlen, err, sizeof(err)) < 0, 1);
+	assert_null(z);
+	assert_non_null(strstr(err, "needs .xz"));
 }
 
 static void test_write_file_atomic(void **state)
@@ -262,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_reproducible),
 		cmocka_unit_test(test_lzma_header_and_roundtrip),
 		cmocka_unit_test(test_xz_crc32_and_roundtrip),
+		cmocka_unit_test(test_xz_bcj_x86_roundtrip),
 		cmocka_unit_test(test_write_file_atomic),
 	};
 	return cmocka_run_group_tests_name("image", tests, setup, teardown);

@@ -137,13 +137,13 @@ static void test_render_rescue(void **state)
 	assert_int_equal(boot_query_parse(a, N(a), &q, err, sizeof(err)), 0);
 	assert_true(script_render(DECIDE_RESCUE, ctx(&q, "rescue"), out, sizeof(out), err, sizeof(err)) > 0);
 	assert_non_null(strstr(out, "#!ipxe\n"));
-	assert_non_null(strstr(out, "kernel http://10.0.2.2:8080/payload/bzImage initrd=initramfs.cpio.lzma "
+	assert_non_null(strstr(out, "kernel http://10.0.2.2:8080/payload/bzImage initrd=initramfs.cpio.xz "
 				    "console=ttyS0,115200n8 panic=-1 BOOTIF=01-52-54-00-12-34-56 "
 				    "ip=10.0.2.15::10.0.2.2:255.255.255.0:::: lifeboat.server=http://10.0.2.2:8080 "
 				    "lifeboat.token=AbCdEfGhIjKlMnOpQrStUvWxYz012345 "
 				    "lifeboat.keys=http://10.0.2.2:8080/api/v1/keys/52:54:00:12:34:56 "
 				    "lifeboat.heartbeat=30 || goto failed\n"));
-	assert_non_null(strstr(out, "initrd http://10.0.2.2:8080/payload/initramfs.cpio.lzma || goto failed\n"));
+	assert_non_null(strstr(out, "initrd http://10.0.2.2:8080/payload/initramfs.cpio.xz || goto failed\n"));
 	assert_non_null(strstr(out, "\nexit 1\n"));
 	assert_int_equal(lines(out), 8);
 	/* signatures next to the payload: both images verified before boot */
@@ -152,9 +152,9 @@ static void test_render_rescue(void **state)
 
 		c.signed_payload = 1;
 		assert_true(script_render(DECIDE_RESCUE, &c, out, sizeof(out), err, sizeof(err)) > 0);
-		assert_non_null(strstr(out, "initrd http://10.0.2.2:8080/payload/initramfs.cpio.lzma || goto failed\n"
+		assert_non_null(strstr(out, "initrd http://10.0.2.2:8080/payload/initramfs.cpio.xz || goto failed\n"
 					    "imgverify bzImage http://10.0.2.2:8080/payload/bzImage.sig || goto failed\n"
-					    "imgverify initramfs.cpio.lzma http://10.0.2.2:8080/payload/initramfs.cpio.lzma.sig"
+					    "imgverify initramfs.cpio.xz http://10.0.2.2:8080/payload/initramfs.cpio.xz.sig"
 					    " || goto failed\nboot || goto failed\n"));
 	}
 }

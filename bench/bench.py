@@ -1,0 +1,621 @@
+#!/usr/bin/python3
+"""`make bench`: Lifeboat measured side by side with the peer admins use
+today for SSH in an initramfs (Debian 12's kernel + initramfs-tools +
+dropbear-initramfs, built by `make bench-peer`).
+
+Benchmarks, not tests: every figure is printed in one table and written to
+bench/results.md with the machine, the date, the QEMU accelerator, the
+number of runs, the median and the min-max. A target that is missed is
+reported as missed; nothing here fails the build.
+
+    bench/bench.py --out out --peer ~/.cache/lifeboat/bench-peer [--runs 5]
+                   [--only sizes,boot,ram,build,server] [--results bench/results.md]
+"""
+
+import argparse
+import datetime
+import functools
+import hashlib
+import http.server
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "test-qemu"))
+from lifeboat_vm import ACCEL, VM, free_port  # noqa: E402
+
+SECTIONS = ("sizes", "boot", "ram", "build", "server")
+OUR_ARGS = "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on printk.time=1"
+# The peer waits for a root device that never comes, with dropbear up
+# meanwhile, then drops to its shell: what an admin sees when the disk is
+# gone. (No panic=: initramfs-tools reboots on panic when it is set; no
+# rootdelay=: initramfs-tools sleeps that long before its premount scripts.)
+PEER_ARGS = ("console=ttyS0,115200n8 random.trust_cpu=on printk.time=1 "
+             "ip=dhcp root=/dev/disk/by-label/lifeboat-none")
+OUR_READY = "lifeboat: ready"
+PEER_READY = "Starting dropbear"
+TIMESTAMP = re.compile(r"^\[\s*(\d+\.\d+)\]", re.M)
+
+
+# ---- statistics and the table ------------------------------------------------
+
+def summary(values, unit, digits=1):
+    """'median (min-max)' of values, or the single value."""
+    if not values:
+        return "n/a"
+    fmt = f"{{:.{digits}f}}"
+    med = fmt.format(statistics.median(values))
+    if len(values) == 1:
+        return f"{med} {unit}"
+    return f"{med} {unit} ({fmt.format(min(values))}-{fmt.format(max(values))}, n={len(values)})"
+
+
+class Table:
+    def __init__(self):
+        self.rows = []   # (section, what, ours, peer, target, verdict)
+        self.notes = []
+
+    def add(self, section, what, ours, peer="", target="", verdict=""):
+        row = (section, what, ours, peer, target, verdict)
+        self.rows.append(row)
+        print(f"  {section:7} {what:44} {ours:34} {peer:28} {target} {verdict}", flush=True)
+
+    def note(self, text):
+        self.notes.append(text)
+        print(f"  note: {text}", flush=True)
+
+
+def verdict(ok):
+    return "met" if ok else "MISSED"
+
+
+# ---- VMs with timestamped console lines -------------------------------------
+
+class TimedVM(VM):
+    """A VM whose console arrives on a pipe, each chunk stamped with the
+    host time it arrived, so boot phases can be measured from the console
+    (also from lines that are still without their newline)."""
+
+    def __init__(self, name, logdir, args, **kw):
+        super().__init__(name, logdir, args, **kw)
+        i = self.cmd.index("-serial")
+        self.cmd[i + 1] = "stdio"
+        self.text = ""
+        self.chunks = []  # (host seconds since start, length of text after it)
+
+    def start(self):
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.started = time.monotonic()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        return self
+
+    def _read(self):
+        fd = self.proc.stdout.fileno()
+        while chunk := os.read(fd, 65536):
+            t = time.monotonic() - self.started
+            text = chunk.decode(errors="replace").replace("\r", "")
+            self.text += text
+            self.chunks.append((t, len(self.text)))
+            self.log_file.write(text)
+            self.log_file.flush()
+
+    def log(self):
+        return self.text
+
+    def wait_ssh(self, timeout):
+        """The time of the first successful `ssh true`. A new attempt starts
+        every 0.25 s while earlier ones are still in flight (an attempt made
+        before the guest listens hangs until its ConnectTimeout under QEMU's
+        user networking), so the figure is late by at most ~0.25 s. Gives up
+        at once when the kernel panics."""
+        deadline = time.monotonic() + timeout
+        tries = []
+        try:
+            while time.monotonic() < deadline:
+                if "Kernel panic - not syncing" in self.text:
+                    self.fail("kernel panic")
+                if self.proc.poll() is not None:
+                    self.fail("QEMU exited while waiting for SSH")
+                if not tries or time.monotonic() - tries[-1][1] >= 0.25:
+                    if len([p for p, _ in tries if p.poll() is None]) < 40:
+                        tries.append((subprocess.Popen(self.ssh_argv("true"), stdin=subprocess.DEVNULL,
+                                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                                      time.monotonic()))
+                for p, _ in tries:
+                    if p.poll() == 0:
+                        return time.monotonic() - self.started
+                time.sleep(0.02)
+            self.fail(f"no SSH login within {timeout} s")
+        finally:
+            for p, _ in tries:
+                if p.poll() is None:
+                    p.kill()
+                p.wait()
+
+    def stop(self):
+        super().stop()
+        self.reader.join(timeout=5)
+        self.log_file.close()
+
+    def arrival(self, offset):
+        """Host time at which the console text up to offset had arrived."""
+        for t, end in self.chunks:
+            if end >= offset:
+                return t
+        return None
+
+    def first(self, marker):
+        i = self.text.find(marker)
+        return self.arrival(i + len(marker)) if i >= 0 else None
+
+    def kernel_start(self):
+        """Host time at which the kernel started: for each timestamped
+        console line, arrival minus the kernel's own timestamp; the smallest
+        is the best estimate (the console only ever delays a line)."""
+        starts = [self.arrival(m.end()) - float(m.group(1)) for m in TIMESTAMP.finditer(self.text)]
+        return min(starts) if starts else None
+
+
+def boot_once(name, logdir, args, key, ready_marker, memory, deadline):
+    """Boots, waits for a real `ssh true`, and returns the figures, or
+    raises AssertionError (with the QEMU command line) on failure."""
+    vm = TimedVM(name, logdir, args, memory=memory, ssh_key=key).start()
+    try:
+        ssh = vm.wait_ssh(deadline)
+        k0 = vm.kernel_start()
+        ready = vm.first(ready_marker)
+        return {
+            "ssh": ssh,
+            "kernel": k0,
+            "kernel_to_ready": ready - k0 if ready is not None and k0 is not None else None,
+            "cmd": shlex.join(vm.cmd),
+        }
+    finally:
+        vm.stop()
+
+
+def netdev(bootfile=None):
+    extra = f",bootfile={bootfile}" if bootfile else ""
+    return ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:@SSHPORT@-:22{extra}"]
+
+
+class StaticServer:
+    """Plain HTTP for the peer's iPXE boot (what an admin would use)."""
+
+    def __init__(self, root):
+        handler = functools.partial(_Quiet, directory=str(root))
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        pass
+
+
+# ---- the benchmark ------------------------------------------------------------
+
+class Bench:
+    def __init__(self, opts):
+        self.o = opts
+        self.out = Path(opts.out).resolve()
+        self.peer = Path(opts.peer).resolve() if opts.peer else None
+        self.work = Path(tempfile.mkdtemp(prefix="lifeboat-bench-"))
+        self.t = Table()
+        self.key = str(self.work / "id_ed25519")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lifeboat-bench",
+                        "-f", self.key], check=True)
+        self.pub = " ".join(Path(self.key + ".pub").read_text().split()[:3])
+        self.images = {
+            "rescue": self.out / "initramfs.cpio.xz",
+            "minimal": self.out / "test" / "minimal.cpio.xz",
+        }
+        self.bzimage = self.out / "bzImage"
+        self.peer_ok = bool(self.peer and (self.peer / "vmlinuz").exists())
+        if not self.peer_ok:
+            self.t.note(f"no peer in {self.peer}: run `make bench-peer` for the side-by-side figures")
+
+    def our_direct_args(self, image):
+        return ["-kernel", str(self.bzimage), "-initrd", str(image),
+                "-append", f'{OUR_ARGS} lifeboat.sshkey="{self.pub}"',
+                *netdev(), "-device", "virtio-net-pci,netdev=n0"]
+
+    def peer_direct_args(self):
+        return ["-kernel", str(self.peer / "vmlinuz"), "-initrd", str(self.peer / "initrd.img"),
+                "-append", PEER_ARGS, *netdev(), "-device", "virtio-net-pci,netdev=n0"]
+
+    def peer_key(self):
+        return str(self.peer / "id_ed25519")
+
+    # -- sizes
+    def sizes(self):
+        size = lambda p: p.stat().st_size if p.exists() else None  # noqa: E731
+        kernel = size(self.bzimage)
+        profile = (self.out / "build" / "kernel-profile.stamp").read_text().strip()
+        peer_total = None
+        if self.peer_ok:
+            pk, pi = size(self.peer / "vmlinuz"), size(self.peer / "initrd.img")
+            peer_total = pk + pi
+            self.t.add("size", "peer vmlinuz + initrd.img", "", f"{pk/1e6:.2f} + {pi/1e6:.2f} MB")
+        self.t.add("size", f"bzImage (kernel profile {profile})", f"{kernel/1e6:.2f} MB")
+        for name, image, ratio in (("rescue", self.images["rescue"], 10),
+                                   ("minimal", self.images["minimal"], 30)):
+            isz = size(image)
+            if isz is None:
+                self.t.note(f"{image} missing: run make (and make check for the minimal image)")
+                continue
+            total = kernel + isz
+            self.t.add("size", f"initramfs, profile {name}", f"{isz/1e6:.2f} MB")
+            peer = f"{peer_total/1e6:.2f} MB" if peer_total else ""
+            target = f"<= 1/{ratio} of peer"
+            v = ""
+            if peer_total:
+                v = f"1/{peer_total/total:.1f} {verdict(total * ratio <= peer_total)}"
+            self.t.add("size", f"payload {name} (bzImage + initramfs)", f"{total/1e6:.2f} MB", peer,
+                       target, v)
+
+    # -- boot to SSH
+    def boot_series(self, label, make_args, key, marker, memory=256, setup=None, deadline=180):
+        ssh, k2r = [], []
+        for i in range(self.o.runs):
+            if setup:
+                setup()
+            try:
+                r = boot_once(f"{label}-{i}", str(self.work), make_args(), key, marker, memory, deadline)
+            except AssertionError as e:
+                self.t.note(f"{label} run {i} failed: {str(e).splitlines()[0]}")
+                continue
+            ssh.append(r["ssh"])
+            if r["kernel_to_ready"] is not None:
+                k2r.append(r["kernel_to_ready"])
+        return ssh, k2r
+
+    def boot(self):
+        peer_ssh = {}
+        if self.peer_ok:
+            s, k = self.boot_series("peer-direct", self.peer_direct_args, self.peer_key(), PEER_READY)
+            peer_ssh["direct"] = s
+            self.t.add("boot", "peer, direct kernel: QEMU start to ssh true", "", summary(s, "s"))
+            self.t.add("boot", "peer, kernel start to dropbear started", "", summary(k, "s"))
+            s, k = self.boot_series("peer-ipxe", self.peer_rom_args, self.peer_key(), PEER_READY,
+                                    setup=None, deadline=300)
+            peer_ssh["ipxe"] = s
+            self.t.add("boot", "peer, stock iPXE ROM: QEMU start to ssh true", "", summary(s, "s"))
+        for name in ("rescue", "minimal"):
+            image = self.images[name]
+            if not image.exists():
+                continue
+            s, k = self.boot_series(f"{name}-direct", lambda: self.our_direct_args(image), self.key,
+                                    OUR_READY)
+            v = ""
+            if peer_ssh.get("direct") and s:
+                ratio = statistics.median(peer_ssh["direct"]) / statistics.median(s)
+                v = f"1/{ratio:.1f} {verdict(ratio >= 5)}"
+            self.t.add("boot", f"{name}, direct kernel: QEMU start to ssh true", summary(s, "s"),
+                       summary(peer_ssh.get("direct", []), "s"), "<= 1/5 of peer", v)
+            self.t.add("boot", f"{name}, kernel start to agent ready", summary(k, "s"))
+        s, k = self.our_rom_series()
+        v = ""
+        if peer_ssh.get("ipxe") and s:
+            ratio = statistics.median(peer_ssh["ipxe"]) / statistics.median(s)
+            v = f"1/{ratio:.1f} {verdict(ratio >= 5)}"
+        self.t.add("boot", "rescue, stock iPXE ROM via lifeboatd: to ssh true", summary(s, "s"),
+                   summary(peer_ssh.get("ipxe", []), "s"), "<= 1/5 of peer", v)
+
+    def peer_rom_args(self):
+        return [*netdev(f"http://10.0.2.2:{self.peer_www.port}/peer.ipxe"),
+                "-device", "virtio-net-pci,netdev=n0", "-boot", "n"]
+
+    def start_peer_www(self):
+        root = self.work / "peer-www"
+        root.mkdir(exist_ok=True)
+        for f in ("vmlinuz", "initrd.img"):
+            if not (root / f).exists():
+                os.symlink(self.peer / f, root / f)
+        self.peer_www = StaticServer(root)
+        base = f"http://10.0.2.2:{self.peer_www.port}"
+        (root / "peer.ipxe").write_text(f"#!ipxe\nkernel {base}/vmlinuz {PEER_ARGS}\n"
+                                        f"initrd {base}/initrd.img\nboot\n")
+
+    def our_rom_series(self):
+        from conftest import Lifeboatd
+        mac = "52:54:00:be:00:01"
+        d = Lifeboatd(str(self.out), self.work / "lifeboatd", keys=self.pub + "\n", nat=True).start()
+        try:
+            args = lambda: [*netdev(d.guest_url("/chain.ipxe")),  # noqa: E731
+                            "-device", f"virtio-net-pci,netdev=n0,mac={mac}", "-boot", "n"]
+            return self.boot_series("rescue-ipxe", args, self.key, OUR_READY,
+                                    setup=lambda: d.ctl("rescue", mac, "--once", "--nat"))
+        finally:
+            d.stop()
+
+    # -- smallest RAM
+    def smallest_ram(self, label, make_args, key, lo, hi, deadline):
+        """Bisection on -m (MiB, step 2): lo is known to fail or is the floor,
+        hi must reach SSH."""
+        def reaches_ssh(mb):
+            try:
+                boot_once(f"{label}-{mb}M", str(self.work), make_args(), key,
+                          "\x00never", mb, deadline)
+                return True
+            except AssertionError:
+                return False
+
+        if not reaches_ssh(hi):
+            return None
+        while hi - lo > 2:
+            mid = (lo + hi) // 2 // 2 * 2
+            if mid <= lo:
+                break
+            if reaches_ssh(mid):
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+    def ram(self):
+        peer = None
+        if self.peer_ok:
+            peer = self.smallest_ram("peer-ram", self.peer_direct_args, self.peer_key(), 32, 1024, 120)
+            self.t.add("ram", "peer: smallest -m that reaches ssh", "",
+                       f"{peer} MiB" if peer else "none <= 1024 MiB")
+        for name, limit in (("rescue", 96), ("minimal", 48)):
+            image = self.images[name]
+            if not image.exists():
+                continue
+            mb = self.smallest_ram(f"{name}-ram", lambda: self.our_direct_args(image), self.key,
+                                   8, 512, 90)
+            self.t.add("ram", f"{name}: smallest -m that reaches ssh",
+                       f"{mb} MiB" if mb else "none <= 512 MiB", f"{peer} MiB" if peer else "",
+                       f"<= {limit} MiB", verdict(mb is not None and mb <= limit))
+
+    # -- builds
+    def build(self):
+        """Clean builds in a fresh clone of HEAD (sources come from the
+        download cache, as on any machine after the first `make`)."""
+        clone = self.work / "clone"
+        status = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"],
+                                capture_output=True, text=True).stdout
+        if status.strip():
+            self.t.note("the work tree has uncommitted changes: builds measure the last commit")
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+        subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+
+        def make(*extra):
+            t0 = time.monotonic()
+            r = subprocess.run(["make", "-C", str(clone), *extra], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"make {' '.join(extra)} failed in {clone}:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+            return time.monotonic() - t0
+
+        artefacts = ("bzImage", "initramfs.cpio.xz", "rescue.ipxe", "build/server/lifeboatd",
+                     "build/server/lifeboatctl", "build/host/lifeboat-image", "build/agent/init")
+
+        def digests():
+            return {a: hashlib.sha256((clone / "out" / a).read_bytes()).hexdigest() for a in artefacts}
+
+        clean = [make()]
+        first = digests()
+        noop = [make() for _ in range(self.o.runs)]
+        touched = []
+        for _ in range(self.o.runs):
+            (clone / "agent" / "main.c").touch()
+            touched.append(make())
+        shutil.rmtree(clone / "out")
+        clean.append(make())
+        second = digests()
+        differ = [a for a in artefacts if first[a] != second[a]]
+        self.t.add("build", f"clean build of {head} (make, sources cached)", summary(clean, "s", 0))
+        self.t.add("build", "no-op make", summary(noop, "s", 2), "", "< 2 s",
+                   verdict(statistics.median(noop) < 2))
+        self.t.add("build", "make after touching agent/main.c", summary(touched, "s", 2), "", "< 10 s",
+                   verdict(statistics.median(touched) < 10))
+        self.t.add("build", "two clean builds byte-identical", "yes" if not differ else
+                   "no: " + ", ".join(differ), "", "yes", verdict(not differ))
+        shutil.rmtree(clone)
+
+    # -- boot server throughput
+    def server(self):
+        from conftest import Lifeboatd
+        www = self.work / "www"
+        (www / "payload").mkdir(parents=True)
+        for f in ("bzImage", "initramfs.cpio.xz"):
+            shutil.copy(self.out / f, www / "payload" / f)
+        d = Lifeboatd(str(self.out), self.work / "lifeboatd-load", keys=self.pub + "\n", nat=True,
+                      payload_dir=str(www / "payload")).start()
+        macs = [f"52:54:01:00:{i >> 8:02x}:{i & 255:02x}" for i in range(self.o.clients)]
+        for mac in macs:
+            d.ctl("rescue", mac, "--nat")
+        query = "/boot.ipxe?mac={mac}&ip=127.0.0.1&uuid=&serial=&product=&manufacturer=&platform=pcbios&buildarch=x86_64"
+        sample = subprocess.run(["curl", "-sf", d.local(query.format(mac=macs[0]))],
+                                capture_output=True, text=True)
+        (www / "boot.ipxe").write_text(sample.stdout)
+        nginx = self.start_nginx(www)
+        try:
+            scenarios = (
+                ("boot script (host in rescue: token, state saved)", "script"),
+                ("payload: bzImage + initramfs", "payload"),
+            )
+            for label, kind in scenarios:
+                ours = self.wrk(d.port, kind, macs, query)
+                theirs = self.wrk(nginx[1], kind, macs, None)
+                ratio = ours["rps"] / theirs["rps"] if theirs["rps"] else 0
+                self.t.add("server", f"{label}: requests/s", f"{ours['rps']:.0f}",
+                           f"nginx {theirs['rps']:.0f}", ">= 0.9x nginx",
+                           f"{ratio:.2f}x {verdict(ratio >= 0.9)}")
+                self.t.add("server", f"{label}: p99 latency", f"{ours['p99']:.1f} ms",
+                           f"nginx {theirs['p99']:.1f} ms")
+                if kind == "payload":
+                    self.t.add("server", f"{label}: MB/s", f"{ours['mbps']:.0f}",
+                               f"nginx {theirs['mbps']:.0f}")
+        finally:
+            nginx[0].terminate()
+            nginx[0].wait(timeout=10)
+            d.stop()
+        self.t.note(f"server: wrk, {self.o.clients} connections, 2 threads, {self.o.seconds} s per "
+                    f"scenario, on loopback; nginx {self.nginx_version} with sendfile, "
+                    f"worker_processes auto; lifeboatd thread pool = cores")
+
+    def start_nginx(self, root):
+        port = free_port()
+        conf = self.work / "nginx.conf"
+        conf.write_text(f"""
+worker_processes auto;
+daemon off;
+pid {self.work}/nginx.pid;
+error_log {self.work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    default_type application/octet-stream;
+    client_body_temp_path {self.work}/nginx-tmp;
+    proxy_temp_path {self.work}/nginx-tmp;
+    fastcgi_temp_path {self.work}/nginx-tmp;
+    uwsgi_temp_path {self.work}/nginx-tmp;
+    scgi_temp_path {self.work}/nginx-tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location = /boot.ipxe {{ }}
+    }}
+}}
+""")
+        r = subprocess.run(["nginx", "-v"], capture_output=True, text=True)
+        self.nginx_version = r.stderr.strip().split("/")[-1]
+        os.chmod(self.work, 0o755)
+        proc = subprocess.Popen(["nginx", "-p", str(self.work), "-c", str(conf)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if subprocess.run(["curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{port}/boot.ipxe"]).returncode == 0:
+                return proc, port
+            time.sleep(0.1)
+        raise RuntimeError(f"nginx did not start: {(self.work / 'nginx-error.log').read_text()}")
+
+    def wrk(self, port, kind, macs, query):
+        """Runs wrk; each connection is one simulated client (its own MAC
+        for the boot script)."""
+        lua = self.work / f"wrk-{kind}-{port}.lua"
+        if kind == "script":
+            paths = [query.format(mac=m) if query else "/boot.ipxe" for m in macs]
+        else:
+            paths = ["/payload/bzImage", "/payload/initramfs.cpio.xz"]
+        lua.write_text(
+            "local paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
+            "local n = 0\n"
+            "function setup(thread) n = n + 1; thread:set('id', n) end\n"
+            "local i = 0\n"
+            "function request() i = i + 1; return wrk.format('GET', paths[(i % #paths) + 1]) end\n"
+            "function done(summary, latency, requests)\n"
+            "  io.write(string.format('RESULT %d %d %f %f\\n', summary.requests, summary.bytes,\n"
+            "    summary.duration / 1e6, latency:percentile(99) / 1000))\n"
+            "end\n")
+        r = subprocess.run(["wrk", "-t2", f"-c{self.o.clients}", f"-d{self.o.seconds}s", "--timeout", "30s",
+                            "-s", str(lua), f"http://127.0.0.1:{port}"],
+                           capture_output=True, text=True, timeout=self.o.seconds + 60)
+        m = re.search(r"^RESULT (\d+) (\d+) ([\d.]+) ([\d.]+)$", r.stdout, re.M)
+        if not m:
+            raise RuntimeError(f"wrk printed no result: {r.stdout}{r.stderr}")
+        if "Non-2xx" in r.stdout:
+            raise RuntimeError(f"wrk saw errors on port {port}: {r.stdout}")
+        reqs, nbytes, secs, p99 = int(m[1]), int(m[2]), float(m[3]), float(m[4])
+        return {"rps": reqs / secs, "mbps": nbytes / secs / 1e6, "p99": p99}
+
+    # -- report
+    def machine(self):
+        cpu = "unknown"
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = Path("/proc/meminfo").read_text().split()[1]
+        qemu = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
+                              text=True).stdout.splitlines()[0]
+        head = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                              capture_output=True, text=True).stdout.strip()
+        return [
+            f"machine: {platform.node()}, {cpu}, {os.cpu_count()} cores, {int(mem) // 1024} MiB RAM, "
+            f"{platform.system()} {platform.release()}",
+            f"date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+            f"lifeboat: {head}",
+            f"QEMU: {qemu}, accelerator {ACCEL}, -cpu max -smp 1, virtio-net, virtio-rng",
+            f"runs: {self.o.runs} per boot figure (median, min-max); RAM by bisection (2 MiB steps)",
+        ]
+
+    def write(self, header, took):
+        peer = ""
+        if self.peer_ok:
+            peer = "; ".join((self.peer / "versions.txt").read_text().strip().splitlines())
+        lines = ["# Lifeboat benchmark results", "",
+                 "Written by `make bench` (bench/bench.py); do not edit by hand.", ""]
+        lines += [f"- {h}" for h in header]
+        if peer:
+            lines.append(f"- peer (`make bench-peer`): {peer}")
+        lines += [f"- sections: {', '.join(self.o.only)}; took {took / 60:.1f} min", "",
+                  "| | what | Lifeboat | peer | target | result |",
+                  "|---|---|---|---|---|---|"]
+        for row in self.t.rows:
+            lines.append("| " + " | ".join(c.replace("|", "/") for c in row) + " |")
+        if self.t.notes:
+            lines += ["", "Notes:", ""] + [f"- {n}" for n in self.t.notes]
+        tmp = Path(self.o.results + ".tmp")
+        tmp.write_text("\n".join(lines) + "\n")
+        tmp.replace(self.o.results)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(REPO / "out"))
+    ap.add_argument("--peer", default=os.path.expanduser("~/.cache/lifeboat/bench-peer"))
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--only", default=",".join(SECTIONS))
+    ap.add_argument("--results", default=str(REPO / "bench" / "results.md"))
+    o = ap.parse_args()
+    o.only = [s for s in o.only.split(",") if s]
+    bad = [s for s in o.only if s not in SECTIONS]
+    if bad or o.runs < 1:
+        sys.exit(f"lifeboat: cannot run the benchmark: unknown section {bad} (known: {', '.join(SECTIONS)})"
+                 if bad else "lifeboat: cannot run the benchmark: --runs must be at least 1")
+    b = Bench(o)
+    header = b.machine()
+    for h in header:
+        print(f"  {h}")
+    t0 = time.monotonic()
+    try:
+        if b.peer_ok and ("boot" in o.only):
+            b.start_peer_www()
+        for section in SECTIONS:
+            if section in o.only:
+                print(f"  --- {section}", flush=True)
+                getattr(b, section)()
+    finally:
+        b.write(header, time.monotonic() - t0)
+        shutil.rmtree(b.work, ignore_errors=True)
+    print(f"  OUT     {o.results}")
+
+
+if __name__ == "__main__":
+    main()
