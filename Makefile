@@ -44,6 +44,8 @@ AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
 
+
+.PHONY: bench bench-peer bench-deps
 .PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
 .DELETE_ON_ERROR:
 
@@ -57,6 +59,8 @@ help:
 	@echo "make demo       lifeboatd + a VM through the stock iPXE ROM, then ssh with a checked host key"
 	@echo "make iso        out/lifeboat.iso: BIOS+UEFI, CD and USB (ISO_ARGS=, ISO_IP=)"
 	@echo "make netiso SERVER=http://host:port   out/lifeboat-net.iso (BIOS, fetches from lifeboatd)"
+	@echo "make bench      benchmarks vs Debian's dropbear-initramfs: table + bench/results.md"
+	@echo "make bench-peer build that peer once (debootstrap, cached in $(CACHE)/bench-peer)"
 	@echo "make install DESTDIR=... PREFIX=/usr/local"
 	@echo "make clean      remove $(OUT)/ (downloads stay in $(CACHE))"
 	@echo "options: V=1 KEYS=authorized_keys PROFILE=rescue|minimal KERNEL_PROFILE=server|qemu JOBS=n CACHE=dir"
@@ -185,6 +189,31 @@ rom:
 sign: payload
 	$(Q)[ -n "$(KEY)" ] && [ -n "$(CERT)" ] || { echo "lifeboat: cannot sign the payload: make sign KEY=signer.key CERT=signer.crt" >&2; exit 1; }
 	$(Q)sh build/sign.sh "$(KEY)" "$(CERT)" $(OUT)/bzImage $(OUT)/initramfs.cpio.xz
+
+# ---- benchmarks (not tests: nothing here fails on a missed target) ---------
+# make bench [BENCH_RUNS=5] [BENCH_ONLY=sizes,boot,ram,build,server] [BENCH_CLIENTS=32]
+# prints one table and writes bench/results.md. The peer (Debian 12's kernel
+# + initramfs-tools + dropbear-initramfs) is built once by make bench-peer
+# into $(CACHE)/bench-peer; delete that directory to build it again.
+BENCH_RUNS ?= 5
+BENCH_ONLY ?= sizes,boot,ram,build,server
+BENCH_CLIENTS ?= 32
+BENCH_SECONDS ?= 10
+PEER := $(CACHE)/bench-peer
+
+bench-deps: $(B)/.deps-bench-ok
+$(B)/.deps-bench-ok: build/deps-bench.txt build/deps.sh
+	$(Q)DEBIAN_SUITE=$(DEBIAN_SUITE) sh build/deps.sh build/deps-bench.txt
+	$(Q)mkdir -p $(B) && touch $@
+
+bench-peer: $(PEER)/initrd.img
+$(PEER)/initrd.img: bench/peer.sh build/debian-mirror.sh | bench-deps
+	$(Q)sh bench/peer.sh $(PEER) $(SOURCE_DATE_EPOCH)
+
+bench: all
+	$(Q)$(MAKE) bench-deps bench-peer $(TEST_IMAGES)
+	$(Q)/usr/bin/python3 bench/bench.py --out $(OUT) --peer $(PEER) --runs $(BENCH_RUNS) \
+		--only $(BENCH_ONLY) --clients $(BENCH_CLIENTS) --seconds $(BENCH_SECONDS) --results bench/results.md
 
 # ---- for people ------------------------------------------------------------
 run: all

@@ -719,9 +719,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			strcpy(r->client, "?");
 		}
 		*con_cls = r;
-		if (strcmp(method, "POST") == 0) {
-			return MHD_YES; /* the body follows */
-		}
+		/* answer on the next call, as MHD expects: a response queued on
+		 * the first call (headers only) makes MHD close the connection */
+		return MHD_YES;
 	}
 	if (*upload_size > 0) {
 		if (!r->too_big && r->len + *upload_size <= STATUS_MAX_BYTES) {

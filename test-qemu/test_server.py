@@ -57,6 +57,29 @@ def test_unknown_host_boots_normally(lifeboatd):
     assert d.host(MAC) is None  # unknown hosts leave no state behind
 
 
+def test_keep_alive(lifeboatd):
+    """iPXE fetches script, kernel and initrd over one connection when the
+    server keeps it open (lifeboatd used to answer every GET with
+    Connection: close, found by make bench)."""
+    d = lifeboatd()
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    c.request("GET", "/boot.ipxe?mac=" + MAC)
+    r = c.getresponse()
+    r.read()
+    assert r.status == 200 and r.getheader("Connection") is None
+    sock = c.sock
+    assert sock is not None
+    c.request("HEAD", "/payload/bzImage")
+    r = c.getresponse()
+    r.read()
+    assert r.status == 200 and c.sock is sock  # the same socket, not a new one
+    c.request("GET", "/boot.ipxe?mac=nonsense")
+    r = c.getresponse()
+    r.read()
+    assert r.status == 400 and c.sock is sock
+    c.close()
+
+
 def test_rescue_needs_matching_source_address(lifeboatd):
     d = lifeboatd()
     d.ctl("rescue", MAC)
