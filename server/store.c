@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 
 	memset(s, 0, sizeof(*s));
 	s->lock_fd = -1;
+	pthread_mutex_init(&s->mu, NULL);
 	if (strlen(dir) >= sizeof(s->dir)) {
 		snprintf(err, errlen, "cannot use state directory %s: path too long", dir);
 		return -ENAMETOOLONG;
@@ -37,19 +39,27 @@ int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* Two locks: the mutex for the threads of this process (lifeboatd's thread
+ * pool: one lock_fd for all of them), then flock for other processes
+ * (lifeboatctl). Without the mutex, a second thread's open() replaced
+ * lock_fd and the first thread's unlock closed the wrong descriptor: the
+ * flock stayed held and lifeboatd hung under concurrent boots. */
 int store_lock(struct store *s)
 {
 	char path[600];
+	int rc;
 
+	pthread_mutex_lock(&s->mu);
 	snprintf(path, sizeof(path), "%s/.lock", s->dir);
 	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (s->lock_fd < 0) {
 		return -errno;
 	}
 	if (flock(s->lock_fd, LOCK_EX) < 0) {
+		rc = -errno;
 		close(s->lock_fd);
 		s->lock_fd = -1;
-		return -errno;
+		return rc;
 	}
 	return 0;
 }
@@ -60,6 +70,7 @@ void store_unlock(struct store *s)
 		close(s->lock_fd); /* releases the flock */
 		s->lock_fd = -1;
 	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 /* hosts/52-54-00-12-34-56.json: the MAC is validated, so the name is safe */

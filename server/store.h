@@ -5,15 +5,20 @@
 #define LIFEBOAT_STORE_H
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stddef.h>
 
 struct store {
 	char dir[512];      /* the state directory */
 	int lock_fd;        /* held between store_lock and store_unlock */
+	pthread_mutex_t mu; /* the threads of one process, one at a time */
 };
 
 int store_open(struct store *s, const char *dir, char *err, size_t errlen);
 
+/* Excludes other threads and other processes (flock on STATE/.lock). Call
+ * store_unlock after it whatever it returned: a negative errno means only
+ * the threads of this process are excluded. */
 int store_lock(struct store *s);
 void store_unlock(struct store *s);
 

@@ -80,6 +80,37 @@ def test_keep_alive(lifeboatd):
     c.close()
 
 
+def test_concurrent_boots(lifeboatd):
+    """A reboot storm: 32 clients at once, hosts in rescue (token, state
+    saved) and unknown ones. lifeboatd used to hang here: its thread pool
+    shared one lock descriptor (found by make bench)."""
+    import concurrent.futures
+    d = lifeboatd(nat=True)
+    macs = [f"52:54:00:77:00:{i:02x}" for i in range(16)]
+    for mac in macs:
+        d.ctl("rescue", mac, "--nat")
+    unknown = [f"52:54:00:78:00:{i:02x}" for i in range(16)]
+
+    def client(mac):
+        tokens = set()
+        for _ in range(10):
+            status, script = boot(d, mac=mac, ip="127.0.0.1")
+            assert status == 200
+            tokens.add(token_of(script))
+        return mac, tokens
+
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        results = dict(pool.map(client, macs + unknown, timeout=60))
+    for mac in macs:
+        assert len(results[mac]) == 10 and None not in results[mac]  # a fresh token per boot
+        state = json.loads((d.state / "hosts" / (mac.replace(":", "-") + ".json")).read_text())
+        assert state["token"] in results[mac]  # the last one handed out is the one kept
+    for mac in unknown:
+        assert results[mac] == {None}
+    # and it still answers
+    assert boot(d, mac=macs[0], ip="127.0.0.1")[0] == 200
+
+
 def test_rescue_needs_matching_source_address(lifeboatd):
     d = lifeboatd()
     d.ctl("rescue", MAC)
