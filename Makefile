@@ -211,7 +211,7 @@ $(PEER)/initrd.img: bench/peer.sh build/debian-mirror.sh | bench-deps
 	$(Q)sh bench/peer.sh $(PEER) $(SOURCE_DATE_EPOCH)
 
 bench: all
-	$(Q)$(MAKE) bench-deps bench-peer $(TEST_IMAGES)
+	$(Q)$(MAKE) -s bench-deps bench-peer $(TEST_IMAGES)
 	$(Q)/usr/bin/python3 bench/bench.py --out $(OUT) --peer $(PEER) --runs $(BENCH_RUNS) \
 		--only $(BENCH_ONLY) --clients $(BENCH_CLIENTS) --seconds $(BENCH_SECONDS) --results bench/results.md
 

@@ -250,7 +250,7 @@ class Bench:
         size = lambda p: p.stat().st_size if p.exists() else None  # noqa: E731
         kernel = size(self.bzimage)
         profile = (self.out / "build" / "kernel-profile.stamp").read_text().strip()
-        peer_total = None
+        peer_total = pi = None
         if self.peer_ok:
             pk, pi = size(self.peer / "vmlinuz"), size(self.peer / "initrd.img")
             peer_total = pk + pi
@@ -263,7 +263,9 @@ class Bench:
                 self.t.note(f"{image} missing: run make (and make check for the minimal image)")
                 continue
             total = kernel + isz
-            self.t.add("size", f"initramfs, profile {name}", f"{isz/1e6:.2f} MB")
+            self.t.add("size", f"initramfs, profile {name}", f"{isz/1e6:.2f} MB",
+                       f"initrd.img {pi/1e6:.2f} MB" if peer_total else "", "",
+                       f"1/{pi/isz:.1f}" if peer_total else "")
             peer = f"{peer_total/1e6:.2f} MB" if peer_total else ""
             target = f"<= 1/{ratio} of peer"
             v = ""
