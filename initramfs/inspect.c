@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <lzma.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@ struct item {
 	long long mtime;
 	char *target;
 	uint64_t crc;
+	size_t seq; /* order of reading, across segments */
 };
 
 struct items {
@@ -40,19 +42,13 @@ static void items_free(struct items *it)
 	memset(it, 0, sizeof(*it));
 }
 
-static int read_items(const char *path, struct items *it)
+/* The entries of one cpio archive (or of a whole gzip/plain image:
+ * libarchive's filters) read through a. */
+static int read_archive(struct archive *a, const char *path, struct items *it)
 {
-	struct archive *a = archive_read_new();
 	struct archive_entry *ae = NULL;
 	int r, rc = 0;
 
-	archive_read_support_filter_all(a);
-	archive_read_support_format_cpio(a);
-	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		fprintf(stderr, "lifeboat-image: cannot open %s: %s\n", path, archive_error_string(a));
-		archive_read_free(a);
-		return -EINVAL;
-	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		struct item *x = NULL;
 		const char *t = archive_entry_symlink(ae);
@@ -71,8 +67,9 @@ static int read_items(const char *path, struct items *it)
 			it->v = v;
 			it->cap = cap;
 		}
-		x = &it->v[it->n++];
+		x = &it->v[it->n];
 		memset(x, 0, sizeof(*x));
+		x->seq = it->n++;
 		x->path = strdup(archive_entry_pathname(ae));
 		x->mode = archive_entry_mode(ae);
 		x->uid = archive_entry_uid(ae);
@@ -95,7 +92,164 @@ static int read_items(const char *path, struct items *it)
 		fprintf(stderr, "lifeboat-image: cannot read %s: %s\n", path, archive_error_string(a));
 		rc = -EINVAL;
 	}
+	return rc;
+}
+
+static int read_memory(const void *data, size_t len, int filters, const char *path, struct items *it)
+{
+	struct archive *a = archive_read_new();
+	int rc;
+
+	if (filters) {
+		archive_read_support_filter_all(a);
+	}
+	archive_read_support_format_cpio(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		fprintf(stderr, "lifeboat-image: cannot read %s: %s\n", path, archive_error_string(a));
+		archive_read_free(a);
+		return -EINVAL;
+	}
+	rc = read_archive(a, path, it);
 	archive_read_free(a);
+	return rc;
+}
+
+/* Decodes the one .xz or legacy .lzma stream at data into *out; *used is
+ * how many bytes of data it took. */
+static int decode_stream(const unsigned char *data, size_t len, int xz, unsigned char **out, size_t *outlen,
+			 size_t *used, const char *path, size_t offset)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	unsigned char *p = NULL;
+	size_t cap = 1 << 20;
+	lzma_ret r;
+
+	r = xz ? lzma_stream_decoder(&s, UINT64_MAX, 0) : lzma_alone_decoder(&s, UINT64_MAX);
+	if (r != LZMA_OK) {
+		fprintf(stderr, "lifeboat-image: cannot read %s: liblzma error %d\n", path, (int)r);
+		return -EINVAL;
+	}
+	s.next_in = data;
+	s.avail_in = len;
+	do {
+		if (p == NULL || s.avail_out == 0) {
+			unsigned char *q = realloc(p, cap * 2);
+
+			if (q == NULL) {
+				r = LZMA_MEM_ERROR;
+				break;
+			}
+			p = q;
+			s.next_out = p + s.total_out;
+			s.avail_out = cap * 2 - s.total_out;
+			cap *= 2;
+		}
+		r = lzma_code(&s, LZMA_FINISH);
+	} while (r == LZMA_OK);
+	if (r != LZMA_STREAM_END) {
+		fprintf(stderr, "lifeboat-image: cannot read %s: a compressed segment at byte %zu is damaged "
+			"(liblzma error %d)\n", path, offset, (int)r);
+		free(p);
+		lzma_end(&s);
+		return -EINVAL;
+	}
+	*out = p;
+	*outlen = s.total_out;
+	*used = s.total_in;
+	lzma_end(&s);
+	return 0;
+}
+
+/* Keeps the last entry of each path, as the kernel does when later
+ * segments of an initramfs repeat a path (a directory implied by both). */
+static int cmp_item_seq(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c != 0 ? c : (x->seq < y->seq ? -1 : 1);
+}
+
+static void keep_last(struct items *it)
+{
+	size_t i, n = 0;
+
+	qsort(it->v, it->n, sizeof(*it->v), cmp_item_seq);
+	for (i = 0; i < it->n; i++) {
+		if (i + 1 < it->n && strcmp(it->v[i].path, it->v[i + 1].path) == 0) {
+			free(it->v[i].path);
+			free(it->v[i].target);
+			continue;
+		}
+		it->v[n++] = it->v[i];
+	}
+	it->n = n;
+}
+
+/* An image is one or more segments, as the kernel reads them: .xz or
+ * legacy .lzma streams one after another (zero padding between them
+ * skipped), or one gzip or plain cpio archive. */
+static int read_items(const char *path, struct items *it)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *data = NULL;
+	size_t len = 0, pos = 0, cap = 0, segments = 0;
+	int rc = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "lifeboat-image: cannot open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			unsigned char *q = realloc(data, cap ? cap * 2 : 1 << 20);
+
+			if (q == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			data = q;
+			cap = cap ? cap * 2 : 1 << 20;
+		}
+		n = fread(data + len, 1, cap - len, f);
+		len += n;
+		if (n == 0) {
+			break;
+		}
+	}
+	fclose(f);
+	while (rc == 0 && pos < len) {
+		static const unsigned char xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+		unsigned char *cpio = NULL;
+		size_t cpio_len = 0, used = 0;
+		int xz = len - pos >= 6 && memcmp(data + pos, xz_magic, 6) == 0;
+
+		if (segments > 0 && data[pos] == 0) {
+			pos++;
+			continue;
+		}
+		if (!xz && data[pos] != 0x5d) {
+			rc = segments > 0 ? -EINVAL : read_memory(data + pos, len - pos, 1, path, it);
+			if (segments > 0) {
+				fprintf(stderr, "lifeboat-image: cannot read %s: byte %zu starts no .xz or .lzma segment\n",
+					path, pos);
+			}
+			break;
+		}
+		rc = decode_stream(data + pos, len - pos, xz, &cpio, &cpio_len, &used, path, pos);
+		if (rc == 0) {
+			rc = read_memory(cpio, cpio_len, 0, path, it);
+		}
+		free(cpio);
+		pos += used;
+		segments++;
+	}
+	free(data);
+	if (rc == 0 && segments > 1) {
+		keep_last(it);
+	}
 	return rc;
 }
 

@@ -26,6 +26,28 @@ grep -qx '+ extra' "$scratch/diff2.txt" && ok || ko "diff does not show '+ extra
 grep -qx -- '- bin/busybox' "$scratch/diff2.txt" && ok || ko "diff does not show '- bin/busybox'"
 grep -qE '^~ init: mode 100755 -> 100700; size [0-9]+ -> [0-9]+' "$scratch/diff2.txt" && ok || ko "diff does not describe init's change: $(grep init "$scratch/diff2.txt")"
 
+# join: segments one after another, read like the kernel does (a later
+# segment's entry replaces an earlier one of the same path)
+printf 'dir /etc 0700 0 0\nfile /etc/motd %s 0644 0 0\n' "$scratch/other.manifest" > "$scratch/seg.manifest"
+"$tool" build -o "$scratch/seg.cpio.xz" -b x86 "$scratch/seg.manifest" >/dev/null || ko "build seg.cpio.xz"
+"$tool" join -o "$scratch/joined.cpio.xz" "$xz" "$scratch/seg.cpio.xz" >/dev/null && ok || ko "join exits non-zero"
+[ "$(stat -c %s "$scratch/joined.cpio.xz")" = $(($(stat -c %s "$xz") + $(stat -c %s "$scratch/seg.cpio.xz"))) ] && ok ||
+	ko "the joined image is not the two segments one after another"
+"$tool" diff "$xz" "$scratch/joined.cpio.xz" > "$scratch/diff3.txt"; rc=$?
+[ $rc = 1 ] && [ "$(wc -l < "$scratch/diff3.txt")" = 2 ] && grep -q '^~ etc: mode 40755 -> 40700' "$scratch/diff3.txt" &&
+	grep -qx '+ etc/motd' "$scratch/diff3.txt" && ok ||
+	ko "diff of a joined image: rc=$rc $(cat "$scratch/diff3.txt")"
+[ "$("$tool" list "$scratch/joined.cpio.xz" | grep -c ' etc$')" = 1 ] && ok || ko "list shows etc twice"
+cp "$scratch/joined.cpio.xz" "$scratch/keep.cpio.xz"
+"$tool" join -o "$scratch/keep.cpio.xz" "$xz" "$lzma" > /dev/null 2> "$scratch/err.txt"; rc=$?
+[ $rc = 1 ] && grep -q "cannot join $lzma: not a whole .xz image" "$scratch/err.txt" && ok ||
+	ko "join of a .lzma: rc=$rc $(cat "$scratch/err.txt")"
+cmp -s "$scratch/joined.cpio.xz" "$scratch/keep.cpio.xz" && ok || ko "a failed join changed the existing image"
+head -c 100 "$scratch/seg.cpio.xz" > "$scratch/cut.xz"
+"$tool" join -o "$scratch/cut-joined.xz" "$scratch/cut.xz" > /dev/null 2>&1 && ko "join of a truncated .xz succeeds" || ok
+"$tool" build -o "$scratch/x.cpio.lzma" -b x86 "$scratch/seg.manifest" > /dev/null 2> "$scratch/err.txt" &&
+	ko "-b x86 with .lzma output succeeds" || { grep -q "needs .xz output" "$scratch/err.txt" && ok || ko "-b x86 error: $(cat "$scratch/err.txt")"; }
+
 # bad input: clear error with file:line, exit 1, the old image untouched
 cp "$scratch/other.cpio" "$scratch/keep.cpio"
 printf 'dir /a 755 0 0\nfile /b /nonexistent 644 0 0\n' > "$scratch/bad.manifest"
