@@ -672,6 +672,43 @@ int image_compress(const unsigned char *buf, size_t len, const struct image_opts
 	return 0;
 }
 
+int image_read_file(const char *path, unsigned char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *p = NULL;
+	size_t cap = 0, n = 0, got;
+	int rc = 0;
+
+	if (f == NULL) {
+		return -errno;
+	}
+	do {
+		if (n == cap) {
+			unsigned char *q = realloc(p, cap ? cap * 2 : 1 << 20);
+
+			if (q == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			p = q;
+			cap = cap ? cap * 2 : 1 << 20;
+		}
+		got = fread(p + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	if (rc == 0 && ferror(f)) {
+		rc = -EIO;
+	}
+	fclose(f);
+	if (rc < 0) {
+		free(p);
+		return rc;
+	}
+	*data = p;
+	*len = n;
+	return 0;
+}
+
 int image_write_file(const char *path, const unsigned char *data, size_t len, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];

@@ -56,6 +56,9 @@ int image_write_cpio(const struct image *img, int64_t mtime, unsigned char **buf
 int image_compress(const unsigned char *buf, size_t len, const struct image_opts *o,
 		   unsigned char **out, size_t *outlen, char *err, size_t errlen);
 
+/* Reads the whole file at path into *data (malloc'd): 0, or -errno. */
+int image_read_file(const char *path, unsigned char **data, size_t *len);
+
 /* Writes data to path through a temporary in the same directory, fsync,
  * rename: never a partial file at path. */
 int image_write_file(const char *path, const unsigned char *data, size_t len, char *err, size_t errlen);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "image.h"
 #include "inspect.h"
 
 struct item {
@@ -191,35 +192,14 @@ static void keep_last(struct items *it)
  * skipped), or one gzip or plain cpio archive. */
 static int read_items(const char *path, struct items *it)
 {
-	FILE *f = fopen(path, "rb");
 	unsigned char *data = NULL;
-	size_t len = 0, pos = 0, cap = 0, segments = 0;
-	int rc = 0;
+	size_t len = 0, pos = 0, segments = 0;
+	int rc = image_read_file(path, &data, &len);
 
-	if (f == NULL) {
-		fprintf(stderr, "lifeboat-image: cannot open %s: %s\n", path, strerror(errno));
-		return -errno;
+	if (rc < 0) {
+		fprintf(stderr, "lifeboat-image: cannot open %s: %s\n", path, strerror(-rc));
+		return rc;
 	}
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			unsigned char *q = realloc(data, cap ? cap * 2 : 1 << 20);
-
-			if (q == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			data = q;
-			cap = cap ? cap * 2 : 1 << 20;
-		}
-		n = fread(data + len, 1, cap - len, f);
-		len += n;
-		if (n == 0) {
-			break;
-		}
-	}
-	fclose(f);
 	while (rc == 0 && pos < len) {
 		static const unsigned char xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
 		unsigned char *cpio = NULL;

@@ -180,44 +180,6 @@ err_manifest:
 	return 1;
 }
 
-/* Reads path into *data: 0, or -errno. */
-static int read_file(const char *path, unsigned char **data, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *p = NULL;
-	size_t cap = 0, n = 0, got;
-	int rc = 0;
-
-	if (f == NULL) {
-		return -errno;
-	}
-	do {
-		if (n == cap) {
-			unsigned char *q = realloc(p, cap ? cap * 2 : 1 << 20);
-
-			if (q == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			p = q;
-			cap = cap ? cap * 2 : 1 << 20;
-		}
-		got = fread(p + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	if (rc == 0 && ferror(f)) {
-		rc = -EIO;
-	}
-	fclose(f);
-	if (rc < 0) {
-		free(p);
-		return rc;
-	}
-	*data = p;
-	*len = n;
-	return 0;
-}
-
 /* lifeboat-image join -o OUT IMAGE...: one initramfs from .xz images, one
  * after another, which the kernel unpacks in order (Documentation/
  * driver-api/early-userspace/buffer-format.rst). make builds the rescue
@@ -246,7 +208,7 @@ static int cmd_join(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		unsigned char *q = NULL;
 
-		rc = read_file(argv[i], &part, &plen);
+		rc = image_read_file(argv[i], &part, &plen);
 		if (rc < 0) {
 			snprintf(err, sizeof(err), "cannot read %s: %s", argv[i], strerror(-rc));
 			goto err_read;
