@@ -37,6 +37,12 @@ $(B)/profile.stamp: FORCE
 	$(Q)mkdir -p $(B)
 	$(Q)echo "$(PROFILE) $(abspath $(KEYS))" | cmp -s - $@ 2>/dev/null || echo "$(PROFILE) $(abspath $(KEYS))" > $@
 
+# Rewritten only when SOURCE_DATE_EPOCH (the last commit's time: every
+# entry's mtime) changes, so images made before a commit are made again.
+$(B)/epoch.stamp: FORCE
+	$(Q)mkdir -p $(B)
+	$(Q)echo "$(SOURCE_DATE_EPOCH)" | cmp -s - $@ 2>/dev/null || echo "$(SOURCE_DATE_EPOCH)" > $@
+
 $(B)/keys.manifest: $(B)/profile.stamp $(KEYS)
 	$(Q){ echo "# keys baked in with make KEYS=..."; \
 	  $(if $(KEYS),echo "file /etc/lifeboat/authorized_keys $(abspath $(KEYS)) 0600 0 0";) } > $@.tmp && mv $@.tmp $@
@@ -53,13 +59,13 @@ SEGMENTS_rescue  := $(SEGMENTS_minimal) $(B)/image/tools.cpio.xz
 MINIMAL_ROOTFS_FILES := $(shell find initramfs/rootfs -type f)
 RESCUE_ROOTFS_FILES  := $(shell find initramfs/rootfs-rescue -type f)
 
-$(B)/image/minimal.cpio.xz: $(IMAGE_TOOL) $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) \
+$(B)/image/minimal.cpio.xz: $(IMAGE_TOOL) $(B)/epoch.stamp $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) \
 		$(MINIMAL_ROOTFS_FILES)
 	@echo "  IMAGE   $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS) $(MANIFESTS_minimal) >$(B)/image-minimal.log
 
-$(B)/image/tools.cpio.xz: $(IMAGE_TOOL) initramfs/profiles/rescue.manifest $(RESCUE_ROOTFS_FILES)
+$(B)/image/tools.cpio.xz: $(IMAGE_TOOL) $(B)/epoch.stamp initramfs/profiles/rescue.manifest $(RESCUE_ROOTFS_FILES)
 	@echo "  IMAGE   $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS) initramfs/profiles/rescue.manifest \
@@ -98,7 +104,7 @@ $(B)/fuzz/fuzz_manifest: initramfs/tests/fuzz_manifest.c initramfs/manifest.c $(
 # Test images for the QEMU tests: the minimal profile as legacy .lzma, and
 # as .xz the way `make PROFILE=minimal` writes it (also used by make bench).
 TEST_IMAGES := $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz
-$(OUT)/test/minimal.cpio.lzma: $(IMAGE_TOOL) $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) \
+$(OUT)/test/minimal.cpio.lzma: $(IMAGE_TOOL) $(B)/epoch.stamp $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) \
 		$(MINIMAL_ROOTFS_FILES)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  IMAGE   $@"
