@@ -23,6 +23,13 @@ LIFEBOAT_VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo u
 PYTEST   ?= /usr/bin/python3 -m pytest
 export V SOURCE_DATE_EPOCH
 
+# $(call write-stamp,TEXT): a stamp rule's recipe. $@ is rewritten only when
+# TEXT differs from what it holds, so what depends on it is made again then.
+define write-stamp
+$(Q)mkdir -p $(dir $@)
+$(Q)echo "$(1)" | cmp -s - $@ 2>/dev/null || echo "$(1)" > $@
+endef
+
 ifeq ($(V),1)
 Q :=
 else
@@ -103,8 +110,7 @@ $(KOBJ)/arch/x86/boot/bzImage: $(KOBJ)/.config
 
 # Rewritten only when KERNEL_PROFILE changes, so out/bzImage follows it.
 $(B)/kernel-profile.stamp: FORCE
-	$(Q)mkdir -p $(B)
-	$(Q)echo "$(KERNEL_PROFILE)" | cmp -s - $@ 2>/dev/null || echo "$(KERNEL_PROFILE)" > $@
+	$(call write-stamp,$(KERNEL_PROFILE))
 
 $(OUT)/bzImage: $(KOBJ)/arch/x86/boot/bzImage $(B)/kernel-profile.stamp
 	$(Q)cp $< $@.tmp && mv $@.tmp $@

@@ -34,14 +34,12 @@ $(B)/busybox.manifest: $(BUSYBOX)
 
 # Rewritten only when the profile or KEYS change, so images rebuild then.
 $(B)/profile.stamp: FORCE
-	$(Q)mkdir -p $(B)
-	$(Q)echo "$(PROFILE) $(abspath $(KEYS))" | cmp -s - $@ 2>/dev/null || echo "$(PROFILE) $(abspath $(KEYS))" > $@
+	$(call write-stamp,$(PROFILE) $(abspath $(KEYS)))
 
 # Rewritten only when SOURCE_DATE_EPOCH (the last commit's time: every
 # entry's mtime) changes, so images made before a commit are made again.
 $(B)/epoch.stamp: FORCE
-	$(Q)mkdir -p $(B)
-	$(Q)echo "$(SOURCE_DATE_EPOCH)" | cmp -s - $@ 2>/dev/null || echo "$(SOURCE_DATE_EPOCH)" > $@
+	$(call write-stamp,$(SOURCE_DATE_EPOCH))
 
 $(B)/keys.manifest: $(B)/profile.stamp $(KEYS)
 	$(Q){ echo "# keys baked in with make KEYS=..."; \
