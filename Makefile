@@ -53,7 +53,7 @@ KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2
 
 
 .PHONY: bench bench-peer bench-deps
-.PHONY: all deps payload server check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
+.PHONY: all deps payload server check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -127,6 +127,7 @@ $(OUT)/rescue.ipxe: ipxe/rescue.ipxe
 
 # ---- tests -----------------------------------------------------------------
 check: all
+	$(Q)$(MAKE) version-check
 	$(Q)$(MAKE) unit-test
 	$(Q)$(MAKE) fuzz
 	$(Q)$(MAKE) repro-check

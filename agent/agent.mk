@@ -7,7 +7,12 @@ AGENT_HDRS := $(wildcard agent/*.h)
 AGENT_CFLAGS := -std=gnu11 -Os -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffunction-sections -fdata-sections -DLIFEBOAT_VERSION='"$(LIFEBOAT_VERSION)"'
 
-$(AGENT): $(AGENT_SRCS) $(AGENT_HDRS) agent/agent.mk | $(MUSL_INC)/linux
+# Rewritten only when LIFEBOAT_VERSION (git describe) changes: the agent has
+# it compiled in and reports it, so a new commit makes the agent again.
+$(B)/version.stamp: FORCE
+	$(call write-stamp,$(LIFEBOAT_VERSION))
+
+$(AGENT): $(AGENT_SRCS) $(AGENT_HDRS) agent/agent.mk $(B)/version.stamp | $(MUSL_INC)/linux
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)musl-gcc $(AGENT_CFLAGS) -isystem $(MUSL_INC) -static -Wl,--gc-sections -s \
@@ -30,3 +35,10 @@ $(B)/fuzz/fuzz_cmdline: agent/tests/fuzz_cmdline.c $(UNIT_PARSERS) $(AGENT_HDRS)
 	@echo "  CLANG   $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -Iagent -o $@ $< $(UNIT_PARSERS)
+
+# The agent must carry the version this tree is at, not the one it was
+# first built at (fails in a tree built before a commit if the stamp breaks).
+version-check:
+	$(Q)tr '\0' '\n' < $(AGENT) | grep -qxF -- '$(LIFEBOAT_VERSION)' \
+		|| { echo "lifeboat: cannot find version $(LIFEBOAT_VERSION) in $(AGENT): it was built at another commit"; exit 1; }
+	@echo "  VERSION $(AGENT): $(LIFEBOAT_VERSION)"
