@@ -3,8 +3,8 @@
 AGENT_SRCS := agent/main.c agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c \
 	agent/net.c agent/netlink.c agent/network.c agent/proc.c agent/ssh.c agent/json.c \
 	agent/http.c agent/state.c agent/inventory.c agent/report.c
-AGENT_HDRS := $(wildcard agent/*.h)
-AGENT_CFLAGS := -std=gnu11 -Os -Wall -Wextra -Werror -Wno-unused-parameter \
+AGENT_HDRS := $(wildcard agent/*.h) common/wire.h
+AGENT_CFLAGS := -std=gnu11 -Icommon -Os -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffunction-sections -fdata-sections -DLIFEBOAT_VERSION='"$(LIFEBOAT_VERSION)"'
 
 # Rewritten only when LIFEBOAT_VERSION (git describe) changes: the agent has
@@ -19,7 +19,7 @@ $(AGENT): $(AGENT_SRCS) $(AGENT_HDRS) agent/agent.mk $(B)/version.stamp | $(MUSL
 		-o $@.tmp $(AGENT_SRCS) && mv $@.tmp $@
 
 # Host unit tests (cmocka), with AddressSanitizer and UBSan.
-UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Iagent \
+UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Iagent -Icommon \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_PARSERS := agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c agent/http.c agent/json.c
 UNIT_TESTS := $(B)/unit/test_cmdline $(B)/unit/test_ipconf $(B)/unit/test_config $(B)/unit/test_json \
@@ -34,7 +34,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 $(B)/fuzz/fuzz_cmdline: agent/tests/fuzz_cmdline.c $(UNIT_PARSERS) $(AGENT_HDRS)
 	@echo "  CLANG   $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -Iagent -o $@ $< $(UNIT_PARSERS)
+	$(Q)clang $(FUZZ_CFLAGS) -Iagent -Icommon -o $@ $< $(UNIT_PARSERS)
 
 # The agent must carry the version this tree is at, not the one it was
 # first built at (fails in a tree built before a commit if the stamp breaks).

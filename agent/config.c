@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "wire.h"
 #include "http.h"
 #include "log.h"
 
@@ -181,8 +182,8 @@ static int opt_token(struct config *cfg, const char *val, char *err, size_t errl
 {
 	size_t n = strlen(val);
 
-	if (n < 8 || n >= sizeof(cfg->token) ||
-	    strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") != n) {
+	if (n < LB_TOKEN_MIN || n >= sizeof(cfg->token) ||
+	    strspn(val, LB_TOKEN_CHARS) != n) {
 		lb_err(err, errlen, "a token is 8 to %zu characters of A-Z a-z 0-9 - . _ ~", sizeof(cfg->token) - 1);
 		return -EINVAL;
 	}

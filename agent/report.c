@@ -105,7 +105,7 @@ int report_build(struct json *j, const struct config *cfg, unsigned long seq, co
 	uname(&u);
 	gethostname(host, sizeof(host) - 1);
 	json_object_begin(j);
-	json_kv_string(j, "format", "lifeboat-status");
+	json_kv_string(j, "format", LB_REPORT_FORMAT);
 	json_kv_int(j, "version", REPORT_FORMAT_VERSION);
 	json_kv_uint(j, "seq", seq);
 	json_kv_string(j, "phase", phase);
@@ -331,7 +331,7 @@ int report_main(void)
 		while (l > 0 && u.path[l - 1] == '/') {
 			u.path[--l] = '\0';
 		}
-		snprintf(path, sizeof(path), "%s/api/v1/status", u.path);
+		snprintf(path, sizeof(path), "%s" LB_PATH_STATUS, u.path);
 	}
 	sigemptyset(&wake);
 	sigaddset(&wake, SIGUSR1);

@@ -7,7 +7,9 @@
 #include "config.h"
 #include "json.h"
 
-#define REPORT_FORMAT_VERSION 1
+#include "wire.h"
+
+#define REPORT_FORMAT_VERSION LB_REPORT_VERSION
 
 /* Builds one report from PID 1's state files and the machine. */
 int report_build(struct json *j, const struct config *cfg, unsigned long seq, const char *phase);

@@ -19,6 +19,12 @@ const struct conf conf_defaults = {
 	.kernel_args = "console=tty0 console=ttyS0,115200n8",
 	.heartbeat = 30,
 	.keys_file = "/etc/lifeboat/authorized_keys",
+	.session_timeout = 86400,
+	.session_grace = 900,
+	.auto_hosts = 32,
+	.max_connections = 1024,
+	.max_per_address = 64,
+	.request_timeout = 10,
 };
 
 typedef int (*conf_fn)(struct conf *c, const char *val, char *err, size_t errlen);
@@ -69,6 +75,18 @@ static int set_heartbeat(struct conf *c, const char *v, char *err, size_t errlen
 {
 	return set_uint(&c->heartbeat, v, 1, 86400, err, errlen);
 }
+
+#define UINT_SETTER(name, field, lo, hi)                                                   \
+	static int name(struct conf *c, const char *v, char *err, size_t errlen)             \
+	{                                                                                    \
+		return set_uint(&c->field, v, lo, hi, err, errlen);                          \
+	}
+UINT_SETTER(set_session_timeout, session_timeout, 60, 31 * 86400)
+UINT_SETTER(set_session_grace, session_grace, 10, 86400)
+UINT_SETTER(set_auto_hosts, auto_hosts, 1, 100000)
+UINT_SETTER(set_max_connections, max_connections, 16, 100000)
+UINT_SETTER(set_max_per_address, max_per_address, 1, 100000)
+UINT_SETTER(set_request_timeout, request_timeout, 1, 600)
 
 static int set_state_dir(struct conf *c, const char *v, char *err, size_t errlen)
 {
@@ -154,7 +172,10 @@ static const struct {
 	{ "public_url", set_public_url },   { "payload_url", set_payload_url },
 	{ "default_policy", set_policy },   { "nat", set_nat },
 	{ "kernel_args", set_kernel_args }, { "heartbeat", set_heartbeat },
-	{ "keys_file", set_keys_file },
+	{ "keys_file", set_keys_file },     { "session_timeout", set_session_timeout },
+	{ "session_grace", set_session_grace }, { "auto_hosts", set_auto_hosts },
+	{ "max_connections", set_max_connections }, { "max_per_address", set_max_per_address },
+	{ "request_timeout", set_request_timeout },
 };
 
 int conf_set(struct conf *c, const char *key, const char *val, char *err, size_t errlen)

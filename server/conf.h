@@ -18,6 +18,12 @@ struct conf {
 	char kernel_args[512];
 	unsigned int heartbeat;
 	char keys_file[512];    /* authorized_keys handed to rescued hosts */
+	unsigned int session_timeout; /* s: a session ends this long after it was armed */
+	unsigned int session_grace;   /* s: rescue-once's session after ssh-ready; pending new hosts */
+	unsigned int auto_hosts;      /* default_policy = rescue: new hosts pending at most */
+	unsigned int max_connections; /* over it: 503 */
+	unsigned int max_per_address; /* connections from one address */
+	unsigned int request_timeout; /* s: to receive a whole request */
 };
 
 extern const struct conf conf_defaults;

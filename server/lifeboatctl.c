@@ -1,7 +1,7 @@
 /* lifeboatctl: the admin's side of lifeboatd's state directory.
  *   lifeboatctl [--state-dir DIR | --config FILE] COMMAND ...
- * rescue MAC [--once] [--nat], normal MAC, list, show MAC,
- * known-hosts MAC [--host NAME], forget MAC */
+ * One table of commands (below); every change is made under the store's
+ * lock, as lifeboatd makes its own. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -11,25 +11,24 @@
 
 #include "conf.h"
 #include "query.h"
+#include "session.h"
 #include "store.h"
+#include "view.h"
 
 static struct store store;
+static struct conf conf;
 
-static int usage(FILE *f)
-{
-	fprintf(f, "usage: lifeboatctl [--state-dir DIR | --config FILE] COMMAND\n"
-		   "  rescue MAC [--once] [--nat]   boot the rescue system next time (--once: then normal again)\n"
-		   "  normal MAC                    boot from the disk\n"
-		   "  list                          every host: policy, phase, address, last report\n"
-		   "  show MAC                      everything known about a host (JSON)\n"
-		   "  known-hosts MAC [--host NAME] known_hosts lines from the reported host keys\n"
-		   "  forget MAC                    remove a host\n"
-		   "  token MAC                     issue a per-boot token by hand, for a boot without iPXE\n"
-		   "  dhcp-config dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP]\n"
-		   "                                DHCP configuration to chainload iPXE without flashing\n"
-		   "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>\n");
-	return f == stdout ? 0 : 2;
-}
+struct cmd {
+	const char *name;
+	const char *args;   /* for usage */
+	const char *help;
+	int min, max;       /* arguments after the command */
+	int needs_store;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct cmd *find_cmd(const char *name);
+static int usage(FILE *f);
 
 static int need_mac(const char *s, char mac[18])
 {
@@ -40,146 +39,293 @@ static int need_mac(const char *s, char mac[18])
 	return 0;
 }
 
-/* Merges fields into the host's file (a new host when unknown), under
- * the store's lock. 0, or 1 with the reason on stderr. */
-static int update_host(const char *mac, json_object *fields)
+/* Loads (or creates), lets fn change, and saves the host, under the
+ * store's lock. fn returns 0, or 1 to save nothing. 0, or 1 with the
+ * reason on stderr. */
+static int update_host(const char *mac, int (*fn)(json_object *h, void *ctx), void *ctx)
 {
 	json_object *h = NULL;
 	char err[600];
 	int rc;
 
-	store_lock(&store);
-	h = store_load(&store, mac);
+	rc = store_lock(&store);
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatctl: cannot lock the state directory %s: %s\n", store.dir, strerror(-rc));
+		return 1;
+	}
+	h = store_load(&store, mac, NULL);
 	if (h == NULL) {
 		h = store_new_host(mac, "normal");
 	}
-	json_object_object_foreach(fields, key, val) {
-		json_object_object_add(h, key, json_object_get(val));
+	rc = fn(h, ctx);
+	if (rc == 0) {
+		rc = store_save(&store, mac, h, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "lifeboatctl: %s\n", err);
+		}
 	}
-	rc = store_save(&store, mac, h, err, sizeof(err));
 	store_unlock(&store);
 	json_object_put(h);
-	json_object_put(fields);
-	if (rc < 0) {
-		fprintf(stderr, "lifeboatctl: %s\n", err);
-		return 1;
+	return rc == 0 ? 0 : 1;
+}
+
+/* The session's token leaves the index; pending (auto) entries go. */
+static void drop_token(json_object *h, const struct session *s)
+{
+	if (s->token_sha256[0] != '\0') {
+		store_token_del(&store, s->token_sha256);
+	}
+	store_pending_del(&store, jstr(h, "mac"));
+}
+
+struct arm {
+	const char *policy;
+	int nat;            /* -1: unchanged */
+	long long seconds;
+};
+
+static int arm_host(json_object *h, void *ctx)
+{
+	const struct arm *a = ctx;
+	struct session s;
+
+	session_read(h, &s);
+	drop_token(h, &s);
+	json_object_object_add(h, "policy", json_object_new_string(a->policy));
+	if (a->nat >= 0) {
+		json_object_object_add(h, "nat", json_object_new_boolean(a->nat));
+	}
+	json_object_object_del(h, "auto");
+	if (strcmp(a->policy, "normal") == 0) {
+		session_end(&s, "normal", (long long)time(NULL));
+	} else {
+		/* a new session: no token, no binding, no conflict, no pinned keys */
+		session_arm(&s, strcmp(a->policy, "rescue-once") == 0, (long long)time(NULL), a->seconds);
+	}
+	if (s.state != SS_NONE) {
+		session_write(&s, h);
 	}
 	return 0;
 }
 
-static int set_policy(const char *mac, const char *policy, int nat)
+static int cmd_rescue(int argc, char **argv)
 {
-	json_object *f = json_object_new_object();
+	struct arm a = { .policy = "rescue", .nat = -1, .seconds = conf.session_timeout };
+	char mac[18], *end = NULL;
+	int i;
 
-	json_object_object_add(f, "policy", json_object_new_string(policy));
-	if (nat >= 0) {
-		json_object_object_add(f, "nat", json_object_new_boolean(nat));
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
 	}
-	if (update_host(mac, f) != 0) {
-		return 1;
-	}
-	printf("%s: policy %s%s\n", mac, policy, nat == 1 ? " (nat: no source-address check)" : "");
-	return 0;
-}
-
-static const char *first_ipv4(json_object *h, char *buf, size_t len)
-{
-	json_object *rep = NULL, *ifs = NULL;
-	size_t i;
-
-	buf[0] = '\0';
-	if (!json_object_object_get_ex(h, "report", &rep) || !json_object_object_get_ex(rep, "interfaces", &ifs)) {
-		return buf;
-	}
-	for (i = 0; i < json_object_array_length(ifs); i++) {
-		json_object *ips = NULL;
-
-		if (json_object_object_get_ex(json_object_array_get_idx(ifs, i), "ipv4", &ips) &&
-		    json_object_array_length(ips) > 0) {
-			snprintf(buf, len, "%s", json_object_get_string(json_object_array_get_idx(ips, 0)));
-			buf[strcspn(buf, "/")] = '\0';
-			return buf;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--once") == 0) {
+			a.policy = "rescue-once";
+		} else if (strcmp(argv[i], "--nat") == 0) {
+			a.nat = 1;
+		} else if (strcmp(argv[i], "--for") == 0 && i + 1 < argc) {
+			a.seconds = strtoll(argv[++i], &end, 10);
+			if (*end != '\0' || a.seconds < 60 || a.seconds > 31 * 86400) {
+				fprintf(stderr, "lifeboatctl: cannot use --for '%s': seconds from 60 to 2678400\n", argv[i]);
+				return 2;
+			}
+		} else {
+			return usage(stderr);
 		}
 	}
-	return buf;
+	if (update_host(mac, arm_host, &a) != 0) {
+		return 1;
+	}
+	printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims it\n",
+	       mac, a.policy, a.nat == 1 ? " (nat: no source-address check)" : "", a.seconds);
+	return 0;
 }
 
-static void list_one(json_object *h, void *ctx)
+static int cmd_normal(int argc, char **argv)
 {
-	json_object *t = NULL;
-	char ip[64], age[32] = "never";
+	struct arm a = { .policy = "normal", .nat = -1 };
+	char mac[18];
 
+	(void)argc;
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	if (update_host(mac, arm_host, &a) != 0) {
+		return 1;
+	}
+	printf("%s: policy normal (its session, if any, has ended)\n", mac);
+	return 0;
+}
+
+static void list_one(json_object *h, const char *mac, const struct schema_skipped *sk, void *ctx)
+{
 	(void)ctx;
-	if (json_object_object_get_ex(h, "report_time", &t)) {
-		snprintf(age, sizeof(age), "%llds ago", (long long)(time(NULL) - json_object_get_int64(t)));
-	}
-	printf("%-17s  %-11s  %-13s  %-15s  %s\n", jstr(h, "mac"), jstr(h, "policy"),
-	       jstr(h, "phase")[0] ? jstr(h, "phase") : "-", first_ipv4(h, ip, sizeof(ip))[0] ? ip : "-", age);
+	view_list_line(h, mac, sk, (long long)time(NULL), stdout);
 }
 
-static int known_hosts(const char *mac, const char *host)
+static int cmd_list(int argc, char **argv)
 {
-	json_object *h = store_load(&store, mac), *rep = NULL, *ssh = NULL, *keys = NULL;
-	char ip[64];
-	size_t i;
+	(void)argc;
+	(void)argv;
+	printf("%-17s  %-11s  %-13s  %-15s  %-11s  %s\n", "MAC", "POLICY", "PHASE", "ADDRESS", "LAST REPORT",
+	       "SESSION");
+	return store_each(&store, list_one, NULL) < 0 ? 1 : 0;
+}
 
+/* A host as readers see it; what could not be read is named on stderr. */
+static json_object *load_host(const char *mac)
+{
+	struct schema_skipped sk = { .count = 0 };
+	json_object *h = store_load(&store, mac, &sk), *seen = NULL, *b = NULL, *clean = NULL;
+
+	if (sk.count > 0) {
+		fprintf(stderr, "lifeboatctl: %s: skipped from the host file: %s\n", mac, sk.text);
+	}
 	if (h == NULL) {
-		fprintf(stderr, "lifeboatctl: cannot find host %s\n", mac);
-		return 1;
+		fprintf(stderr, "lifeboatctl: cannot find host %s%s\n", mac, sk.count ? " (unreadable)" : "");
+		return NULL;
 	}
-	if (!json_object_object_get_ex(h, "report", &rep) || !json_object_object_get_ex(rep, "ssh", &ssh) ||
-	    !json_object_object_get_ex(ssh, "host_keys", &keys) || json_object_array_length(keys) == 0) {
-		fprintf(stderr, "lifeboatctl: cannot write known_hosts for %s: no report with host keys yet\n", mac);
-		json_object_put(h);
-		return 1;
-	}
-	if (host == NULL) {
-		host = first_ipv4(h, ip, sizeof(ip));
-		if (host[0] == '\0') {
-			fprintf(stderr, "lifeboatctl: cannot tell %s's address: give --host NAME\n", mac);
-			json_object_put(h);
-			return 1;
-		}
-	}
-	for (i = 0; i < json_object_array_length(keys); i++) {
-		json_object *k = json_object_array_get_idx(keys, i);
-		const char *type = jstr(k, "type"), *key = jstr(k, "key");
+	seen = store_seen_read(&store);
+	if (seen != NULL && json_object_object_get_ex(seen, mac, &b) && json_object_is_type(b, json_type_object)) {
+		json_object *wrap = json_object_new_object(), *cw = NULL;
 
-		/* the report is the agent's word: write only what looks like a key */
-		if (strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789-@.") != strlen(type) || type[0] == '\0' ||
-		    strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != strlen(key) ||
-		    key[0] == '\0') {
-			continue;
+		json_object_object_add(wrap, "mac", json_object_new_string(mac));
+		json_object_object_add(wrap, "last_boot", json_object_get(b));
+		cw = hostfile_clean(wrap, NULL);
+		clean = jget(cw, "last_boot");
+		if (clean != NULL) {
+			json_object_object_add(h, "last_request", json_object_get(clean));
 		}
-		printf("%s %s %s\n", host, type, key);
+		json_object_put(cw);
+		json_object_put(wrap);
 	}
+	json_object_put(seen);
+	return h;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	json_object *h = NULL;
+	char mac[18];
+
+	(void)argc;
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	h = load_host(mac);
+	if (h == NULL) {
+		return 1;
+	}
+	json_object_object_del(jget(h, "session"), "token_sha256");
+	printf("%s\n", json_object_to_json_string_ext(h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(h);
 	return 0;
 }
 
-static int issue_token(const char *mac)
+static int cmd_known_hosts(int argc, char **argv)
 {
-	json_object *f = NULL;
-	char token[33];
+	json_object *h = NULL;
+	char mac[18], err[600];
+	const char *name = NULL;
+	int rc;
 
-	if (store_new_token(token) < 0) {
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	if (argc == 3 && strcmp(argv[1], "--host") == 0) {
+		name = argv[2];
+	} else if (argc != 1) {
+		return usage(stderr);
+	}
+	h = load_host(mac);
+	if (h == NULL) {
+		return 1;
+	}
+	rc = view_known_hosts(h, name, (long long)time(NULL), stdout, err, sizeof(err));
+	json_object_put(h);
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatctl: cannot write known_hosts for %s: %s\n", mac, err);
+		return 1;
+	}
+	return 0;
+}
+
+struct manual_token {
+	char token[LB_TOKEN_LEN + 1];
+};
+
+static int token_host(json_object *h, void *ctx)
+{
+	struct manual_token *t = ctx;
+	struct session s;
+	char hash[65];
+	long long now = (long long)time(NULL);
+
+	session_read(h, &s);
+	drop_token(h, &s);
+	session_arm(&s, 0, now, conf.session_timeout);
+	s.state = SS_ACTIVE; /* bound to the address of its first use */
+	s.issued = now;
+	token_hash(t->token, hash);
+	snprintf(s.token_sha256, sizeof(s.token_sha256), "%s", hash);
+	session_write(&s, h);
+	if (store_token_put(&store, hash, jstr(h, "mac")) < 0) {
+		fprintf(stderr, "lifeboatctl: cannot write the token index in %s\n", store.dir);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+	struct manual_token t;
+	char mac[18];
+
+	(void)argc;
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	if (store_new_token(t.token) < 0) {
 		fprintf(stderr, "lifeboatctl: cannot make a token: no randomness\n");
 		return 1;
 	}
-	f = json_object_new_object();
-	json_object_object_add(f, "token", json_object_new_string(token));
-	if (update_host(mac, f) != 0) {
+	if (update_host(mac, token_host, &t) != 0) {
 		return 1;
 	}
-	printf("%s\n", token);
+	printf("%s\n", t.token);
+	return 0;
+}
+
+static int cmd_forget(int argc, char **argv)
+{
+	char mac[18];
+	int rc;
+
+	(void)argc;
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	rc = store_lock(&store);
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatctl: cannot lock the state directory %s: %s\n", store.dir, strerror(-rc));
+		return 1;
+	}
+	rc = store_forget(&store, mac);
+	store_unlock(&store);
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatctl: cannot forget %s: %s\n", mac, rc == -ENOENT ? "no such host" : strerror(-rc));
+		return 1;
+	}
+	printf("%s: forgotten\n", mac);
 	return 0;
 }
 
 /* dnsmasq as proxyDHCP beside the existing DHCP server, or ISC dhcpd:
  * PXE ROMs get iPXE over TFTP, iPXE itself (option 175 / user class
  * "iPXE": no loop) gets lifeboatd's chain script. */
-static int dhcp_config(int argc, char **argv, int i)
+static int cmd_dhcp_config(int argc, char **argv)
 {
+	int i = 0;
+
 	const char *kind = NULL, *server = NULL, *subnet = "192.0.2.0", *tftp = NULL;
 	char ip[16];
 
@@ -248,25 +394,83 @@ static int dhcp_config(int argc, char **argv, int i)
 	return 2;
 }
 
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return usage(stdout);
+}
+
+static const struct cmd cmds[] = {
+	{ "rescue", "MAC [--once] [--nat] [--for S]",
+	  "arm a rescue session: the next plausible boot claims it (--once: then normal again;\n"
+	  "                                --for: it ends after S seconds, default session_timeout)", 1, 6, 1, cmd_rescue },
+	{ "normal", "MAC", "boot from the disk; ends the session", 1, 1, 1, cmd_normal },
+	{ "list", "", "every host: policy, phase, address, last report, session", 0, 0, 1, cmd_list },
+	{ "show", "MAC", "everything known about a host (JSON)", 1, 1, 1, cmd_show },
+	{ "known-hosts", "MAC [--host NAME]", "known_hosts lines from the session's verified host keys", 1, 3, 1,
+	  cmd_known_hosts },
+	{ "forget", "MAC", "remove a host (its session ends)", 1, 1, 1, cmd_forget },
+	{ "token", "MAC", "issue a per-boot token by hand, for a boot without iPXE\n"
+	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, cmd_token },
+	{ "dhcp-config", "dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP]",
+	  "DHCP configuration to chainload iPXE without flashing", 1, 7, 0, cmd_dhcp_config },
+	{ "help", "", "this text", 0, 0, 0, cmd_help },
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmds[i].name, name) == 0) {
+			return &cmds[i];
+		}
+	}
+	return NULL;
+}
+
+static int usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: lifeboatctl [--state-dir DIR | --config FILE] COMMAND\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char left[128];
+
+		snprintf(left, sizeof(left), "%s %s", cmds[i].name, cmds[i].args);
+		if (strlen(left) > 30) {
+			fprintf(f, "  %s\n  %-30s%s\n", left, "", cmds[i].help);
+		} else {
+			fprintf(f, "  %-30s%s\n", left, cmds[i].help);
+		}
+	}
+	return f == stdout ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
-	const char *state = getenv("LIFEBOAT_STATE_DIR"), *cmd = NULL;
-	char mac[18], err[700];
-	struct conf c = conf_defaults;
-	int i = 1;
+	const char *state = getenv("LIFEBOAT_STATE_DIR");
+	const struct cmd *cmd = NULL;
+	char err[700];
+	int i = 1, n;
 
+	conf = conf_defaults;
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 		if (strcmp(argv[i], "--state-dir") == 0) {
 			state = argv[i + 1];
 		} else if (strcmp(argv[i], "--config") == 0) {
 			FILE *f = fopen(argv[i + 1], "re");
 
-			if (f == NULL || conf_parse_file(f, argv[i + 1], &c, err, sizeof(err)) < 0) {
+			if (f == NULL || conf_parse_file(f, argv[i + 1], &conf, err, sizeof(err)) < 0) {
 				fprintf(stderr, "lifeboatctl: cannot use config %s\n", f ? err : argv[i + 1]);
+				if (f != NULL) {
+					fclose(f);
+				}
 				return 2;
 			}
 			fclose(f);
-			state = c.state_dir;
+			state = conf.state_dir;
 		} else {
 			return usage(stderr);
 		}
@@ -274,76 +478,14 @@ int main(int argc, char **argv)
 	if (i >= argc) {
 		return usage(stderr);
 	}
-	cmd = argv[i++];
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-		return usage(stdout);
+	cmd = find_cmd(strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0 ? "help" : argv[i]);
+	n = argc - i - 1;
+	if (cmd == NULL || n < cmd->min || n > cmd->max) {
+		return usage(stderr);
 	}
-	if (strcmp(cmd, "dhcp-config") == 0) {
-		return dhcp_config(argc, argv, i);
-	}
-	if (store_open(&store, state ? state : conf_defaults.state_dir, err, sizeof(err)) < 0) {
+	if (cmd->needs_store && store_open(&store, state ? state : conf_defaults.state_dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatctl: %s\n", err);
 		return 2;
 	}
-	if (strcmp(cmd, "rescue") == 0) {
-		int once = 0, nat = -1;
-
-		if (need_mac(i < argc ? argv[i] : NULL, mac) < 0) {
-			return 2;
-		}
-		for (i++; i < argc; i++) {
-			if (strcmp(argv[i], "--once") == 0) {
-				once = 1;
-			} else if (strcmp(argv[i], "--nat") == 0) {
-				nat = 1;
-			} else {
-				return usage(stderr);
-			}
-		}
-		return set_policy(mac, once ? "rescue-once" : "rescue", nat);
-	}
-	if (strcmp(cmd, "normal") == 0 && i + 1 == argc) {
-		return need_mac(argv[i], mac) < 0 ? 2 : set_policy(mac, "normal", -1);
-	}
-	if (strcmp(cmd, "list") == 0 && i == argc) {
-		printf("%-17s  %-11s  %-13s  %-15s  %s\n", "MAC", "POLICY", "PHASE", "ADDRESS", "LAST REPORT");
-		return store_each(&store, list_one, NULL) < 0 ? 1 : 0;
-	}
-	if (strcmp(cmd, "show") == 0 && i + 1 == argc) {
-		json_object *h = NULL;
-
-		if (need_mac(argv[i], mac) < 0) {
-			return 2;
-		}
-		h = store_load(&store, mac);
-		if (h == NULL) {
-			fprintf(stderr, "lifeboatctl: cannot find host %s\n", mac);
-			return 1;
-		}
-		json_object_object_del(h, "token");
-		printf("%s\n", json_object_to_json_string_ext(h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(h);
-		return 0;
-	}
-	if (strcmp(cmd, "known-hosts") == 0 && (i + 1 == argc || (i + 3 == argc && strcmp(argv[i + 1], "--host") == 0))) {
-		if (need_mac(argv[i], mac) < 0) {
-			return 2;
-		}
-		return known_hosts(mac, i + 3 == argc ? argv[i + 2] : NULL);
-	}
-	if (strcmp(cmd, "token") == 0 && i + 1 == argc) {
-		return need_mac(argv[i], mac) < 0 ? 2 : issue_token(mac);
-	}
-	if (strcmp(cmd, "forget") == 0 && i + 1 == argc) {
-		if (need_mac(argv[i], mac) < 0) {
-			return 2;
-		}
-		if (store_forget(&store, mac) < 0) {
-			fprintf(stderr, "lifeboatctl: cannot forget %s: no such host\n", mac);
-			return 1;
-		}
-		printf("%s: forgotten\n", mac);
-		return 0;
-	}
-	return usage(stderr);
+	return cmd->run(n, argv + i + 1);
 }

@@ -101,11 +101,10 @@ static int decode_hexhyp(const char *s, char *out, size_t outlen)
 	return memchr(out, '\0', n) == NULL ? 0 : -EINVAL;
 }
 
-static int smbios_hex; /* set per parse: smbios=hex */
-
 /* SMBIOS strings: printable ASCII only, at most SMBIOS_MAX bytes; hexhyp
- * encoded when the query says smbios=hex. */
-static int parse_smbios(const char *in, char *out)
+ * encoded when the query says smbios=hex (per call: lifeboatd's threads
+ * parse at once, so no static state). */
+static int parse_smbios(const char *in, char *out, int smbios_hex)
 {
 	char decoded[SMBIOS_MAX * 3 + 8];
 	const char *s = in;
@@ -168,7 +167,7 @@ static const struct {
 	[F_SMBIOS] = { "smbios", "hex or plain (how serial, product and manufacturer are encoded)" },
 };
 
-static int parse_field(enum qfield f, const char *v, struct boot_query *q)
+static int parse_field(enum qfield f, const char *v, struct boot_query *q, int smbios_hex)
 {
 	switch (f) {
 	case F_MAC:
@@ -184,11 +183,11 @@ static int parse_field(enum qfield f, const char *v, struct boot_query *q)
 	case F_UUID:
 		return parse_uuid(v, q->uuid);
 	case F_SERIAL:
-		return parse_smbios(v, q->serial);
+		return parse_smbios(v, q->serial, smbios_hex);
 	case F_PRODUCT:
-		return parse_smbios(v, q->product);
+		return parse_smbios(v, q->product, smbios_hex);
 	case F_MANUFACTURER:
-		return parse_smbios(v, q->manufacturer);
+		return parse_smbios(v, q->manufacturer, smbios_hex);
 	case F_PLATFORM:
 		return parse_word(v, q->platform, sizeof(q->platform));
 	case F_BUILDARCH:
@@ -213,13 +212,12 @@ static void printable(const char *in, char *out, size_t outlen)
 
 int boot_query_parse(const struct qarg *args, size_t n, struct boot_query *q, char *err, size_t errlen)
 {
-	int seen[F_COUNT] = { 0 };
+	int seen[F_COUNT] = { 0 }, smbios_hex = 0;
 	char shown[80];
 	size_t i;
 	int f;
 
 	memset(q, 0, sizeof(*q));
-	smbios_hex = 0;
 	for (i = 0; i < n; i++) {
 		if (strcmp(args[i].key, "smbios") == 0 && args[i].val != NULL && strcmp(args[i].val, "hex") == 0) {
 			smbios_hex = 1;
@@ -246,7 +244,7 @@ int boot_query_parse(const struct qarg *args, size_t n, struct boot_query *q, ch
 		if (*v == '\0' && f != F_MAC) {
 			continue;
 		}
-		if (parse_field((enum qfield)f, v, q) < 0) {
+		if (parse_field((enum qfield)f, v, q, smbios_hex) < 0) {
 			printable(v, shown, sizeof(shown));
 			snprintf(err, errlen, "parameter %s: '%s' is not %s", fields[f].key, shown, fields[f].want);
 			return -EINVAL;

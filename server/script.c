@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "script.h"
+#include "wire.h"
 
 static int safe_char(char c)
 {
@@ -111,6 +112,15 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 		emit(&o, "echo Lifeboat: (behind NAT? set nat for this host or the server) booting from the next device\n");
 		emit(&o, "exit 0\n");
 		break;
+	case DECIDE_CONFLICT:
+		emit(&o, "echo Lifeboat: refusing rescue for %s: its rescue session is contested by another address\n", mac);
+		emit(&o, "echo Lifeboat: the admin must check and re-arm it: booting from the next device\n");
+		emit(&o, "exit 0\n");
+		break;
+	case DECIDE_BUSY:
+		emit(&o, "echo Lifeboat: refusing rescue for %s: too many new hosts have not reported yet\n", mac);
+		emit(&o, "exit 0\n");
+		break;
 	case DECIDE_RESCUE:
 		snprintf(bootif, sizeof(bootif), "01-%s", mac);
 		for (i = 0; bootif[i] != '\0'; i++) {
@@ -128,7 +138,7 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 		}
 		emit(&o, "echo Lifeboat: %s has policy %s: booting the rescue system\n", mac, c->policy);
 		emit(&o, "kernel %s/bzImage initrd=initramfs.cpio.xz %s BOOTIF=%s %s lifeboat.server=%s "
-			 "lifeboat.token=%s lifeboat.keys=%s/api/v1/keys/%s lifeboat.heartbeat=%u || goto failed\n",
+			 "lifeboat.token=%s lifeboat.keys=%s" LB_PATH_KEYS "%s lifeboat.heartbeat=%u || goto failed\n",
 		     c->payload_url, c->extra_args, bootif, ip, c->public_url, c->token, c->public_url, mac,
 		     c->heartbeat);
 		emit(&o, "initrd %s/initramfs.cpio.xz || goto failed\n", c->payload_url);

@@ -13,6 +13,8 @@ enum decision {
 	DECIDE_NORMAL,      /* exit to the next boot device */
 	DECIDE_RESCUE,      /* load and boot the payload */
 	DECIDE_IP_MISMATCH, /* say why, then the next boot device */
+	DECIDE_CONFLICT,    /* another machine holds (or contests) the session: next device */
+	DECIDE_BUSY,        /* too many new hosts pending: next device */
 };
 
 struct render_ctx {

@@ -1,14 +1,26 @@
-/* Validation of a status report (the agent's wire format, version 1).
- * Pure: bytes in, parsed object or a reason out. */
+/* Validation of a status report (the agent's wire format, version 1):
+ * the JSON parsed strictly, then every member checked against the
+ * report's table (type, bounds, content) before anything is stored.
+ * Pure: bytes in, a clean copy or a reason out. */
 #ifndef LIFEBOAT_STATUS_H
 #define LIFEBOAT_STATUS_H
 
 #include <json-c/json.h>
 #include <stddef.h>
 
-#define STATUS_MAX_BYTES (256 * 1024)
+#include "schema.h"
+#include "wire.h"
 
-/* Returns the report (new reference) or NULL with err set. */
+#define STATUS_MAX_BYTES LB_REPORT_MAX_BYTES
+
+/* The members of a version-1 report; host files hold one under "report". */
+extern const struct schema_field report_members[];
+
+/* Returns the report (new reference; members the table does not name are
+ * left out) or NULL with err set ("interfaces[0].ipv4[1]: not a string"). */
 json_object *status_parse(const char *body, size_t len, char *err, size_t errlen);
+
+/* 1 when phase is one of the agent's phases. */
+int status_phase_ok(const char *phase);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "hostfile.h"
 #include "status.h"
 
 static json_object *parse(const char *s, char *err)
@@ -46,10 +47,10 @@ static void test_invalid(void **state)
 	bad("{", "malformed JSON");
 	bad("{\"format\":\"lifeboat-status\"} x", "malformed JSON");
 	bad("[1,2]", "not a JSON object");
-	bad("{\"format\":\"other\",\"version\":1,\"seq\":1,\"phase\":\"booted\"}", "format is not");
-	bad("{\"format\":\"lifeboat-status\",\"version\":2,\"seq\":1,\"phase\":\"booted\"}", "version is not 1");
-	bad("{\"format\":\"lifeboat-status\",\"version\":1,\"seq\":1,\"phase\":\"pwned\"}", "phase is not one of");
-	bad("{\"format\":\"lifeboat-status\",\"version\":1,\"phase\":\"booted\"}", "seq is missing");
+	bad("{\"format\":\"other\",\"version\":1,\"seq\":1,\"phase\":\"booted\"}", "format: not \"lifeboat-status\"");
+	bad("{\"format\":\"lifeboat-status\",\"version\":2,\"seq\":1,\"phase\":\"booted\"}", "version: 2 is out of range 1 to 1");
+	bad("{\"format\":\"lifeboat-status\",\"version\":1,\"seq\":1,\"phase\":\"pwned\"}", "phase: not one of");
+	bad("{\"format\":\"lifeboat-status\",\"version\":1,\"phase\":\"booted\"}", "seq: missing");
 	bad("{\"format\":\"lifeboat-status\",\"version\":1,\"seq\":1,\"phase\":\"booted\",\"x\":\"\xff\"}", "malformed JSON");
 	bad("{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "malformed JSON");
 	big = malloc(STATUS_MAX_BYTES + 2);
@@ -57,6 +58,74 @@ static void test_invalid(void **state)
 	big[STATUS_MAX_BYTES + 1] = '\0';
 	bad(big, "larger than");
 	free(big);
+}
+
+#define HEAD "{\"format\":\"lifeboat-status\",\"version\":1,\"seq\":3,\"phase\":\"ssh-ready\","
+
+/* Every member is checked by type and bounds: what used to be stored and
+ * then crashed the page (issue: "interfaces": {} and friends). */
+static void test_structure(void **state)
+{
+	char err[256];
+	json_object *o = NULL;
+
+	bad(HEAD "\"interfaces\":{}}", "interfaces: not an array");
+	bad(HEAD "\"interfaces\":[{\"name\":\"eth0\",\"ipv4\":[null]}]}", "interfaces[0].ipv4[0]: null, want a string");
+	bad(HEAD "\"ssh\":{\"host_keys\":\"x\"}}", "ssh.host_keys: not an array");
+	bad(HEAD "\"inventory\":{\"disks\":5}}", "inventory.disks: not an array");
+	bad(HEAD "\"interfaces\":[{\"name\":\"eth0\",\"ipv4\":[\"10.0.0.1\"]}]}", "not an IPv4 address/prefix");
+	bad(HEAD "\"interfaces\":[{\"ipv4\":[]}]}", "interfaces[0].name: missing");
+	bad(HEAD "\"ssh\":{\"host_keys\":[{\"type\":\"ssh-ed25519\",\"key\":\"AA AA\",\"fingerprint\":\"SHA256:x\"}]}}",
+	    "ssh.host_keys[0].key: not base64");
+	bad(HEAD "\"hostname\":\"a\\nb\"}", "hostname: not text");
+	bad(HEAD "\"inventory\":{\"memory_bytes\":-1}}", "inventory.memory_bytes: -1 is out of range");
+	bad(HEAD "\"history\":[{\"phase\":\"x\"}]}", "history[0].phase: not a phase");
+	/* nulls where the wire format allows them; unknown members dropped */
+	o = parse(HEAD "\"error\":null,\"boot_mac\":null,\"later\":{\"x\":1},"
+		  "\"interfaces\":[{\"name\":\"eth0\",\"speed_mbps\":null,\"ipv4\":[\"10.0.0.1/24\"]}]}", err);
+	assert_non_null(o);
+	assert_false(json_object_object_get_ex(o, "later", NULL));
+	assert_true(json_object_object_get_ex(o, "error", NULL));
+	json_object_put(o);
+}
+
+/* Readers take what they can from a hostile or hand-edited host file and
+ * name what they skipped. */
+static void test_host_file_lenient(void **state)
+{
+	struct schema_skipped sk = { .count = 0 };
+	json_object *raw = json_tokener_parse(
+		"{\"mac\":\"52:54:00:12:34:56\",\"policy\":\"rescue\",\"phase\":7,"
+		"\"report\":{\"format\":\"lifeboat-status\",\"version\":1,\"seq\":1,\"phase\":\"booted\","
+		"\"interfaces\":{},\"ssh\":{\"host_keys\":\"x\"},\"inventory\":{\"disks\":[5,{\"name\":\"sda\"}]}},"
+		"\"session\":{\"state\":\"active\",\"bound\":\"1.2.3.4\",\"token_sha256\":\"nothex\"}}");
+	json_object *h = hostfile_clean(raw, &sk), *disks = NULL;
+
+	assert_non_null(h);
+	assert_string_equal(jstr(h, "policy"), "rescue");
+	assert_null(jget(h, "phase"));
+	assert_null(jget(jget(h, "report"), "interfaces"));
+	disks = jget(jget(jget(h, "report"), "inventory"), "disks");
+	assert_int_equal(json_object_array_length(disks), 1);
+	assert_string_equal(jstr(jget(h, "session"), "bound"), "1.2.3.4");
+	assert_string_equal(jstr(jget(h, "session"), "token_sha256"), "");
+	assert_int_equal(sk.count, 5);
+	assert_non_null(strstr(sk.text, "phase (not a string)"));
+	assert_non_null(strstr(sk.text, "report.interfaces (not an array)"));
+	assert_non_null(strstr(sk.text, "report.ssh.host_keys (not an array)"));
+	assert_non_null(strstr(sk.text, "report.inventory.disks[0] (not an object)"));
+	assert_non_null(strstr(sk.text, "session.token_sha256 (not a SHA-256 in hex)"));
+	json_object_put(h);
+	json_object_put(raw);
+	/* no valid mac: nothing */
+	raw = json_tokener_parse("{\"mac\":5}");
+	memset(&sk, 0, sizeof(sk));
+	assert_null(hostfile_clean(raw, &sk));
+	assert_non_null(strstr(sk.text, "mac (not a string)"));
+	json_object_put(raw);
+	raw = json_tokener_parse("[]");
+	assert_null(hostfile_clean(raw, &sk));
+	json_object_put(raw);
 }
 
 static void conf_bad(const char *text, const char *expect)
@@ -93,6 +162,8 @@ static void test_config(void **state)
 	conf_bad("kernel_args = quiet ${x}\n", "cannot go into an iPXE script");
 	conf_bad("public_url = ftp://x\n", "is not an http:// or https:// URL");
 	conf_bad("default_policy = maybe\n", "'maybe' is not normal or rescue");
+	conf_bad("session_timeout = 5\n", "session_timeout: '5' is not a number from 60 to 2678400");
+	conf_bad("max_per_address = 0\n", "max_per_address: '0' is not a number from 1 to 100000");
 }
 
 int main(void)
@@ -101,6 +172,8 @@ int main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_host_file_lenient),
 	};
 	return cmocka_run_group_tests_name("status", tests, NULL, NULL);
 }

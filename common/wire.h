@@ -1,0 +1,28 @@
+/* Wire-format constants shared by the agent (agent/) and the boot server
+ * (server/): one place for what both sides of the HTTP interface must
+ * agree on. Only #defines: the agent includes it under musl. */
+#ifndef LIFEBOAT_WIRE_H
+#define LIFEBOAT_WIRE_H
+
+/* A per-boot token (lifeboat.token=, Authorization: Bearer): 8 to 256 of
+ * these characters. lifeboatd issues 32 from the first 64 (no bias). */
+#define LB_TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+#define LB_TOKEN_ISSUE_CHARS 64
+#define LB_TOKEN_MIN 8
+#define LB_TOKEN_MAX 256
+#define LB_TOKEN_LEN 32
+
+/* Paths under lifeboat.server= */
+#define LB_PATH_STATUS "/api/v1/status"
+#define LB_PATH_KEYS "/api/v1/keys/"
+
+/* Status report: format name, version, the largest body accepted. */
+#define LB_REPORT_FORMAT "lifeboat-status"
+#define LB_REPORT_VERSION 1
+#define LB_REPORT_MAX_BYTES (256 * 1024)
+
+/* The agent's phases, in the order they normally come. */
+#define LB_PHASES "booted", "network-up", "ssh-ready", "error", "shutting-down"
+#define LB_PHASE_SSH_READY "ssh-ready"
+
+#endif

@@ -1,0 +1,335 @@
+/* The agent's side (POST /api/v1/status, GET /api/v1/keys/<mac>) and the
+ * readers' side (GET /api/v1/hosts[/<mac>], GET /). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "boot.h"
+#include "http.h"
+#include "page.h"
+#include "query.h"
+#include "session.h"
+#include "status.h"
+
+#define KEYS_MAX 65536
+
+/* ---- POST /api/v1/status ------------------------------------------------- */
+
+static int key_in(json_object *k, json_object *set)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(set); i++) {
+		json_object *o = json_object_array_get_idx(set, i);
+
+		if (strcmp(jstr(o, "type"), jstr(k, "type")) == 0 && strcmp(jstr(o, "key"), jstr(k, "key")) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int same_keys(json_object *a, json_object *b)
+{
+	size_t i;
+
+	if (json_object_array_length(a) != json_object_array_length(b)) {
+		return 0;
+	}
+	for (i = 0; i < json_object_array_length(a); i++) {
+		if (!key_in(json_object_array_get_idx(a, i), b)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void set_conflict(struct session *s, const char *source, const char *why, long long now, const char *mac)
+{
+	s->state = SS_CONFLICT;
+	s->conflict_time = now;
+	snprintf(s->conflict_source, sizeof(s->conflict_source), "%s", source);
+	snprintf(s->conflict_reason, sizeof(s->conflict_reason), "%s", why);
+	fprintf(stderr, "lifeboatd: %s: session conflict: %s (from %s, bound to %s)\n", mac, why, source, s->bound);
+}
+
+/* Applies an accepted report to the host, under the lock: pins the host
+ * keys of the session's first report, or marks a conflict if they change. */
+static void apply_report(json_object *h, struct session *s, json_object *report, const char *client, long long now,
+			 const char *mac)
+{
+	json_object *keys = jget(jget(report, "ssh"), "host_keys"), *pinned = jget(jget(h, "session"), "host_keys");
+	json_object *phase = jget(report, "phase"), *pin = NULL;
+
+	if (keys != NULL && json_object_array_length(keys) > 0) {
+		if (pinned == NULL) {
+			json_object_deep_copy(keys, &pin, NULL);
+		} else if (!same_keys(pinned, keys) && s->state != SS_CONFLICT) {
+			set_conflict(s, client, "host keys changed within the session", now, mac);
+		}
+	}
+	json_object_object_add(h, "phase", json_object_get(phase));
+	json_object_object_add(h, "report_time", json_object_new_int64(now));
+	json_object_object_add(h, "report_source", json_object_new_string(client));
+	if (strcmp(json_object_get_string(phase), LB_PHASE_SSH_READY) == 0 &&
+	    strcmp(jstr(h, "policy"), "rescue-once") == 0) {
+		/* rescue-once: the rescue system is up, so the next boot is
+		 * normal; the session ends after the grace */
+		json_object_object_add(h, "policy", json_object_new_string("normal"));
+		s->ssh_ready = now;
+		s->ends = now + srv.conf.session_grace;
+		fprintf(stderr, "lifeboatd: %s reached ssh-ready: policy rescue-once is now normal\n", mac);
+	}
+	json_object_object_add(h, "report", json_object_get(report));
+	session_write(s, h);
+	if (pin != NULL) {
+		json_object_object_add(jget(h, "session"), "host_keys", pin);
+	}
+}
+
+/* The host and session a token opens, checked (constant time, state,
+ * address) under the lock. 0, or the HTTP status with msg set. */
+static int open_session(const char *token, const char *mac, const char *client, long long now, json_object **hp,
+			struct session *s, char *msg, size_t len)
+{
+	json_object *h = store_load(&srv.store, mac, NULL);
+	enum session_state st;
+
+	*hp = NULL;
+	if (h == NULL) {
+		snprintf(msg, len, "lifeboatd: the token was revoked");
+		return 403;
+	}
+	session_read(h, s);
+	st = session_effective(s, now, NULL);
+	if (!token_matches(s->token_sha256, token) || (st != SS_ACTIVE && st != SS_CONFLICT)) {
+		json_object_put(h);
+		snprintf(msg, len, "lifeboatd: the token was revoked or its session ended");
+		return 403;
+	}
+	if (s->bound[0] != '\0' && strcmp(s->bound, client) != 0) {
+		*hp = h;
+		snprintf(msg, len, "lifeboatd: the token is bound to another address");
+		return 403;
+	}
+	*hp = h;
+	return 0;
+}
+
+enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r)
+{
+	const char *token = http_bearer(c);
+	json_object *report = NULL, *h = NULL;
+	struct session s;
+	char mac[18], hash[65], err[700], msg[600];
+	long long now = (long long)time(NULL);
+	int status, rc;
+
+	if (token == NULL) {
+		return http_text(c, r, 403, "lifeboatd: cannot accept the report: missing or malformed token");
+	}
+	token_hash(token, hash);
+	if (store_token_find(&srv.store, hash, mac) < 0) {
+		return http_text(c, r, 403, "lifeboatd: cannot accept the report: unknown token");
+	}
+	if (r->too_big) {
+		return http_text(c, r, 400, "lifeboatd: cannot accept the report: larger than 262144 bytes");
+	}
+	report = status_parse(r->body ? r->body : "", r->len, err, sizeof(err));
+	if (report == NULL) {
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot accept the report: %.400s", err);
+		return http_text(c, r, 400, msg);
+	}
+	rc = store_lock(&srv.store);
+	if (rc < 0) {
+		json_object_put(report);
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot lock the state directory: %s", strerror(-rc));
+		return http_text(c, r, 503, msg);
+	}
+	status = open_session(token, mac, r->client, now, &h, &s, msg, sizeof(msg));
+	if (status == 403 && h != NULL) {
+		/* a valid token from elsewhere: it leaked; the admin should know */
+		if (s.state != SS_CONFLICT) {
+			set_conflict(&s, r->client, "the token was used from another address", now, mac);
+			session_write(&s, h);
+			store_save(&srv.store, mac, h, err, sizeof(err));
+		}
+	} else if (status == 0) {
+		if (s.bound[0] == '\0') {
+			snprintf(s.bound, sizeof(s.bound), "%s", r->client); /* lifeboatctl token: bound at first use */
+		}
+		apply_report(h, &s, report, r->client, now, mac);
+		if (store_save(&srv.store, mac, h, err, sizeof(err)) < 0) {
+			fprintf(stderr, "lifeboatd: %s\n", err);
+			snprintf(msg, sizeof(msg), "lifeboatd: cannot store the report");
+			status = 500;
+		} else if (jbool(h, "auto")) {
+			store_pending_del(&srv.store, mac); /* it reported: no longer pending */
+		}
+	}
+	store_unlock(&srv.store);
+	json_object_put(h);
+	json_object_put(report);
+	if (status != 0) {
+		snprintf(err, sizeof(err), "lifeboatd: cannot accept the report: %s", msg + 11);
+		return http_text(c, r, (unsigned int)status, err);
+	}
+	return http_text(c, r, 200, "ok");
+}
+
+/* ---- GET /api/v1/keys/<mac> -------------------------------------------------- */
+
+/* keys_file, refused unless it holds at least one public key */
+static int read_keys(char *buf, size_t len, size_t *n, char *msg, size_t msglen)
+{
+	FILE *f = fopen(srv.conf.keys_file, "re");
+	const char *p = NULL;
+	int keys = 0;
+
+	if (f == NULL) {
+		int rc = -errno;
+
+		snprintf(msg, msglen, "lifeboatd: cannot give keys: keys_file %s: %s", srv.conf.keys_file,
+			 strerror(errno));
+		return rc;
+	}
+	*n = fread(buf, 1, len, f);
+	if (*n == len && fgetc(f) != EOF) {
+		fclose(f);
+		snprintf(msg, msglen, "lifeboatd: cannot give keys: keys_file %s is larger than %zu bytes",
+			 srv.conf.keys_file, len - 1);
+		return -EFBIG;
+	}
+	fclose(f);
+	buf[*n] = '\0';
+	for (p = buf; p != NULL && *p != '\0'; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		keys += strncmp(p, "ssh-", 4) == 0 || strncmp(p, "ecdsa-", 6) == 0 || strncmp(p, "sk-", 3) == 0;
+	}
+	if (keys == 0) {
+		snprintf(msg, msglen, "lifeboatd: cannot give keys: keys_file %s has no public key", srv.conf.keys_file);
+		return -ENOKEY;
+	}
+	return 0;
+}
+
+enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char *macs)
+{
+	const char *token = http_bearer(c);
+	static __thread char buf[KEYS_MAX + 1];
+	json_object *h = NULL;
+	struct session s;
+	char mac[18], msg[600], err[700];
+	long long now = (long long)time(NULL);
+	size_t n = 0;
+	int status, rc;
+
+	if (parse_mac(macs, mac) < 0) {
+		return http_text(c, r, 404, "lifeboatd: no such host");
+	}
+	if (token == NULL) {
+		return http_text(c, r, 403, "lifeboatd: cannot give keys: missing or malformed token");
+	}
+	rc = store_lock(&srv.store);
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot lock the state directory: %s", strerror(-rc));
+		return http_text(c, r, 503, msg);
+	}
+	status = open_session(token, mac, r->client, now, &h, &s, msg, sizeof(msg));
+	if (status == 0 && session_effective(&s, now, NULL) == SS_CONFLICT) {
+		snprintf(msg, sizeof(msg), "lifeboatd: the session is in conflict");
+		status = 403;
+	}
+	if (status == 0 && s.bound[0] == '\0') {
+		snprintf(s.bound, sizeof(s.bound), "%s", r->client); /* lifeboatctl token: bound at first use */
+		session_write(&s, h);
+		if (store_save(&srv.store, mac, h, err, sizeof(err)) < 0) {
+			snprintf(msg, sizeof(msg), "lifeboatd: cannot store the session");
+			status = 503;
+		}
+	}
+	store_unlock(&srv.store);
+	json_object_put(h);
+	if (status != 0) {
+		snprintf(err, sizeof(err), "lifeboatd: cannot give keys: %s", msg + 11);
+		return http_text(c, r, (unsigned int)status, err);
+	}
+	if (read_keys(buf, sizeof(buf) - 1, &n, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "%s\n", msg);
+		return http_text(c, r, 503, msg);
+	}
+	return http_respond(c, r, 200, "text/plain; charset=utf-8", buf, n);
+}
+
+/* ---- GET /api/v1/hosts, GET / --------------------------------------------------- */
+
+/* What the API shows of a host: no token hash; what was skipped, named. */
+static json_object *api_host(json_object *h, const char *mac, const struct schema_skipped *sk)
+{
+	json_object *out = NULL;
+
+	if (h != NULL) {
+		json_object_deep_copy(h, &out, NULL);
+		json_object_object_del(jget(out, "session"), "token_sha256");
+		boot_seen_merge(out);
+	} else {
+		out = json_object_new_object();
+		json_object_object_add(out, "mac", json_object_new_string(mac));
+	}
+	if (sk != NULL && sk->count > 0) {
+		json_object_object_add(out, "skipped", json_object_new_string(sk->text));
+	}
+	return out;
+}
+
+static void add_host(json_object *h, const char *mac, const struct schema_skipped *sk, void *ctx)
+{
+	json_object_array_add(ctx, api_host(h, mac, sk));
+}
+
+enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char *macs)
+{
+	struct schema_skipped sk = { .count = 0 };
+	json_object *out = NULL, *h = NULL;
+	enum MHD_Result ret;
+	char mac[18];
+
+	if (macs == NULL) {
+		out = json_object_new_array();
+		store_each(&srv.store, add_host, out);
+	} else {
+		if (parse_mac(macs, mac) < 0 || (h = store_load(&srv.store, mac, &sk)) == NULL) {
+			return http_text(c, r, 404, sk.count ? "lifeboatd: the host file cannot be read" :
+							       "lifeboatd: no such host");
+		}
+		out = api_host(h, mac, &sk);
+		json_object_put(h);
+	}
+	ret = http_json(c, r, 200, out);
+	json_object_put(out);
+	return ret;
+}
+
+static void page_row(json_object *h, const char *mac, const struct schema_skipped *sk, void *ctx)
+{
+	page_host(ctx, h, mac, sk, (long long)time(NULL));
+}
+
+enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r)
+{
+	struct page pg;
+	enum MHD_Result ret;
+
+	page_begin(&pg);
+	store_each(&srv.store, page_row, &pg);
+	page_end(&pg);
+	if (pg.failed) {
+		page_free(&pg);
+		return http_text(c, r, 500, "lifeboatd: out of memory");
+	}
+	ret = http_respond(c, r, 200, "text/html; charset=utf-8", pg.p, pg.len);
+	page_free(&pg);
+	return ret;
+}

@@ -1,0 +1,403 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "decide.h"
+#include "http.h"
+#include "query.h"
+#include "script.h"
+#include "session.h"
+
+#define MAX_ARGS 32
+#define SCRIPT_MAX 8192
+
+/* ---- facts, cached by the file's identity ------------------------------------
+ * A normal boot of a known host reads nothing but a stat(): the facts
+ * (policy, nat, session) of the file as it was at that inode, mtime and
+ * size. lifeboatctl replaces files by rename, so any change shows. */
+
+#define FACT_BUCKETS 4096
+
+struct fact_entry {
+	struct fact_entry *next;
+	char mac[18];
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
+	off_t size;
+	struct boot_facts f;
+};
+
+static struct fact_entry *facts_tab[FACT_BUCKETS];
+static pthread_mutex_t facts_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned int mac_bucket(const char *mac)
+{
+	unsigned int h = 2166136261u;
+
+	for (; *mac != '\0'; mac++) {
+		h = (h ^ (unsigned char)*mac) * 16777619u;
+	}
+	return h % FACT_BUCKETS;
+}
+
+static void facts_from_host(json_object *h, struct boot_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->known = 1;
+	snprintf(f->policy, sizeof(f->policy), "%s", h != NULL ? jstr(h, "policy") : "normal");
+	f->nat = jbool(h, "nat");
+	session_read(h, &f->s);
+}
+
+static void host_file(const char *mac, char *path, size_t len)
+{
+	char m[18];
+	int i;
+
+	snprintf(m, sizeof(m), "%s", mac);
+	for (i = 0; m[i] != '\0'; i++) {
+		m[i] = m[i] == ':' ? '-' : m[i];
+	}
+	snprintf(path, len, "%s/hosts/%s.json", srv.store.dir, m);
+}
+
+static void facts_get(const char *mac, struct boot_facts *f)
+{
+	char path[700];
+	struct fact_entry *e = NULL;
+	struct stat st;
+	json_object *h = NULL;
+	unsigned int b = mac_bucket(mac);
+
+	host_file(mac, path, sizeof(path));
+	if (stat(path, &st) < 0) {
+		memset(f, 0, sizeof(*f));
+		return;
+	}
+	pthread_mutex_lock(&facts_mu);
+	for (e = facts_tab[b]; e != NULL; e = e->next) {
+		if (strcmp(e->mac, mac) == 0) {
+			break;
+		}
+	}
+	if (e != NULL && e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
+	    e->mtime.tv_sec == st.st_mtim.tv_sec && e->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+		*f = e->f;
+		pthread_mutex_unlock(&facts_mu);
+		return;
+	}
+	pthread_mutex_unlock(&facts_mu);
+	h = store_load(&srv.store, mac, NULL); /* unreadable: known, policy normal */
+	facts_from_host(h, f);
+	json_object_put(h);
+	pthread_mutex_lock(&facts_mu);
+	if (e == NULL) {
+		for (e = facts_tab[b]; e != NULL && strcmp(e->mac, mac) != 0; e = e->next) {
+		}
+	}
+	if (e == NULL && (e = calloc(1, sizeof(*e))) != NULL) {
+		snprintf(e->mac, sizeof(e->mac), "%s", mac);
+		e->next = facts_tab[b];
+		facts_tab[b] = e;
+	}
+	if (e != NULL) {
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		e->size = st.st_size;
+		e->mtime = st.st_mtim;
+		e->f = *f;
+	}
+	pthread_mutex_unlock(&facts_mu);
+}
+
+/* ---- the last boot request of known hosts (seen.json) --------------------------- */
+
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_object *seen;
+static int seen_dirty;
+
+void boot_seen_init(void)
+{
+	seen = store_seen_read(&srv.store);
+	if (seen == NULL) {
+		seen = json_object_new_object();
+	}
+}
+
+static void seen_record(const char *mac, const char *source, enum decision d, long long now)
+{
+	json_object *b = json_object_new_object();
+
+	json_object_object_add(b, "time", json_object_new_int64(now));
+	json_object_object_add(b, "source", json_object_new_string(source));
+	json_object_object_add(b, "decision", json_object_new_string(decision_name(d)));
+	pthread_mutex_lock(&seen_mu);
+	json_object_object_add(seen, mac, b);
+	seen_dirty = 1;
+	pthread_mutex_unlock(&seen_mu);
+}
+
+void boot_seen_flush(void)
+{
+	char err[700];
+	char *text = NULL;
+	json_object *copy = NULL;
+
+	pthread_mutex_lock(&seen_mu);
+	if (!seen_dirty || seen == NULL) {
+		pthread_mutex_unlock(&seen_mu);
+		return;
+	}
+	text = strdup(json_object_to_json_string_ext(seen, JSON_C_TO_STRING_PLAIN));
+	seen_dirty = 0;
+	pthread_mutex_unlock(&seen_mu);
+	if (text == NULL) {
+		return;
+	}
+	copy = json_tokener_parse(text);
+	free(text);
+	if (copy != NULL && store_seen_write(&srv.store, copy, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lifeboatd: %s\n", err);
+		pthread_mutex_lock(&seen_mu);
+		seen_dirty = 1;
+		pthread_mutex_unlock(&seen_mu);
+	}
+	json_object_put(copy);
+}
+
+void boot_seen_merge(json_object *host)
+{
+	json_object *b = NULL, *copy = NULL;
+
+	pthread_mutex_lock(&seen_mu);
+	if (seen != NULL && json_object_object_get_ex(seen, jstr(host, "mac"), &b)) {
+		json_object_deep_copy(b, &copy, NULL);
+	}
+	pthread_mutex_unlock(&seen_mu);
+	if (copy != NULL) {
+		json_object_object_add(host, "last_request", copy);
+	}
+}
+
+/* ---- GET /boot.ipxe ------------------------------------------------------------------- */
+
+struct args {
+	struct qarg v[MAX_ARGS];
+	size_t n;
+	int overflow;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct args *a = cls;
+
+	(void)kind;
+	if (a->n == MAX_ARGS) {
+		a->overflow = 1;
+		return MHD_NO;
+	}
+	a->v[a->n].key = key;
+	a->v[a->n].val = value;
+	a->n++;
+	return MHD_YES;
+}
+
+/* The claimant's request, with its identity, as the session's last_boot. */
+static void record_boot(json_object *h, const struct boot_query *q, const char *source, long long now)
+{
+	json_object *b = json_object_new_object();
+
+	json_object_object_add(b, "time", json_object_new_int64(now));
+	json_object_object_add(b, "source", json_object_new_string(source));
+	json_object_object_add(b, "decision", json_object_new_string("rescue"));
+#define ADD(f)                                                                     \
+	if (q->f[0] != '\0') {                                                     \
+		json_object_object_add(b, #f, json_object_new_string(q->f));       \
+	}
+	ADD(ip) ADD(netmask) ADD(gateway) ADD(dns) ADD(uuid) ADD(serial) ADD(product) ADD(manufacturer)
+	ADD(platform) ADD(buildarch)
+#undef ADD
+	json_object_object_add(h, "last_boot", b);
+}
+
+/* Issues a token for the session in h (claim, reboot or a new host):
+ * index entry first, then the host file; both fsync'd. */
+static int issue_token(json_object *h, struct session *s, const struct boot_query *q, const char *source,
+		       long long now, char token[LB_TOKEN_LEN + 1], char *err, size_t errlen)
+{
+	char old[65], hash[65];
+	json_object *so = NULL;
+	int rc;
+
+	if (store_new_token(token) < 0) {
+		snprintf(err, errlen, "cannot make a token: no randomness");
+		return -EIO;
+	}
+	token_hash(token, hash);
+	snprintf(old, sizeof(old), "%s", s->token_sha256);
+	s->state = SS_ACTIVE;
+	snprintf(s->token_sha256, sizeof(s->token_sha256), "%s", hash);
+	snprintf(s->bound, sizeof(s->bound), "%s", source);
+	s->issued = now;
+	s->boots++;
+	if (s->expires == 0) {
+		s->expires = now + srv.conf.session_timeout;
+	}
+	session_write(s, h);
+	/* a new boot makes new host keys: the next report pins them */
+	so = jget(h, "session");
+	json_object_object_del(so, "host_keys");
+	json_object_object_add(h, "phase", json_object_new_string("loading"));
+	record_boot(h, q, source, now);
+	rc = store_token_put(&srv.store, hash, q->mac);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write the token index: %s", strerror(-rc));
+		return rc;
+	}
+	rc = store_save(&srv.store, q->mac, h, err, errlen);
+	if (rc < 0) {
+		store_token_del(&srv.store, hash);
+		return rc;
+	}
+	if (old[0] != '\0' && strcmp(old, hash) != 0) {
+		store_token_del(&srv.store, old);
+	}
+	return 0;
+}
+
+/* Carries out o's step under the state lock, deciding again on what the
+ * file says now (another request or lifeboatctl may have come first). */
+static int carry_out(const struct boot_query *q, const struct boot_env *env, struct boot_outcome *o,
+		     char token[LB_TOKEN_LEN + 1], char *err, size_t errlen)
+{
+	struct boot_facts f;
+	json_object *h = NULL;
+	int rc;
+
+	rc = store_lock(&srv.store);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot lock the state directory: %s", strerror(-rc));
+		return rc;
+	}
+	h = store_load(&srv.store, q->mac, NULL);
+	if (h != NULL) {
+		facts_from_host(h, &f);
+	} else {
+		memset(&f, 0, sizeof(f));
+		store_pending_count(&srv.store, env->source, env->now, srv.conf.session_grace, &f.pending_total,
+				    &f.pending_from_source);
+	}
+	boot_decide(&f, q, env, o);
+	switch (o->step) {
+	case STEP_NONE:
+		break;
+	case STEP_CREATE:
+		h = store_new_host(q->mac, "rescue");
+		json_object_object_add(h, "auto", json_object_new_boolean(1));
+		session_arm(&f.s, 0, env->now, srv.conf.session_timeout);
+		rc = issue_token(h, &f.s, q, env->source, env->now, token, err, errlen);
+		if (rc == 0) {
+			store_pending_put(&srv.store, q->mac, env->source, env->now);
+		}
+		break;
+	case STEP_ISSUE:
+	case STEP_REISSUE:
+		rc = issue_token(h, &f.s, q, env->source, env->now, token, err, errlen);
+		break;
+	case STEP_CONFLICT:
+		f.s.state = SS_CONFLICT;
+		f.s.conflict_time = env->now;
+		snprintf(f.s.conflict_source, sizeof(f.s.conflict_source), "%s", env->source);
+		snprintf(f.s.conflict_reason, sizeof(f.s.conflict_reason), "%s", o->why);
+		session_write(&f.s, h);
+		rc = store_save(&srv.store, q->mac, h, err, errlen);
+		fprintf(stderr, "lifeboatd: %s: session conflict: boot request from %s while bound to %s\n", q->mac,
+			env->source, f.s.bound);
+		break;
+	}
+	store_unlock(&srv.store);
+	json_object_put(h);
+	return rc;
+}
+
+/* Signatures next to the payload (make sign) switch on imgverify. */
+static int payload_signed(void)
+{
+	char a[600], b[600];
+
+	snprintf(a, sizeof(a), "%s/bzImage.sig", srv.conf.payload_dir);
+	snprintf(b, sizeof(b), "%s/initramfs.cpio.xz.sig", srv.conf.payload_dir);
+	return access(a, R_OK) == 0 && access(b, R_OK) == 0;
+}
+
+enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r)
+{
+	struct args a = { .n = 0 };
+	struct boot_query q;
+	struct boot_facts f;
+	struct boot_outcome o;
+	struct boot_env env = { .source = r->client, .server_nat = srv.conf.nat,
+				.default_policy = srv.conf.default_policy, .now = (long long)time(NULL),
+				.auto_hosts = srv.conf.auto_hosts };
+	struct render_ctx rc = { 0 };
+	char err[512], msg[600], script[SCRIPT_MAX], token[LB_TOKEN_LEN + 1] = "";
+	int len;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+	if (a.overflow) {
+		return http_text(c, r, 400, "lifeboatd: cannot use the query: more than 32 parameters");
+	}
+	if (boot_query_parse(a.v, a.n, &q, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot use the query: %s", err);
+		return http_text(c, r, 400, msg);
+	}
+	facts_get(q.mac, &f);
+	boot_decide(&f, &q, &env, &o);
+	if (o.step != STEP_NONE && carry_out(&q, &env, &o, token, err, sizeof(err)) < 0) {
+		/* nothing was handed out that is not stored: iPXE retries */
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot store the session of %s: %s", q.mac, err);
+		fprintf(stderr, "%s\n", msg);
+		return http_text(c, r, 503, msg);
+	}
+	if (o.step == STEP_NONE && f.known) {
+		seen_record(q.mac, r->client, o.d, env.now);
+	}
+	rc.q = &q;
+	rc.policy = f.known ? (f.policy[0] ? f.policy : "normal") : srv.conf.default_policy;
+	rc.public_url = srv.conf.public_url;
+	rc.payload_url = srv.conf.payload_url;
+	rc.token = token;
+	rc.extra_args = srv.conf.kernel_args;
+	rc.heartbeat = srv.conf.heartbeat;
+	rc.source_ip = r->client;
+	rc.signed_payload = payload_signed();
+	len = script_render(o.d, &rc, script, sizeof(script), err, sizeof(err));
+	if (len < 0) {
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot write the boot script: %s", err);
+		fprintf(stderr, "%s\n", msg);
+		return http_text(c, r, 500, msg);
+	}
+	if (o.d != DECIDE_RESCUE && o.d != DECIDE_NORMAL) {
+		snprintf(r->why, sizeof(r->why), "%s: %s", decision_name(o.d), o.why);
+	}
+	return http_respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
+}
+
+enum MHD_Result handle_chain(struct MHD_Connection *c, struct req *r)
+{
+	char script[2048], err[256];
+	int len = script_render_chain(srv.conf.public_url, script, sizeof(script), err, sizeof(err));
+
+	if (len < 0) {
+		return http_text(c, r, 500, err);
+	}
+	return http_respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
+}

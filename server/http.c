@@ -1,0 +1,453 @@
+/* libmicrohttpd glue: request records and logging, routing, and the
+ * connection policy. The handlers live in boot.c, payload.c and api.c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "http.h"
+#include "status.h"
+#include "wire.h"
+
+struct server srv;
+
+/* ---- answers ------------------------------------------------------------ */
+
+/* Copies for the log: anything unprintable (and blanks, unless allowed)
+ * becomes '?', so one request is always one log line. */
+static void safe_copy(char *dst, size_t len, const char *src, int blanks)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < len; i++) {
+		unsigned char ch = (unsigned char)src[i];
+
+		dst[i] = (ch > 0x20 && ch < 0x7f) || (blanks && ch == ' ') ? src[i] : '?';
+	}
+	dst[i] = '\0';
+}
+
+enum MHD_Result http_queue(struct MHD_Connection *c, struct req *r, unsigned int status,
+			   struct MHD_Response *resp, uint64_t bytes)
+{
+	enum MHD_Result ret;
+
+	if (resp == NULL) {
+		return MHD_NO;
+	}
+	r->status = status;
+	r->bytes = bytes;
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result http_respond(struct MHD_Connection *c, struct req *r, unsigned int status, const char *type,
+			     const char *body, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+
+	if (resp == NULL) {
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	}
+	return http_queue(c, r, status, resp, len);
+}
+
+enum MHD_Result http_text(struct MHD_Connection *c, struct req *r, unsigned int status, const char *msg)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "%s\n", msg);
+
+	if (status >= 400) {
+		safe_copy(r->why, sizeof(r->why), strncmp(msg, "lifeboatd: ", 11) == 0 ? msg + 11 : msg, 1);
+	}
+	return http_respond(c, r, status, "text/plain; charset=utf-8", buf,
+			    (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+enum MHD_Result http_json(struct MHD_Connection *c, struct req *r, unsigned int status, json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	return http_respond(c, r, status, "application/json", s, strlen(s));
+}
+
+const char *http_bearer(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	size_t n;
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
+		return NULL;
+	}
+	h += 7;
+	n = strlen(h);
+	if (n < LB_TOKEN_MIN || n > LB_TOKEN_MAX || strspn(h, LB_TOKEN_CHARS) != n) {
+		return NULL;
+	}
+	return h;
+}
+
+/* ---- connection policy ------------------------------------------------------
+ * libmicrohttpd gives a per-address limit and a hard total (both close the
+ * socket at accept) and an idle timeout. What it lacks we add here:
+ *  - a deadline for receiving a whole request, counted from the accept or
+ *    the end of the previous request, however the bytes trickle in: a
+ *    housekeeping thread shuts down the sockets that miss it;
+ *  - a soft cap below the hard total: connections over it are answered
+ *    503 with Connection: close as soon as their request is in.
+ * The list is kept by MHD's connection notifications; CLOSED comes before
+ * MHD closes the descriptor, so shutdown() under the same mutex never
+ * touches a descriptor that was reused. */
+
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	long long since_ms;     /* accept, or the end of the previous request */
+	int receiving;          /* 0 once the whole request is in */
+	int over_cap;
+};
+
+static pthread_mutex_t conns_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct conn conns = { &conns, &conns, -1, 0, 0, 0 };
+static unsigned int nconns;
+static pthread_t housekeeper;
+static int stopping;
+static pthread_cond_t stop_cv = PTHREAD_COND_INITIALIZER;
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct conn *k = *socket_context;
+
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		k = calloc(1, sizeof(*k));
+		if (k == NULL) {
+			return;
+		}
+		k->fd = ci != NULL ? ci->connect_fd : -1;
+		k->since_ms = mono_ms();
+		k->receiving = 1;
+		pthread_mutex_lock(&conns_mu);
+		k->over_cap = nconns >= srv.conf.max_connections;
+		k->next = conns.next;
+		k->prev = &conns;
+		conns.next->prev = k;
+		conns.next = k;
+		nconns++;
+		pthread_mutex_unlock(&conns_mu);
+		*socket_context = k;
+		return;
+	}
+	if (k != NULL) {
+		pthread_mutex_lock(&conns_mu);
+		k->prev->next = k->next;
+		k->next->prev = k->prev;
+		nconns--;
+		pthread_mutex_unlock(&conns_mu);
+		free(k);
+		*socket_context = NULL;
+	}
+}
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void conn_received(struct MHD_Connection *c, int receiving)
+{
+	struct conn *k = conn_of(c);
+
+	if (k != NULL) {
+		pthread_mutex_lock(&conns_mu);
+		k->receiving = receiving;
+		k->since_ms = mono_ms();
+		pthread_mutex_unlock(&conns_mu);
+	}
+}
+
+static void shut_late_connections(void)
+{
+	long long now = mono_ms(), limit = (long long)srv.conf.request_timeout * 1000;
+	struct conn *k = NULL;
+
+	pthread_mutex_lock(&conns_mu);
+	for (k = conns.next; k != &conns; k = k->next) {
+		if (k->receiving && k->fd >= 0 && now - k->since_ms > limit) {
+			shutdown(k->fd, SHUT_RDWR); /* MHD sees the end and cleans up */
+			k->fd = -1;
+		}
+	}
+	pthread_mutex_unlock(&conns_mu);
+}
+
+static void *housekeeping(void *arg)
+{
+	struct timespec ts;
+	long long last_flush = mono_ms();
+
+	(void)arg;
+	pthread_mutex_lock(&conns_mu);
+	while (!stopping) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&stop_cv, &conns_mu, &ts);
+		pthread_mutex_unlock(&conns_mu);
+		shut_late_connections();
+		if (mono_ms() - last_flush >= 5000) {
+			boot_seen_flush();
+			last_flush = mono_ms();
+		}
+		pthread_mutex_lock(&conns_mu);
+	}
+	pthread_mutex_unlock(&conns_mu);
+	return NULL;
+}
+
+/* ---- routes ------------------------------------------------------------------ */
+
+enum { M_GET = 1, M_POST = 2 };
+
+typedef enum MHD_Result (*route_fn)(struct MHD_Connection *c, struct req *r, const char *rest);
+
+static enum MHD_Result r_page(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	(void)rest;
+	return handle_page(c, r);
+}
+
+static enum MHD_Result r_boot(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	(void)rest;
+	return handle_boot(c, r);
+}
+
+static enum MHD_Result r_chain(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	(void)rest;
+	return handle_chain(c, r);
+}
+
+static enum MHD_Result r_status(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	(void)rest;
+	return handle_status(c, r);
+}
+
+static enum MHD_Result r_hosts(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	return handle_hosts(c, r, rest[0] == '\0' ? NULL : rest);
+}
+
+static const struct route {
+	const char *path;
+	int prefix;         /* path is a prefix; the rest goes to the handler */
+	int methods;
+	route_fn fn;
+} routes[] = {
+	{ "/", 0, M_GET, r_page },
+	{ "/boot.ipxe", 0, M_GET, r_boot },
+	{ "/chain.ipxe", 0, M_GET, r_chain },
+	{ "/payload/", 1, M_GET, handle_payload },
+	{ LB_PATH_STATUS, 0, M_POST, r_status },
+	{ LB_PATH_KEYS, 1, M_GET, handle_keys },
+	{ "/api/v1/hosts", 0, M_GET, r_hosts },
+	{ "/api/v1/hosts/", 1, M_GET, r_hosts },
+};
+
+static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char *url, const char *method)
+{
+	int m = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ? M_GET : strcmp(method, "POST") == 0 ? M_POST : 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *rt = &routes[i];
+		size_t n = strlen(rt->path);
+
+		if (rt->prefix ? strncmp(url, rt->path, n) != 0 : strcmp(url, rt->path) != 0) {
+			continue;
+		}
+		if (!(rt->methods & m)) {
+			return http_text(c, r, 405, rt->methods == M_POST ? "lifeboatd: use POST" :
+								      "lifeboatd: method not allowed");
+		}
+		return rt->fn(c, r, url + n);
+	}
+	return http_text(c, r, 404, "lifeboatd: not found");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct req *r = *con_cls;
+	struct conn *k = NULL;
+
+	(void)cls;
+	(void)version;
+	if (r == NULL) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		r = calloc(1, sizeof(*r));
+		if (r == NULL) {
+			return MHD_NO;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		safe_copy(r->method, sizeof(r->method), method, 0);
+		safe_copy(r->path, sizeof(r->path), url, 0);
+		if (ci != NULL && ci->client_addr->sa_family == AF_INET) {
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, r->client,
+				  sizeof(r->client));
+		} else {
+			strcpy(r->client, "?");
+		}
+		*con_cls = r;
+		/* answer on the next call, as MHD expects: a response queued on
+		 * the first call (headers only) makes MHD close the connection */
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (!r->too_big && r->len + *upload_size <= STATUS_MAX_BYTES) {
+			char *p = realloc(r->body, r->len + *upload_size + 1);
+
+			if (p == NULL) {
+				return MHD_NO;
+			}
+			r->body = p;
+			memcpy(r->body + r->len, upload, *upload_size);
+			r->len += *upload_size;
+			r->body[r->len] = '\0';
+		} else {
+			r->too_big = 1; /* keep reading, answer 400 at the end */
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	conn_received(c, 0);
+	k = conn_of(c);
+	if (k != NULL && k->over_cap) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(
+			strlen("lifeboatd: too many connections: try again\n"),
+			(void *)"lifeboatd: too many connections: try again\n", MHD_RESPMEM_PERSISTENT);
+
+		if (resp == NULL) {
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		snprintf(r->why, sizeof(r->why), "too many connections (max_connections %u)", srv.conf.max_connections);
+		return http_queue(c, r, 503, resp, 0);
+	}
+	return route(c, r, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+	struct timespec now;
+	double ms;
+
+	(void)cls;
+	(void)toe;
+	conn_received(c, 1); /* the next request's clock starts */
+	if (r == NULL) {
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 + (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
+	fprintf(stderr, "lifeboatd: %s \"%s %s\" %u %" PRIu64 " %.1fms%s%s\n", r->client, r->method, r->path,
+		r->status, r->bytes, ms, r->why[0] ? " " : "", r->why);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* ---- start and stop -------------------------------------------------------------- */
+
+/* Enough descriptors for the hard connection limit (the soft default
+ * of 1024 would be reached before it). */
+static void raise_nofile(unsigned int need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+struct MHD_Daemon *http_start(char *err, size_t errlen)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	unsigned int hard = srv.conf.max_connections + 64;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* a state write (fsync) blocks its thread: more threads than cores,
+	 * so payload and chain requests of other connections go on */
+	unsigned int threads = cpus < 1 ? 4 : cpus > 4 ? 16 : (unsigned int)cpus * 4;
+	struct MHD_Daemon *d = NULL;
+
+	inet_pton(AF_INET, srv.conf.listen, &sa.sin_addr);
+	sa.sin_port = htons((uint16_t)srv.conf.port);
+	raise_nofile(hard + 256);
+	/* no MHD_OPTION_LISTENING_ADDRESS_REUSE: with it MHD sets SO_REUSEPORT
+	 * and a second lifeboatd (another state directory) shared the port */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+			     on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+			     (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, hard, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     srv.conf.max_per_address, MHD_OPTION_END);
+	if (d == NULL) {
+		snprintf(err, errlen, "cannot listen on %s:%u: %s", srv.conf.listen, srv.conf.port,
+			 errno == 0 ? "libmicrohttpd failed" : strerror(errno));
+		return NULL;
+	}
+	if (pthread_create(&housekeeper, NULL, housekeeping, NULL) != 0) {
+		snprintf(err, errlen, "cannot start the housekeeping thread");
+		MHD_stop_daemon(d);
+		return NULL;
+	}
+	return d;
+}
+
+void http_stop(struct MHD_Daemon *d)
+{
+	pthread_mutex_lock(&conns_mu);
+	stopping = 1;
+	pthread_cond_signal(&stop_cv);
+	pthread_mutex_unlock(&conns_mu);
+	pthread_join(housekeeper, NULL);
+	MHD_stop_daemon(d);
+	boot_seen_flush();
+}

@@ -1,0 +1,60 @@
+/* lifeboatd's HTTP layer on libmicrohttpd: one request's record, the
+ * answers every handler uses, the route table, and the connection
+ * policy (per-address limit, total cap answered with 503, a deadline
+ * for receiving a whole request). */
+#ifndef LIFEBOAT_HTTP_H
+#define LIFEBOAT_HTTP_H
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf.h"
+#include "store.h"
+
+/* What every handler shares (set up by main). */
+struct server {
+	struct conf conf;
+	struct store store;
+};
+extern struct server srv;
+
+struct req {
+	struct timespec start;
+	char method[8];
+	char path[256];
+	unsigned int status;
+	uint64_t bytes;
+	char *body;
+	size_t len;
+	int too_big;
+	char client[INET_ADDRSTRLEN];
+	char why[200];      /* for 4xx/5xx: the reason, logged */
+};
+
+enum MHD_Result http_respond(struct MHD_Connection *c, struct req *r, unsigned int status, const char *type,
+			     const char *body, size_t len);
+/* text/plain "msg\n"; for status >= 400 msg is also the log's reason */
+enum MHD_Result http_text(struct MHD_Connection *c, struct req *r, unsigned int status, const char *msg);
+enum MHD_Result http_json(struct MHD_Connection *c, struct req *r, unsigned int status, json_object *o);
+enum MHD_Result http_queue(struct MHD_Connection *c, struct req *r, unsigned int status,
+			   struct MHD_Response *resp, uint64_t bytes);
+
+/* The token from "Authorization: Bearer <token>", checked for shape. */
+const char *http_bearer(struct MHD_Connection *c);
+
+/* Handlers (boot.c, payload.c, api.c) */
+enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r);
+enum MHD_Result handle_chain(struct MHD_Connection *c, struct req *r);
+enum MHD_Result handle_payload(struct MHD_Connection *c, struct req *r, const char *name);
+enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r);
+enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char *mac);
+enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char *mac);
+enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r);
+
+/* Starts the daemon on srv.conf's address. NULL with err set. */
+struct MHD_Daemon *http_start(char *err, size_t errlen);
+void http_stop(struct MHD_Daemon *d);
+
+#endif

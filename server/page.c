@@ -1,0 +1,180 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostfile.h"
+#include "page.h"
+#include "view.h"
+
+static void put(struct page *pg, const char *s, size_t n)
+{
+	if (pg->failed) {
+		return;
+	}
+	if (pg->len + n + 1 > pg->cap) {
+		size_t cap = pg->cap ? pg->cap * 2 : 8192;
+		char *p = NULL;
+
+		while (cap < pg->len + n + 1) {
+			cap *= 2;
+		}
+		p = realloc(pg->p, cap);
+		if (p == NULL) {
+			pg->failed = 1;
+			return;
+		}
+		pg->p = p;
+		pg->cap = cap;
+	}
+	memcpy(pg->p + pg->len, s, n);
+	pg->len += n;
+	pg->p[pg->len] = '\0';
+}
+
+static void raw(struct page *pg, const char *s)
+{
+	put(pg, s, strlen(s));
+}
+
+static void text(struct page *pg, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '<':
+			raw(pg, "&lt;");
+			break;
+		case '>':
+			raw(pg, "&gt;");
+			break;
+		case '&':
+			raw(pg, "&amp;");
+			break;
+		case '"':
+			raw(pg, "&quot;");
+			break;
+		case '\'':
+			raw(pg, "&#39;");
+			break;
+		default:
+			put(pg, s, 1);
+		}
+	}
+}
+
+void page_begin(struct page *pg)
+{
+	memset(pg, 0, sizeof(*pg));
+	raw(pg, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Lifeboat</title>"
+		"<style>body{font-family:sans-serif}td,th{border-bottom:1px solid #ccc;padding:4px 8px;"
+		"vertical-align:top;text-align:left}table{border-collapse:collapse}.conflict{color:#b00;"
+		"font-weight:bold}.skipped{color:#a60}</style></head><body>\n"
+		"<h1>Lifeboat hosts</h1>\n<table>\n<tr><th>MAC</th><th>policy</th><th>session</th><th>phase</th>"
+		"<th>IP</th><th>last report</th><th>SSH host keys</th><th>disks</th></tr>\n");
+}
+
+static void cell_addresses(struct page *pg, json_object *h)
+{
+	json_object *ifs = jget(jget(h, "report"), "interfaces");
+	size_t i, k;
+
+	for (i = 0; ifs != NULL && i < json_object_array_length(ifs); i++) {
+		json_object *ips = jget(json_object_array_get_idx(ifs, i), "ipv4");
+
+		for (k = 0; ips != NULL && k < json_object_array_length(ips); k++) {
+			text(pg, json_object_get_string(json_object_array_get_idx(ips, k)));
+			raw(pg, "<br>");
+		}
+	}
+}
+
+static void cell_keys(struct page *pg, json_object *h)
+{
+	/* the keys the session pinned; the report's when there is no session */
+	json_object *keys = jget(jget(h, "session"), "host_keys");
+	size_t i;
+
+	if (keys == NULL) {
+		keys = jget(jget(jget(h, "report"), "ssh"), "host_keys");
+	}
+	for (i = 0; keys != NULL && i < json_object_array_length(keys); i++) {
+		json_object *key = json_object_array_get_idx(keys, i);
+
+		text(pg, jstr(key, "type"));
+		raw(pg, " ");
+		text(pg, jstr(key, "fingerprint"));
+		raw(pg, "<br>");
+	}
+}
+
+static void cell_disks(struct page *pg, json_object *h)
+{
+	json_object *disks = jget(jget(jget(h, "report"), "inventory"), "disks");
+	char buf[64];
+	size_t i;
+
+	for (i = 0; disks != NULL && i < json_object_array_length(disks); i++) {
+		json_object *d = json_object_array_get_idx(disks, i), *sz = jget(d, "size_bytes");
+
+		text(pg, jstr(d, "name"));
+		if (sz != NULL) {
+			snprintf(buf, sizeof(buf), " %.1f GB ", (double)json_object_get_int64(sz) / 1e9);
+			text(pg, buf);
+		}
+		text(pg, jstr(d, "model"));
+		raw(pg, " ");
+		text(pg, jstr(d, "serial"));
+		raw(pg, "<br>");
+	}
+}
+
+void page_host(struct page *pg, json_object *h, const char *mac, const struct schema_skipped *sk, long long now)
+{
+	char buf[320];
+	long long t = jint(h, "report_time");
+
+	raw(pg, "<tr><td>");
+	text(pg, mac);
+	if (h == NULL) {
+		raw(pg, "</td><td colspan=\"7\" class=\"skipped\">unreadable host file: ");
+		text(pg, sk && sk->count ? sk->text : "no host object");
+		raw(pg, "</td></tr>\n");
+		return;
+	}
+	raw(pg, "</td><td>");
+	text(pg, jstr(h, "policy"));
+	view_session(h, now, buf, sizeof(buf));
+	raw(pg, strncmp(buf, "CONFLICT", 8) == 0 ? "</td><td class=\"conflict\">" : "</td><td>");
+	text(pg, buf);
+	raw(pg, "</td><td>");
+	text(pg, jstr(h, "phase"));
+	raw(pg, "</td><td>");
+	cell_addresses(pg, h);
+	raw(pg, "</td><td>");
+	if (t != 0) {
+		snprintf(buf, sizeof(buf), "%lld s ago", now - t);
+		text(pg, buf);
+	} else {
+		raw(pg, "never");
+	}
+	raw(pg, "</td><td>");
+	cell_keys(pg, h);
+	raw(pg, "</td><td>");
+	cell_disks(pg, h);
+	if (sk != NULL && sk->count > 0) {
+		raw(pg, "<div class=\"skipped\">skipped from the host file: ");
+		text(pg, sk->text);
+		raw(pg, "</div>");
+	}
+	raw(pg, "</td></tr>\n");
+}
+
+void page_end(struct page *pg)
+{
+	raw(pg, "</table>\n<p>lifeboatctl rescue MAC [--once] | normal MAC | known-hosts MAC</p>\n</body></html>\n");
+}
+
+void page_free(struct page *pg)
+{
+	free(pg->p);
+	pg->p = NULL;
+}

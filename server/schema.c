@@ -1,0 +1,321 @@
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query.h"
+#include "schema.h"
+
+#define PATH_MAX_LEN 160
+
+struct walk {
+	int strict;
+	char *err;
+	size_t errlen;
+	int failed;
+	struct schema_skipped *sk;
+};
+
+static void note(struct walk *w, const char *path, const char *why)
+{
+	if (w->strict) {
+		if (!w->failed) {
+			snprintf(w->err, w->errlen, "%s: %s", path, why);
+		}
+		w->failed = 1;
+		return;
+	}
+	if (w->sk != NULL) {
+		size_t used = strlen(w->sk->text);
+
+		if (used + 4 < sizeof(w->sk->text)) {
+			snprintf(w->sk->text + used, sizeof(w->sk->text) - used, "%s%s (%s)", used ? "; " : "", path,
+				 why);
+		}
+		w->sk->count++;
+	}
+}
+
+static const char *kind_name(enum schema_kind k)
+{
+	static const char *const names[] = { "a string", "an integer", "a number", "true or false", "an object",
+					     "an array" };
+
+	return names[k];
+}
+
+static json_object *clean_object(json_object *o, const struct schema_field *members, const char *path,
+				 struct walk *w, int *ok);
+
+/* One value against its field: *ok = 0 when it is wrong (noted), else the
+ * clean copy (NULL for a JSON null). */
+static json_object *clean_value(json_object *v, const struct schema_field *f, const char *path, struct walk *w,
+				int *ok)
+{
+	char why[160];
+
+	*ok = 1;
+	if (v == NULL) {
+		if (f->flags & SF_NULL) {
+			return NULL;
+		}
+		snprintf(why, sizeof(why), "null, want %s", kind_name(f->kind));
+		goto err_type;
+	}
+	switch (f->kind) {
+	case SK_STRING: {
+		const char *s = NULL;
+		int64_t n;
+
+		if (!json_object_is_type(v, json_type_string)) {
+			break;
+		}
+		s = json_object_get_string(v);
+		n = (int64_t)json_object_get_string_len(v);
+		if ((size_t)n != strlen(s) || n < f->min || n > f->max) {
+			snprintf(why, sizeof(why), "%lld bytes, want %lld to %lld", (long long)n, (long long)f->min,
+				 (long long)f->max);
+			goto err_type;
+		}
+		if (!(f->check ? f->check(s) : schema_text(s))) {
+			snprintf(why, sizeof(why), "not %s", f->want ? f->want : "text");
+			goto err_type;
+		}
+		return json_object_new_string(s);
+	}
+	case SK_INT: {
+		int64_t n;
+
+		if (!json_object_is_type(v, json_type_int)) {
+			break;
+		}
+		n = json_object_get_int64(v); /* json-c clamps what overflows */
+		if (n < f->min || n > f->max) {
+			snprintf(why, sizeof(why), "%lld is out of range %lld to %lld", (long long)n, (long long)f->min,
+				 (long long)f->max);
+			goto err_type;
+		}
+		return json_object_new_int64(n);
+	}
+	case SK_NUMBER: {
+		double d;
+
+		if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) {
+			break;
+		}
+		d = json_object_get_double(v);
+		if (!(d >= (double)f->min && d <= (double)f->max)) {
+			snprintf(why, sizeof(why), "out of range %lld to %lld", (long long)f->min, (long long)f->max);
+			goto err_type;
+		}
+		return json_object_new_double(d);
+	}
+	case SK_BOOL:
+		if (!json_object_is_type(v, json_type_boolean)) {
+			break;
+		}
+		return json_object_new_boolean(json_object_get_boolean(v));
+	case SK_OBJECT:
+		if (!json_object_is_type(v, json_type_object)) {
+			break;
+		}
+		return clean_object(v, f->members, path, w, ok);
+	case SK_ARRAY: {
+		json_object *out = NULL;
+		size_t i, n;
+
+		if (!json_object_is_type(v, json_type_array)) {
+			break;
+		}
+		n = json_object_array_length(v);
+		if ((int64_t)n > f->max) {
+			snprintf(why, sizeof(why), "%zu items, want at most %lld", n, (long long)f->max);
+			goto err_type;
+		}
+		out = json_object_new_array();
+		for (i = 0; i < n; i++) {
+			char sub[PATH_MAX_LEN];
+			json_object *c = NULL;
+			int eok = 0;
+
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			c = clean_value(json_object_array_get_idx(v, i), f->elem, sub, w, &eok);
+			if (w->failed) {
+				json_object_put(out);
+				*ok = 0;
+				return NULL;
+			}
+			if (eok) {
+				json_object_array_add(out, c);
+			}
+		}
+		return out;
+	}
+	}
+	snprintf(why, sizeof(why), "not %s", kind_name(f->kind));
+err_type:
+	note(w, path, why);
+	*ok = 0;
+	return NULL;
+}
+
+static json_object *clean_object(json_object *o, const struct schema_field *members, const char *path,
+				 struct walk *w, int *ok)
+{
+	json_object *out = json_object_new_object();
+	const struct schema_field *f = NULL;
+
+	*ok = 1;
+	for (f = members; f->name != NULL; f++) {
+		char sub[PATH_MAX_LEN];
+		json_object *v = NULL, *c = NULL;
+		int vok = 0;
+
+		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", f->name);
+		if (!json_object_object_get_ex(o, f->name, &v)) {
+			if (f->flags & SF_REQUIRED) {
+				note(w, sub, "missing");
+				goto err_member;
+			}
+			continue;
+		}
+		c = clean_value(v, f, sub, w, &vok);
+		if (w->failed) {
+			goto err_member;
+		}
+		if (!vok) {
+			if (f->flags & SF_REQUIRED) {
+				goto err_member; /* lenient: the whole object goes */
+			}
+			continue;
+		}
+		json_object_object_add(out, f->name, c);
+	}
+	return out;
+
+err_member:
+	json_object_put(out);
+	*ok = 0;
+	return NULL;
+}
+
+json_object *schema_strict(json_object *doc, const struct schema_field *members, char *err, size_t errlen)
+{
+	struct walk w = { .strict = 1, .err = err, .errlen = errlen };
+	json_object *out = NULL;
+	int ok = 0;
+
+	if (!json_object_is_type(doc, json_type_object)) {
+		snprintf(err, errlen, "not a JSON object");
+		return NULL;
+	}
+	out = clean_object(doc, members, "", &w, &ok);
+	return ok ? out : NULL;
+}
+
+json_object *schema_lenient(json_object *doc, const struct schema_field *members, struct schema_skipped *sk)
+{
+	struct walk w = { .strict = 0, .sk = sk };
+	int ok = 0;
+	json_object *out = NULL;
+
+	if (!json_object_is_type(doc, json_type_object)) {
+		note(&w, "(document)", "not a JSON object");
+		return NULL;
+	}
+	out = clean_object(doc, members, "", &w, &ok);
+	return ok ? out : NULL;
+}
+
+/* ---- content checks ------------------------------------------------------ */
+
+int schema_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		unsigned int c = *p, need, i, cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f) {
+				return 0;
+			}
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		for (i = 1; i <= need; i++) {
+			if ((p[i] & 0xc0) != 0x80) {
+				return 0;
+			}
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* overlong, surrogates, beyond U+10FFFF; C1 controls */
+		if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0)) {
+			return 0;
+		}
+		p += need + 1;
+	}
+	return 1;
+}
+
+int schema_word(const char *s)
+{
+	return s[0] != '\0' &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@+-") == strlen(s);
+}
+
+int schema_mac(const char *s)
+{
+	char m[18];
+
+	return parse_mac(s, m) == 0;
+}
+
+int schema_ipv4(const char *s)
+{
+	struct in_addr a;
+
+	return strlen(s) <= 15 && inet_pton(AF_INET, s, &a) == 1;
+}
+
+int schema_ipv4_cidr(const char *s)
+{
+	char addr[16];
+	const char *slash = strchr(s, '/');
+	char *end = NULL;
+	long bits;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr) || !isdigit((unsigned char)slash[1])) {
+		return 0;
+	}
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	bits = strtol(slash + 1, &end, 10);
+	return *end == '\0' && bits >= 0 && bits <= 32 && schema_ipv4(addr);
+}
+
+int schema_base64(const char *s)
+{
+	return s[0] != '\0' &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == strlen(s);
+}
+
+int schema_hex64(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
