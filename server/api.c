@@ -238,10 +238,6 @@ enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char 
 		return http_text(c, r, 503, msg);
 	}
 	status = open_session(token, mac, r->client, now, &h, &s, msg, sizeof(msg));
-	if (status == 0 && session_effective(&s, now, NULL) == SS_CONFLICT) {
-		snprintf(msg, sizeof(msg), "lifeboatd: the session is in conflict");
-		status = 403;
-	}
 	if (status == 0 && s.bound[0] == '\0') {
 		snprintf(s.bound, sizeof(s.bound), "%s", r->client); /* lifeboatctl token: bound at first use */
 		session_write(&s, h);

@@ -372,6 +372,9 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r)
 	}
 	rc.q = &q;
 	rc.policy = f.known ? (f.policy[0] ? f.policy : "normal") : srv.conf.default_policy;
+	if (o.d == DECIDE_NORMAL && strncmp(rc.policy, "rescue", 6) == 0) {
+		rc.policy = "rescue-ended"; /* the session expired or ended: say so */
+	}
 	rc.public_url = srv.conf.public_url;
 	rc.payload_url = srv.conf.payload_url;
 	rc.token = token;

@@ -23,7 +23,7 @@ const struct conf conf_defaults = {
 	.session_grace = 900,
 	.auto_hosts = 32,
 	.max_connections = 1024,
-	.max_per_address = 64,
+	.max_per_address = 128,
 	.request_timeout = 10,
 };
 
@@ -81,8 +81,8 @@ static int set_heartbeat(struct conf *c, const char *v, char *err, size_t errlen
 	{                                                                                    \
 		return set_uint(&c->field, v, lo, hi, err, errlen);                          \
 	}
-UINT_SETTER(set_session_timeout, session_timeout, 60, 31 * 86400)
-UINT_SETTER(set_session_grace, session_grace, 10, 86400)
+UINT_SETTER(set_session_timeout, session_timeout, 1, 31 * 86400)
+UINT_SETTER(set_session_grace, session_grace, 1, 86400)
 UINT_SETTER(set_auto_hosts, auto_hosts, 1, 100000)
 UINT_SETTER(set_max_connections, max_connections, 16, 100000)
 UINT_SETTER(set_max_per_address, max_per_address, 1, 100000)

@@ -124,8 +124,8 @@ static int cmd_rescue(int argc, char **argv)
 			a.nat = 1;
 		} else if (strcmp(argv[i], "--for") == 0 && i + 1 < argc) {
 			a.seconds = strtoll(argv[++i], &end, 10);
-			if (*end != '\0' || a.seconds < 60 || a.seconds > 31 * 86400) {
-				fprintf(stderr, "lifeboatctl: cannot use --for '%s': seconds from 60 to 2678400\n", argv[i]);
+			if (*end != '\0' || a.seconds < 1 || a.seconds > 31 * 86400) {
+				fprintf(stderr, "lifeboatctl: cannot use --for '%s': seconds from 1 to 2678400\n", argv[i]);
 				return 2;
 			}
 		} else {

@@ -75,21 +75,22 @@ def vms(tmp_path):
 class Lifeboatd:
     """A real lifeboatd on 127.0.0.1 with its own state directory."""
 
-    def __init__(self, out_dir, tmp_path, keys="", nat=False, default_policy="normal", payload_dir=None):
+    def __init__(self, out_dir, tmp_path, keys="", nat=False, default_policy="normal", payload_dir=None,
+                 extra=(), binary=None, port=None):
         from lifeboat_vm import free_port
-        self.port = free_port()
+        self.port = port or free_port()
         tmp_path.mkdir(parents=True, exist_ok=True)
         self.state = tmp_path / "state"
         self.keys_file = tmp_path / "authorized_keys"
         self.keys_file.write_text(keys)
         self.log_path = tmp_path / "lifeboatd.log"
-        self.bin = os.path.join(out_dir, "build", "server", "lifeboatd")
+        self.bin = binary or os.path.join(out_dir, "build", "server", "lifeboatd")
         self.ctl_bin = os.path.join(out_dir, "build", "server", "lifeboatctl")
         self.args = [self.bin, "--port", str(self.port), "--state-dir", str(self.state),
                      "--payload-dir", payload_dir or out_dir, "--public-url", f"http://10.0.2.2:{self.port}",
                      "--keys-file", str(self.keys_file), "--heartbeat", "2",
                      "--default-policy", default_policy, "--nat", "yes" if nat else "no",
-                     "--kernel-args", "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on"]
+                     "--kernel-args", "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on", *extra]
         self.proc = None
 
     def start(self):
@@ -116,6 +117,22 @@ class Lifeboatd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         return self.proc.returncode if self.proc else None
+
+    def request(self, method, path, body=None, headers=None, source="127.0.0.1", timeout=10):
+        """One request from a chosen 127.0.0.0/8 address: (status, headers, body)."""
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout, source_address=(source, 0))
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            c.close()
+
+    def api_host(self, mac):
+        import json as _json
+        status, _, body = self.request("GET", f"/api/v1/hosts/{mac}")
+        return _json.loads(body) if status == 200 else None
 
     def local(self, path):
         return f"http://127.0.0.1:{self.port}{path}"

@@ -66,7 +66,7 @@ def test_normal_policy_falls_through_to_the_disk(vms, lifeboatd, tmp_path):
     vm.wait_for(f"Lifeboat: {MAC} has policy normal: booting from the next device", IPXE_DEADLINE)
     vm.wait_for("Booting from Hard Disk...", 30)
     assert "Linux version" not in vm.log()
-    assert d.host(MAC)["last_boot"]["decision"] == "normal"
+    assert d.api_host(MAC)["last_request"]["decision"] == "normal"
 
 
 def test_source_address_mismatch_falls_through(vms, lifeboatd, tmp_path):

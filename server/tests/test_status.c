@@ -162,7 +162,7 @@ static void test_config(void **state)
 	conf_bad("kernel_args = quiet ${x}\n", "cannot go into an iPXE script");
 	conf_bad("public_url = ftp://x\n", "is not an http:// or https:// URL");
 	conf_bad("default_policy = maybe\n", "'maybe' is not normal or rescue");
-	conf_bad("session_timeout = 5\n", "session_timeout: '5' is not a number from 60 to 2678400");
+	conf_bad("session_timeout = 0\n", "session_timeout: '0' is not a number from 1 to 2678400");
 	conf_bad("max_per_address = 0\n", "max_per_address: '0' is not a number from 1 to 100000");
 }
 
