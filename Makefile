@@ -53,7 +53,7 @@ KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2
 
 
 .PHONY: bench bench-peer bench-deps
-.PHONY: all deps payload server check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
+.PHONY: all deps payload server tsan check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -133,6 +133,7 @@ check: all
 	$(Q)$(MAKE) repro-check
 	$(Q)$(MAKE) test-images
 	$(Q)$(MAKE) image-cli-test
+	$(Q)$(MAKE) tsan
 	$(Q)$(MAKE) qemu-test
 
 unit-test: $(UNIT_TESTS) $(B)/unit/fixtures/.ok
@@ -147,7 +148,8 @@ fuzz: $(FUZZERS)
 		name=$$(basename $$f); corpus=$(B)/fuzz/corpus-$$name; mkdir -p $$corpus; \
 		case $$name in fuzz_cmdline) cp agent/tests/corpus/* $$corpus/;; \
 		fuzz_manifest) cp initramfs/profiles/*.manifest $$corpus/;; \
-		fuzz_server) cp server/tests/corpus/* $$corpus/;; esac; \
+		fuzz_server) cp server/tests/corpus/* $$corpus/;; \
+		fuzz_hosts) cp server/tests/corpus-hosts/* $$corpus/;; esac; \
 		echo "  FUZZ    $$name ($(FUZZ_SECONDS) s)"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$corpus 2>$(B)/fuzz/$$name.log \
 			|| { tail -n 30 $(B)/fuzz/$$name.log; exit 1; }; \

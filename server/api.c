@@ -268,7 +268,7 @@ static json_object *api_host(json_object *h, const char *mac, const struct schem
 
 	if (h != NULL) {
 		json_object_deep_copy(h, &out, NULL);
-		json_object_object_del(jget(out, "session"), "token_sha256");
+		jdel(jget(out, "session"), "token_sha256");
 		boot_seen_merge(out);
 	} else {
 		out = json_object_new_object();

@@ -254,7 +254,7 @@ static int issue_token(json_object *h, struct session *s, const struct boot_quer
 	session_write(s, h);
 	/* a new boot makes new host keys: the next report pins them */
 	so = jget(h, "session");
-	json_object_object_del(so, "host_keys");
+	jdel(so, "host_keys");
 	json_object_object_add(h, "phase", json_object_new_string("loading"));
 	record_boot(h, q, source, now);
 	rc = store_token_put(&srv.store, hash, q->mac);

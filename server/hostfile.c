@@ -124,3 +124,10 @@ int jbool(json_object *o, const char *key)
 
 	return v != NULL && json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : 0;
 }
+
+void jdel(json_object *o, const char *key)
+{
+	if (o != NULL && json_object_is_type(o, json_type_object)) {
+		json_object_object_del(o, key);
+	}
+}

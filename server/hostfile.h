@@ -21,4 +21,7 @@ long long jint(json_object *o, const char *key);
 int jbool(json_object *o, const char *key);
 json_object *jget(json_object *o, const char *key);
 
+/* Removes key from o when o is an object (json-c asserts otherwise). */
+void jdel(json_object *o, const char *key);
+
 #endif

@@ -215,7 +215,7 @@ static int cmd_show(int argc, char **argv)
 	if (h == NULL) {
 		return 1;
 	}
-	json_object_object_del(jget(h, "session"), "token_sha256");
+	jdel(jget(h, "session"), "token_sha256");
 	printf("%s\n", json_object_to_json_string_ext(h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(h);
 	return 0;

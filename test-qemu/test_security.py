@@ -361,6 +361,9 @@ def test_normal_boots_write_nothing_and_others_never_wait_for_the_lock(lifeboatd
     the state lock is held by someone else."""
     d = lifeboatd(keys=KEYS)
     d.ctl("normal", MAC)
+    # a host without a session (it once aborted the API: json-c's assertion)
+    assert d.api_host(MAC)["policy"] == "normal" and d.request("GET", "/api/v1/hosts")[0] == 200
+    assert d.ctl("show", MAC).returncode == 0
     path = d.state / "hosts" / (MAC.replace(":", "-") + ".json")
     before = (path.stat().st_ino, path.stat().st_mtime_ns)
     for _ in range(100):
