@@ -39,11 +39,19 @@ void boot_decide(const struct boot_facts *f, const struct boot_query *q, const s
 		}
 		return;
 	}
+	st = session_effective(&f->s, e->now, NULL);
+	/* whatever the policy says now (rescue-once turns normal at ssh-ready),
+	 * while a token is live another address asking for this MAC contests
+	 * it: an attacker that claimed first and reported ssh-ready must not
+	 * make the real machine's request look like a normal boot */
+	if (st == SS_ACTIVE && f->s.bound[0] != '\0' && strcmp(f->s.bound, e->source) != 0) {
+		set(o, DECIDE_CONFLICT, STEP_CONFLICT, "boot request from another address during the session");
+		return;
+	}
 	if (strncmp(f->policy, "rescue", 6) != 0) {
 		set(o, DECIDE_NORMAL, STEP_NONE, "policy normal");
 		return;
 	}
-	st = session_effective(&f->s, e->now, NULL);
 	switch (st) {
 	case SS_ARMED:
 		if (!plausible) {
@@ -57,8 +65,6 @@ void boot_decide(const struct boot_facts *f, const struct boot_query *q, const s
 			/* a token from lifeboatctl token not used yet: iPXE claims it */
 			set(o, plausible ? DECIDE_RESCUE : DECIDE_IP_MISMATCH, plausible ? STEP_ISSUE : STEP_NONE,
 			    plausible ? "unbound session claimed" : "source address is not the one iPXE reports");
-		} else if (strcmp(f->s.bound, e->source) != 0) {
-			set(o, DECIDE_CONFLICT, STEP_CONFLICT, "boot request from another address during the session");
 		} else if (!plausible) {
 			set(o, DECIDE_IP_MISMATCH, STEP_NONE, "source address is not the one iPXE reports");
 		} else {

@@ -106,3 +106,79 @@ def test_uefi_stock_efi_rom_rescue(vms, lifeboatd, ssh_key, tmp_path, out_dir, n
     vm.wait_ssh(SSH_DEADLINE)
     r = vm.ssh("ls /sys/firmware/efi >/dev/null && echo uefi")
     assert r.stdout.strip() == "uefi"
+
+
+EVIL_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIEvilEvilEvilEvilEvilEvilEvilEvilEvilEvil"
+
+
+def _attacker(d, stop, tokens):
+    """Another machine on the management network asking for the VM's MAC
+    every 50 ms, reporting its own host key with any token it gets."""
+    import json
+    while not stop.is_set():
+        status, _, body = d.request("GET", f"/boot.ipxe?mac={MAC}&ip=10.0.2.15", source="127.0.0.5")
+        for word in body.decode().split():
+            if word.startswith("lifeboat.token="):
+                t = word.split("=", 1)[1]
+                tokens.append(t)
+                rep = {"format": "lifeboat-status", "version": 1, "seq": 1, "phase": "ssh-ready",
+                       "interfaces": [{"name": "eth0", "ipv4": ["127.0.0.5/8"]}],
+                       "ssh": {"host_keys": [{"type": "ssh-ed25519", "key": EVIL_KEY, "fingerprint": "SHA256:evil"}]}}
+                d.request("POST", "/api/v1/status", json.dumps(rep).encode(),
+                          {"Authorization": f"Bearer {t}"}, source="127.0.0.5")
+        stop.wait(0.05)
+
+
+def test_attacker_racing_a_rescue_boot_never_wins(vms, lifeboatd, ssh_key, tmp_path):
+    """An attacker's boot requests race the VM's rescue boot through the
+    stock ROM. Whoever asks first, the admin ends with a visible conflict
+    (known-hosts refuses), never the attacker's key; once the attacker is
+    gone and the admin re-arms, the VM's true key is verified by ssh."""
+    import threading
+    key, pub = ssh_key
+    d = lifeboatd(keys=pub + "\n")
+    d.ctl("rescue", MAC, "--once", "--nat")  # QEMU's user network is a NAT
+    stop, tokens = threading.Event(), []
+    attacker = threading.Thread(target=_attacker, args=(d, stop, tokens), daemon=True)
+    vm = rom_vm(vms, d, "race", "e1000", ["-boot", "n"], ssh_key=key)
+    attacker.start()
+    try:
+        import time
+        end = time.monotonic() + IPXE_DEADLINE
+        while time.monotonic() < end:
+            log = vm.log()
+            if "booting the rescue system" in log or f"Lifeboat: refusing rescue for {MAC}: its rescue" in log \
+                    or "booting from the next device" in log:
+                break
+            time.sleep(0.2)
+        else:
+            vm.fail("no decision from lifeboatd")
+        if "booting the rescue system" in vm.log():
+            d.wait_phase(MAC, "ssh-ready", 60, vm)  # the VM won the race; the attacker still contests
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        attacker.join()
+    host = d.host(MAC)
+    assert host["session"]["state"] == "conflict", host["session"]
+    r = d.ctl("known-hosts", MAC, check=False)
+    assert r.returncode == 1 and "conflict" in r.stderr and EVIL_KEY not in r.stdout
+    assert "CONFLICT" in d.ctl("list").stdout
+    # the attacker gone, the admin re-arms; the VM boots again and is verified
+    vm.stop()
+    d.ctl("rescue", MAC, "--once", "--nat")
+    vm = rom_vm(vms, d, "race-again", "e1000", ["-boot", "n"], ssh_key=key)
+    vm.wait_for(f"Lifeboat: {MAC} has policy rescue-once: booting the rescue system", IPXE_DEADLINE)
+    d.wait_phase(MAC, "ssh-ready", 90, vm)
+    known = tmp_path / "known_hosts"
+    text = d.ctl("known-hosts", MAC, "--host", f"[127.0.0.1]:{vm.ssh_port}").stdout
+    assert EVIL_KEY not in text
+    known.write_text(text)
+    vm.wait_for("lifeboat: 1 SSH key from lifeboat.keys", 60)
+    r = strict_ssh(vm, known, "cat /etc/dropbear/*.pub 2>/dev/null | head -1; echo verified")
+    assert r.returncode == 0 and "verified" in r.stdout, r.stderr
+    # a token the attacker held in the first round opens nothing now
+    for t in tokens:
+        status, _, _ = d.request("GET", f"/api/v1/keys/{MAC}", headers={"Authorization": f"Bearer {t}"},
+                                 source="127.0.0.5")
+        assert status == 403

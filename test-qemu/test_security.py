@@ -109,6 +109,21 @@ def test_hijack_before_the_real_machine_is_never_trusted(lifeboatd):
     assert r.returncode == 1 and "conflict" in r.stderr and "Evil" not in r.stdout
 
 
+def test_attacker_first_with_rescue_once_cannot_hide_behind_ssh_ready(lifeboatd):
+    """The attacker claims a rescue-once session and reports ssh-ready (the
+    policy turns normal): the real machine's request must still mark the
+    conflict, not pass as a normal boot."""
+    d = lifeboatd(keys=KEYS)
+    d.ctl("rescue", MAC, "--once")
+    evil = token_of(boot(d, ATTACKER))
+    assert post(d, evil, report(ATTACKER, EVIL_KEY), ATTACKER)[0] == 200
+    assert d.host(MAC)["policy"] == "normal"
+    script = boot(d, REAL)
+    assert token_of(script) is None and "contested by another address" in script
+    r = known_hosts(d)
+    assert r.returncode == 1 and "conflict" in r.stderr and EVIL_KEY["key"] not in r.stdout
+
+
 def test_host_keys_cannot_change_within_a_session(lifeboatd):
     d = lifeboatd(keys=KEYS)
     d.ctl("rescue", MAC)

@@ -130,11 +130,17 @@ static void test_conflict_and_end(void **state)
 	f.s.expires = NOW - 1;
 	expect(&f, "10.0.0.5", &e, DECIDE_NORMAL, STEP_NONE);
 	/* rescue-once after ssh-ready: policy normal; the session lives on for
-	 * the grace, but a boot is normal and contests nothing */
+	 * the grace: the bound machine boots normally, but another address
+	 * still contests it (found by the QEMU race test: an attacker that
+	 * claimed first and reported ssh-ready made the real machine's
+	 * request look like a normal boot) */
 	f = host("normal", SS_ACTIVE, "10.0.0.5");
 	f.s.ends = NOW + 50;
 	expect(&f, "10.0.0.5", &e, DECIDE_NORMAL, STEP_NONE);
 	e.source = "10.0.0.66";
+	expect(&f, "10.0.0.66", &e, DECIDE_CONFLICT, STEP_CONFLICT);
+	/* after the grace nothing is live: nothing to contest */
+	f.s.ends = NOW;
 	expect(&f, "10.0.0.66", &e, DECIDE_NORMAL, STEP_NONE);
 	/* a host file from before sessions: rescue without a session is armed */
 	{
