@@ -9,7 +9,7 @@ number of runs, the median and the min-max. A target that is missed is
 reported as missed; nothing here fails the build.
 
     bench/bench.py --out out --peer ~/.cache/lifeboat/bench-peer [--runs 5]
-                   [--only sizes,boot,ram,build,server] [--results bench/results.md]
+                   [--only sizes,boot,ram,build,server,sessions] [--results bench/results.md]
 """
 
 import argparse
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "test-qemu"))
 from lifeboat_vm import ACCEL, VM, free_port  # noqa: E402
 
-SECTIONS = ("sizes", "boot", "ram", "build", "server")
+SECTIONS = ("sizes", "boot", "ram", "build", "server", "sessions")
 OUR_ARGS = "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on printk.time=1"
 # The peer waits for a root device that never comes, with dropbear up
 # meanwhile, then drops to its shell: what an admin sees when the disk is
@@ -77,6 +77,11 @@ class Table:
 
 def verdict(ok):
     return "met" if ok else "MISSED"
+
+
+def percentile(values, pct):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
 
 
 # ---- VMs with timestamped console lines -------------------------------------
@@ -478,6 +483,101 @@ class Bench:
                     f"scenario, on loopback; nginx {self.nginx_version} with sendfile, "
                     f"worker_processes auto; lifeboatd thread pool = cores")
 
+    # -- the session model under load (issue: sessions that cannot be hijacked)
+    def sessions(self):
+        """Boot decisions per second against /chain.ipxe on the same server,
+        and another client's latency while 1,100 sockets trickle headers
+        from one address."""
+        from conftest import Lifeboatd
+        d = Lifeboatd(str(self.out), self.work / "lifeboatd-sessions", keys=self.pub + "\n", nat=True).start()
+        known = [f"52:54:02:00:{i >> 8:02x}:{i & 255:02x}" for i in range(self.o.clients)]
+        rescue = [f"52:54:03:00:{i >> 8:02x}:{i & 255:02x}" for i in range(self.o.clients)]
+        for mac in known:
+            d.ctl("normal", mac)
+        for mac in rescue:
+            d.ctl("rescue", mac, "--nat")
+        query = "/boot.ipxe?mac={mac}&ip=127.0.0.1&platform=pcbios&buildarch=x86_64"
+        try:
+            chain = self.wrk_paths(d.port, "chain", ["/chain.ipxe"])
+            normal = self.wrk_paths(d.port, "normal", [query.format(mac=m) for m in known])
+            ratio = normal["rps"] / chain["rps"] if chain["rps"] else 0
+            self.t.add("sessions", "known host, normal boot: decisions/s", f"{normal['rps']:.0f}",
+                       f"/chain.ipxe {chain['rps']:.0f}", ">= 0.5x /chain.ipxe", f"{ratio:.2f}x {verdict(ratio >= 0.5)}")
+            self.t.add("sessions", "known host, normal boot: p99", f"{normal['p99']:.1f} ms",
+                       f"/chain.ipxe {chain['p99']:.1f} ms")
+            rescued = self.wrk_paths(d.port, "rescue", [query.format(mac=m) for m in rescue])
+            self.t.add("sessions", "rescue decisions/s (new token, index + host file fsync'd)",
+                       f"{rescued['rps']:.0f}", "", "", f"p99 {rescued['p99']:.1f} ms")
+            quiet = self.client_latency(d, known[0], 300)
+            held, lat = self.trickle(d, known[0], 1100)
+            p99 = percentile(lat, 99)
+            self.t.add("sessions", "another client's p99 while 1,100 sockets trickle from one address",
+                       f"{p99:.1f} ms", f"idle server {percentile(quiet, 99):.1f} ms", "< 100 ms",
+                       verdict(p99 < 100))
+            self.t.note(f"sessions: of 1,100 trickling sockets lifeboatd held at most {held} at once "
+                        f"(max_per_address); each request of the other client is a new connection")
+        finally:
+            d.stop()
+
+    def wrk_paths(self, port, name, paths):
+        return self.wrk(port, name, paths, "{mac}")
+
+    def client_latency(self, d, mac, n):
+        lat = []
+        for _ in range(n):
+            start = time.monotonic()
+            status, _, _ = d.request("GET", f"/boot.ipxe?mac={mac}&ip=127.0.0.1", source="127.0.0.1")
+            lat.append((time.monotonic() - start) * 1000)
+            if status != 200:
+                raise RuntimeError(f"lifeboatd answered {status}")
+            time.sleep(0.02)
+        return lat
+
+    def trickle(self, d, mac, count):
+        import resource
+        import socket
+        import threading
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+        socks, stop = [], threading.Event()
+
+        def feed():
+            while not stop.is_set():
+                for s in socks:
+                    try:
+                        s.send(b"X-Slow: 1\r\n")
+                    except OSError:
+                        pass
+                stop.wait(1)
+        try:
+            for _ in range(count):
+                s = socket.socket()
+                socks.append(s)
+                s.setblocking(False)
+                s.bind(("127.0.0.9", 0))
+                try:
+                    s.connect(("127.0.0.1", d.port))
+                except (BlockingIOError, OSError):
+                    pass
+            time.sleep(0.5)
+            for s in socks:
+                try:
+                    s.send(b"GET / HTTP/1.1\r\nHost: x\r\n")
+                except OSError:
+                    pass
+            t = threading.Thread(target=feed, daemon=True)
+            t.start()
+            held = int(subprocess.run(["sh", "-c", f"ss -Htn state established '( sport = :{d.port} )' "
+                                       f"dst 127.0.0.9 | wc -l"], capture_output=True, text=True).stdout or 0)
+            lat = self.client_latency(d, mac, 300)
+            stop.set()
+            t.join()
+            return held, lat
+        finally:
+            for s in socks:
+                s.close()
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
     def start_nginx(self, root):
         port = free_port()
         conf = self.work / "nginx.conf"
@@ -521,8 +621,10 @@ http {{
         for the boot script)."""
         lua = self.work / f"wrk-{kind}-{port}.lua"
         scripts = [query.format(mac=m) if query else "/boot.ipxe" for m in macs]
+        if query == "{mac}":  # wrk_paths: the paths themselves
+            scripts = list(macs)
         payload = ["/payload/bzImage", "/payload/initramfs.cpio.xz"]
-        if kind == "script":
+        if kind in ("script", "chain", "normal", "rescue"):
             paths = scripts
         elif kind == "payload":
             paths = payload

@@ -106,6 +106,12 @@ static int open_session(const char *token, const char *mac, const char *client, 
 	session_read(h, s);
 	st = session_effective(s, now, NULL);
 	if (!token_matches(s->token_sha256, token) || (st != SS_ACTIVE && st != SS_CONFLICT)) {
+		char hash[65];
+
+		if (st == SS_ENDED && s->token_sha256[0] != '\0') {
+			token_hash(token, hash);
+			store_token_del(&srv.store, hash); /* expired: its index entry goes */
+		}
 		json_object_put(h);
 		snprintf(msg, len, "lifeboatd: the token was revoked or its session ended");
 		return 403;

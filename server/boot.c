@@ -69,6 +69,14 @@ static void host_file(const char *mac, char *path, size_t len)
 	snprintf(path, len, "%s/hosts/%s.json", srv.store.dir, m);
 }
 
+static int host_exists(const char *mac)
+{
+	char path[700];
+
+	host_file(mac, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
 static void facts_get(const char *mac, struct boot_facts *f)
 {
 	char path[700];
@@ -290,6 +298,8 @@ static int carry_out(const struct boot_query *q, const struct boot_env *env, str
 	h = store_load(&srv.store, q->mac, NULL);
 	if (h != NULL) {
 		facts_from_host(h, &f);
+	} else if (host_exists(q->mac)) {
+		facts_from_host(NULL, &f); /* unreadable: normal, and never replaced here */
 	} else {
 		memset(&f, 0, sizeof(f));
 		store_pending_count(&srv.store, env->source, env->now, srv.conf.session_grace, &f.pending_total,

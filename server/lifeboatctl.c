@@ -44,6 +44,7 @@ static int need_mac(const char *s, char mac[18])
  * reason on stderr. */
 static int update_host(const char *mac, int (*fn)(json_object *h, void *ctx), void *ctx)
 {
+	struct schema_skipped sk = { .count = 0 };
 	json_object *h = NULL;
 	char err[600];
 	int rc;
@@ -53,7 +54,16 @@ static int update_host(const char *mac, int (*fn)(json_object *h, void *ctx), vo
 		fprintf(stderr, "lifeboatctl: cannot lock the state directory %s: %s\n", store.dir, strerror(-rc));
 		return 1;
 	}
-	h = store_load(&store, mac, NULL);
+	h = store_load(&store, mac, &sk);
+	if (h == NULL && sk.count > 0) {
+		fprintf(stderr, "lifeboatctl: cannot change %s: its host file cannot be read (%s); "
+				"fix it or lifeboatctl forget it\n", mac, sk.text);
+		store_unlock(&store);
+		return 1;
+	}
+	if (sk.count > 0) {
+		fprintf(stderr, "lifeboatctl: %s: dropped from the host file as unreadable: %s\n", mac, sk.text);
+	}
 	if (h == NULL) {
 		h = store_new_host(mac, "normal");
 	}

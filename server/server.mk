@@ -5,7 +5,7 @@
 # packager's (dpkg-buildflags) and come after ours.
 
 CFLAGS ?= -O2 -g
-SERVER_HARDEN_CFLAGS := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -fcf-protection
+SERVER_HARDEN_CFLAGS := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 SERVER_HARDEN_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
 SERVER_WARN := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iserver -Icommon
 SERVER_CFLAGS = $(SERVER_WARN) $(SERVER_HARDEN_CFLAGS) $(CPPFLAGS) $(CFLAGS)

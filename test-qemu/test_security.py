@@ -221,6 +221,10 @@ def test_readers_survive_hostile_host_files(lifeboatd):
         assert "skipped from the host file" in d.ctl("show", macs[0], check=False).stderr
         d.stop()
         d.start()
+    # an unreadable file is never replaced behind the admin's back
+    r = d.ctl("rescue", "52:54:00:00:01:00", check=False)
+    assert r.returncode == 1 and "its host file cannot be read" in r.stderr
+    assert (d.state / "hosts" / "52-54-00-00-01-00.json").read_text() == "{not json"
 
 
 # ---- 3. unauthenticated requests change nothing --------------------------------------
@@ -447,6 +451,7 @@ def test_tokens_expire_end_with_normal_and_are_stored_hashed(lifeboatd):
             assert t not in f.read_text(errors="replace"), f  # only its SHA-256
     time.sleep(2.5)
     assert post(d, t, report(REAL, REAL_KEY), REAL)[0] == 403  # expired
+    assert list((d.state / "tokens").iterdir()) == []  # and its index entry is gone
     assert "ended (expired)" in d.ctl("list").stdout
     script = boot(d, REAL)
     assert "has policy rescue-ended: booting from the next device" in script and token_of(script) is None

@@ -2,6 +2,7 @@
  * behind it) and the status report parser, on arbitrary bytes. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
