@@ -672,6 +672,28 @@ http {{
             f"runs: {self.o.runs} per boot figure (median, min-max); RAM by bisection (2 MiB steps)",
         ]
 
+    def kept_rows(self):
+        """Rows and notes of the sections not measured this time, from the
+        previous results file, each marked with the run it came from: a
+        partial run (BENCH_ONLY) does not throw the others' figures away."""
+        try:
+            old = Path(self.o.results).read_text().splitlines()
+        except OSError:
+            return [], []
+        origin = next((ln.split(":", 1)[1].strip() for ln in old if ln.startswith("- lifeboat:")), "?")
+        date = next((ln.split(":", 1)[1].strip() for ln in old if ln.startswith("- date:")), "?")
+        rows, notes = [], []
+        for ln in old:
+            cells = [c.strip() for c in ln.strip().strip("|").split("|")]
+            if ln.startswith("| ") and len(cells) == 6 and cells[0] in SECTIONS and cells[0] not in self.o.only:
+                if "(from " not in cells[1]:
+                    cells[1] += f" (from {origin}, {date})"
+                rows.append("| " + " | ".join(cells) + " |")
+            elif ln.startswith("- ") and ":" in ln and ln[2:].split(":", 1)[0] in SECTIONS \
+                    and ln[2:].split(":", 1)[0] not in self.o.only:
+                notes.append(ln if "(from " in ln else f"{ln} (from {origin})")
+        return rows, notes
+
     def write(self, header, took):
         peer = ""
         if self.peer_ok:
@@ -684,10 +706,13 @@ http {{
         lines += [f"- sections: {', '.join(self.o.only)}; took {took / 60:.1f} min", "",
                   "| | what | Lifeboat | peer | target | result |",
                   "|---|---|---|---|---|---|"]
+        kept, kept_notes = self.kept_rows()
         for row in self.t.rows:
             lines.append("| " + " | ".join(c.replace("|", "/") for c in row) + " |")
-        if self.t.notes:
-            lines += ["", "Notes:", ""] + [f"- {n}" for n in self.t.notes]
+        lines += kept
+        notes = [f"- {n}" for n in self.t.notes] + kept_notes
+        if notes:
+            lines += ["", "Notes:", ""] + notes
         tmp = Path(self.o.results + ".tmp")
         tmp.write_text("\n".join(lines) + "\n")
         tmp.replace(self.o.results)
