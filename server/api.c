@@ -125,7 +125,7 @@ static int open_session(const char *token, const char *mac, const char *client, 
 	return 0;
 }
 
-enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r)
+enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r, const char *rest)
 {
 	const char *token = http_bearer(c);
 	json_object *report = NULL, *h = NULL;
@@ -298,7 +298,7 @@ enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char
 	enum MHD_Result ret;
 	char mac[18];
 
-	if (macs == NULL) {
+	if (macs[0] == '\0') {
 		out = json_object_new_array();
 		store_each(&srv.store, add_host, out);
 	} else {
@@ -319,7 +319,7 @@ static void page_row(json_object *h, const char *mac, const struct schema_skippe
 	page_host(ctx, h, mac, sk, (long long)time(NULL));
 }
 
-enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r)
+enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r, const char *rest)
 {
 	struct page pg;
 	enum MHD_Result ret;

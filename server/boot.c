@@ -348,7 +348,7 @@ static int payload_signed(void)
 	return access(a, R_OK) == 0 && access(b, R_OK) == 0;
 }
 
-enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r)
+enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char *rest)
 {
 	struct args a = { .n = 0 };
 	struct boot_query q;
@@ -404,7 +404,7 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r)
 	return http_respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
 }
 
-enum MHD_Result handle_chain(struct MHD_Connection *c, struct req *r)
+enum MHD_Result handle_chain(struct MHD_Connection *c, struct req *r, const char *rest)
 {
 	char script[2048], err[256];
 	int len = script_render_chain(srv.conf.public_url, script, sizeof(script), err, sizeof(err));

@@ -241,49 +241,20 @@ enum { M_GET = 1, M_POST = 2 };
 
 typedef enum MHD_Result (*route_fn)(struct MHD_Connection *c, struct req *r, const char *rest);
 
-static enum MHD_Result r_page(struct MHD_Connection *c, struct req *r, const char *rest)
-{
-	(void)rest;
-	return handle_page(c, r);
-}
-
-static enum MHD_Result r_boot(struct MHD_Connection *c, struct req *r, const char *rest)
-{
-	(void)rest;
-	return handle_boot(c, r);
-}
-
-static enum MHD_Result r_chain(struct MHD_Connection *c, struct req *r, const char *rest)
-{
-	(void)rest;
-	return handle_chain(c, r);
-}
-
-static enum MHD_Result r_status(struct MHD_Connection *c, struct req *r, const char *rest)
-{
-	(void)rest;
-	return handle_status(c, r);
-}
-
-static enum MHD_Result r_hosts(struct MHD_Connection *c, struct req *r, const char *rest)
-{
-	return handle_hosts(c, r, rest[0] == '\0' ? NULL : rest);
-}
-
 static const struct route {
 	const char *path;
 	int prefix;         /* path is a prefix; the rest goes to the handler */
 	int methods;
 	route_fn fn;
 } routes[] = {
-	{ "/", 0, M_GET, r_page },
-	{ "/boot.ipxe", 0, M_GET, r_boot },
-	{ "/chain.ipxe", 0, M_GET, r_chain },
+	{ "/", 0, M_GET, handle_page },
+	{ "/boot.ipxe", 0, M_GET, handle_boot },
+	{ "/chain.ipxe", 0, M_GET, handle_chain },
 	{ "/payload/", 1, M_GET, handle_payload },
-	{ LB_PATH_STATUS, 0, M_POST, r_status },
+	{ LB_PATH_STATUS, 0, M_POST, handle_status },
 	{ LB_PATH_KEYS, 1, M_GET, handle_keys },
-	{ "/api/v1/hosts", 0, M_GET, r_hosts },
-	{ "/api/v1/hosts/", 1, M_GET, r_hosts },
+	{ "/api/v1/hosts", 0, M_GET, handle_hosts },
+	{ "/api/v1/hosts/", 1, M_GET, handle_hosts },
 };
 
 static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char *url, const char *method)

@@ -44,14 +44,15 @@ enum MHD_Result http_queue(struct MHD_Connection *c, struct req *r, unsigned int
 /* The token from "Authorization: Bearer <token>", checked for shape. */
 const char *http_bearer(struct MHD_Connection *c);
 
-/* Handlers (boot.c, payload.c, api.c) */
-enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r);
-enum MHD_Result handle_chain(struct MHD_Connection *c, struct req *r);
+/* Handlers (boot.c, payload.c, api.c), called by the route table with
+ * what follows the route's path (rest: "" for exact routes). */
+enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char *rest);
+enum MHD_Result handle_chain(struct MHD_Connection *c, struct req *r, const char *rest);
 enum MHD_Result handle_payload(struct MHD_Connection *c, struct req *r, const char *name);
-enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r);
+enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r, const char *rest);
 enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char *mac);
 enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char *mac);
-enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r);
+enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r, const char *rest);
 
 /* Starts the daemon on srv.conf's address. NULL with err set. */
 struct MHD_Daemon *http_start(char *err, size_t errlen);
