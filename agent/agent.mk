@@ -25,6 +25,14 @@ UNIT_PARSERS := agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c agent/
 UNIT_TESTS := $(B)/unit/test_cmdline $(B)/unit/test_ipconf $(B)/unit/test_config $(B)/unit/test_json \
 	$(B)/unit/test_http
 
+# PID 1's mechanism on the host (forks, signals; no sanitizer runtime
+# quirks with fork)
+$(B)/unit/test_proc: agent/tests/test_proc.c agent/proc.c agent/log.c $(AGENT_HDRS)
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< agent/proc.c agent/log.c -lcmocka
+UNIT_TESTS += $(B)/unit/test_proc
+
 $(B)/unit/test_%: agent/tests/test_%.c $(UNIT_PARSERS) $(AGENT_HDRS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)

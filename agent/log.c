@@ -1,22 +1,42 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static void (*error_sink)(const char *msg);
 
-/* Formats one line, writes it, and hands it to sink when set. */
+/* Formats one line and writes it with a single write(2): stdio may split
+ * a long line (musl's unbuffered stderr writes through an 80-byte buffer),
+ * and the console is shared by PID 1, the reporter and their children, so
+ * a line must leave in one piece. Then hands it to sink when set. */
 static void log_v(void (*sink)(const char *msg), const char *fmt, va_list ap)
 {
-	char line[1024];
+	static const char prefix[] = "lifeboat: ";
+	char msg[1000], out[sizeof(prefix) + sizeof(msg) + 1];
+	size_t n, done = 0;
 
-	vsnprintf(line, sizeof(line), fmt, ap);
-	/* One write per line so lines from several processes do not mix. */
-	fprintf(stderr, "lifeboat: %s\n", line);
-	fflush(stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	memcpy(out, prefix, sizeof(prefix) - 1);
+	memcpy(out + sizeof(prefix) - 1, msg, n);
+	n += sizeof(prefix) - 1;
+	out[n++] = '\n';
+	while (done < n) {
+		ssize_t w = write(2, out + done, n - done);
+
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			break;
+		}
+		done += (size_t)w;
+	}
 	if (sink != NULL) {
-		sink(line);
+		sink(msg);
 	}
 }
 

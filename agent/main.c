@@ -128,16 +128,41 @@ static void config_load(struct cmdline *cl, struct config *cfg)
 	}
 }
 
-static int ssh_setup(const struct config *cfg)
+static const struct config *keys_cfg;
+
+/* authorized_keys and its count for the reports: at setup, and again on
+ * SIGHUP when the reporter has fetched keys. */
+static int keys_install(void)
 {
-	int nkeys = ssh_install_keys(cfg);
+	int nkeys = ssh_install_keys(keys_cfg);
 	char count[16];
-	int made;
 
 	snprintf(count, sizeof(count), "%d", nkeys < 0 ? 0 : nkeys);
 	state_write("authorized_keys", count);
 	if (nkeys < 0) {
 		lb_error("cannot write /root/.ssh/authorized_keys: %s", strerror(-nkeys));
+	}
+	return nkeys;
+}
+
+static void keys_reload(void)
+{
+	int n = keys_install();
+
+	if (n >= 0) {
+		lb_log("%d SSH public key%s now installed for root", n, n == 1 ? "" : "s");
+	}
+}
+
+static int ssh_setup(const struct config *cfg)
+{
+	int nkeys, made;
+
+	keys_cfg = cfg;
+	proc_set_reload_hook(keys_reload);
+	nkeys = keys_install();
+	if (nkeys < 0) {
+		/* said by keys_install */
 	} else if (nkeys == 0 && cfg->keys_url[0] != '\0') {
 		lb_log("no SSH key yet: fetching them from %s in the background", cfg->keys_url);
 	} else if (nkeys == 0) {
@@ -309,15 +334,21 @@ int main(int argc, char **argv)
 {
 	struct cmdline cl = { 0 };
 	struct config cfg = config_defaults;
-	int net_ok, ssh_ok;
+	int net_ok, ssh_ok, proc_rc;
 
 	if (getpid() != 1) {
 		return cli_main(argc, argv);
 	}
 	console_attach();
-	proc_init();
+	proc_rc = proc_init(0);
 	mount_early();
 	console_attach();
+	if (proc_rc < 0) {
+		/* proc_init's policy: go on with the fallback, and say so */
+		lb_error("cannot read signals through a signalfd: %s; %s", strerror(-proc_rc),
+			 proc_rc == -EINVAL || proc_rc == -EPERM ? "children are reaped every second"
+								 : "reading them with sigtimedwait instead");
+	}
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", "/root", 1);
 	setenv("TERM", "linux", 0);

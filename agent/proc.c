@@ -32,9 +32,16 @@ struct service {
 	uint64_t next_start_ms; /* 0: not scheduled */
 };
 
+/* Synchronous crash signals: never blocked (a blocked fault kills the
+ * process outright, and for PID 1 that is a kernel panic). */
+static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
+
 static struct {
 	int sfd;
+	int blocked;           /* the signals below are blocked */
+	sigset_t wait_set;     /* every signal but the crash signals */
 	sigset_t saved_mask;
+	void (*reload_hook)(void);
 	struct service services[MAX_SERVICES];
 	size_t nservices;
 	void (*shutdown_hook)(const char *what);
@@ -51,23 +58,70 @@ uint64_t proc_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int proc_init(void)
+/* PID 1 crashed: it can no longer supervise, but its children (dropbear,
+ * shells) can go on if it does not exit, which would panic the kernel. So
+ * it says so in one write and stays, reaping orphans. Async-signal-safe. */
+static void on_crash(int sig)
 {
-	sigset_t all;
+	static const char msg[] = "lifeboat: PID 1 crashed: services are no longer restarted; "
+				  "SSH and the shells that run go on\n";
 
-	sigfillset(&all);
-	if (sigprocmask(SIG_BLOCK, &all, &proc.saved_mask) < 0) {
-		return -errno;
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0) {
+		/* nothing else to try */
 	}
-	proc.sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (proc.sfd < 0) {
-		return -errno;
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0) {
+		}
+		sleep(1);
 	}
-	/* Ctrl-Alt-Del arrives as SIGINT instead of an immediate reboot. */
+}
+
+static void crash_handlers(void)
+{
+	static char altstack[64 * 1024];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = 0 };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_crash;
+	sa.sa_flags = SA_ONSTACK; /* a stack overflow is a crash too */
+	sigfillset(&sa.sa_mask);
+	sigaltstack(&ss, NULL);
+	for (i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++) {
+		sigaction(crash_signals[i], &sa, NULL);
+	}
+}
+
+int proc_init(unsigned int flags)
+{
+	size_t i;
+	int rc = 0;
+
+	sigfillset(&proc.wait_set);
+	for (i = 0; i < sizeof(crash_signals) / sizeof(crash_signals[0]); i++) {
+		sigdelset(&proc.wait_set, crash_signals[i]);
+	}
 	if (getpid() == 1) {
+		crash_handlers();
+		/* Ctrl-Alt-Del arrives as SIGINT instead of an immediate reboot. */
 		reboot(RB_DISABLE_CAD);
 	}
-	return 0;
+	if (sigprocmask(SIG_BLOCK, &proc.wait_set, &proc.saved_mask) < 0) {
+		return -errno; /* proc_sleep reaps on a timer; no signal is read */
+	}
+	proc.blocked = 1;
+	proc.sfd = (flags & PROC_NO_SIGNALFD) ? -1 : signalfd(-1, &proc.wait_set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (proc.sfd < 0) {
+		rc = (flags & PROC_NO_SIGNALFD) ? -ENOSYS : -errno; /* proc_sleep uses sigtimedwait */
+	}
+	return rc;
+}
+
+void proc_set_reload_hook(void (*hook)(void))
+{
+	proc.reload_hook = hook;
 }
 
 static void child_setup_tty(const char *tty)
@@ -327,9 +381,9 @@ static void shutdown_system(int how, const char *what)
 	proc_shutdown(how, what);
 }
 
-static void handle_signal(const struct signalfd_siginfo *si)
+static void handle_signal(int signo)
 {
-	switch (si->ssi_signo) {
+	switch (signo) {
 	case SIGCHLD:
 		reap_children();
 		break;
@@ -343,8 +397,47 @@ static void handle_signal(const struct signalfd_siginfo *si)
 	case SIGUSR1:
 		shutdown_system(RB_HALT_SYSTEM, "halt");
 		break;
+	case SIGHUP:
+		if (proc.reload_hook != NULL) {
+			proc.reload_hook();
+		}
+		break;
 	default:
 		break;
+	}
+}
+
+/* Waits at most ms for signals and handles them: from the signalfd, or
+ * (the fallback) with sigtimedwait, or, with nothing blocked, just sleeps
+ * at most a second so reaping still happens. */
+static void wait_signals(uint64_t ms)
+{
+	struct signalfd_siginfo si;
+	struct timespec ts;
+	int sig;
+
+	if (proc.sfd >= 0) {
+		struct pollfd p = { .fd = proc.sfd, .events = POLLIN };
+
+		if (poll(&p, 1, (int)ms) > 0) {
+			while (read(proc.sfd, &si, sizeof(si)) == sizeof(si)) {
+				handle_signal((int)si.ssi_signo);
+			}
+		}
+		return;
+	}
+	if (!proc.blocked && ms > 1000) {
+		ms = 1000;
+	}
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	if (!proc.blocked) {
+		nanosleep(&ts, NULL);
+		return;
+	}
+	sig = sigtimedwait(&proc.wait_set, NULL, &ts);
+	if (sig > 0) {
+		handle_signal(sig);
 	}
 }
 
@@ -353,8 +446,6 @@ void proc_sleep(unsigned int ms)
 	uint64_t deadline = proc_now_ms() + ms;
 
 	for (;;) {
-		struct pollfd p = { .fd = proc.sfd, .events = POLLIN };
-		struct signalfd_siginfo si;
 		uint64_t now = proc_now_ms(), wake = deadline;
 		size_t i;
 
@@ -365,11 +456,7 @@ void proc_sleep(unsigned int ms)
 				wake = t;
 			}
 		}
-		if (poll(&p, 1, wake > now ? (int)(wake - now) : 0) > 0) {
-			while (read(proc.sfd, &si, sizeof(si)) == sizeof(si)) {
-				handle_signal(&si);
-			}
-		}
+		wait_signals(wake > now ? wake - now : 0);
 		/* a SIGCHLD may have been merged with another signal */
 		reap_children();
 		services_start_due();

@@ -14,8 +14,20 @@ struct spawn_opts {
 	int stdout_fd;      /* when >= 0 (and no tty): becomes stdout */
 };
 
-/* Blocks all signals and opens the signalfd. */
-int proc_init(void);
+/* The init phase's policy for its own failures: every signal but the
+ * synchronous crash signals is blocked and read from a signalfd. If the
+ * signalfd cannot be had, the same signals are read with sigtimedwait();
+ * if they cannot even be blocked, children are still reaped every second
+ * (shutdown signals are then lost). Either way init goes on: a rescue
+ * system with weaker supervision beats a kernel panic. Returns 0 or the
+ * failure (-errno), for the caller to say. As PID 1 it also installs the
+ * crash handler (say so, keep reaping, never exit) and turns Ctrl-Alt-Del
+ * into SIGINT. PROC_NO_SIGNALFD forces the fallback (tests). */
+#define PROC_NO_SIGNALFD 1u
+int proc_init(unsigned int flags);
+
+/* Called on SIGHUP (the reporter's "keys fetched"; also kill -HUP 1). */
+void proc_set_reload_hook(void (*hook)(void));
 
 pid_t proc_spawn(const struct spawn_opts *o);
 

@@ -17,6 +17,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "report.h"
+#include "ssh.h"
 #include "state.h"
 
 #ifndef LIFEBOAT_VERSION
@@ -126,29 +127,23 @@ int report_build(struct json *j, const struct config *cfg, unsigned long seq, co
 
 /* ---- keys from the server --------------------------------------------- */
 
+/* Keeps the valid key lines of what lifeboat.keys= answered in the state
+ * directory and asks PID 1 (SIGHUP), the only writer of authorized_keys,
+ * to install them. Returns how many were new. */
 static int install_fetched_keys(const char *body)
 {
-	char old[HTTP_MAX_BODY], copy[HTTP_MAX_BODY + 1], err[256];
-	char *line = NULL, *save = NULL;
-	const char *tmp = AUTH_KEYS ".fetch.tmp";
-	FILE *in = fopen(AUTH_KEYS, "re"), *out = NULL;
-	size_t n = 0;
-	int added = 0, bad = 0, total = 0;
+	static char old[HTTP_MAX_BODY], copy[HTTP_MAX_BODY + 1], keep[HTTP_MAX_BODY + 1];
+	char err[256], *line = NULL, *save = NULL;
+	FILE *in = fopen(AUTH_KEYS, "re");
+	size_t n = 0, used = 0;
+	int added = 0, bad = 0, total = 0, rc;
 
 	old[0] = '\0';
+	keep[0] = '\0';
 	if (in != NULL) {
 		n = fread(old, 1, sizeof(old) - 1, in);
 		old[n] = '\0';
 		fclose(in);
-	}
-	out = fopen(tmp, "we");
-	if (out == NULL) {
-		return -errno;
-	}
-	fchmod(fileno(out), 0600);
-	fputs(old, out);
-	if (n > 0 && old[n - 1] != '\n') {
-		fputc('\n', out);
 	}
 	snprintf(copy, sizeof(copy), "%s", body);
 	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -161,24 +156,22 @@ static int install_fetched_keys(const char *body)
 			continue;
 		}
 		if (strstr(old, line) == NULL) {
-			fprintf(out, "%s\n", line);
 			added++;
+		}
+		if (used + strlen(line) + 2 < sizeof(keep)) {
+			used += (size_t)snprintf(keep + used, sizeof(keep) - used, "%s\n", line);
 		}
 		total++;
 	}
-	if (fclose(out) != 0 || rename(tmp, AUTH_KEYS) < 0) {
-		unlink(tmp);
-		return -EIO;
+	rc = state_write(SSH_FETCHED_KEYS, keep);
+	if (rc < 0) {
+		return rc;
+	}
+	if (kill(1, SIGHUP) < 0) {
+		return -errno;
 	}
 	if (bad > 0) {
 		lb_log("ignored %d malformed key line%s from lifeboat.keys", bad, bad == 1 ? "" : "s");
-	}
-	{
-		char count[32], now[16];
-
-		state_read("authorized_keys", count, sizeof(count));
-		snprintf(now, sizeof(now), "%ld", strtol(count, NULL, 10) + added);
-		state_write("authorized_keys", now);
 	}
 	lb_log("%d SSH key%s from lifeboat.keys (%d new)", total, total == 1 ? "" : "s", added);
 	return added;
@@ -204,7 +197,7 @@ static int fetch_keys(const struct config *cfg, char *err, size_t errlen)
 	}
 	rc = install_fetched_keys(resp.body);
 	if (rc < 0) {
-		lb_err(err, errlen, "cannot write %s: %s", AUTH_KEYS, strerror(-rc));
+		lb_err(err, errlen, "cannot hand the fetched keys to init: %s", strerror(-rc));
 	}
 	return rc < 0 ? rc : 0;
 }
@@ -308,7 +301,7 @@ int report_main(void)
 	struct retry rep = { .delay_ms = BACKOFF_MIN_MS, .what = "send status report" };
 	struct retry keys = { .delay_ms = BACKOFF_MIN_MS, .what = "fetch lifeboat.keys" };
 	char path[1100], err[512], phase[64] = "", sent[64] = "";
-	int keys_pending, have_server;
+	int keys_pending, keys_wanted, have_server;
 	long long next_heartbeat = 0;
 	unsigned long seq = 0;
 	sigset_t wake;
@@ -324,7 +317,7 @@ int report_main(void)
 	cmdline_parse(text, &cl, NULL, 0);
 	config_from_cmdline(&cl, &cfg, ignore_report);
 	have_server = cfg.server[0] != '\0' && url_parse(cfg.server, &u, NULL, 0) == 0;
-	keys_pending = cfg.keys_url[0] != '\0';
+	keys_pending = keys_wanted = cfg.keys_url[0] != '\0';
 	if (have_server) {
 		size_t l = strlen(u.path);
 
@@ -351,7 +344,7 @@ int report_main(void)
 		state_read("phase", phase, sizeof(phase));
 		phase[strcspn(phase, "\n")] = '\0';
 		/* ssh-ready means someone can log in: not before the keys are here */
-		if (keys_pending && strcmp(phase, "ssh-ready") == 0 && installed_keys() == 0) {
+		if (keys_wanted && strcmp(phase, "ssh-ready") == 0 && installed_keys() == 0) {
 			snprintf(phase, sizeof(phase), "%s", sent[0] ? sent : "network-up");
 		}
 		if (have_server && now >= rep.next_ms && (strcmp(phase, sent) != 0 || now >= next_heartbeat)) {

@@ -15,10 +15,42 @@
 #define BAKED_KEYS "/etc/lifeboat/authorized_keys"
 #define KEYGEN_TIMEOUT_MS 60000
 
-static int copy_baked_keys(FILE *out)
+/* Lines already written, to write each key once ("\nline\n" ...). */
+struct written {
+	char text[65536];
+	size_t len;
+};
+
+static int put_key(FILE *out, struct written *w, const char *line)
+{
+	size_t n = strlen(line);
+	char probe[4100];
+
+	if (n == 0 || line[0] == '#' || n + 2 >= sizeof(probe)) {
+		return 0;
+	}
+	snprintf(probe, sizeof(probe), "\n%s\n", line);
+	if (w->len > 0 && strstr(w->text, probe) != NULL) {
+		return 0;
+	}
+	if (w->len == 0) {
+		w->text[w->len++] = '\n';
+		w->text[w->len] = '\0';
+	}
+	if (w->len + n + 2 < sizeof(w->text)) {
+		memcpy(w->text + w->len, line, n);
+		w->len += n;
+		w->text[w->len++] = '\n';
+		w->text[w->len] = '\0';
+	}
+	fprintf(out, "%s\n", line);
+	return 1;
+}
+
+static int copy_key_file(FILE *out, struct written *w, const char *path)
 {
 	char line[4096];
-	FILE *in = fopen(BAKED_KEYS, "re");
+	FILE *in = fopen(path, "re");
 	int n = 0;
 
 	if (in == NULL) {
@@ -26,23 +58,25 @@ static int copy_baked_keys(FILE *out)
 	}
 	while (fgets(line, sizeof(line), in) != NULL) {
 		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0' || line[0] == '#') {
-			continue;
-		}
-		fprintf(out, "%s\n", line);
-		n++;
+		n += put_key(out, w, line);
 	}
 	fclose(in);
 	return n;
 }
 
+/* authorized_keys has one writer, PID 1, here: the reporter leaves what it
+ * fetched in the state directory and sends SIGHUP (two writers renaming
+ * over each other lost the fetched keys). */
 int ssh_install_keys(const struct config *cfg)
 {
+	static struct written w;
 	const char *tmp = AUTH_KEYS ".tmp";
 	FILE *f = NULL;
 	size_t i;
 	int n = 0, fd;
 
+	w.len = 0;
+	w.text[0] = '\0';
 	mkdir("/root", 0700);
 	mkdir("/root/.ssh", 0700);
 	chmod("/root", 0700);
@@ -57,10 +91,10 @@ int ssh_install_keys(const struct config *cfg)
 		goto err_write;
 	}
 	for (i = 0; i < cfg->nsshkeys; i++) {
-		fprintf(f, "%s\n", cfg->sshkeys[i]);
-		n++;
+		n += put_key(f, &w, cfg->sshkeys[i]);
 	}
-	n += copy_baked_keys(f);
+	n += copy_key_file(f, &w, BAKED_KEYS);
+	n += copy_key_file(f, &w, STATE_DIR "/" SSH_FETCHED_KEYS);
 	if (fclose(f) != 0) {
 		goto err_write;
 	}

@@ -14,10 +14,15 @@ struct hostkey {
 	int ok;
 };
 
-/* Writes /root/.ssh/authorized_keys from the command line keys and the
- * keys baked into the image (/etc/lifeboat/authorized_keys).
- * Returns the number of keys installed, or -errno. */
+/* Writes /root/.ssh/authorized_keys (its only writer: PID 1) from the
+ * command line keys, the keys baked into the image
+ * (/etc/lifeboat/authorized_keys) and those fetched from lifeboat.keys=,
+ * each once. Returns the number of keys installed, or -errno. */
 int ssh_install_keys(const struct config *cfg);
+
+/* The state file (state.h) where the reporter leaves the keys it fetched
+ * from lifeboat.keys=, one per line, for ssh_install_keys. */
+#define SSH_FETCHED_KEYS "fetched_keys"
 
 /* Generates the host keys (ed25519, ecdsa); fills keys[]. Returns the
  * number generated. */

@@ -187,3 +187,24 @@ def test_poweroff_reports_and_leaves_the_disk_untouched(vms, out_dir, ssh_key, l
         vm.fail("the VM did not power off within 30 s")
     assert d.host(MAC)["phase"] == "shutting-down"
     assert hashlib.sha256(disk.read_bytes()).hexdigest() == before
+
+
+def test_fetched_and_command_line_keys_both_stay(vms, out_dir, ssh_key, lifeboatd, tmp_path):
+    """authorized_keys has one writer (PID 1): the reporter's fetched keys
+    and the command line's are both installed, each once, and stay so when
+    PID 1 rewrites the file (SIGHUP)."""
+    key, pub = ssh_key
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "other", "-f", str(other)], check=True)
+    other_pub = " ".join(open(f"{other}.pub").read().split()[:3])
+    d = lifeboatd(keys=f"{pub}\n")
+    vm = vms("keys-both", direct(
+        out_dir, f'lifeboat.sshkey="{other_pub}" {server_args(d)} '
+                 f"lifeboat.keys={d.guest_url('/api/v1/keys/' + MAC)}",
+        *netdev(), "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"), ssh_key=key)
+    vm.wait_for("lifeboat: 1 SSH key from lifeboat.keys (1 new)", READY_DEADLINE)
+    vm.wait_for("lifeboat: 2 SSH public keys now installed for root", 30)
+    assert d.wait_phase(MAC, "ssh-ready", 30, vm)["report"]["ssh"]["authorized_keys"] >= 1
+    vm.wait_ssh(SSH_DEADLINE)
+    r = vm.ssh("kill -HUP 1; sleep 1; sort /root/.ssh/authorized_keys | uniq -c | awk '{print $1, $4}'")
+    assert sorted(r.stdout.split("\n")[:2]) == ["1 lifeboat-test", "1 other"], r.stdout
