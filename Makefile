@@ -53,7 +53,7 @@ KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2
 
 
 .PHONY: bench bench-peer bench-deps
-.PHONY: all deps payload server tsan check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
+.PHONY: all deps payload server tsan ca check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -198,6 +198,13 @@ rom:
 sign: payload
 	$(Q)[ -n "$(KEY)" ] && [ -n "$(CERT)" ] || { echo "lifeboat: cannot sign the payload: make sign KEY=signer.key CERT=signer.crt" >&2; exit 1; }
 	$(Q)sh build/sign.sh "$(KEY)" "$(CERT)" $(OUT)/bzImage $(OUT)/initramfs.cpio.xz
+
+# make ca CA_NAMES="boot.example 192.0.2.5" [CA_DIR=out/ca]: a small CA and
+# lifeboatd's certificate (openssl), for admins without a PKI
+CA_DIR ?= $(OUT)/ca
+CA_NAMES ?=
+ca:
+	$(Q)sh server/mkca.sh $(CA_DIR) $(CA_NAMES)
 
 # ---- benchmarks (not tests: nothing here fails on a missed target) ---------
 # make bench [BENCH_RUNS=5] [BENCH_ONLY=sizes,boot,ram,build,server] [BENCH_CLIENTS=32]

@@ -324,7 +324,7 @@ enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r, const char 
 	struct page pg;
 	enum MHD_Result ret;
 
-	page_begin(&pg);
+	page_begin(&pg, r->admin);
 	store_each(&srv.store, page_row, &pg);
 	page_end(&pg);
 	if (pg.failed) {

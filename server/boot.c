@@ -358,7 +358,7 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char 
 				.default_policy = srv.conf.default_policy, .now = (long long)time(NULL),
 				.auto_hosts = srv.conf.auto_hosts };
 	struct render_ctx rc = { 0 };
-	char err[512], msg[600], script[SCRIPT_MAX], token[LB_TOKEN_LEN + 1] = "";
+	char err[512], msg[600], script[SCRIPT_MAX], token[LB_TOKEN_LEN + 1] = "", tls_payload[600];
 	int len;
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
@@ -381,12 +381,16 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char 
 		seen_record(q.mac, r->client, o.d, env.now);
 	}
 	rc.q = &q;
+	if (r->tls) {
+		/* a script fetched over HTTPS loads the payload over HTTPS too */
+		snprintf(tls_payload, sizeof(tls_payload), "%s/payload", srv.conf.tls_public_url);
+	}
 	rc.policy = f.known ? (f.policy[0] ? f.policy : "normal") : srv.conf.default_policy;
 	if (o.d == DECIDE_NORMAL && strncmp(rc.policy, "rescue", 6) == 0) {
 		rc.policy = "rescue-ended"; /* the session expired or ended: say so */
 	}
 	rc.public_url = srv.conf.public_url;
-	rc.payload_url = srv.conf.payload_url;
+	rc.payload_url = r->tls ? tls_payload : srv.conf.payload_url;
 	rc.token = token;
 	rc.extra_args = srv.conf.kernel_args;
 	rc.heartbeat = srv.conf.heartbeat;
@@ -407,7 +411,8 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char 
 enum MHD_Result handle_chain(struct MHD_Connection *c, struct req *r, const char *rest)
 {
 	char script[2048], err[256];
-	int len = script_render_chain(srv.conf.public_url, script, sizeof(script), err, sizeof(err));
+	int len = script_render_chain(r->tls ? srv.conf.tls_public_url : srv.conf.public_url, script, sizeof(script), err,
+				      sizeof(err));
 
 	if (len < 0) {
 		return http_text(c, r, 500, err);

@@ -25,6 +25,12 @@ const struct conf conf_defaults = {
 	.max_connections = 1024,
 	.max_per_address = 128,
 	.request_timeout = 10,
+	.tls_port = 0,
+	.tls_cert = "",
+	.tls_key = "",
+	.tls_public_url = "",
+	.admin_hosts = "",
+	.admin_http = 0,
 };
 
 typedef int (*conf_fn)(struct conf *c, const char *val, char *err, size_t errlen);
@@ -87,6 +93,44 @@ UINT_SETTER(set_auto_hosts, auto_hosts, 1, 100000)
 UINT_SETTER(set_max_connections, max_connections, 16, 100000)
 UINT_SETTER(set_max_per_address, max_per_address, 1, 100000)
 UINT_SETTER(set_request_timeout, request_timeout, 1, 600)
+UINT_SETTER(set_tls_port, tls_port, 0, 65535)
+
+static int set_tls_cert(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return copy_to(c->tls_cert, sizeof(c->tls_cert), v, err, errlen);
+}
+
+static int set_tls_key(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return copy_to(c->tls_key, sizeof(c->tls_key), v, err, errlen);
+}
+
+static int set_admin_hosts(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-:[] ,") != strlen(v)) {
+		snprintf(err, errlen, "'%s' is not a list of host names", v);
+		return -EINVAL;
+	}
+	return copy_to(c->admin_hosts, sizeof(c->admin_hosts), v, err, errlen);
+}
+
+static int set_yes_no(int *dst, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) {
+		*dst = 1;
+	} else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0) {
+		*dst = 0;
+	} else {
+		snprintf(err, errlen, "'%s' is not yes or no", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_admin_http(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return set_yes_no(&c->admin_http, v, err, errlen);
+}
 
 static int set_state_dir(struct conf *c, const char *v, char *err, size_t errlen)
 {
@@ -132,6 +176,15 @@ static int set_payload_url(struct conf *c, const char *v, char *err, size_t errl
 	return set_url(c->payload_url, sizeof(c->payload_url), v, err, errlen);
 }
 
+static int set_tls_public_url(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (strncmp(v, "https://", 8) != 0) {
+		snprintf(err, errlen, "'%s' is not an https:// URL", v);
+		return -EINVAL;
+	}
+	return set_url(c->tls_public_url, sizeof(c->tls_public_url), v, err, errlen);
+}
+
 static int set_policy(struct conf *c, const char *v, char *err, size_t errlen)
 {
 	if (strcmp(v, "normal") != 0 && strcmp(v, "rescue") != 0) {
@@ -141,17 +194,11 @@ static int set_policy(struct conf *c, const char *v, char *err, size_t errlen)
 	return copy_to(c->default_policy, sizeof(c->default_policy), v, err, errlen);
 }
 
+static int set_yes_no(int *dst, const char *v, char *err, size_t errlen);
+
 static int set_nat(struct conf *c, const char *v, char *err, size_t errlen)
 {
-	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) {
-		c->nat = 1;
-	} else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0) {
-		c->nat = 0;
-	} else {
-		snprintf(err, errlen, "'%s' is not yes or no", v);
-		return -EINVAL;
-	}
-	return 0;
+	return set_yes_no(&c->nat, v, err, errlen);
 }
 
 static int set_kernel_args(struct conf *c, const char *v, char *err, size_t errlen)
@@ -175,7 +222,10 @@ static const struct {
 	{ "keys_file", set_keys_file },     { "session_timeout", set_session_timeout },
 	{ "session_grace", set_session_grace }, { "auto_hosts", set_auto_hosts },
 	{ "max_connections", set_max_connections }, { "max_per_address", set_max_per_address },
-	{ "request_timeout", set_request_timeout },
+	{ "request_timeout", set_request_timeout }, { "tls_port", set_tls_port },
+	{ "tls_cert", set_tls_cert },       { "tls_key", set_tls_key },
+	{ "tls_public_url", set_tls_public_url }, { "admin_hosts", set_admin_hosts },
+	{ "admin_http", set_admin_http },
 };
 
 int conf_set(struct conf *c, const char *key, const char *val, char *err, size_t errlen)
@@ -255,5 +305,48 @@ int conf_finish(struct conf *c, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
+	if (c->tls_port != 0) {
+		if (c->tls_cert[0] == '\0' || c->tls_key[0] == '\0') {
+			snprintf(err, errlen, "tls_port needs tls_cert and tls_key (make ca makes both)");
+			return -EINVAL;
+		}
+		if (c->tls_port == c->port) {
+			snprintf(err, errlen, "tls_port %u is also port", c->tls_port);
+			return -EINVAL;
+		}
+		if (c->tls_public_url[0] == '\0') {
+			snprintf(url, sizeof(url), "https://%s:%u", c->listen, c->tls_port);
+			if (set_tls_public_url(c, url, err, errlen) < 0) {
+				return -EINVAL;
+			}
+		}
+	}
+	if (c->admin_hosts[0] == '\0') {
+		/* the names lifeboatd is reached by, as configured */
+		char pub[160] = "", tls[160] = "";
+
+		url_host(c->public_url, pub, sizeof(pub));
+		url_host(c->tls_public_url, tls, sizeof(tls));
+		snprintf(c->admin_hosts, sizeof(c->admin_hosts), "%s %s %s localhost 127.0.0.1", pub, tls, c->listen);
+	}
+	return 0;
+}
+
+int url_host(const char *url, char *out, size_t len)
+{
+	const char *p = strstr(url, "://"), *end = NULL;
+
+	out[0] = '\0';
+	if (p == NULL) {
+		return -EINVAL;
+	}
+	p += 3;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		end = end ? end + 1 : p + strlen(p);
+	} else {
+		end = p + strcspn(p, ":/");
+	}
+	snprintf(out, len, "%.*s", (int)(end - p), p);
 	return 0;
 }

@@ -24,6 +24,12 @@ struct conf {
 	unsigned int max_connections; /* over it: 503 */
 	unsigned int max_per_address; /* connections from one address */
 	unsigned int request_timeout; /* s: to receive a whole request */
+	unsigned int tls_port;        /* 0: no HTTPS listener */
+	char tls_cert[512];           /* PEM: the server certificate (and chain) */
+	char tls_key[512];            /* PEM: its private key */
+	char tls_public_url[512];     /* default https://listen:tls_port */
+	char admin_hosts[512];        /* Host names the admin interface answers to */
+	int admin_http;               /* 1: admin interface on plain HTTP too (with TLS on) */
 };
 
 extern const struct conf conf_defaults;
@@ -35,7 +41,11 @@ int conf_parse_file(FILE *f, const char *fname, struct conf *c, char *err, size_
 /* Sets one key (from a file line or a --flag). */
 int conf_set(struct conf *c, const char *key, const char *val, char *err, size_t errlen);
 
-/* Fills the derived defaults (public_url, payload_url) and checks. */
+/* The host of an http(s) URL ("boot.example", "[::1]"), without the port. */
+int url_host(const char *url, char *out, size_t len);
+
+/* Fills the derived defaults (public_url, payload_url, tls_public_url,
+ * admin_hosts) and checks. */
 int conf_finish(struct conf *c, char *err, size_t errlen);
 
 #endif

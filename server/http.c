@@ -13,6 +13,7 @@
 
 #include "boot.h"
 #include "http.h"
+#include "login.h"
 #include "status.h"
 #include "wire.h"
 
@@ -245,21 +246,27 @@ static const struct route {
 	const char *path;
 	int prefix;         /* path is a prefix; the rest goes to the handler */
 	int methods;
+	int admin;          /* the admin interface: admin_gate first */
 	route_fn fn;
 } routes[] = {
-	{ "/", 0, M_GET, handle_page },
-	{ "/boot.ipxe", 0, M_GET, handle_boot },
-	{ "/chain.ipxe", 0, M_GET, handle_chain },
-	{ "/payload/", 1, M_GET, handle_payload },
-	{ LB_PATH_STATUS, 0, M_POST, handle_status },
-	{ LB_PATH_KEYS, 1, M_GET, handle_keys },
-	{ "/api/v1/hosts", 0, M_GET, handle_hosts },
-	{ "/api/v1/hosts/", 1, M_GET, handle_hosts },
+	{ "/", 0, M_GET, 1, handle_page },
+	{ "/login", 0, M_GET, 0, handle_login_form },
+	{ "/login", 0, M_POST, 0, handle_login },
+	{ "/logout", 0, M_POST, 0, handle_logout },
+	{ "/boot.ipxe", 0, M_GET, 0, handle_boot },
+	{ "/chain.ipxe", 0, M_GET, 0, handle_chain },
+	{ "/payload/", 1, M_GET, 0, handle_payload },
+	{ LB_PATH_STATUS, 0, M_POST, 0, handle_status },
+	{ LB_PATH_KEYS, 1, M_GET, 0, handle_keys },
+	{ "/api/v1/hosts", 0, M_GET, 1, handle_hosts },
+	{ "/api/v1/hosts/", 1, M_GET, 1, handle_hosts },
 };
 
 static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char *url, const char *method)
 {
 	int m = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ? M_GET : strcmp(method, "POST") == 0 ? M_POST : 0;
+	const struct route *found = NULL;
+	enum MHD_Result ret;
 	size_t i;
 
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -269,11 +276,18 @@ static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char
 		if (rt->prefix ? strncmp(url, rt->path, n) != 0 : strcmp(url, rt->path) != 0) {
 			continue;
 		}
+		found = rt;
 		if (!(rt->methods & m)) {
-			return http_text(c, r, 405, rt->methods == M_POST ? "lifeboatd: use POST" :
-								      "lifeboatd: method not allowed");
+			continue; /* the same path may have another row for this method */
+		}
+		if (rt->admin && admin_gate(c, r, r->admin, &ret) < 0) {
+			return ret;
 		}
 		return rt->fn(c, r, url + n);
+	}
+	if (found != NULL) {
+		return http_text(c, r, 405, found->methods == M_POST ? "lifeboatd: use POST" :
+								       "lifeboatd: method not allowed");
 	}
 	return http_text(c, r, 404, "lifeboatd: not found");
 }
@@ -284,7 +298,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req *r = *con_cls;
 	struct conn *k = NULL;
 
-	(void)cls;
 	(void)version;
 	if (r == NULL) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -294,6 +307,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		r->tls = cls != NULL;
 		safe_copy(r->method, sizeof(r->method), method, 0);
 		safe_copy(r->path, sizeof(r->path), url, 0);
 		if (ci != NULL && ci->client_addr->sa_family == AF_INET) {
@@ -378,7 +392,34 @@ static void raise_nofile(unsigned int need)
 	}
 }
 
-struct MHD_Daemon *http_start(char *err, size_t errlen)
+static struct MHD_Daemon *plain_d, *tls_d;
+static char *tls_cert_pem, *tls_key_pem;
+static int tls_marker = 1;
+
+static char *read_pem(const char *path, const char *what, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	buf = calloc(1, 65537);
+	if (buf != NULL) {
+		n = fread(buf, 1, 65536, f);
+	}
+	fclose(f);
+	if (buf == NULL || n == 0 || n == 65536 || strstr(buf, "-----BEGIN ") == NULL) {
+		snprintf(err, errlen, "cannot use %s %s: not a PEM file of at most 64 KiB", what, path);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_t errlen)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	unsigned int hard = srv.conf.max_connections + 64;
@@ -386,39 +427,84 @@ struct MHD_Daemon *http_start(char *err, size_t errlen)
 	/* a state write (fsync) blocks its thread: more threads than cores,
 	 * so payload and chain requests of other connections go on */
 	unsigned int threads = cpus < 1 ? 4 : cpus > 4 ? 16 : (unsigned int)cpus * 4;
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert_pem },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	struct MHD_Daemon *d = NULL;
 
 	inet_pton(AF_INET, srv.conf.listen, &sa.sin_addr);
-	sa.sin_port = htons((uint16_t)srv.conf.port);
-	raise_nofile(hard + 256);
+	sa.sin_port = htons((uint16_t)port);
 	/* no MHD_OPTION_LISTENING_ADDRESS_REUSE: with it MHD sets SO_REUSEPORT
 	 * and a second lifeboatd (another state directory) shared the port */
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-			     MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-			     (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, hard, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			     srv.conf.max_per_address, MHD_OPTION_END);
+	errno = 0;
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+				     (tls ? MHD_USE_TLS : 0),
+			     0, NULL, NULL, on_request, tls ? &tls_marker : NULL, MHD_OPTION_SOCK_ADDR,
+			     (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
+			     on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, hard,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.conf.max_per_address, MHD_OPTION_ARRAY,
+			     tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
 	if (d == NULL) {
-		snprintf(err, errlen, "cannot listen on %s:%u: %s", srv.conf.listen, srv.conf.port,
-			 errno == 0 ? "libmicrohttpd failed" : strerror(errno));
-		return NULL;
-	}
-	if (pthread_create(&housekeeper, NULL, housekeeping, NULL) != 0) {
-		snprintf(err, errlen, "cannot start the housekeeping thread");
-		MHD_stop_daemon(d);
-		return NULL;
+		snprintf(err, errlen, "cannot listen on %s:%u%s: %s", srv.conf.listen, port, tls ? " (HTTPS)" : "",
+			 errno == 0 ? "libmicrohttpd failed (for HTTPS: is the key the certificate's?)" : strerror(errno));
 	}
 	return d;
 }
 
-void http_stop(struct MHD_Daemon *d)
+int http_start(char *err, size_t errlen)
+{
+	raise_nofile((srv.conf.max_connections + 64) * (srv.conf.tls_port ? 2 : 1) + 256);
+	if (srv.conf.tls_port != 0) {
+		tls_cert_pem = read_pem(srv.conf.tls_cert, "tls_cert", err, errlen);
+		tls_key_pem = tls_cert_pem ? read_pem(srv.conf.tls_key, "tls_key", err, errlen) : NULL;
+		if (tls_key_pem == NULL) {
+			goto err_pem;
+		}
+	}
+	plain_d = start_one(srv.conf.port, 0, err, errlen);
+	if (plain_d == NULL) {
+		goto err_pem;
+	}
+	if (srv.conf.tls_port != 0) {
+		tls_d = start_one(srv.conf.tls_port, 1, err, errlen);
+		if (tls_d == NULL) {
+			goto err_tls;
+		}
+	}
+	if (pthread_create(&housekeeper, NULL, housekeeping, NULL) != 0) {
+		snprintf(err, errlen, "cannot start the housekeeping thread");
+		goto err_thread;
+	}
+	return 0;
+
+err_thread:
+	if (tls_d != NULL) {
+		MHD_stop_daemon(tls_d);
+		tls_d = NULL;
+	}
+err_tls:
+	MHD_stop_daemon(plain_d);
+	plain_d = NULL;
+err_pem:
+	free(tls_cert_pem);
+	free(tls_key_pem);
+	tls_cert_pem = tls_key_pem = NULL;
+	return -1;
+}
+
+void http_stop(void)
 {
 	pthread_mutex_lock(&conns_mu);
 	stopping = 1;
 	pthread_cond_signal(&stop_cv);
 	pthread_mutex_unlock(&conns_mu);
 	pthread_join(housekeeper, NULL);
-	MHD_stop_daemon(d);
+	if (tls_d != NULL) {
+		MHD_stop_daemon(tls_d);
+	}
+	MHD_stop_daemon(plain_d);
 	boot_seen_flush();
 }

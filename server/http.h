@@ -31,6 +31,8 @@ struct req {
 	int too_big;
 	char client[INET_ADDRSTRLEN];
 	char why[200];      /* for 4xx/5xx: the reason, logged */
+	int tls;            /* it came in on the HTTPS listener */
+	char admin[33];     /* admin routes: who is signed in */
 };
 
 enum MHD_Result http_respond(struct MHD_Connection *c, struct req *r, unsigned int status, const char *type,
@@ -54,8 +56,9 @@ enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char 
 enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char *mac);
 enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r, const char *rest);
 
-/* Starts the daemon on srv.conf's address. NULL with err set. */
-struct MHD_Daemon *http_start(char *err, size_t errlen);
-void http_stop(struct MHD_Daemon *d);
+/* Starts the listeners on srv.conf's address: plain HTTP on port, HTTPS
+ * on tls_port when set. 0, or -1 with err set. */
+int http_start(char *err, size_t errlen);
+void http_stop(void);
 
 #endif

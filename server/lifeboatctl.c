@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "admin.h"
 #include "conf.h"
 #include "query.h"
 #include "session.h"
@@ -404,6 +405,37 @@ static int cmd_dhcp_config(int argc, char **argv)
 	return 2;
 }
 
+/* admin-token add NAME | revoke NAME | list */
+static int cmd_admin_token(int argc, char **argv)
+{
+	char token[ADMIN_TOKEN_LEN + 1], err[700];
+	int rc;
+
+	if (strcmp(argv[0], "add") == 0 && argc == 2) {
+		if (admin_token_add(&store, argv[1], token, err, sizeof(err)) < 0) {
+			fprintf(stderr, "lifeboatctl: cannot add an admin token: %s\n", err);
+			return 1;
+		}
+		printf("%s\n", token);
+		fprintf(stderr, "lifeboatctl: admin token for %s: shown once, stored only as its SHA-256\n", argv[1]);
+		return 0;
+	}
+	if (strcmp(argv[0], "revoke") == 0 && argc == 2) {
+		rc = admin_token_revoke(&store, argv[1]);
+		if (rc <= 0) {
+			fprintf(stderr, "lifeboatctl: cannot revoke %s: %s\n", argv[1],
+				rc == 0 ? "no admin token of that name" : strerror(-rc));
+			return 1;
+		}
+		printf("%s: admin token revoked\n", argv[1]);
+		return 0;
+	}
+	if (strcmp(argv[0], "list") == 0 && argc == 1) {
+		return admin_token_list(&store, stdout) < 0 ? 1 : 0;
+	}
+	return usage(stderr);
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	(void)argc;
@@ -423,6 +455,8 @@ static const struct cmd cmds[] = {
 	{ "forget", "MAC", "remove a host (its session ends)", 1, 1, 1, cmd_forget },
 	{ "token", "MAC", "issue a per-boot token by hand, for a boot without iPXE\n"
 	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, cmd_token },
+	{ "admin-token", "add NAME | revoke NAME | list",
+	  "tokens for the admin interface (page, hosts API): shown once, stored hashed", 1, 2, 1, cmd_admin_token },
 	{ "dhcp-config", "dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP]",
 	  "DHCP configuration to chainload iPXE without flashing", 1, 7, 0, cmd_dhcp_config },
 	{ "help", "", "this text", 0, 0, 0, cmd_help },

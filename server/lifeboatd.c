@@ -34,6 +34,12 @@ static const struct option opts[] = {
 	{ "max-connections", required_argument, NULL, 0 },
 	{ "max-per-address", required_argument, NULL, 0 },
 	{ "request-timeout", required_argument, NULL, 0 },
+	{ "tls-port", required_argument, NULL, 0 },
+	{ "tls-cert", required_argument, NULL, 0 },
+	{ "tls-key", required_argument, NULL, 0 },
+	{ "tls-public-url", required_argument, NULL, 0 },
+	{ "admin-hosts", required_argument, NULL, 0 },
+	{ "admin-http", required_argument, NULL, 0 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -115,7 +121,6 @@ static int read_flags(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct MHD_Daemon *d = NULL;
 	char err[700];
 	sigset_t stop;
 	int sig, rc;
@@ -144,19 +149,25 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* MHD's threads inherit it */
 	signal(SIGPIPE, SIG_IGN);
-	d = http_start(err, sizeof(err));
-	if (d == NULL) {
+	if (http_start(err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return 1;
 	}
 	fprintf(stderr, "lifeboatd: listening on %s:%u (public %s, payload %s, state %s, default policy %s%s)\n",
 		srv.conf.listen, srv.conf.port, srv.conf.public_url, srv.conf.payload_url, srv.conf.state_dir,
 		srv.conf.default_policy, srv.conf.nat ? ", nat" : "");
+	if (srv.conf.tls_port != 0) {
+		fprintf(stderr, "lifeboatd: HTTPS on %s:%u (%s); the admin interface is %s\n", srv.conf.listen,
+			srv.conf.tls_port, srv.conf.tls_public_url,
+			srv.conf.admin_http ? "on both listeners" : "on HTTPS only");
+	} else {
+		fprintf(stderr, "lifeboatd: warning: no tls_port: admin tokens and sessions travel in clear\n");
+	}
 	do {
 		sig = 0;
 		sigwait(&stop, &sig);
 	} while (sig != SIGTERM && sig != SIGINT);
 	fprintf(stderr, "lifeboatd: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	http_stop(d);
+	http_stop();
 	return 0;
 }

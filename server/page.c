@@ -61,15 +61,38 @@ static void text(struct page *pg, const char *s)
 	}
 }
 
-void page_begin(struct page *pg)
+#define STYLE "<style>body{font-family:sans-serif}td,th{border-bottom:1px solid #ccc;padding:4px 8px;" \
+	      "vertical-align:top;text-align:left}table{border-collapse:collapse}.conflict{color:#b00;" \
+	      "font-weight:bold}.skipped{color:#a60}.user{float:right}</style>"
+
+void page_begin(struct page *pg, const char *user)
 {
 	memset(pg, 0, sizeof(*pg));
-	raw(pg, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Lifeboat</title>"
-		"<style>body{font-family:sans-serif}td,th{border-bottom:1px solid #ccc;padding:4px 8px;"
-		"vertical-align:top;text-align:left}table{border-collapse:collapse}.conflict{color:#b00;"
-		"font-weight:bold}.skipped{color:#a60}</style></head><body>\n"
-		"<h1>Lifeboat hosts</h1>\n<table>\n<tr><th>MAC</th><th>policy</th><th>session</th><th>phase</th>"
+	raw(pg, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Lifeboat</title>" STYLE "</head><body>\n");
+	if (user != NULL) {
+		raw(pg, "<form class=\"user\" method=\"post\" action=\"/logout\">Signed in as ");
+		text(pg, user);
+		raw(pg, " <button type=\"submit\">Log out</button></form>\n");
+	}
+	raw(pg, "<h1>Lifeboat hosts</h1>\n<table>\n<tr><th>MAC</th><th>policy</th><th>session</th><th>phase</th>"
 		"<th>IP</th><th>last report</th><th>SSH host keys</th><th>disks</th></tr>\n");
+}
+
+void page_login(struct page *pg, const char *msg)
+{
+	memset(pg, 0, sizeof(*pg));
+	raw(pg, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Lifeboat: sign in</title>" STYLE
+		"</head><body>\n<h1>Lifeboat</h1>\n");
+	if (msg != NULL) {
+		raw(pg, "<p class=\"conflict\">");
+		text(pg, msg);
+		raw(pg, "</p>\n");
+	}
+	raw(pg, "<form method=\"post\" action=\"/login\">\n<p><label for=\"token\">Admin token</label> "
+		"<input type=\"password\" id=\"token\" name=\"token\" autocomplete=\"current-password\" "
+		"required autofocus> <button type=\"submit\">Sign in</button></p>\n</form>\n"
+		"<p>An admin token comes from <code>lifeboatctl admin-token add NAME</code> on the boot server.</p>\n"
+		"</body></html>\n");
 }
 
 static void cell_addresses(struct page *pg, json_object *h)

@@ -76,7 +76,7 @@ class Lifeboatd:
     """A real lifeboatd on 127.0.0.1 with its own state directory."""
 
     def __init__(self, out_dir, tmp_path, keys="", nat=False, default_policy="normal", payload_dir=None,
-                 extra=(), binary=None, port=None):
+                 extra=(), binary=None, port=None, tls=False):
         from lifeboat_vm import free_port
         self.port = port or free_port()
         tmp_path.mkdir(parents=True, exist_ok=True)
@@ -92,6 +92,19 @@ class Lifeboatd:
                      "--default-policy", default_policy, "--nat", "yes" if nat else "no",
                      "--kernel-args", "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on", *extra]
         self.proc = None
+        self.tls_port = None
+        self.ca = None
+        if tls:
+            # make ca's script: a CA and a certificate for the names tests use
+            self.ca = tmp_path / "ca"
+            subprocess.run(["sh", os.path.join(REPO, "server", "mkca.sh"), str(self.ca), "localhost",
+                            "127.0.0.1", "10.0.2.2"], check=True, capture_output=True)
+            self.tls_port = free_port()
+            self.args += ["--tls-port", str(self.tls_port), "--tls-cert", str(self.ca / "server.crt"),
+                          "--tls-key", str(self.ca / "server.key"),
+                          "--tls-public-url", f"https://10.0.2.2:{self.tls_port}",
+                          "--admin-hosts", "localhost 127.0.0.1 10.0.2.2"]
+        self.admin_token = None
 
     def start(self):
         import time
@@ -101,7 +114,9 @@ class Lifeboatd:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.local("/api/v1/hosts"), timeout=1)
+                urllib.request.urlopen(self.local("/chain.ipxe"), timeout=1)
+                if self.admin_token is None:
+                    self.admin_token = self.ctl("admin-token", "add", "tests").stdout.strip()
                 return self
             except OSError:
                 if self.proc.poll() is not None:
@@ -118,12 +133,23 @@ class Lifeboatd:
                 self.proc.kill()
         return self.proc.returncode if self.proc else None
 
-    def request(self, method, path, body=None, headers=None, source="127.0.0.1", timeout=10):
-        """One request from a chosen 127.0.0.0/8 address: (status, headers, body)."""
+    def request(self, method, path, body=None, headers=None, source="127.0.0.1", timeout=10, tls=False,
+                admin=False):
+        """One request from a chosen 127.0.0.0/8 address: (status, headers, body).
+        tls: over HTTPS, checking the test CA; admin: with the admin token."""
         import http.client
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout, source_address=(source, 0))
+        import ssl
+        headers = dict(headers or {})
+        if admin:
+            headers.setdefault("Authorization", f"Bearer {self.admin_token}")
+        if tls:
+            ctx = ssl.create_default_context(cafile=str(self.ca / "ca.crt"))
+            c = http.client.HTTPSConnection("127.0.0.1", self.tls_port, timeout=timeout, source_address=(source, 0),
+                                            context=ctx)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout, source_address=(source, 0))
         try:
-            c.request(method, path, body=body, headers=headers or {})
+            c.request(method, path, body=body, headers=headers)
             r = c.getresponse()
             return r.status, dict(r.getheaders()), r.read()
         finally:
@@ -131,7 +157,7 @@ class Lifeboatd:
 
     def api_host(self, mac):
         import json as _json
-        status, _, body = self.request("GET", f"/api/v1/hosts/{mac}")
+        status, _, body = self.request("GET", f"/api/v1/hosts/{mac}", admin=True, tls=self.tls_port is not None)
         return _json.loads(body) if status == 200 else None
 
     def local(self, path):

@@ -84,7 +84,7 @@ def test_hijack_after_the_real_machine_fails(lifeboatd):
     r = known_hosts(d)
     assert r.returncode == 1 and "conflict" in r.stderr and r.stdout == ""
     assert "CONFLICT" in d.ctl("list").stdout
-    page = d.request("GET", "/")[2].decode()
+    page = d.request("GET", "/", admin=True)[2].decode()
     assert 'class="conflict"' in page and ATTACKER in page
     assert "session conflict" in d.log_path.read_text()
     # even the bound machine gets no new token until the admin re-arms
@@ -171,7 +171,7 @@ def test_hostile_reports_are_refused(lifeboatd, bad):
     status, _, reason = post(d, t, body, REAL)
     assert status == 400 and b"cannot accept the report: " in reason
     assert "report" not in d.host(MAC)  # nothing stored
-    assert d.request("GET", "/")[0] == 200 and d.request("GET", "/api/v1/hosts")[0] == 200
+    assert d.request("GET", "/", admin=True)[0] == 200 and d.request("GET", "/api/v1/hosts", admin=True)[0] == 200
 
 
 HAND_EDITED = {
@@ -201,13 +201,13 @@ def test_readers_survive_hostile_host_files(lifeboatd):
     for name, text in odd.items():
         (d.state / "hosts" / (name + ".json")).write_text(text)
     for attempt in range(2):
-        status, _, page = d.request("GET", "/")
+        status, _, page = d.request("GET", "/", admin=True)
         assert status == 200
         page = page.decode()
         assert "skipped from the host file: report.interfaces (not an array)" in page
         assert "report.interfaces[0].ipv4[0] (null, want a string)" in page
         assert "unreadable host file: the whole file (not JSON)" in page
-        status, _, api = d.request("GET", "/api/v1/hosts")
+        status, _, api = d.request("GET", "/api/v1/hosts", admin=True)
         hosts = json.loads(api)
         assert status == 200 and len(hosts) == 8
         assert any("report.inventory.disks (not an array)" in h.get("skipped", "") for h in hosts)
@@ -381,7 +381,7 @@ def test_normal_boots_write_nothing_and_others_never_wait_for_the_lock(lifeboatd
     d = lifeboatd(keys=KEYS)
     d.ctl("normal", MAC)
     # a host without a session (it once aborted the API: json-c's assertion)
-    assert d.api_host(MAC)["policy"] == "normal" and d.request("GET", "/api/v1/hosts")[0] == 200
+    assert d.api_host(MAC)["policy"] == "normal" and d.request("GET", "/api/v1/hosts", admin=True)[0] == 200
     assert d.ctl("show", MAC).returncode == 0
     path = d.state / "hosts" / (MAC.replace(":", "-") + ".json")
     before = (path.stat().st_ino, path.stat().st_mtime_ns)

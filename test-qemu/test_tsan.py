@@ -63,7 +63,8 @@ def test_lifeboatd_under_threadsanitizer(lifeboatd, out_dir):
         paths = ["/", "/api/v1/hosts", "/chain.ipxe", f"/api/v1/hosts/{rescue[i % 8]}"]
         while time.monotonic() < deadline:
             for p in paths:
-                assert d.request("GET", p, source=f"127.0.8.{i + 1}")[0] == 200
+                assert d.request("GET", p, source=f"127.0.8.{i + 1}", admin=p != "/chain.ipxe")[0] == 200
+            assert d.request("GET", "/api/v1/hosts", source=f"127.0.8.{i + 1}")[0] == 401
             for mac in normal:
                 d.request("GET", f"/boot.ipxe?mac={mac}", source=f"127.0.8.{i + 1}")
             d.request("GET", "/payload/bzImage", headers={"Range": f"bytes={i * 100}-{i * 100 + 99}"})

@@ -179,7 +179,7 @@ static void check_page(json_object *h, const struct schema_skipped *sk)
 	struct page pg;
 	const char *p = NULL;
 
-	page_begin(&pg);
+	page_begin(&pg, NULL);
 	page_host(&pg, h, "52:54:00:12:34:56", sk, 1000000);
 	page_end(&pg);
 	/* data never opens a tag: every '<' is one of ours */

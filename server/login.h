@@ -1,0 +1,22 @@
+/* The admin interface over HTTP: the gate every admin route passes (the
+ * listener, the Host header, then an admin token as Authorization: Bearer
+ * or a browser session), and the login and logout a browser uses.
+ * Sessions live in memory (a restart signs everyone out); the cookie is
+ * HttpOnly, SameSite=Strict, and Secure over TLS. */
+#ifndef LIFEBOAT_LOGIN_H
+#define LIFEBOAT_LOGIN_H
+
+#include "http.h"
+
+#define SESSION_COOKIE "lifeboat_session"
+#define SESSION_SECONDS (12 * 3600)
+
+/* 0 with the admin's name, or the answer already queued in *ret (421,
+ * 403, 401 with the login form or a plain reason). */
+int admin_gate(struct MHD_Connection *c, struct req *r, char name[33], enum MHD_Result *ret);
+
+enum MHD_Result handle_login_form(struct MHD_Connection *c, struct req *r, const char *rest);
+enum MHD_Result handle_login(struct MHD_Connection *c, struct req *r, const char *rest);
+enum MHD_Result handle_logout(struct MHD_Connection *c, struct req *r, const char *rest);
+
+#endif
