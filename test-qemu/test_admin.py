@@ -1,0 +1,171 @@
+"""The admin interface (page and hosts API) apart from the boot interface:
+admin tokens, the Host check, HTTPS, and the login in a real browser
+(Debian's chromium driven by chromedriver)."""
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import urllib.parse
+
+import pytest
+
+MAC = "52:54:00:12:34:56"
+KEYS = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdmin admin@example\n"
+
+
+def with_host(d, mac=MAC):
+    d.ctl("rescue", mac)
+    status, _, body = d.request("GET", f"/boot.ipxe?mac={mac}&ip=127.0.0.2", source="127.0.0.2")
+    assert status == 200
+    for word in body.decode().split():
+        if word.startswith("lifeboat.token="):
+            return word.split("=", 1)[1]
+    raise AssertionError(body)
+
+
+def test_admin_requests_need_an_admin_token(lifeboatd):
+    d = lifeboatd(keys=KEYS)
+    agent_token = with_host(d)
+    for path in ("/", "/api/v1/hosts", f"/api/v1/hosts/{MAC}"):
+        status, headers, body = d.request("GET", path)
+        assert status == 401 and MAC.encode() not in body, path  # reveals nothing
+        assert headers.get("WWW-Authenticate") == 'Bearer realm="lifeboat"'
+    status, _, body = d.request("GET", "/", headers={"Accept": "text/html"})
+    assert status == 401 and b'<form method="post" action="/login">' in body and MAC.encode() not in body
+    # a boot client's or agent's token never opens the admin interface
+    status, _, body = d.request("GET", "/api/v1/hosts", headers={"Authorization": f"Bearer {agent_token}"})
+    assert status == 401 and MAC.encode() not in body
+    assert d.request("GET", "/api/v1/hosts", admin=True)[0] == 200
+    # another admin, then revoked
+    second = d.ctl("admin-token", "add", "bob").stdout.strip()
+    assert second.startswith("lba_") and len(second) == 36
+    hdr = {"Authorization": f"Bearer {second}"}
+    assert d.request("GET", "/api/v1/hosts", headers=hdr)[0] == 200
+    assert "bob" in d.ctl("admin-token", "list").stdout
+    d.ctl("admin-token", "revoke", "bob")
+    status, _, body = d.request("GET", "/api/v1/hosts", headers=hdr)
+    assert status == 401 and MAC.encode() not in body
+    r = d.ctl("admin-token", "add", "tests", check=False)
+    assert r.returncode == 1 and "has an admin token already" in r.stderr
+    for f in d.state.rglob("*"):
+        if f.is_file():
+            assert second not in f.read_text(errors="replace") and d.admin_token not in f.read_text(errors="replace")
+
+
+def test_foreign_host_header_is_refused(lifeboatd):
+    """DNS rebinding: a page elsewhere whose name resolves to lifeboatd."""
+    d = lifeboatd(keys=KEYS)
+    with_host(d)
+    status, _, body = d.request("GET", "/api/v1/hosts", admin=True, headers={"Host": "evil.example"})
+    assert status == 421 and MAC.encode() not in body
+    s = socket.create_connection(("127.0.0.1", d.port))
+    s.sendall(f"GET /api/v1/hosts HTTP/1.0\r\nAuthorization: Bearer {d.admin_token}\r\n\r\n".encode())
+    answer = s.recv(4096)
+    s.close()
+    assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400"), answer
+    assert d.request("GET", "/api/v1/hosts", admin=True, headers={"Host": f"localhost:{d.port}"})[0] == 200
+    # a form posted from another site
+    status, _, _ = d.request("POST", "/login", body=f"token={d.admin_token}",
+                             headers={"Origin": "http://evil.example",
+                                      "Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 403
+
+
+def test_login_session_cookie(lifeboatd):
+    d = lifeboatd(keys=KEYS, tls=True)
+    with_host(d)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, _, body = d.request("POST", "/login", body="token=lba_nope", headers=form, tls=True)
+    assert status == 401 and b"not a valid admin token" in body
+    status, headers, _ = d.request("POST", "/login", body="token=" + urllib.parse.quote(d.admin_token),
+                                   headers=form, tls=True)
+    assert status == 303 and headers["Location"] == "/"
+    cookie = headers["Set-Cookie"]
+    for attr in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/"):
+        assert attr in cookie, cookie
+    jar = {"Cookie": cookie.split(";")[0]}
+    status, _, page = d.request("GET", "/", headers=jar, tls=True)
+    assert status == 200 and MAC.encode() in page and b"Signed in as tests" in page
+    assert d.request("POST", "/logout", headers=jar, tls=True)[0] == 303
+    assert d.request("GET", "/", headers=jar, tls=True)[0] == 401
+
+
+def test_https_with_the_ca_and_the_admin_interface_only_there(lifeboatd, tmp_path):
+    d = lifeboatd(keys=KEYS, tls=True)
+    with_host(d)
+    status, _, chain = d.request("GET", "/chain.ipxe", tls=True)
+    assert status == 200 and f"chain https://10.0.2.2:{d.tls_port}/boot.ipxe?".encode() in chain
+    d.ctl("rescue", "52:54:00:aa:00:01")
+    status, _, script = d.request("GET", "/boot.ipxe?mac=52:54:00:aa:00:01&ip=127.0.0.1", tls=True)
+    assert f"kernel https://10.0.2.2:{d.tls_port}/payload/bzImage".encode() in script
+    assert d.request("HEAD", "/payload/bzImage", tls=True)[0] == 200
+    # plain HTTP still serves stock ROMs, but not the admin interface
+    assert d.request("GET", "/chain.ipxe")[0] == 200
+    status, _, body = d.request("GET", "/api/v1/hosts", admin=True)
+    assert status == 403 and b"served over HTTPS" in body and MAC.encode() not in body
+    assert d.request("GET", "/api/v1/hosts", admin=True, tls=True)[0] == 200
+    # a client that trusts another CA refuses the connection
+    other = tmp_path / "other-ca"
+    subprocess.run(["sh", os.path.join(os.path.dirname(__file__), "..", "server", "mkca.sh"), str(other),
+                    "127.0.0.1"], check=True, capture_output=True)
+    ctx = ssl.create_default_context(cafile=str(other / "ca.crt"))
+    with pytest.raises(ssl.SSLCertVerificationError):
+        with socket.create_connection(("127.0.0.1", d.tls_port)) as raw:
+            ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def test_bad_tls_configuration_is_named(out_dir, tmp_path):
+    lb = os.path.join(out_dir, "build", "server", "lifeboatd")
+    base = [lb, "--state-dir", str(tmp_path / "s"), "--port", "1"]
+    r = subprocess.run(base + ["--tls-port", "8443"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "tls_port needs tls_cert and tls_key" in r.stderr
+    (tmp_path / "x.pem").write_text("not pem\n")
+    r = subprocess.run([lb, "--state-dir", str(tmp_path / "s"), "--port", "18999", "--tls-port", "18998",
+                        "--tls-cert", str(tmp_path / "x.pem"), "--tls-key", str(tmp_path / "x.pem")],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and f"cannot use tls_cert {tmp_path}/x.pem: not a PEM file" in r.stderr
+
+
+def test_login_in_a_browser(lifeboatd, tmp_path):
+    """What a person sees in Chromium: the sign-in form, a wrong token
+    refused, the hosts page with the host, signing out. (The browser
+    accepts the test CA's certificate; its chain is checked above.)"""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    d = lifeboatd(keys=KEYS, tls=True)
+    with_host(d)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-quic", f"--user-data-dir={tmp_path / 'chromium'}"):
+        opts.add_argument(a)
+    opts.set_capability("acceptInsecureCerts", True)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver.set_page_load_timeout(30)
+    try:
+        url = f"https://127.0.0.1:{d.tls_port}/"
+        driver.get(url)
+        body = driver.find_element(By.TAG_NAME, "body").text
+        assert "Admin token" in body and MAC not in body
+        driver.find_element(By.ID, "token").send_keys("lba_wrong")
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        assert "That is not a valid admin token." in driver.find_element(By.TAG_NAME, "body").text
+        driver.find_element(By.ID, "token").send_keys(d.admin_token)
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        body = driver.find_element(By.TAG_NAME, "body").text
+        assert "Lifeboat hosts" in body and "Signed in as tests" in body, body
+        row = driver.find_element(By.XPATH, f"//tr[td[text()='{MAC}']]").text
+        assert "rescue" in row and "active, bound to 127.0.0.2" in row, row
+        cookie = driver.get_cookie("lifeboat_session")
+        assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+        driver.find_element(By.XPATH, "//button[text()='Log out']").click()
+        assert "Admin token" in driver.find_element(By.TAG_NAME, "body").text
+        driver.get(url)
+        assert MAC not in driver.find_element(By.TAG_NAME, "body").text
+    finally:
+        driver.quit()
