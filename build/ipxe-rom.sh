@@ -44,8 +44,11 @@ for id in $ids; do
 done
 make -C "$work/ipxe/src" -j"$(nproc)" EMBED="$work/embed.ipxe" $trust_arg $targets
 if [ -z "${LIFEBOAT_ROM_NO_EFI:-}" ]; then
-	make -C "$work/ipxe/src" -j"$(nproc)" EMBED="$work/embed.ipxe" $trust_arg bin-x86_64-efi/ipxe.efi
-	targets="$targets bin-x86_64-efi/ipxe.efi"
+	# ipxe.efi (all drivers) and snponly.efi (the UEFI firmware's own NIC
+	# driver), for chainloading from a stock UEFI PXE ROM
+	make -C "$work/ipxe/src" -j"$(nproc)" EMBED="$work/embed.ipxe" $trust_arg bin-x86_64-efi/ipxe.efi \
+		bin-x86_64-efi/snponly.efi
+	targets="$targets bin-x86_64-efi/ipxe.efi bin-x86_64-efi/snponly.efi"
 fi
 for t in $targets; do
 	cp "$work/ipxe/src/$t" "$out/"

@@ -371,8 +371,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 + (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
-	fprintf(stderr, "lifeboatd: %s \"%s %s\" %u %" PRIu64 " %.1fms%s%s\n", r->client, r->method, r->path,
-		r->status, r->bytes, ms, r->why[0] ? " " : "", r->why);
+	fprintf(stderr, "lifeboatd: %s%s \"%s %s\" %u %" PRIu64 " %.1fms%s%s\n", r->client, r->tls ? " tls" : "",
+		r->method, r->path, r->status, r->bytes, ms, r->why[0] ? " " : "", r->why);
 	free(r->body);
 	free(r);
 	*con_cls = NULL;

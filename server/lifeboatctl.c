@@ -330,6 +330,14 @@ static int cmd_forget(int argc, char **argv)
 	return 0;
 }
 
+static const char *ipxe_origin(const char *bios)
+{
+	return strncmp(bios, "lifeboat-", 9) == 0 ? "make rom IPXE_SRC=... SERVER=https://... HTTPS=1 TRUST=ca.crt: "
+						    "copy out/ipxe/undionly.kpxe and snponly.efi to the TFTP root "
+						    "under these names"
+						  : "Debian's ipxe package, /usr/lib/ipxe/";
+}
+
 /* dnsmasq as proxyDHCP beside the existing DHCP server, or ISC dhcpd:
  * PXE ROMs get iPXE over TFTP, iPXE itself (option 175 / user class
  * "iPXE": no loop) gets lifeboatd's chain script. */
@@ -337,7 +345,8 @@ static int cmd_dhcp_config(int argc, char **argv)
 {
 	int i = 0;
 
-	const char *kind = NULL, *server = NULL, *subnet = "192.0.2.0", *tftp = NULL;
+	const char *kind = NULL, *server = NULL, *subnet = "192.0.2.0", *tftp = NULL, *bios = "undionly.kpxe",
+		   *uefi = "snponly.efi";
 	char ip[16];
 
 	if (i >= argc) {
@@ -351,6 +360,13 @@ static int cmd_dhcp_config(int argc, char **argv)
 			subnet = argv[i + 1];
 		} else if (strcmp(argv[i], "--tftp-server") == 0) {
 			tftp = argv[i + 1];
+		} else if (strcmp(argv[i], "--ipxe") == 0 && strcmp(argv[i + 1], "lifeboat") == 0) {
+			/* our builds (make rom: embedded script, HTTPS, pinned CA) */
+			bios = "lifeboat-undionly.kpxe";
+			uefi = "lifeboat-snponly.efi";
+		} else if (strcmp(argv[i], "--ipxe") == 0 && strcmp(argv[i + 1], "debian") == 0) {
+			bios = "undionly.kpxe";
+			uefi = "snponly.efi";
 		} else {
 			return usage(stderr);
 		}
@@ -378,12 +394,12 @@ static int cmd_dhcp_config(int argc, char **argv)
 		       "dhcp-match=set:ipxe,175\n"
 		       "enable-tftp\n"
 		       "tftp-root=/srv/tftp\n"
-		       "# BIOS: undionly.kpxe; UEFI x86-64: snponly.efi (both from Debian's ipxe package)\n"
-		       "pxe-service=tag:!ipxe,x86PC,\"Lifeboat (iPXE)\",undionly.kpxe\n"
-		       "pxe-service=tag:!ipxe,X86-64_EFI,\"Lifeboat (iPXE)\",snponly.efi\n"
+		       "# BIOS: %s; UEFI x86-64: %s (%s)\n"
+		       "pxe-service=tag:!ipxe,x86PC,\"Lifeboat (iPXE)\",%s\n"
+		       "pxe-service=tag:!ipxe,X86-64_EFI,\"Lifeboat (iPXE)\",%s\n"
 		       "pxe-service=tag:ipxe,x86PC,\"Lifeboat\",%s/chain.ipxe\n"
 		       "pxe-service=tag:ipxe,X86-64_EFI,\"Lifeboat\",%s/chain.ipxe\n",
-		       subnet, server, server);
+		       subnet, bios, uefi, ipxe_origin(bios), bios, uefi, server, server);
 		return 0;
 	}
 	if (strcmp(kind, "isc") == 0) {
@@ -394,11 +410,11 @@ static int cmd_dhcp_config(int argc, char **argv)
 		       "if exists user-class and option user-class = \"iPXE\" {\n"
 		       "    filename \"%s/chain.ipxe\";\n"
 		       "} elsif option client-arch = 00:07 or option client-arch = 00:09 {\n"
-		       "    filename \"snponly.efi\";   # UEFI x86-64\n"
+		       "    filename \"%s\";   # UEFI x86-64 (%s)\n"
 		       "} else {\n"
-		       "    filename \"undionly.kpxe\"; # BIOS\n"
+		       "    filename \"%s\"; # BIOS\n"
 		       "}\n",
-		       tftp ? "next-server " : "", tftp ? tftp : "", tftp ? ";\n" : "", server);
+		       tftp ? "next-server " : "", tftp ? tftp : "", tftp ? ";\n" : "", server, uefi, ipxe_origin(bios), bios);
 		return 0;
 	}
 	fprintf(stderr, "lifeboatctl: cannot write DHCP configuration for '%s': want dnsmasq or isc\n", kind);
@@ -457,8 +473,8 @@ static const struct cmd cmds[] = {
 	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, cmd_token },
 	{ "admin-token", "add NAME | revoke NAME | list",
 	  "tokens for the admin interface (page, hosts API): shown once, stored hashed", 1, 2, 1, cmd_admin_token },
-	{ "dhcp-config", "dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP]",
-	  "DHCP configuration to chainload iPXE without flashing", 1, 7, 0, cmd_dhcp_config },
+	{ "dhcp-config", "dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP] [--ipxe debian|lifeboat]",
+	  "DHCP configuration to chainload iPXE without flashing", 1, 9, 0, cmd_dhcp_config },
 	{ "help", "", "this text", 0, 0, 0, cmd_help },
 };
 

@@ -16,13 +16,14 @@ MAC = "52:54:00:12:34:56"
 pytestmark = pytest.mark.skipif(not IPXE_SRC, reason="needs an iPXE tree: make check IPXE_SRC=/path/to/ipxe")
 
 
-def build_rom(out_dir, server, trust=None):
+def build_rom(out_dir, server, trust=None, https=False):
     """The e1000 ROM (QEMU's 8086:100e) for this SERVER; the work tree is
     kept, so a second build only relinks with the new script."""
-    rom_dir = os.path.join(out_dir, "build", "ipxe-test-trust" if trust else "ipxe-test")
+    rom_dir = os.path.join(out_dir, "build", "ipxe-test-https" if https else
+                           "ipxe-test-trust" if trust else "ipxe-test")
     env = dict(os.environ, LIFEBOAT_ROM_NO_EFI="1")
     r = subprocess.run(["sh", os.path.join(REPO, "build", "ipxe-rom.sh"), IPXE_SRC, rom_dir, server, "8086100e",
-                        "", trust or ""], capture_output=True, text=True, env=env, timeout=900)
+                        "1" if https else "", trust or ""], capture_output=True, text=True, env=env, timeout=900)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     return os.path.join(rom_dir, "8086100e.rom")
 
@@ -107,3 +108,49 @@ def test_signed_payload_boots_and_a_tampered_one_does_not(vms, lifeboatd, ssh_ke
     vm.wait_for("Lifeboat: no boot server: booting from the next device", 180)
     vm.wait_for("Booting from Hard Disk...", 30)
     assert "Linux version" not in vm.log()
+
+
+def test_https_rom_boots_over_https_with_the_ca_pinned(vms, lifeboatd, ssh_key, out_dir, tmp_path):
+    """make rom HTTPS=1 TRUST=ca.crt: the script (with the token and the
+    kernel arguments) and the payload come over TLS from lifeboatd, checked
+    against the pinned CA; ssh with the reported host key works. A ROM that
+    pins another CA (what a man in the middle would present) gets nothing
+    and goes on to the disk."""
+    import re
+    key, pub = ssh_key
+    d = lifeboatd(keys=pub + "\n", tls=True)
+    d.ctl("rescue", MAC, "--once", "--nat")
+    server = f"https://10.0.2.2:{d.tls_port}"
+    rom = build_rom(out_dir, server, trust=str(d.ca / "ca.crt"), https=True)
+    vm = vms("https-rom", ["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:@SSHPORT@-:22",
+                           "-device", f"e1000,netdev=n0,mac={MAC},romfile={rom}", "-boot", "n"], ssh_key=key)
+    vm.wait_for(f"Lifeboat: {MAC} has policy rescue-once: booting the rescue system", 120)
+    d.wait_phase(MAC, "ssh-ready", READY_DEADLINE + 60, vm)
+    log = d.log_path.read_text()
+    for path in ("/boot.ipxe", "/payload/bzImage", "/payload/initramfs.cpio.xz"):
+        assert f'127.0.0.1 tls "GET {path}" 200' in log, path
+        assert not re.search(f'127.0.0.1 "GET {re.escape(path)}"', log), f"{path} went in clear"
+    known = tmp_path / "known_hosts"
+    known.write_text(d.ctl("known-hosts", MAC, "--host", f"[127.0.0.1]:{vm.ssh_port}").stdout)
+    vm.wait_for("lifeboat: 1 SSH key from lifeboat.keys", 60)
+    r = subprocess.run(["ssh", "-i", key, "-p", str(vm.ssh_port), "-o", "StrictHostKeyChecking=yes",
+                        "-o", f"UserKnownHostsFile={known}", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+                        "root@127.0.0.1", "echo verified"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "verified" in r.stdout, r.stderr
+    vm.stop()
+    # the same server, a ROM that trusts another CA
+    other = tmp_path / "other-ca"
+    subprocess.run(["sh", os.path.join(REPO, "server", "mkca.sh"), str(other), "10.0.2.2"], check=True,
+                   capture_output=True)
+    d.ctl("rescue", MAC, "--once", "--nat")
+    before = d.log_path.read_text().count('tls "GET /boot.ipxe" 200')
+    rom = build_rom(out_dir, server, trust=str(other / "ca.crt"), https=True)
+    disk = tmp_path / "blank.img"
+    subprocess.run(["truncate", "-s", "8M", str(disk)], check=True)
+    vm = vms("https-rom-other-ca", ["-netdev", "user,id=n0",
+                                    "-device", f"e1000,netdev=n0,mac={MAC},romfile={rom}",
+                                    "-drive", f"file={disk},format=raw,if=virtio", "-boot", "order=nc"])
+    vm.wait_for("Lifeboat: no boot server: booting from the next device", 180)
+    vm.wait_for("Booting from Hard Disk...", 30)
+    assert d.log_path.read_text().count('tls "GET /boot.ipxe" 200') == before
+    assert d.host(MAC)["session"]["state"] == "armed"  # nothing was claimed
