@@ -57,24 +57,11 @@ static void facts_from_host(json_object *h, struct boot_facts *f)
 	session_read(h, &f->s);
 }
 
-static void host_file(const char *mac, char *path, size_t len)
-{
-	char m[18];
-	int i;
-
-	snprintf(m, sizeof(m), "%s", mac);
-	for (i = 0; m[i] != '\0'; i++) {
-		m[i] = m[i] == ':' ? '-' : m[i];
-	}
-	snprintf(path, len, "%s/hosts/%s.json", srv.store.dir, m);
-}
-
 static int host_exists(const char *mac)
 {
 	char path[700];
 
-	host_file(mac, path, sizeof(path));
-	return access(path, F_OK) == 0;
+	return store_host_path(&srv.store, mac, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
 }
 
 static void facts_get(const char *mac, struct boot_facts *f)
@@ -85,8 +72,7 @@ static void facts_get(const char *mac, struct boot_facts *f)
 	json_object *h = NULL;
 	unsigned int b = mac_bucket(mac);
 
-	host_file(mac, path, sizeof(path));
-	if (stat(path, &st) < 0) {
+	if (store_host_path(&srv.store, mac, path, sizeof(path)) < 0 || stat(path, &st) < 0) {
 		memset(f, 0, sizeof(*f));
 		return;
 	}

@@ -109,7 +109,7 @@ static int mac_name(const char *mac, char out[18])
 	return 0;
 }
 
-static int host_path(struct store *s, const char *mac, char *buf, size_t len)
+int store_host_path(struct store *s, const char *mac, char *buf, size_t len)
 {
 	char m[18];
 
@@ -177,7 +177,7 @@ json_object *store_load_raw(struct store *s, const char *mac, char *err, size_t 
 	char path[600];
 	json_object *o = NULL;
 
-	if (host_path(s, mac, path, sizeof(path)) < 0 || access(path, F_OK) != 0) {
+	if (store_host_path(s, mac, path, sizeof(path)) < 0 || access(path, F_OK) != 0) {
 		return NULL;
 	}
 	o = json_object_from_file(path);
@@ -212,7 +212,7 @@ int store_save(struct store *s, const char *mac, json_object *host, char *err, s
 	size_t len = strlen(text);
 	int rc;
 
-	if (host_path(s, mac, path, sizeof(path)) < 0) {
+	if (store_host_path(s, mac, path, sizeof(path)) < 0) {
 		snprintf(err, errlen, "bad MAC %s", mac);
 		return -EINVAL;
 	}
@@ -237,7 +237,7 @@ int store_forget(struct store *s, const char *mac)
 	json_object *h = store_load(s, mac, NULL), *sess = jget(h, "session");
 	const char *hash = jstr(sess, "token_sha256");
 
-	if (host_path(s, mac, path, sizeof(path)) < 0) {
+	if (store_host_path(s, mac, path, sizeof(path)) < 0) {
 		json_object_put(h);
 		return -EINVAL;
 	}

@@ -43,6 +43,9 @@ json_object *store_load_raw(struct store *s, const char *mac, char *err, size_t 
  * skipped in sk (may be NULL). NULL when unknown or unreadable. */
 json_object *store_load(struct store *s, const char *mac, struct schema_skipped *sk);
 
+/* STATE/hosts/aa-bb-cc-dd-ee-ff.json for mac: 0, -EINVAL, -ENAMETOOLONG. */
+int store_host_path(struct store *s, const char *mac, char *buf, size_t len);
+
 int store_save(struct store *s, const char *mac, json_object *host, char *err, size_t errlen);
 
 /* Removes the host's file and its index entries. 0, -ENOENT, ... */
