@@ -135,6 +135,8 @@ def test_login_in_a_browser(lifeboatd, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
 
     d = lifeboatd(keys=KEYS, tls=True)
     with_host(d)
@@ -147,24 +149,34 @@ def test_login_in_a_browser(lifeboatd, tmp_path):
     opts.set_capability("acceptInsecureCerts", True)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     driver.set_page_load_timeout(30)
+    def submit(button, expect):
+        """Click a submit button and wait (bounded) until the page that
+        replaced the old one shows `expect`; a click only starts the
+        navigation, so reading the body right away races with it."""
+        old = driver.find_element(By.TAG_NAME, "html")
+        driver.find_element(*button).click()
+        wait = WebDriverWait(driver, 30)
+        wait.until(EC.staleness_of(old))
+        wait.until(lambda drv: expect in drv.find_element(By.TAG_NAME, "body").text)
+        return driver.find_element(By.TAG_NAME, "body").text
+
+    submit_button = (By.CSS_SELECTOR, "button[type=submit]")
     try:
         url = f"https://127.0.0.1:{d.tls_port}/"
         driver.get(url)
         body = driver.find_element(By.TAG_NAME, "body").text
         assert "Admin token" in body and MAC not in body
         driver.find_element(By.ID, "token").send_keys("lba_wrong")
-        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        assert "That is not a valid admin token." in driver.find_element(By.TAG_NAME, "body").text
+        submit(submit_button, "That is not a valid admin token.")
         driver.find_element(By.ID, "token").send_keys(d.admin_token)
-        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        body = driver.find_element(By.TAG_NAME, "body").text
-        assert "Lifeboat hosts" in body and "Signed in as tests" in body, body
+        body = submit(submit_button, "Lifeboat hosts")
+        assert "Signed in as tests" in body, body
         row = driver.find_element(By.XPATH, f"//tr[td[text()='{MAC}']]").text
         assert "rescue" in row and "active, bound to 127.0.0.2" in row, row
         cookie = driver.get_cookie("lifeboat_session")
         assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
-        driver.find_element(By.XPATH, "//button[text()='Log out']").click()
-        assert "Admin token" in driver.find_element(By.TAG_NAME, "body").text
+        body = submit((By.XPATH, "//button[text()='Log out']"), "Admin token")
+        assert MAC not in body
         driver.get(url)
         assert MAC not in driver.find_element(By.TAG_NAME, "body").text
     finally:
