@@ -8,6 +8,7 @@ B        := $(OUT)/build
 CACHE    ?= $(HOME)/.cache/lifeboat
 JOBS     ?= $(shell nproc)
 KEYS     ?=
+CA       ?=
 # Kernel profiles: make KERNEL_PROFILE=qemu|server (kernel-config/*.config)
 KERNEL_PROFILE ?= server
 KERNEL_PROFILES := qemu server
@@ -39,6 +40,7 @@ endif
 
 BUSYBOX_SRC  := $(CACHE)/src/$(BUSYBOX_PKG)-$(subst :,_,$(BUSYBOX_VERSION))
 DROPBEAR_SRC := $(CACHE)/src/$(DROPBEAR_PKG)-$(subst :,_,$(DROPBEAR_VERSION))
+BEARSSL_SRC  := $(CACHE)/src/$(BEARSSL_PKG)-$(subst :,_,$(BEARSSL_VERSION))
 # Known only once linux-source is installed: the payload is built by a
 # sub-make that runs after `deps`.
 LINUX_PKGVER := $(shell dpkg-query -W -f='$${Version}' $(LINUX_SOURCE_PKG) 2>/dev/null)
@@ -47,6 +49,8 @@ LINUX_SRC    := $(CACHE)/src/linux-$(LINUX_PKGVER)
 MUSL_INC  := $(B)/musl-include
 BUSYBOX   := $(B)/busybox/busybox.stripped
 DROPBEAR  := $(B)/dropbear/dropbearmulti.stripped
+BEARSSL   := $(B)/bearssl/build/libbearssl.a
+BEARSSL_HOST := $(B)/bearssl-host/build/libbearssl.a
 AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
@@ -70,7 +74,7 @@ help:
 	@echo "make bench-peer build that peer once (debootstrap, cached in $(CACHE)/bench-peer)"
 	@echo "make install DESTDIR=... PREFIX=/usr/local"
 	@echo "make clean      remove $(OUT)/ (downloads stay in $(CACHE))"
-	@echo "options: V=1 KEYS=authorized_keys PROFILE=rescue|minimal KERNEL_PROFILE=server|qemu JOBS=n CACHE=dir"
+	@echo "options: V=1 KEYS=authorized_keys CA=ca.crt PROFILE=rescue|minimal KERNEL_PROFILE=server|qemu JOBS=n CACHE=dir"
 
 deps: $(B)/.deps-ok
 
@@ -85,6 +89,8 @@ $(BUSYBOX_SRC)/.lifeboat-ok:
 	$(Q)sh build/fetch-source.sh $(CACHE) $(BUSYBOX_PKG) $(BUSYBOX_VERSION)
 $(DROPBEAR_SRC)/.lifeboat-ok:
 	$(Q)sh build/fetch-source.sh $(CACHE) $(DROPBEAR_PKG) $(DROPBEAR_VERSION)
+$(BEARSSL_SRC)/.lifeboat-ok:
+	$(Q)sh build/fetch-source.sh $(CACHE) $(BEARSSL_PKG) $(BEARSSL_VERSION)
 $(LINUX_SRC)/.lifeboat-ok:
 	$(Q)sh build/fetch-linux.sh $(CACHE) $(LINUX_SOURCE_PKG) $(LINUX_SOURCE_VERSION) >/dev/null
 
@@ -99,6 +105,14 @@ $(BUSYBOX): $(BUSYBOX_SRC)/.lifeboat-ok build/busybox.sh build/busybox.config | 
 $(DROPBEAR): $(DROPBEAR_SRC)/.lifeboat-ok build/dropbear.sh | $(MUSL_INC)/linux
 	$(Q)sh build/logged.sh DROPBEAR $(B)/dropbear.log sh build/dropbear.sh \
 		$(DROPBEAR_SRC) $(B)/dropbear $(abspath $(MUSL_INC)) $(JOBS)
+
+$(BEARSSL): $(BEARSSL_SRC)/.lifeboat-ok build/bearssl.sh | $(MUSL_INC)/linux
+	$(Q)sh build/logged.sh BEARSSL $(B)/bearssl.log sh build/bearssl.sh \
+		$(BEARSSL_SRC) $(B)/bearssl musl-gcc "-Os -isystem $(abspath $(MUSL_INC))" $(JOBS)
+
+$(BEARSSL_HOST): $(BEARSSL_SRC)/.lifeboat-ok build/bearssl.sh
+	$(Q)sh build/logged.sh BEARSSL $(B)/bearssl-host.log sh build/bearssl.sh \
+		$(BEARSSL_SRC) $(B)/bearssl-host gcc "-O1 -g" $(JOBS)
 
 $(KOBJ)/.config: $(LINUX_SRC)/.lifeboat-ok $(KERNEL_FRAGMENTS) build/kernel-config.sh
 	$(Q)sh build/logged.sh KCONFIG $(B)/kconfig-$(KERNEL_PROFILE).log sh build/kernel-config.sh \
@@ -156,7 +170,7 @@ fuzz: $(FUZZERS)
 		grep -E '^stat::number_of_executed_units' $(B)/fuzz/$$name.log | sed 's/^/          /'; \
 	done
 
-qemu-test:
+qemu-test: $(B)/unit/tls_probe
 	$(Q)cd test-qemu && LIFEBOAT_OUT=$(abspath $(OUT)) $(PYTEST) -v -ra $(PYTEST_ARGS)
 
 # ---- ISO images ------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 AGENT_SRCS := agent/main.c agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c \
 	agent/net.c agent/netlink.c agent/network.c agent/proc.c agent/ssh.c agent/json.c \
-	agent/http.c agent/state.c agent/inventory.c agent/report.c
+	agent/http.c agent/state.c agent/inventory.c agent/report.c agent/reporter.c agent/fetchkeys.c \
+	agent/tls.c agent/tlstrust.c
 AGENT_HDRS := $(wildcard agent/*.h) common/wire.h
+BEARSSL_INC := $(BEARSSL_SRC)/inc
 AGENT_CFLAGS := -std=gnu11 -Icommon -Os -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffunction-sections -fdata-sections -DLIFEBOAT_VERSION='"$(LIFEBOAT_VERSION)"'
 
@@ -12,18 +14,19 @@ AGENT_CFLAGS := -std=gnu11 -Icommon -Os -Wall -Wextra -Werror -Wno-unused-parame
 $(B)/version.stamp: FORCE
 	$(call write-stamp,$(LIFEBOAT_VERSION))
 
-$(AGENT): $(AGENT_SRCS) $(AGENT_HDRS) agent/agent.mk $(B)/version.stamp | $(MUSL_INC)/linux
+$(AGENT): $(AGENT_SRCS) $(AGENT_HDRS) agent/agent.mk $(B)/version.stamp $(BEARSSL) | $(MUSL_INC)/linux
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)musl-gcc $(AGENT_CFLAGS) -isystem $(MUSL_INC) -static -Wl,--gc-sections -s \
-		-o $@.tmp $(AGENT_SRCS) && mv $@.tmp $@
+	$(Q)musl-gcc $(AGENT_CFLAGS) -isystem $(MUSL_INC) -isystem $(BEARSSL_INC) -static -Wl,--gc-sections -s \
+		-Wl,-Map=$@.map -o $@.tmp $(AGENT_SRCS) $(BEARSSL) && mv $@.tmp $@
 
 # Host unit tests (cmocka), with AddressSanitizer and UBSan.
-UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Iagent -Icommon \
+UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Iagent -Icommon -isystem $(BEARSSL_INC) \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-UNIT_PARSERS := agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c agent/http.c agent/json.c
+UNIT_PARSERS := agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c agent/http.c agent/json.c \
+	agent/tls.c agent/tlstrust.c
 UNIT_TESTS := $(B)/unit/test_cmdline $(B)/unit/test_ipconf $(B)/unit/test_config $(B)/unit/test_json \
-	$(B)/unit/test_http
+	$(B)/unit/test_http $(B)/unit/test_tls
 
 # PID 1's mechanism on the host (forks, signals; no sanitizer runtime
 # quirks with fork)
@@ -33,16 +36,22 @@ $(B)/unit/test_proc: agent/tests/test_proc.c agent/proc.c agent/log.c $(AGENT_HD
 	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< agent/proc.c agent/log.c -lcmocka
 UNIT_TESTS += $(B)/unit/test_proc
 
-$(B)/unit/test_%: agent/tests/test_%.c $(UNIT_PARSERS) $(AGENT_HDRS)
+$(B)/unit/test_%: agent/tests/test_%.c $(UNIT_PARSERS) $(AGENT_HDRS) $(BEARSSL_HOST)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(UNIT_PARSERS) -lcmocka
+	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(UNIT_PARSERS) $(BEARSSL_HOST) -lcmocka
+
+# The agent's client on the host, for the TLS tests against lifeboatd
+$(B)/unit/tls_probe: agent/tests/tls_probe.c $(UNIT_PARSERS) $(AGENT_HDRS) $(BEARSSL_HOST)
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(UNIT_PARSERS) $(BEARSSL_HOST)
 
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(B)/fuzz/fuzz_cmdline: agent/tests/fuzz_cmdline.c $(UNIT_PARSERS) $(AGENT_HDRS)
+$(B)/fuzz/fuzz_cmdline: agent/tests/fuzz_cmdline.c $(UNIT_PARSERS) $(AGENT_HDRS) $(BEARSSL_HOST)
 	@echo "  CLANG   $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -Iagent -Icommon -o $@ $< $(UNIT_PARSERS)
+	$(Q)clang $(FUZZ_CFLAGS) -Iagent -Icommon -isystem $(BEARSSL_INC) -o $@ $< $(UNIT_PARSERS) $(BEARSSL_HOST)
 
 # The agent must carry the version this tree is at, not the one it was
 # first built at (fails in a tree built before a commit if the stamp breaks).

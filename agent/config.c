@@ -2,11 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "wire.h"
 #include "http.h"
 #include "log.h"
+#include "tls.h"
 
 const struct config config_defaults = {
 	.have_ip = 0,
@@ -177,6 +179,39 @@ static int opt_keys(struct config *cfg, const char *val, char *err, size_t errle
 	return opt_url(cfg->keys_url, sizeof(cfg->keys_url), val, err, errlen);
 }
 
+static int opt_tlspin(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	int rc = tls_pin_parse(val, cfg->tlspin, err, errlen);
+
+	if (rc == 0) {
+		cfg->have_tlspin = 1;
+	}
+	return rc;
+}
+
+static int is_https(const char *url)
+{
+	return strncasecmp(url, "https://", 8) == 0;
+}
+
+int config_url_allowed(const struct config *cfg, const char *url, int have_ca, char *err, size_t errlen)
+{
+	if (is_https(url)) {
+		if (!have_ca && !cfg->have_tlspin) {
+			lb_err(err, errlen, "refusing %s: nothing to check its certificate with (no CA in "
+			       LB_PATH_AGENT_CA ", no " LB_KARG_TLSPIN "=)", url);
+			return -EPERM;
+		}
+		return 0;
+	}
+	if (have_ca || cfg->have_tlspin || is_https(cfg->server) || is_https(cfg->keys_url)) {
+		lb_err(err, errlen, "refusing %s in clear: TLS is configured (%s)", url,
+		       have_ca ? "a CA in " LB_PATH_AGENT_CA : cfg->have_tlspin ? LB_KARG_TLSPIN "=" : "an https URL");
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* Tokens go into an HTTP header: a strict alphabet, no blanks or CR/LF. */
 static int opt_token(struct config *cfg, const char *val, char *err, size_t errlen)
 {
@@ -229,6 +264,7 @@ static const struct option_desc options[] = {
 	{ "lifeboat.server", opt_server },
 	{ "lifeboat.token", opt_token },
 	{ "lifeboat.keys", opt_keys },
+	{ LB_KARG_TLSPIN, opt_tlspin },
 	{ "lifeboat.heartbeat", opt_heartbeat },
 	{ "lifeboat.vlan", opt_vlan },
 	{ "lifeboat.mtu", opt_mtu },

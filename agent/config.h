@@ -23,6 +23,8 @@ struct config {
 	char server[512];             /* lifeboat.server= base URL for reports */
 	char token[257];              /* lifeboat.token= per-boot token */
 	char keys_url[512];           /* lifeboat.keys= URL of authorized keys */
+	uint8_t tlspin[32];           /* lifeboat.tlspin= SHA-256 of lifeboatd's certificate */
+	int have_tlspin;
 	unsigned int heartbeat;       /* lifeboat.heartbeat= seconds */
 	unsigned int vlan;            /* lifeboat.vlan= 802.1Q id, 0: none */
 	unsigned int mtu;             /* lifeboat.mtu=, 0: leave as is */
@@ -38,6 +40,13 @@ typedef void (*config_report_fn)(const char *msg);
  * Returns the number of rejected arguments. */
 int config_from_cmdline(const struct cmdline *cl, struct config *cfg,
 			config_report_fn report);
+
+/* Whether the agent may use url (lifeboat.server= or lifeboat.keys=):
+ * once TLS is configured (a CA in the image, a pin, or any https URL) a
+ * plain http:// URL is refused, never used as a fallback; an https URL
+ * needs a CA or a pin to check the certificate with. 0, or -EPERM with
+ * the reason. */
+int config_url_allowed(const struct config *cfg, const char *url, int have_ca, char *err, size_t errlen);
 
 /* Validates one OpenSSH public key line: "<type> <base64> [comment]". */
 int config_check_sshkey(const char *key, char *err, size_t errlen);

@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "tls.h"
 
 #define RAW_MAX (HTTP_MAX_BODY + 16384)
 
@@ -23,14 +24,14 @@ int url_parse(const char *s, struct url *u, char *err, size_t errlen)
 
 	memset(u, 0, sizeof(*u));
 	if (strncasecmp(s, "https://", 8) == 0) {
-		lb_err(err, errlen, "'%s': https is not supported by the agent, use http://", s);
+		u->tls = 1;
+		host = s + 8;
+	} else if (strncasecmp(s, "http://", 7) == 0) {
+		host = s + 7;
+	} else {
+		lb_err(err, errlen, "'%s' is not an http:// or https:// URL", s);
 		return -EINVAL;
 	}
-	if (strncasecmp(s, "http://", 7) != 0) {
-		lb_err(err, errlen, "'%s' is not an http:// URL", s);
-		return -EINVAL;
-	}
-	host = s + 7;
 	slash = strchr(host, '/');
 	hlen = slash ? (size_t)(slash - host) : strlen(host);
 	colon = memchr(host, ':', hlen);
@@ -51,7 +52,7 @@ int url_parse(const char *s, struct url *u, char *err, size_t errlen)
 		}
 		hlen = (size_t)(colon - host);
 	} else {
-		strcpy(u->port, "80");
+		strcpy(u->port, u->tls ? "443" : "80");
 	}
 	if (hlen == 0 || hlen >= sizeof(u->host)) {
 		lb_err(err, errlen, "'%s': bad host", s);
@@ -203,6 +204,7 @@ int http_parse_response(char *raw, size_t len, struct http_response *resp)
 {
 	char *hdr_end = NULL, *line = NULL, *body = NULL;
 	size_t body_len;
+	long long content_length = -1;
 	int status, chunked = 0;
 
 	raw[len] = '\0';
@@ -222,10 +224,27 @@ int http_parse_response(char *raw, size_t len, struct http_response *resp)
 	for (line = strstr(raw, "\r\n"); line != NULL; line = strstr(line + 2, "\r\n")) {
 		if (strncasecmp(line + 2, "Transfer-Encoding:", 18) == 0 && strcasestr(line + 20, "chunked") != NULL) {
 			chunked = 1;
+		} else if (strncasecmp(line + 2, "Content-Length:", 15) == 0) {
+			char *end = NULL;
+
+			errno = 0;
+			content_length = strtoll(line + 17, &end, 10);
+			if (errno != 0 || end == line + 17 || content_length < 0 ||
+			    (*end != '\0' && *end != '\r' && *end != ' ')) {
+				return -EPROTO;
+			}
 		}
 	}
 	if (chunked && dechunk(body, body_len, &body_len) < 0) {
 		return -EPROTO;
+	}
+	/* a body cut short (the connection closed early, a truncating
+	 * attacker) is garbage, not a shorter answer */
+	if (!chunked && content_length >= 0) {
+		if ((unsigned long long)content_length > body_len) {
+			return -EPROTO;
+		}
+		body_len = (size_t)content_length;
 	}
 	if (body_len > HTTP_MAX_BODY) {
 		return -EFBIG;
@@ -237,14 +256,47 @@ int http_parse_response(char *raw, size_t len, struct http_response *resp)
 	return 0;
 }
 
-int http_request(const char *method, const struct url *u, const char *path, const char *token,
-		 const char *content_type, const char *body, size_t body_len, unsigned int timeout_ms,
-		 struct http_response *resp, char *err, size_t errlen)
+/* One connection, in clear or over TLS. */
+struct conn {
+	int fd;
+	struct tls_conn *tls;
+	long long deadline;
+};
+
+static int conn_send(struct conn *c, const char *p, size_t n)
 {
-	long long deadline = now_ms() + timeout_ms;
+	return c->tls != NULL ? tls_write_all(c->tls, p, n) : send_all(c->fd, p, n, c->deadline);
+}
+
+static long conn_recv(struct conn *c, char *p, size_t n)
+{
+	if (c->tls != NULL) {
+		return tls_read(c->tls, p, n);
+	}
+	for (;;) {
+		ssize_t r = recv(c->fd, p, n, 0);
+		int rc;
+
+		if (r >= 0) {
+			return r;
+		}
+		if (errno != EAGAIN && errno != EINTR) {
+			return -errno;
+		}
+		if ((rc = wait_fd(c->fd, POLLIN, c->deadline)) < 0) {
+			return rc;
+		}
+	}
+}
+
+int http_request(const char *method, const struct url *u, const struct tls_trust *trust, const char *path,
+		 const char *token, const char *content_type, const char *body, size_t body_len,
+		 unsigned int timeout_ms, struct http_response *resp, char *err, size_t errlen)
+{
+	struct conn c = { .fd = -1, .deadline = now_ms() + timeout_ms };
 	char head[2048], *raw = NULL;
 	size_t used = 0;
-	int fd, rc, n;
+	int rc, n;
 
 	n = snprintf(head, sizeof(head),
 		     "%s %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: lifeboat-agent\r\nConnection: close\r\n"
@@ -262,32 +314,34 @@ int http_request(const char *method, const struct url *u, const char *path, cons
 	if (raw == NULL) {
 		return -ENOMEM;
 	}
-	fd = connect_to(u, deadline, err, errlen);
-	if (fd < 0) {
-		rc = fd;
+	c.fd = connect_to(u, c.deadline, err, errlen);
+	if (c.fd < 0) {
+		rc = c.fd;
 		goto err_connect;
 	}
-	if ((rc = send_all(fd, head, (size_t)n, deadline)) < 0 ||
-	    (body_len > 0 && (rc = send_all(fd, body, body_len, deadline)) < 0)) {
+	if (u->tls) {
+		rc = tls_open(&c.tls, c.fd, u->host, trust, c.deadline, err, errlen);
+		if (rc < 0) {
+			goto err_tls;
+		}
+	}
+	if ((rc = conn_send(&c, head, (size_t)n)) < 0 || (body_len > 0 && (rc = conn_send(&c, body, body_len)) < 0)) {
 		lb_err(err, errlen, "cannot send to %s:%s: %s", u->host, u->port, strerror(-rc));
 		goto err_io;
 	}
 	for (;;) {
-		ssize_t r = recv(fd, raw + used, RAW_MAX - used, 0);
+		long r = conn_recv(&c, raw + used, RAW_MAX - used);
 
 		if (r == 0) {
 			break;
 		}
 		if (r < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				if ((rc = wait_fd(fd, POLLIN, deadline)) < 0) {
-					lb_err(err, errlen, "no answer from %s:%s within %u ms", u->host, u->port, timeout_ms);
-					goto err_io;
-				}
-				continue;
+			rc = (int)r;
+			if (rc == -ETIMEDOUT) {
+				lb_err(err, errlen, "no answer from %s:%s within %u ms", u->host, u->port, timeout_ms);
+			} else {
+				lb_err(err, errlen, "cannot read from %s:%s: %s", u->host, u->port, strerror(-rc));
 			}
-			rc = -errno;
-			lb_err(err, errlen, "cannot read from %s:%s: %s", u->host, u->port, strerror(errno));
 			goto err_io;
 		}
 		used += (size_t)r;
@@ -302,7 +356,9 @@ int http_request(const char *method, const struct url *u, const char *path, cons
 		lb_err(err, errlen, "garbage answer from %s:%s", u->host, u->port);
 	}
 err_io:
-	close(fd);
+	tls_close(c.tls);
+err_tls:
+	close(c.fd);
 err_connect:
 	free(raw);
 	return rc;

@@ -1,17 +1,22 @@
-/* A small, strict HTTP/1.1 client for the agent: http:// only, every
- * step bounded by one deadline, responses bounded in size. */
+/* A small, strict HTTP/1.1 client for the agent: http:// and https://
+ * (tls.c), every step bounded by one deadline, responses bounded in
+ * size. Hand-written rather than a library: the agent is a static PID 1
+ * that needs one request shape (Connection: close, small bodies). */
 #ifndef LIFEBOAT_HTTP_H
 #define LIFEBOAT_HTTP_H
 
 #include <stddef.h>
 
+struct tls_trust;
+
 struct url {
+	int tls;           /* https:// */
 	char host[254];
 	char port[6];
 	char path[1024]; /* starts with '/' */
 };
 
-/* Parses http://host[:port][/path]. -EINVAL with a reason otherwise. */
+/* Parses http[s]://host[:port][/path]. -EINVAL with a reason otherwise. */
 int url_parse(const char *s, struct url *u, char *err, size_t errlen);
 
 #define HTTP_MAX_BODY 65536
@@ -23,9 +28,13 @@ struct http_response {
 };
 
 /* Sends one request (Connection: close). path NULL means u->path. token,
- * when set, goes in "Authorization: Bearer". Returns 0 with resp filled
- * (any status), or -errno / -ETIMEDOUT / -EPROTO (garbage) / -EFBIG. */
-int http_request(const char *method, const struct url *u, const char *path, const char *token,
+ * when set, goes in "Authorization: Bearer". An https URL is only spoken
+ * to after its certificate checked out against trust (never in clear).
+ * Returns 0 with resp filled (any status), or -errno / -ETIMEDOUT /
+ * -EPROTO (garbage) / -EFBIG / -EACCES (certificate refused) / -EPERM
+ * (https without anything to check it with). */
+int http_request(const char *method, const struct url *u, const struct tls_trust *trust, const char *path,
+		 const char *token,
 		 const char *content_type, const char *body, size_t body_len, unsigned int timeout_ms,
 		 struct http_response *resp, char *err, size_t errlen);
 

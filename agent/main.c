@@ -20,7 +20,7 @@
 #include "network.h"
 #include "net.h"
 #include "proc.h"
-#include "report.h"
+#include "reporter.h"
 #include "ssh.h"
 #include "state.h"
 
@@ -231,12 +231,12 @@ static void consoles_start(void)
 
 static int cli_status(void)
 {
-	static const char *const files[] = { "phase", "reported", "error", "bootmac", "history" };
+	static const char *const files[] = { "phase", "reported", "error", "reporter", "bootmac", "history" };
 	char buf[4096];
 	size_t i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (state_read(files[i], buf, sizeof(buf)) == 0) {
+		if (state_read(files[i], buf, sizeof(buf)) == 0 && buf[0] != '\0') {
 			printf("%-9s %s%s", files[i], strchr(buf, '\n') && strchr(buf, '\n')[1] ? "\n" : "", buf);
 			if (buf[0] == '\0' || buf[strlen(buf) - 1] != '\n') {
 				printf("\n");

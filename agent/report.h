@@ -1,6 +1,5 @@
-/* Status reporting to the boot server (`lifeboat report`, a supervised
- * child of PID 1, so the network never delays SSH). Wire format: README,
- * "Status reports". */
+/* What a status report says (the reporter, reporter.c, sends it). Wire
+ * format: README, "Status reports". */
 #ifndef LIFEBOAT_REPORT_H
 #define LIFEBOAT_REPORT_H
 
@@ -13,8 +12,5 @@
 
 /* Builds one report from PID 1's state files and the machine. */
 int report_build(struct json *j, const struct config *cfg, unsigned long seq, const char *phase);
-
-/* The reporter: runs until killed. */
-int report_main(void);
 
 #endif

@@ -11,7 +11,6 @@
 #include "ssh.h"
 #include "state.h"
 
-#define AUTH_KEYS "/root/.ssh/authorized_keys"
 #define BAKED_KEYS "/etc/lifeboat/authorized_keys"
 #define KEYGEN_TIMEOUT_MS 60000
 
@@ -70,7 +69,7 @@ static int copy_key_file(FILE *out, struct written *w, const char *path)
 int ssh_install_keys(const struct config *cfg)
 {
 	static struct written w;
-	const char *tmp = AUTH_KEYS ".tmp";
+	const char *tmp = SSH_AUTH_KEYS ".tmp";
 	FILE *f = NULL;
 	size_t i;
 	int n = 0, fd;
@@ -98,7 +97,7 @@ int ssh_install_keys(const struct config *cfg)
 	if (fclose(f) != 0) {
 		goto err_write;
 	}
-	if (rename(tmp, AUTH_KEYS) < 0) {
+	if (rename(tmp, SSH_AUTH_KEYS) < 0) {
 		goto err_write;
 	}
 	return n;

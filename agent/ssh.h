@@ -23,6 +23,7 @@ int ssh_install_keys(const struct config *cfg);
 /* The state file (state.h) where the reporter leaves the keys it fetched
  * from lifeboat.keys=, one per line, for ssh_install_keys. */
 #define SSH_FETCHED_KEYS "fetched_keys"
+#define SSH_AUTH_KEYS "/root/.ssh/authorized_keys"
 
 /* Generates the host keys (ed25519, ecdsa); fills keys[]. Returns the
  * number generated. */

@@ -5,6 +5,9 @@ BUSYBOX_PKG       := busybox
 BUSYBOX_VERSION   := 1:1.35.0-4+deb12u1
 DROPBEAR_PKG      := dropbear
 DROPBEAR_VERSION  := 2022.83-1+deb12u3
+# The agent's TLS client (README "Why BearSSL")
+BEARSSL_PKG       := bearssl
+BEARSSL_VERSION   := 0.6+dfsg.1-3
 LINUX_SOURCE_PKG  := linux-source-6.1
 # The archive carries only the newest linux-source-6.1; a different one
 # builds with a warning.

@@ -16,6 +16,14 @@
 #define LB_PATH_STATUS "/api/v1/status"
 #define LB_PATH_KEYS "/api/v1/keys/"
 
+/* TLS between agent and lifeboatd: the CA certificates make CA=ca.crt
+ * builds into the image, and the kernel argument lifeboatd adds to boot
+ * scripts it served over HTTPS: lifeboat.tlspin=sha256:<64 hex>, the
+ * SHA-256 of its certificate (DER), as openssl x509 -fingerprint shows. */
+#define LB_PATH_AGENT_CA "/etc/lifeboat/ca.crt"
+#define LB_KARG_TLSPIN "lifeboat.tlspin"
+#define LB_TLSPIN_PREFIX "sha256:"
+
 /* Status report: format name, version, the largest body accepted. */
 #define LB_REPORT_FORMAT "lifeboat-status"
 #define LB_REPORT_VERSION 1

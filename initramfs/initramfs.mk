@@ -17,7 +17,7 @@ PROFILES := minimal rescue
 ifeq ($(filter $(PROFILE),$(PROFILES)),)
 $(error PROFILE=$(PROFILE) is not one of: $(PROFILES))
 endif
-MANIFESTS_minimal := initramfs/profiles/minimal.manifest $(B)/busybox.manifest $(B)/keys.manifest
+MANIFESTS_minimal := initramfs/profiles/minimal.manifest $(B)/busybox.manifest $(B)/site.manifest
 MANIFESTS_rescue  := $(MANIFESTS_minimal) initramfs/profiles/rescue.manifest
 
 # The ${VAR}s the manifests use (an environment for the tool, not make
@@ -32,18 +32,24 @@ $(B)/busybox.manifest: $(BUSYBOX)
 	  $(BUSYBOX) --list | LC_ALL=C sort | grep -vx busybox | \
 	  sed 's|.*|slink /bin/& busybox 0777 0 0|'; } > $@.tmp && mv $@.tmp $@
 
-# Rewritten only when the profile or KEYS change, so images rebuild then.
+# Rewritten only when the profile, KEYS or CA change, so images rebuild then.
 $(B)/profile.stamp: FORCE
-	$(call write-stamp,$(PROFILE) $(abspath $(KEYS)))
+	$(call write-stamp,$(PROFILE) $(abspath $(KEYS)) $(abspath $(CA)))
 
 # Rewritten only when SOURCE_DATE_EPOCH (the last commit's time: every
 # entry's mtime) changes, so images made before a commit are made again.
 $(B)/epoch.stamp: FORCE
 	$(call write-stamp,$(SOURCE_DATE_EPOCH))
 
-$(B)/keys.manifest: $(B)/profile.stamp $(KEYS)
-	$(Q){ echo "# keys baked in with make KEYS=..."; \
-	  $(if $(KEYS),echo "file /etc/lifeboat/authorized_keys $(abspath $(KEYS)) 0600 0 0";) } > $@.tmp && mv $@.tmp $@
+# What this site bakes in: make KEYS=authorized_keys (logins that need no
+# server), make CA=ca.crt (the CA the agent checks lifeboatd's HTTPS
+# certificate against; common/wire.h LB_PATH_AGENT_CA).
+$(B)/site.manifest: $(B)/profile.stamp $(KEYS) $(CA)
+	$(Q)$(if $(CA),openssl x509 -in $(CA) -noout 2>/dev/null || \
+	  { echo "lifeboat: cannot use CA=$(CA): not a PEM certificate" >&2; exit 1; })
+	$(Q){ echo "# baked in with make KEYS=... CA=..."; \
+	  $(if $(KEYS),echo "file /etc/lifeboat/authorized_keys $(abspath $(KEYS)) 0600 0 0";) \
+	  $(if $(CA),echo "file /etc/lifeboat/ca.crt $(abspath $(CA)) 0644 0 0";) } > $@.tmp && mv $@.tmp $@
 
 # .xz with the x86 BCJ filter: the kernel unpacks xz ~3x faster than legacy
 # .lzma (rescue under TCG: 2.8 s instead of 8.0 s), and BCJ makes it ~5% smaller.

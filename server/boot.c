@@ -375,7 +375,13 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char 
 	if (o.d == DECIDE_NORMAL && strncmp(rc.policy, "rescue", 6) == 0) {
 		rc.policy = "rescue-ended"; /* the session expired or ended: say so */
 	}
-	rc.public_url = srv.conf.public_url;
+	/* The agent talks HTTPS to lifeboatd when it can check the
+	 * certificate: booted by a script that came over HTTPS, it gets the
+	 * certificate's pin (never in a plain-HTTP script: anyone on the path
+	 * could put their own there); booted over plain HTTP, only with
+	 * agent_ca = yes (its image has the CA: make CA=). */
+	rc.public_url = r->tls || srv.conf.agent_ca ? srv.conf.tls_public_url : srv.conf.public_url;
+	rc.tls_pin = r->tls ? srv.tls_pin : NULL;
 	rc.payload_url = r->tls ? tls_payload : srv.conf.payload_url;
 	rc.token = token;
 	rc.extra_args = srv.conf.kernel_args;

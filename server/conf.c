@@ -31,6 +31,7 @@ const struct conf conf_defaults = {
 	.tls_public_url = "",
 	.admin_hosts = "",
 	.admin_http = 0,
+	.agent_ca = 0,
 };
 
 typedef int (*conf_fn)(struct conf *c, const char *val, char *err, size_t errlen);
@@ -132,6 +133,11 @@ static int set_admin_http(struct conf *c, const char *v, char *err, size_t errle
 	return set_yes_no(&c->admin_http, v, err, errlen);
 }
 
+static int set_agent_ca(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return set_yes_no(&c->agent_ca, v, err, errlen);
+}
+
 static int set_state_dir(struct conf *c, const char *v, char *err, size_t errlen)
 {
 	return copy_to(c->state_dir, sizeof(c->state_dir), v, err, errlen);
@@ -225,7 +231,7 @@ static const struct {
 	{ "request_timeout", set_request_timeout }, { "tls_port", set_tls_port },
 	{ "tls_cert", set_tls_cert },       { "tls_key", set_tls_key },
 	{ "tls_public_url", set_tls_public_url }, { "admin_hosts", set_admin_hosts },
-	{ "admin_http", set_admin_http },
+	{ "admin_http", set_admin_http },   { "agent_ca", set_agent_ca },
 };
 
 int conf_set(struct conf *c, const char *key, const char *val, char *err, size_t errlen)
@@ -320,6 +326,10 @@ int conf_finish(struct conf *c, char *err, size_t errlen)
 				return -EINVAL;
 			}
 		}
+	}
+	if (c->agent_ca && c->tls_port == 0) {
+		snprintf(err, errlen, "agent_ca = yes needs tls_port (agents would report over HTTPS to nobody)");
+		return -EINVAL;
 	}
 	if (c->admin_hosts[0] == '\0') {
 		/* the names lifeboatd is reached by, as configured */

@@ -30,6 +30,8 @@ struct conf {
 	char tls_public_url[512];     /* default https://listen:tls_port */
 	char admin_hosts[512];        /* Host names the admin interface answers to */
 	int admin_http;               /* 1: admin interface on plain HTTP too (with TLS on) */
+	int agent_ca;                 /* 1: the payload's image has the CA (make CA=): agents booted
+	                               * over plain HTTP report to tls_public_url too */
 };
 
 extern const struct conf conf_defaults;

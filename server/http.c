@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "certpin.h"
 #include "http.h"
 #include "login.h"
 #include "status.h"
@@ -456,11 +457,17 @@ static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_
 
 int http_start(char *err, size_t errlen)
 {
+	char why[200];
+
 	raise_nofile((srv.conf.max_connections + 64) * (srv.conf.tls_port ? 2 : 1) + 256);
 	if (srv.conf.tls_port != 0) {
 		tls_cert_pem = read_pem(srv.conf.tls_cert, "tls_cert", err, errlen);
 		tls_key_pem = tls_cert_pem ? read_pem(srv.conf.tls_key, "tls_key", err, errlen) : NULL;
 		if (tls_key_pem == NULL) {
+			goto err_pem;
+		}
+		if (cert_pin(tls_cert_pem, srv.tls_pin, sizeof(srv.tls_pin), why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "cannot use tls_cert %s: %s", srv.conf.tls_cert, why);
 			goto err_pem;
 		}
 	}

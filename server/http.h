@@ -17,6 +17,7 @@
 struct server {
 	struct conf conf;
 	struct store store;
+	char tls_pin[80]; /* lifeboat.tlspin= for scripts served over HTTPS */
 };
 extern struct server srv;
 

@@ -40,6 +40,7 @@ static const struct option opts[] = {
 	{ "tls-public-url", required_argument, NULL, 0 },
 	{ "admin-hosts", required_argument, NULL, 0 },
 	{ "admin-http", required_argument, NULL, 0 },
+	{ "agent-ca", required_argument, NULL, 0 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -157,9 +158,10 @@ int main(int argc, char **argv)
 		srv.conf.listen, srv.conf.port, srv.conf.public_url, srv.conf.payload_url, srv.conf.state_dir,
 		srv.conf.default_policy, srv.conf.nat ? ", nat" : "");
 	if (srv.conf.tls_port != 0) {
-		fprintf(stderr, "lifeboatd: HTTPS on %s:%u (%s); the admin interface is %s\n", srv.conf.listen,
-			srv.conf.tls_port, srv.conf.tls_public_url,
-			srv.conf.admin_http ? "on both listeners" : "on HTTPS only");
+		fprintf(stderr, "lifeboatd: HTTPS on %s:%u (%s, certificate %s); the admin interface is %s; agents "
+			"booted over plain HTTP report %s\n", srv.conf.listen, srv.conf.tls_port, srv.conf.tls_public_url,
+			srv.tls_pin, srv.conf.admin_http ? "on both listeners" : "on HTTPS only",
+			srv.conf.agent_ca ? "over HTTPS (agent_ca)" : "over plain HTTP");
 	} else {
 		fprintf(stderr, "lifeboatd: warning: no tls_port: admin tokens and sessions travel in clear\n");
 	}

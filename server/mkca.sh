@@ -12,10 +12,13 @@ shift
 umask 077
 mkdir -p "$dir"
 san=""
+# An address goes in as IP: (browsers, iPXE, curl) and also as DNS: with
+# the same text, because the agent's TLS library (BearSSL) matches the URL's
+# host against DNS names only.
 for n in "$@"; do
 	case $n in
 	*[!0-9.]*) san="$san${san:+,}DNS:$n" ;;
-	*) san="$san${san:+,}IP:$n" ;;
+	*) san="$san${san:+,}IP:$n,DNS:$n" ;;
 	esac
 done
 if [ ! -f "$dir/ca.crt" ]; then

@@ -133,14 +133,15 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 		    check("payload_url", c->payload_url, 0, err, errlen) < 0 ||
 		    check("token", c->token, 0, err, errlen) < 0 ||
 		    check("kernel arguments", c->extra_args, 1, err, errlen) < 0 ||
-		    check("ip argument", ip, 0, err, errlen) < 0) {
+		    check("ip argument", ip, 0, err, errlen) < 0 ||
+		    (c->tls_pin != NULL && check("tls pin", c->tls_pin, 0, err, errlen) < 0)) {
 			return -EINVAL;
 		}
 		emit(&o, "echo Lifeboat: %s has policy %s: booting the rescue system\n", mac, c->policy);
 		emit(&o, "kernel %s/bzImage initrd=initramfs.cpio.xz %s BOOTIF=%s %s lifeboat.server=%s "
-			 "lifeboat.token=%s lifeboat.keys=%s" LB_PATH_KEYS "%s lifeboat.heartbeat=%u || goto failed\n",
+			 "lifeboat.token=%s lifeboat.keys=%s" LB_PATH_KEYS "%s lifeboat.heartbeat=%u%s%s || goto failed\n",
 		     c->payload_url, c->extra_args, bootif, ip, c->public_url, c->token, c->public_url, mac,
-		     c->heartbeat);
+		     c->heartbeat, c->tls_pin ? " " LB_KARG_TLSPIN "=" : "", c->tls_pin ? c->tls_pin : "");
 		emit(&o, "initrd %s/initramfs.cpio.xz || goto failed\n", c->payload_url);
 		if (c->signed_payload) {
 			/* needs an iPXE built with IMAGE_TRUST_CMD and TRUST= (make rom) */

@@ -21,6 +21,7 @@ struct render_ctx {
 	const struct boot_query *q;
 	const char *policy;       /* "normal", "rescue", "rescue-once" */
 	const char *public_url;   /* how the agent reaches lifeboatd */
+	const char *tls_pin;      /* lifeboat.tlspin=, only in scripts served over HTTPS; or NULL */
 	const char *payload_url;  /* where bzImage and the initramfs are */
 	const char *token;        /* this boot's token */
 	const char *extra_args;   /* kernel arguments from the configuration */

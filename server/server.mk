@@ -16,7 +16,8 @@ SERVER_LDFLAGS = $(SERVER_HARDEN_LDFLAGS) $(LDFLAGS)
 SERVER_LIB_SRCS := server/conf.c server/query.c server/script.c server/status.c server/schema.c \
 	server/hostfile.c server/session.c server/decide.c server/range.c server/store.c server/view.c \
 	server/page.c server/admin.c
-LIFEBOATD_SRCS := server/lifeboatd.c server/http.c server/boot.c server/payload.c server/api.c server/login.c
+LIFEBOATD_SRCS := server/lifeboatd.c server/http.c server/boot.c server/payload.c server/api.c server/login.c \
+	server/certpin.c
 SERVER_HDRS := $(wildcard server/*.h) common/wire.h
 SERVER_LIBS := -ljson-c -lnettle
 LIFEBOATD := $(B)/server/lifeboatd
@@ -27,7 +28,7 @@ $(LIFEBOATD): $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.
 	@echo "  HOSTCC  $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_LDFLAGS) \
-		-lmicrohttpd $(SERVER_LIBS) -lpthread && mv $@.tmp $@
+		-lmicrohttpd -lgnutls $(SERVER_LIBS) -lpthread && mv $@.tmp $@
 
 $(LIFEBOATCTL): server/lifeboatctl.c $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.mk
 	@echo "  HOSTCC  $@"
@@ -42,7 +43,7 @@ $(LIFEBOATD_TSAN): $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/se
 	@echo "  TSAN    $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)gcc $(SERVER_WARN) -O1 -g -fsanitize=thread -o $@.tmp $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) \
-		-lmicrohttpd $(SERVER_LIBS) -lpthread && mv $@.tmp $@
+		-lmicrohttpd -lgnutls $(SERVER_LIBS) -lpthread && mv $@.tmp $@
 tsan: $(LIFEBOATD_TSAN)
 
 SERVER_UNIT_CFLAGS := $(UNIT_CFLAGS) -Iserver -Icommon

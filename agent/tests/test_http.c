@@ -20,6 +20,13 @@ static void test_url_parse(void **state)
 	assert_int_equal(url_parse("http://boot.example.net/lifeboat/keys?mac=52:54", &u, err, sizeof(err)), 0);
 	assert_string_equal(u.port, "80");
 	assert_string_equal(u.path, "/lifeboat/keys?mac=52:54");
+	assert_int_equal(u.tls, 0);
+	assert_int_equal(url_parse("https://boot.example.net/", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.tls, 1);
+	assert_string_equal(u.port, "443");
+	assert_int_equal(url_parse("HTTPS://10.0.2.2:8443/x", &u, err, sizeof(err)), 0);
+	assert_int_equal(u.tls, 1);
+	assert_string_equal(u.port, "8443");
 }
 
 static void check_bad(const char *url, const char *expect)
@@ -35,8 +42,9 @@ static void check_bad(const char *url, const char *expect)
 
 static void test_url_rejects(void **state)
 {
-	check_bad("https://h/", "https is not supported by the agent");
-	check_bad("ftp://h/", "is not an http:// URL");
+	check_bad("ftp://h/", "is not an http:// or https:// URL");
+	check_bad("https:/h/", "is not an http:// or https:// URL");
+	check_bad("https://:443/", "bad host");
 	check_bad("http://:80/", "bad host");
 	check_bad("http://h:0/", "port 0 is out of range");
 	check_bad("http://h:99999/", "port 99999 is out of range");
@@ -70,6 +78,9 @@ static void test_response_parse(void **state)
 	assert_int_equal(r.body_len, 0);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", &r), 0);
 	assert_string_equal(r.body, "hello world");
+	/* what follows the announced length is not part of the body */
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhello", &r), 0);
+	assert_string_equal(r.body, "he");
 }
 
 static void test_response_garbage(void **state)
@@ -82,6 +93,10 @@ static void test_response_garbage(void **state)
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nno end of headers", &r), -EPROTO);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", &r), -EPROTO);
 	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffff\r\nshort", &r), -EPROTO);
+	/* cut short (closed early, or truncated by someone in the path) */
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nssh-ed25519 AAAA", &r), -EPROTO);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", &r), -EPROTO);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", &r), -EPROTO);
 }
 
 int main(void)

@@ -1,0 +1,302 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "config.h"
+#include "fetchkeys.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "report.h"
+#include "state.h"
+#include "tls.h"
+
+#define BACKOFF_MIN_MS 1000u
+#define BACKOFF_MAX_MS 60000u
+#define REQUEST_TIMEOUT_MS 10000u
+
+struct retry {
+	unsigned int delay_ms;
+	long long next_ms;
+	unsigned int failures;
+	const char *what;
+	char last[600]; /* the last failure, until a success */
+};
+
+/* What keeps the reporter from doing its job, for `lifeboat status` over
+ * SSH (the console is not always at hand): the state file "reporter",
+ * one line per trouble, rewritten when it changes. */
+static char refused[1400];
+static struct retry *retries[2];
+
+static void publish_trouble(void)
+{
+	static char text[2600], shown[2600];
+	size_t i, used;
+
+	used = (size_t)snprintf(text, sizeof(text), "%s", refused);
+	for (i = 0; i < sizeof(retries) / sizeof(retries[0]); i++) {
+		if (retries[i] != NULL && retries[i]->last[0] != '\0' && used < sizeof(text)) {
+			used += (size_t)snprintf(text + used, sizeof(text) - used, "cannot %s: %s\n", retries[i]->what,
+						 retries[i]->last);
+		}
+	}
+	if (strcmp(text, shown) != 0 && state_write("reporter", text) == 0) {
+		snprintf(shown, sizeof(shown), "%s", text);
+	}
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned int jitter(unsigned int ms)
+{
+	unsigned int r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
+		r = (unsigned int)mono_ms() * 2654435761u;
+	}
+	return ms / 2 + r % (ms / 2 + 1);
+}
+
+static void retry_failed(struct retry *r, const char *why)
+{
+	unsigned int wait = jitter(r->delay_ms);
+
+	/* say it once, then again only every 10th time or when the reason
+	 * changes: no console spam, and nothing new goes unsaid */
+	if (r->failures % 10 == 0 || strcmp(why, r->last) != 0) {
+		lb_log("cannot %s: %s; retrying in %.1f s (attempt %u)", r->what, why, wait / 1000.0, r->failures + 1);
+	}
+	r->failures++;
+	snprintf(r->last, sizeof(r->last), "%s", why);
+	publish_trouble();
+	r->next_ms = mono_ms() + wait;
+	r->delay_ms = r->delay_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->delay_ms * 2;
+}
+
+static void retry_ok(struct retry *r)
+{
+	if (r->failures > 0) {
+		lb_log("%s: succeeded after %u failed attempt%s", r->what, r->failures, r->failures == 1 ? "" : "s");
+	}
+	r->failures = 0;
+	r->delay_ms = BACKOFF_MIN_MS;
+	r->next_ms = 0;
+	r->last[0] = '\0';
+	publish_trouble();
+}
+
+static long installed_keys(void)
+{
+	char count[32];
+
+	state_read("authorized_keys", count, sizeof(count));
+	return strtol(count, NULL, 10);
+}
+
+static int send_report(const struct config *cfg, const struct url *u, const struct tls_trust *trust,
+		       const char *path, unsigned long seq, const char *phase, char *err, size_t errlen)
+{
+	static struct http_response resp;
+	struct json j;
+	const char *body = NULL;
+	size_t len = 0;
+	int rc;
+
+	json_init(&j);
+	report_build(&j, cfg, seq, phase);
+	rc = json_result(&j, &body, &len);
+	if (rc < 0) {
+		lb_err(err, errlen, "cannot encode the report");
+		json_free(&j);
+		return rc;
+	}
+	rc = http_request("POST", u, trust, path, cfg->token[0] ? cfg->token : NULL, "application/json", body, len,
+			  REQUEST_TIMEOUT_MS, &resp, err, errlen);
+	json_free(&j);
+	if (rc == 0 && (resp.status < 200 || resp.status > 299)) {
+		lb_err(err, errlen, "the server answered %d", resp.status);
+		rc = -EPROTO;
+	}
+	return rc;
+}
+
+static void ignore_report(const char *msg)
+{
+	(void)msg;
+}
+
+static int read_cmdline(struct cmdline *cl)
+{
+	static char text[4096];
+	FILE *f = fopen("/proc/cmdline", "re");
+	size_t n;
+
+	if (f == NULL) {
+		return -errno;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	fclose(f);
+	return cmdline_parse(text, cl, NULL, 0);
+}
+
+/* The CAs built into the image (make CA=) and the pin from the command
+ * line. 0 with *have_ca set (0 when the image has no CA file), or -errno
+ * with err set when the CA file is there but unusable. */
+static int load_trust(struct tls_trust *t, const struct config *cfg, int *have_ca, char *err, size_t errlen)
+{
+	static char pem[65536];
+	FILE *f = fopen(LB_PATH_AGENT_CA, "re");
+	size_t n;
+	int rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (cfg->have_tlspin) {
+		memcpy(t->pin, cfg->tlspin, sizeof(t->pin));
+		t->have_pin = 1;
+	}
+	*have_ca = f != NULL;
+	if (f == NULL) {
+		if (errno == ENOENT) {
+			return 0;
+		}
+		rc = -errno;
+		*have_ca = 1;
+		lb_err(err, errlen, "%s", strerror(errno));
+		return rc;
+	}
+	n = fread(pem, 1, sizeof(pem) - 1, f);
+	if (ferror(f) || !feof(f)) {
+		rc = ferror(f) ? -EIO : -EFBIG;
+		lb_err(err, errlen, "%s", ferror(f) ? "read error" : "larger than 64 KiB");
+		fclose(f);
+		return rc;
+	}
+	fclose(f);
+	pem[n] = '\0';
+	return tls_trust_add_pem(t, pem, LB_PATH_AGENT_CA, err, errlen);
+}
+
+/* Whether this URL may be spoken to; says why not on the console. */
+static int url_usable(const struct config *cfg, const char *url, int have_ca, const char *what)
+{
+	char err[700];
+
+	if (url[0] == '\0') {
+		return 0;
+	}
+	if (config_url_allowed(cfg, url, have_ca, err, sizeof(err)) < 0) {
+		size_t used = strlen(refused);
+
+		lb_log("cannot %s: %s", what, err);
+		snprintf(refused + used, sizeof(refused) - used, "cannot %s: %s\n", what, err);
+		return 0;
+	}
+	return 1;
+}
+
+int report_main(void)
+{
+	static struct tls_trust trust;
+	struct cmdline cl = { 0 };
+	struct config cfg;
+	struct url u;
+	struct retry rep = { .delay_ms = BACKOFF_MIN_MS, .what = "send status report" };
+	struct retry keys = { .delay_ms = BACKOFF_MIN_MS, .what = "fetch lifeboat.keys" };
+	char path[1100], err[512], phase[64] = "", sent[64] = "";
+	int keys_pending, keys_wanted, have_server, have_ca = 0;
+	long long next_heartbeat = 0;
+	unsigned long seq = 0;
+	sigset_t wake;
+
+	read_cmdline(&cl);
+	config_from_cmdline(&cl, &cfg, ignore_report);
+	if (load_trust(&trust, &cfg, &have_ca, err, sizeof(err)) < 0) {
+		/* a CA that was meant to be there but cannot be used: talking
+		 * without it would be the fallback we never do */
+		lb_log("cannot use " LB_PATH_AGENT_CA ": %s; no status reports, no lifeboat.keys (SSH takes the keys "
+		       "from the command line and the image)", err);
+		snprintf(refused, sizeof(refused), "cannot use " LB_PATH_AGENT_CA ": %s\n", err);
+		cfg.server[0] = '\0';
+		cfg.keys_url[0] = '\0';
+	}
+	have_server = url_usable(&cfg, cfg.server, have_ca, "send status reports") &&
+		      url_parse(cfg.server, &u, NULL, 0) == 0;
+	keys_pending = keys_wanted = url_usable(&cfg, cfg.keys_url, have_ca, "fetch lifeboat.keys");
+	retries[0] = &rep;
+	retries[1] = &keys;
+	publish_trouble();
+	if (have_server) {
+		size_t l = strlen(u.path);
+
+		while (l > 0 && u.path[l - 1] == '/') {
+			u.path[--l] = '\0';
+		}
+		snprintf(path, sizeof(path), "%s" LB_PATH_STATUS, u.path);
+	}
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &wake, NULL);
+	for (;;) {
+		long long now = mono_ms(), wait_ms = 1000;
+		struct timespec ts;
+
+		if (keys_pending && now >= keys.next_ms) {
+			if (fetch_keys(&cfg, &trust, REQUEST_TIMEOUT_MS, err, sizeof(err)) == 0) {
+				keys_pending = 0;
+				retry_ok(&keys);
+			} else {
+				retry_failed(&keys, err);
+			}
+		}
+		state_read("phase", phase, sizeof(phase));
+		phase[strcspn(phase, "\n")] = '\0';
+		/* ssh-ready means someone can log in: not before the keys are here */
+		if (keys_wanted && strcmp(phase, "ssh-ready") == 0 && installed_keys() == 0) {
+			snprintf(phase, sizeof(phase), "%s", sent[0] ? sent : "network-up");
+		}
+		if (have_server && now >= rep.next_ms && (strcmp(phase, sent) != 0 || now >= next_heartbeat)) {
+			if (send_report(&cfg, &u, &trust, path, ++seq, phase, err, sizeof(err)) == 0) {
+				retry_ok(&rep);
+				snprintf(sent, sizeof(sent), "%s", phase);
+				state_write("reported", phase);
+				next_heartbeat = mono_ms() + (long long)cfg.heartbeat * 1000;
+			} else {
+				retry_failed(&rep, err);
+			}
+		}
+		if (!have_server && !keys_pending) {
+			pause(); /* nothing left to do; PID 1 may kill us */
+		}
+		now = mono_ms();
+		if (have_server) {
+			long long next = rep.next_ms > now ? rep.next_ms : next_heartbeat;
+
+			wait_ms = next > now ? next - now : 0;
+		}
+		if (keys_pending && keys.next_ms - now < wait_ms) {
+			wait_ms = keys.next_ms > now ? keys.next_ms - now : 0;
+		}
+		if (wait_ms > 1000) {
+			wait_ms = 1000; /* re-read the phase at least every second */
+		}
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = (wait_ms % 1000) * 1000000L;
+		sigtimedwait(&wake, NULL, &ts);
+	}
+}
