@@ -103,6 +103,14 @@ def test_boot_script_over_https_pins_the_certificate(lifeboatd):
     assert "lifeboat.tlspin" not in args
     assert args["lifeboat.server"] == f"http://10.0.2.2:{d.port}"
     assert f"certificate {pin_of(d.ca / 'server.crt')}" in d.log_path.read_text()
+    # agent_ca = yes: the image has the CA (make CA=), so agents booted by
+    # a plain-HTTP script report over HTTPS too, still without a pin
+    d2 = lifeboatd(tls=True, extra=("--agent-ca", "yes"))
+    d2.ctl("rescue", MAC, "--nat")
+    args = boot_args(d2, tls=False)
+    assert "lifeboat.tlspin" not in args
+    assert args["lifeboat.server"] == f"https://10.0.2.2:{d2.tls_port}"
+    assert args["lifeboat.keys"].startswith(f"https://10.0.2.2:{d2.tls_port}/")
 
 
 def test_agent_client_checks_the_certificate(lifeboatd, tmp_path):

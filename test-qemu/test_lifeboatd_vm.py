@@ -33,7 +33,8 @@ def test_rescue_once_reaches_ssh_with_strict_host_keys(vms, lifeboatd, ssh_key, 
     the agent fetches its keys and reports; lifeboatctl known-hosts lets
     ssh check the host key strictly; the policy is back to normal."""
     key, pub = ssh_key
-    d = lifeboatd(keys=pub + "\n")
+    # HTTPS is on, but a stock ROM speaks plain HTTP: that path still works
+    d = lifeboatd(keys=pub + "\n", tls=True)
     d.ctl("rescue", MAC, "--once", "--nat")  # QEMU's user network is a NAT
     vm = rom_vm(vms, d, f"lifeboatd-{nic}", nic, ["-boot", "n"], ssh_key=key)
     vm.wait_for("iPXE", IPXE_DEADLINE)
@@ -50,6 +51,9 @@ def test_rescue_once_reaches_ssh_with_strict_host_keys(vms, lifeboatd, ssh_key, 
     r = strict_ssh(vm, known, "cat /proc/cmdline; lifeboat status | head -1")
     assert r.returncode == 0, r.stderr
     assert "ip=10.0.2.15::10.0.2.2:255.255.255.0::::10.0.2.3" in r.stdout
+    # a script that came in clear carries no pin, and the agent reports in clear
+    assert "lifeboat.tlspin" not in r.stdout and f"lifeboat.server=http://10.0.2.2:{d.port}" in r.stdout
+    assert '127.0.0.1 "POST /api/v1/status" 200' in d.log_path.read_text()
     # a wrong known_hosts entry is refused: the check is real
     known.write_text(f"[127.0.0.1]:{vm.ssh_port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB1mbPBeqcDPu8eTimBmUATN4Fu7iRE+P8pyqJaiK48a\n")
     assert strict_ssh(vm, known, "true").returncode != 0

@@ -130,6 +130,12 @@ def test_https_rom_boots_over_https_with_the_ca_pinned(vms, lifeboatd, ssh_key, 
     for path in ("/boot.ipxe", "/payload/bzImage", "/payload/initramfs.cpio.xz"):
         assert f'127.0.0.1 tls "GET {path}" 200' in log, path
         assert not re.search(f'127.0.0.1 "GET {re.escape(path)}"', log), f"{path} went in clear"
+    # the agent, given the certificate's pin by that script, reports and
+    # fetches its keys over TLS too
+    vm.wait_for("lifeboat: 1 SSH key from lifeboat.keys", 60)
+    log = d.log_path.read_text()
+    assert '127.0.0.1 tls "POST /api/v1/status" 200' in log and f'tls "GET /api/v1/keys/{MAC}" 200' in log
+    assert not re.search(r'127\.0\.0\.1 "(POST /api/v1/status|GET /api/v1/keys)', log), "the agent went in clear"
     known = tmp_path / "known_hosts"
     known.write_text(d.ctl("known-hosts", MAC, "--host", f"[127.0.0.1]:{vm.ssh_port}").stdout)
     vm.wait_for("lifeboat: 1 SSH key from lifeboat.keys", 60)

@@ -286,6 +286,10 @@ def test_bad_config_is_named(out_dir, tmp_path):
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 2
     assert f"{conf}:2: port: '80x' is not a number from 1 to 65535" in r.stderr
+    conf.write_text(f"state_dir = {tmp_path}/s\nagent_ca = yes\n")
+    r = subprocess.run([os.path.join(out_dir, "build", "server", "lifeboatd"), "--config", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "agent_ca = yes needs tls_port" in r.stderr, r.stderr
 
 
 def test_dhcp_config(out_dir, tmp_path):
