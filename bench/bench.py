@@ -9,7 +9,7 @@ number of runs, the median and the min-max. A target that is missed is
 reported as missed; nothing here fails the build.
 
     bench/bench.py --out out --peer ~/.cache/lifeboat/bench-peer [--runs 5]
-                   [--only sizes,boot,ram,build,server,sessions] [--results bench/results.md]
+                   [--only sizes,boot,ram,build,server,sessions,tls] [--results bench/results.md]
 """
 
 import argparse
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "test-qemu"))
 from lifeboat_vm import ACCEL, VM, free_port  # noqa: E402
 
-SECTIONS = ("sizes", "boot", "ram", "build", "server", "sessions")
+SECTIONS = ("sizes", "boot", "ram", "build", "server", "sessions", "tls")
 OUR_ARGS = "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on printk.time=1"
 # The peer waits for a root device that never comes, with dropbear up
 # meanwhile, then drops to its shell: what an admin sees when the disk is
@@ -195,6 +195,24 @@ def boot_once(name, logdir, args, key, ready_marker, memory, deadline):
 def netdev(bootfile=None):
     extra = f",bootfile={bootfile}" if bootfile else ""
     return ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:@SSHPORT@-:22{extra}"]
+
+
+def linked_bytes(map_file, archive):
+    """Bytes of code and data (.text, .rodata, .data; not .bss) that the
+    linker took from archive, from a GNU ld map (-Wl,-Map)."""
+    total, section = 0, None
+    item = re.compile(r"^ (\.(?:text|rodata|data|bss)\S*)?\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)$")
+    for line in Path(map_file).read_text().splitlines():
+        head = re.match(r"^ (\.(?:text|rodata|data|bss)\S*)$", line)
+        if head:
+            section = head.group(1)
+            continue
+        m = item.match(line)
+        name = (m.group(1) or section) if m else None
+        if name and archive in m.group(3) and not name.startswith(".bss"):
+            total += int(m.group(2), 16)
+        section = None
+    return total
 
 
 class StaticServer:
@@ -578,9 +596,14 @@ class Bench:
                 s.close()
             resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
-    def start_nginx(self, root):
+    def start_nginx(self, root, cert=None):
         port = free_port()
-        conf = self.work / "nginx.conf"
+        tls_port = free_port() if cert else None
+        tls_server = ""
+        if cert:
+            tls_server = (f"server {{ listen 127.0.0.1:{tls_port} ssl; ssl_certificate {cert[0]}; "
+                          f"ssl_certificate_key {cert[1]}; root {root}; }}")
+        conf = self.work / ("nginx-tls.conf" if cert else "nginx.conf")
         conf.write_text(f"""
 worker_processes auto;
 daemon off;
@@ -602,6 +625,7 @@ http {{
         root {root};
         location = /boot.ipxe {{ }}
     }}
+    {tls_server}
 }}
 """)
         r = subprocess.run(["nginx", "-v"], capture_output=True, text=True)
@@ -612,13 +636,14 @@ http {{
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if subprocess.run(["curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{port}/boot.ipxe"]).returncode == 0:
-                return proc, port
+                return proc, port, tls_port
             time.sleep(0.1)
         raise RuntimeError(f"nginx did not start: {(self.work / 'nginx-error.log').read_text()}")
 
-    def wrk(self, port, kind, macs, query):
+    def wrk(self, port, kind, macs, query, scheme="http", close=False):
         """Runs wrk; each connection is one simulated client (its own MAC
-        for the boot script)."""
+        for the boot script). close: a new connection (for https, a new
+        TLS handshake) for every request."""
         lua = self.work / f"wrk-{kind}-{port}.lua"
         scripts = [query.format(mac=m) if query else "/boot.ipxe" for m in macs]
         if query == "{mac}":  # wrk_paths: the paths themselves
@@ -635,13 +660,14 @@ http {{
             "local n = 0\n"
             "function setup(thread) n = n + 1; thread:set('id', n) end\n"
             "local i = 0\n"
-            "function request() i = i + 1; return wrk.format('GET', paths[(i % #paths) + 1]) end\n"
+            "function request() i = i + 1; return wrk.format('GET', paths[(i % #paths) + 1]"
+            + (", {Connection = 'close'}" if close else "") + ") end\n"
             "function done(summary, latency, requests)\n"
             "  io.write(string.format('RESULT %d %d %f %f\\n', summary.requests, summary.bytes,\n"
             "    summary.duration / 1e6, latency:percentile(99) / 1000))\n"
             "end\n")
         r = subprocess.run(["wrk", "-t2", f"-c{self.o.clients}", f"-d{self.o.seconds}s", "--timeout", "30s",
-                            "-s", str(lua), f"http://127.0.0.1:{port}"],
+                            "-s", str(lua), f"{scheme}://127.0.0.1:{port}"],
                            capture_output=True, text=True, timeout=self.o.seconds + 60)
         m = re.search(r"^RESULT (\d+) (\d+) ([\d.]+) ([\d.]+)$", r.stdout, re.M)
         if not m:
@@ -650,6 +676,88 @@ http {{
             raise RuntimeError(f"wrk saw errors on port {port}: {r.stdout}")
         reqs, nbytes, secs, p99 = int(m[1]), int(m[2]), float(m[3]), float(m[4])
         return {"rps": reqs / secs, "mbps": nbytes / secs / 1e6, "p99": p99}
+
+    # -- TLS end to end (issue: TLS end to end and an authenticated admin interface)
+    def tls(self):
+        self.tls_size()
+        self.tls_boot()
+        self.tls_server()
+
+    def tls_size(self):
+        agent = self.out / "build" / "agent" / "init"
+        link_map = Path(str(agent) + ".map")
+        if not link_map.exists():
+            self.t.note(f"tls: {link_map} missing: run make")
+            return
+        bear = linked_bytes(link_map, "libbearssl.a")
+        self.t.add("tls", "BearSSL in the agent (code + data the linker kept)", f"{bear / 1e3:.0f} KB", "", "",
+                   f"agent /init {agent.stat().st_size / 1e3:.0f} KB stripped")
+
+    def tls_boot(self):
+        """QEMU start to ssh true through our ROM (e1000): plain HTTP, and
+        HTTPS with the CA pinned in the ROM and the agent reporting over TLS."""
+        if not os.environ.get("IPXE_SRC"):
+            self.t.note("tls: no IPXE_SRC: the HTTPS-ROM boot figures need an iPXE tree (make bench IPXE_SRC=...)")
+            return
+        from conftest import Lifeboatd
+        from test_rom import build_rom
+        mac = "52:54:00:be:00:02"
+        d = Lifeboatd(str(self.out), self.work / "lifeboatd-tls", keys=self.pub + "\n", nat=True, tls=True).start()
+        try:
+            medians = {}
+            for https in (False, True):
+                server = f"https://10.0.2.2:{d.tls_port}" if https else d.guest_url("")
+                rom = build_rom(str(self.out), server, trust=str(d.ca / "ca.crt") if https else None, https=https)
+                args = lambda rom=rom: [*netdev(), "-device", f"e1000,netdev=n0,mac={mac},romfile={rom}",  # noqa: E731
+                                        "-boot", "n"]
+                s, _ = self.boot_series("rom-https" if https else "rom-http", args, self.key, OUR_READY,
+                                        setup=lambda: d.ctl("rescue", mac, "--once", "--nat"), deadline=600)
+                medians[https] = statistics.median(s) if s else None
+                label = "HTTPS (CA pinned; agent over TLS)" if https else "plain HTTP"
+                self.t.add("tls", f"our ROM, {label}: QEMU start to ssh true", summary(s, "s"))
+            if medians[False] and medians[True]:
+                ratio = medians[True] / medians[False]
+                self.t.add("tls", "boot to SSH, HTTPS / HTTP through our ROM", f"{ratio:.2f}x", "", "<= 1.3x",
+                           verdict(ratio <= 1.3))
+        finally:
+            d.stop()
+
+    def tls_server(self):
+        """lifeboatd's HTTPS listener against nginx with the same
+        certificate and key: the payload on kept-alive connections, and
+        /chain.ipxe with a new TLS handshake for every request."""
+        from conftest import Lifeboatd
+        www = self.work / "www-tls"
+        (www / "payload").mkdir(parents=True)
+        for f in ("bzImage", "initramfs.cpio.xz"):
+            shutil.copy(self.out / f, www / "payload" / f)
+        d = Lifeboatd(str(self.out), self.work / "lifeboatd-tls-load", keys=self.pub + "\n", nat=True, tls=True,
+                      payload_dir=str(www / "payload")).start()
+        chain = subprocess.run(["curl", "-sf", d.local("/chain.ipxe")], capture_output=True, text=True).stdout
+        (www / "chain.ipxe").write_text(chain)
+        (www / "boot.ipxe").write_text(chain)
+        nginx = self.start_nginx(www, cert=(d.ca / "server.crt", d.ca / "server.key"))
+        try:
+            for label, kind, paths, close in (
+                    ("payload over HTTPS (kept-alive)", "payload", None, False),
+                    ("/chain.ipxe over HTTPS, a new TLS handshake per request", "chain", ["/chain.ipxe"], True)):
+                ours = self.wrk(d.tls_port, kind, paths or [], "{mac}" if paths else None, scheme="https",
+                                close=close)
+                theirs = self.wrk(nginx[2], kind, paths or [], "{mac}" if paths else None, scheme="https",
+                                  close=close)
+                ratio = ours["rps"] / theirs["rps"] if theirs["rps"] else 0
+                self.t.add("tls", f"{label}: requests/s", f"{ours['rps']:.0f}", f"nginx {theirs['rps']:.0f}", "",
+                           f"{ratio:.2f}x")
+                if kind == "payload":
+                    self.t.add("tls", f"{label}: MB/s", f"{ours['mbps']:.0f}", f"nginx {theirs['mbps']:.0f}")
+                self.t.add("tls", f"{label}: p99 latency", f"{ours['p99']:.1f} ms", f"nginx {theirs['p99']:.1f} ms")
+        finally:
+            nginx[0].terminate()
+            nginx[0].wait(timeout=10)
+            d.stop()
+        self.t.note(f"tls: wrk over HTTPS, {self.o.clients} connections, {self.o.seconds} s per scenario; the same "
+                    f"RSA 2048 certificate (make ca) for both; lifeboatd on libmicrohttpd + GnuTLS, nginx "
+                    f"{self.nginx_version} on OpenSSL")
 
     # -- report
     def machine(self):
