@@ -268,7 +268,7 @@ enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char 
 /* ---- GET /api/v1/hosts, GET / --------------------------------------------------- */
 
 /* What the API shows of a host: no token hash; what was skipped, named. */
-static json_object *api_host(json_object *h, const char *mac, const struct schema_skipped *sk)
+json_object *api_host(json_object *h, const char *mac, const struct schema_skipped *sk)
 {
 	json_object *out = NULL;
 

@@ -74,6 +74,12 @@ static const struct schema_field boot_members[] = {
 	END,
 };
 
+static const struct schema_field policy_set_members[] = {
+	T("time"),
+	S("by", 64, NULL, NULL),
+	END,
+};
+
 const struct schema_field host_members[] = {
 	{ "mac", SK_STRING, SF_REQUIRED, 17, 17, schema_mac, "a MAC address", NULL, NULL },
 	S("policy", 16, is_policy, "normal, rescue or rescue-once"),
@@ -86,6 +92,7 @@ const struct schema_field host_members[] = {
 	{ "report", SK_OBJECT, 0, 0, 0, NULL, NULL, report_members, NULL },
 	{ "last_boot", SK_OBJECT, 0, 0, 0, NULL, NULL, boot_members, NULL },
 	{ "session", SK_OBJECT, 0, 0, 0, NULL, NULL, session_members, NULL },
+	{ "policy_set", SK_OBJECT, 0, 0, 0, NULL, NULL, policy_set_members, NULL },
 	END,
 };
 

@@ -260,7 +260,8 @@ static const struct route {
 	{ LB_PATH_STATUS, 0, M_POST, 0, handle_status },
 	{ LB_PATH_KEYS, 1, M_GET, 0, handle_keys },
 	{ "/api/v1/hosts", 0, M_GET, 1, handle_hosts },
-	{ "/api/v1/hosts/", 1, M_GET, 1, handle_hosts },
+	{ "/api/v1/hosts/", 1, M_GET, 1, handle_host_get },
+	{ "/api/v1/hosts/", 1, M_POST, 1, handle_host_action },
 };
 
 static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char *url, const char *method)

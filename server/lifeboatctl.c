@@ -11,6 +11,7 @@
 
 #include "admin.h"
 #include "conf.h"
+#include "hostops.h"
 #include "query.h"
 #include "session.h"
 #include "store.h"
@@ -40,90 +41,18 @@ static int need_mac(const char *s, char mac[18])
 	return 0;
 }
 
-/* Loads (or creates), lets fn change, and saves the host, under the
- * store's lock. fn returns 0, or 1 to save nothing. 0, or 1 with the
- * reason on stderr. */
-static int update_host(const char *mac, int (*fn)(json_object *h, void *ctx), void *ctx)
+/* Says what a change of the state failed on; 1 for main. */
+static int failed(const char *err)
 {
-	struct schema_skipped sk = { .count = 0 };
-	json_object *h = NULL;
-	char err[600];
-	int rc;
-
-	rc = store_lock(&store);
-	if (rc < 0) {
-		fprintf(stderr, "lifeboatctl: cannot lock the state directory %s: %s\n", store.dir, strerror(-rc));
-		return 1;
-	}
-	h = store_load(&store, mac, &sk);
-	if (h == NULL && sk.count > 0) {
-		fprintf(stderr, "lifeboatctl: cannot change %s: its host file cannot be read (%s); "
-				"fix it or lifeboatctl forget it\n", mac, sk.text);
-		store_unlock(&store);
-		return 1;
-	}
-	if (sk.count > 0) {
-		fprintf(stderr, "lifeboatctl: %s: dropped from the host file as unreadable: %s\n", mac, sk.text);
-	}
-	if (h == NULL) {
-		h = store_new_host(mac, "normal");
-	}
-	rc = fn(h, ctx);
-	if (rc == 0) {
-		rc = store_save(&store, mac, h, err, sizeof(err));
-		if (rc < 0) {
-			fprintf(stderr, "lifeboatctl: %s\n", err);
-		}
-	}
-	store_unlock(&store);
-	json_object_put(h);
-	return rc == 0 ? 0 : 1;
-}
-
-/* The session's token leaves the index; pending (auto) entries go. */
-static void drop_token(json_object *h, const struct session *s)
-{
-	if (s->token_sha256[0] != '\0') {
-		store_token_del(&store, s->token_sha256);
-	}
-	store_pending_del(&store, jstr(h, "mac"));
-}
-
-struct arm {
-	const char *policy;
-	int nat;            /* -1: unchanged */
-	long long seconds;
-};
-
-static int arm_host(json_object *h, void *ctx)
-{
-	const struct arm *a = ctx;
-	struct session s;
-
-	session_read(h, &s);
-	drop_token(h, &s);
-	json_object_object_add(h, "policy", json_object_new_string(a->policy));
-	if (a->nat >= 0) {
-		json_object_object_add(h, "nat", json_object_new_boolean(a->nat));
-	}
-	json_object_object_del(h, "auto");
-	if (strcmp(a->policy, "normal") == 0) {
-		session_end(&s, "normal", (long long)time(NULL));
-	} else {
-		/* a new session: no token, no binding, no conflict, no pinned keys */
-		session_arm(&s, strcmp(a->policy, "rescue-once") == 0, (long long)time(NULL), a->seconds);
-	}
-	if (s.state != SS_NONE) {
-		session_write(&s, h);
-	}
-	return 0;
+	fprintf(stderr, "lifeboatctl: %s\n", err);
+	return 1;
 }
 
 static int cmd_rescue(int argc, char **argv)
 {
-	struct arm a = { .policy = "rescue", .nat = -1, .seconds = conf.session_timeout };
-	char mac[18], *end = NULL;
-	int i;
+	struct host_change a = { .policy = "rescue", .nat = -1, .seconds = conf.session_timeout, .by = "lifeboatctl" };
+	char mac[18], err[700], *end = NULL;
+	int i, rc;
 
 	if (need_mac(argv[0], mac) < 0) {
 		return 2;
@@ -143,8 +72,9 @@ static int cmd_rescue(int argc, char **argv)
 			return usage(stderr);
 		}
 	}
-	if (update_host(mac, arm_host, &a) != 0) {
-		return 1;
+	rc = hostops_set_policy(&store, mac, &a, (long long)time(NULL), err, sizeof(err));
+	if (rc < 0) {
+		return failed(err);
 	}
 	printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims it\n",
 	       mac, a.policy, a.nat == 1 ? " (nat: no source-address check)" : "", a.seconds);
@@ -153,15 +83,17 @@ static int cmd_rescue(int argc, char **argv)
 
 static int cmd_normal(int argc, char **argv)
 {
-	struct arm a = { .policy = "normal", .nat = -1 };
-	char mac[18];
+	struct host_change a = { .policy = "normal", .nat = -1, .by = "lifeboatctl" };
+	char mac[18], err[700];
+	int rc;
 
 	(void)argc;
 	if (need_mac(argv[0], mac) < 0) {
 		return 2;
 	}
-	if (update_host(mac, arm_host, &a) != 0) {
-		return 1;
+	rc = hostops_set_policy(&store, mac, &a, (long long)time(NULL), err, sizeof(err));
+	if (rc < 0) {
+		return failed(err);
 	}
 	printf("%s: policy normal (its session, if any, has ended)\n", mac);
 	return 0;
@@ -260,71 +192,40 @@ static int cmd_known_hosts(int argc, char **argv)
 	return 0;
 }
 
-struct manual_token {
-	char token[LB_TOKEN_LEN + 1];
-};
-
-static int token_host(json_object *h, void *ctx)
-{
-	struct manual_token *t = ctx;
-	struct session s;
-	char hash[65];
-	long long now = (long long)time(NULL);
-
-	session_read(h, &s);
-	drop_token(h, &s);
-	session_arm(&s, 0, now, conf.session_timeout);
-	s.state = SS_ACTIVE; /* bound to the address of its first use */
-	s.issued = now;
-	token_hash(t->token, hash);
-	snprintf(s.token_sha256, sizeof(s.token_sha256), "%s", hash);
-	session_write(&s, h);
-	if (store_token_put(&store, hash, jstr(h, "mac")) < 0) {
-		fprintf(stderr, "lifeboatctl: cannot write the token index in %s\n", store.dir);
-		return 1;
-	}
-	return 0;
-}
-
 static int cmd_token(int argc, char **argv)
 {
-	struct manual_token t;
-	char mac[18];
-
-	(void)argc;
-	if (need_mac(argv[0], mac) < 0) {
-		return 2;
-	}
-	if (store_new_token(t.token) < 0) {
-		fprintf(stderr, "lifeboatctl: cannot make a token: no randomness\n");
-		return 1;
-	}
-	if (update_host(mac, token_host, &t) != 0) {
-		return 1;
-	}
-	printf("%s\n", t.token);
-	return 0;
-}
-
-static int cmd_forget(int argc, char **argv)
-{
-	char mac[18];
+	char mac[18], token[LB_TOKEN_LEN + 1], err[700];
 	int rc;
 
 	(void)argc;
 	if (need_mac(argv[0], mac) < 0) {
 		return 2;
 	}
-	rc = store_lock(&store);
-	if (rc < 0) {
-		fprintf(stderr, "lifeboatctl: cannot lock the state directory %s: %s\n", store.dir, strerror(-rc));
+	if (store_new_token(token) < 0) {
+		fprintf(stderr, "lifeboatctl: cannot make a token: no randomness\n");
 		return 1;
 	}
-	rc = store_forget(&store, mac);
-	store_unlock(&store);
+	rc = hostops_manual_token(&store, mac, token, conf.session_timeout, "lifeboatctl", (long long)time(NULL), err,
+				  sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "lifeboatctl: cannot forget %s: %s\n", mac, rc == -ENOENT ? "no such host" : strerror(-rc));
-		return 1;
+		return failed(err);
+	}
+	printf("%s\n", token);
+	return 0;
+}
+
+static int cmd_forget(int argc, char **argv)
+{
+	char mac[18], err[700];
+	int rc;
+
+	(void)argc;
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	rc = hostops_forget(&store, mac, err, sizeof(err));
+	if (rc < 0) {
+		return failed(err);
 	}
 	printf("%s: forgotten\n", mac);
 	return 0;

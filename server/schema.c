@@ -319,3 +319,80 @@ int schema_hex64(const char *s)
 {
 	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
 }
+
+/* The first top-level member of o that members does not name, or NULL. */
+static const char *unknown_member(json_object *o, const struct schema_field *members)
+{
+	json_object_object_foreach(o, key, val) {
+		const struct schema_field *f = members;
+
+		(void)val;
+		while (f->name != NULL && strcmp(f->name, key) != 0) {
+			f++;
+		}
+		if (f->name == NULL) {
+			return key;
+		}
+	}
+	return NULL;
+}
+
+json_object *schema_parse(const char *body, size_t len, size_t max, const struct schema_field *members,
+			  int refuse_unknown, char *err, size_t errlen)
+{
+	json_tokener *tok = NULL;
+	json_object *o = NULL, *clean = NULL;
+	enum json_tokener_error jerr;
+	char why[400];
+
+	if (len == 0) {
+		snprintf(err, errlen, "empty body");
+		return NULL;
+	}
+	if (len > max) {
+		snprintf(err, errlen, "body larger than %zu bytes", max);
+		return NULL;
+	}
+	if (memchr(body, '\0', len) != NULL) {
+		snprintf(err, errlen, "NUL byte in body");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(24);
+	if (tok == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (o != NULL && jerr == json_tokener_success && json_tokener_get_parse_end(tok) != len) {
+		snprintf(err, errlen, "trailing bytes after the JSON value");
+		goto err_parse;
+	}
+	if (o == NULL || jerr != json_tokener_success) {
+		snprintf(err, errlen, "malformed JSON: %s", json_tokener_error_desc(jerr == json_tokener_continue ?
+										 json_tokener_error_parse_eof : jerr));
+		goto err_parse;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, errlen, "the body is not a JSON object");
+		goto err_parse;
+	}
+	if (refuse_unknown && unknown_member(o, members) != NULL) {
+		snprintf(err, errlen, "%s: unknown member", unknown_member(o, members));
+		goto err_parse;
+	}
+	clean = schema_strict(o, members, why, sizeof(why));
+	if (clean == NULL) {
+		snprintf(err, errlen, "%s", why);
+		goto err_parse;
+	}
+	json_object_put(o);
+	json_tokener_free(tok);
+	return clean;
+
+err_parse:
+	json_object_put(o);
+	json_tokener_free(tok);
+	return NULL;
+}

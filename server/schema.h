@@ -41,6 +41,13 @@ struct schema_skipped {
  * member's path and the reason. */
 json_object *schema_strict(json_object *doc, const struct schema_field *members, char *err, size_t errlen);
 
+/* A request body: strict JSON (valid UTF-8, no trailing bytes, at most
+ * max bytes, depth-limited), an object, checked by schema_strict.
+ * refuse_unknown: a top-level member members does not name is an error
+ * (a command's options), else it is dropped (a report of a newer agent). */
+json_object *schema_parse(const char *body, size_t len, size_t max, const struct schema_field *members,
+			  int refuse_unknown, char *err, size_t errlen);
+
 /* Lenient: never fails on content; NULL only when doc is not an object
  * or memory runs out (sk says so). */
 json_object *schema_lenient(json_object *doc, const struct schema_field *members, struct schema_skipped *sk);

@@ -134,55 +134,5 @@ const struct schema_field report_members[] = {
 
 json_object *status_parse(const char *body, size_t len, char *err, size_t errlen)
 {
-	json_tokener *tok = NULL;
-	json_object *o = NULL, *clean = NULL;
-	enum json_tokener_error jerr;
-	char why[400];
-
-	if (len == 0) {
-		snprintf(err, errlen, "empty body");
-		return NULL;
-	}
-	if (len > STATUS_MAX_BYTES) {
-		snprintf(err, errlen, "report larger than %d bytes", STATUS_MAX_BYTES);
-		return NULL;
-	}
-	if (memchr(body, '\0', len) != NULL) {
-		snprintf(err, errlen, "NUL byte in body");
-		return NULL;
-	}
-	tok = json_tokener_new_ex(24);
-	if (tok == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	jerr = json_tokener_get_error(tok);
-	if (o != NULL && jerr == json_tokener_success && json_tokener_get_parse_end(tok) != len) {
-		snprintf(err, errlen, "trailing bytes after the JSON value");
-		goto err_parse;
-	}
-	if (o == NULL || jerr != json_tokener_success) {
-		snprintf(err, errlen, "malformed JSON: %s", json_tokener_error_desc(jerr == json_tokener_continue ?
-										 json_tokener_error_parse_eof : jerr));
-		goto err_parse;
-	}
-	if (!json_object_is_type(o, json_type_object)) {
-		snprintf(err, errlen, "the report is not a JSON object");
-		goto err_parse;
-	}
-	clean = schema_strict(o, report_members, why, sizeof(why));
-	if (clean == NULL) {
-		snprintf(err, errlen, "%s", why);
-		goto err_parse;
-	}
-	json_object_put(o);
-	json_tokener_free(tok);
-	return clean;
-
-err_parse:
-	json_object_put(o);
-	json_tokener_free(tok);
-	return NULL;
+	return schema_parse(body, len, STATUS_MAX_BYTES, report_members, 0, err, errlen);
 }

@@ -1,0 +1,258 @@
+/* The control API on the admin interface (admin_gate has run): what
+ * lifeboatctl rescue / normal / forget / known-hosts do, over HTTP, through
+ * the same write path (hostops.c). Spec: server/api.json. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "hostfile.h"
+#include "hostops.h"
+#include "http.h"
+#include "query.h"
+#include "schema.h"
+#include "view.h"
+
+#define CONTROL_MAX_BODY 4096
+#define SESSION_MAX_SECONDS (31 * 86400)
+
+/* POST /api/v1/hosts/<mac>/rescue: every member optional. */
+static const struct schema_field rescue_members[] = {
+	{ "once", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "nat", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "seconds", SK_INT, 0, 1, SESSION_MAX_SECONDS, NULL, NULL, NULL, NULL },
+	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+static const struct schema_field no_members[] = {
+	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+/* Splits "<mac>[/<sub>]"; 0, or -EINVAL when the MAC is not one. */
+static int split_host(const char *rest, char mac[18], const char **sub)
+{
+	char head[32];
+	const char *slash = strchr(rest, '/');
+	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+
+	if (n == 0 || n >= sizeof(head)) {
+		return -EINVAL;
+	}
+	memcpy(head, rest, n);
+	head[n] = '\0';
+	*sub = slash ? slash + 1 : "";
+	return parse_mac(head, mac);
+}
+
+/* The request's JSON body against members; an empty body is {}. */
+static json_object *body_json(struct MHD_Connection *c, struct req *r, const struct schema_field *members,
+			      char *err, size_t errlen)
+{
+	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	if (r->len == 0) {
+		return json_object_new_object();
+	}
+	/* a cross-site form can send text/plain, never application/json */
+	if (type == NULL || strncasecmp(type, "application/json", 16) != 0) {
+		snprintf(err, errlen, "the body must be application/json");
+		return NULL;
+	}
+	return schema_parse(r->body, r->len, CONTROL_MAX_BODY, members, 1, err, errlen);
+}
+
+static void who(const struct req *r, char *by, size_t len)
+{
+	snprintf(by, len, "admin %s", r->admin[0] ? r->admin : "?");
+}
+
+static enum MHD_Result answer_host(struct MHD_Connection *c, struct req *r, const char *mac)
+{
+	struct schema_skipped sk = { .count = 0 };
+	json_object *h = store_load(&srv.store, mac, &sk), *out = NULL;
+	enum MHD_Result ret;
+
+	out = api_host(h, mac, &sk);
+	json_object_put(h);
+	ret = http_json(c, r, 200, out);
+	json_object_put(out);
+	return ret;
+}
+
+static enum MHD_Result change_failed(struct MHD_Connection *c, struct req *r, int rc, const char *err)
+{
+	char msg[800];
+
+	snprintf(msg, sizeof(msg), "lifeboatd: %s", err);
+	if (rc == -ENOENT) {
+		return http_text(c, r, 404, msg);
+	}
+	fprintf(stderr, "%s\n", msg);
+	return http_text(c, r, rc == -EIO ? 409 : 503, msg);
+}
+
+static enum MHD_Result act_rescue(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
+{
+	struct host_change hc = { .policy = "rescue", .nat = -1, .seconds = srv.conf.session_timeout };
+	json_object *v = NULL;
+	char by[64], err[700];
+	int rc;
+
+	if (json_object_object_get_ex(body, "once", &v) && json_object_get_boolean(v)) {
+		hc.policy = "rescue-once";
+	}
+	if (json_object_object_get_ex(body, "nat", &v)) {
+		hc.nat = json_object_get_boolean(v);
+	}
+	if (json_object_object_get_ex(body, "seconds", &v)) {
+		hc.seconds = json_object_get_int64(v);
+	}
+	who(r, by, sizeof(by));
+	hc.by = by;
+	rc = hostops_set_policy(&srv.store, mac, &hc, (long long)time(NULL), err, sizeof(err));
+	if (rc < 0) {
+		return change_failed(c, r, rc, err);
+	}
+	fprintf(stderr, "lifeboatd: %s: policy %s, session armed for %llds by %s\n", mac, hc.policy, hc.seconds, by);
+	return answer_host(c, r, mac);
+}
+
+static enum MHD_Result act_normal(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
+{
+	struct host_change hc = { .policy = "normal", .nat = -1 };
+	char by[64], err[700];
+	int rc;
+
+	(void)body;
+	who(r, by, sizeof(by));
+	hc.by = by;
+	rc = hostops_set_policy(&srv.store, mac, &hc, (long long)time(NULL), err, sizeof(err));
+	if (rc < 0) {
+		return change_failed(c, r, rc, err);
+	}
+	fprintf(stderr, "lifeboatd: %s: policy normal by %s\n", mac, by);
+	return answer_host(c, r, mac);
+}
+
+static enum MHD_Result act_forget(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
+{
+	json_object *out = NULL;
+	enum MHD_Result ret;
+	char by[64], err[700];
+	int rc;
+
+	(void)body;
+	who(r, by, sizeof(by));
+	rc = hostops_forget(&srv.store, mac, err, sizeof(err));
+	if (rc < 0) {
+		return change_failed(c, r, rc, err);
+	}
+	fprintf(stderr, "lifeboatd: %s: forgotten by %s\n", mac, by);
+	out = json_object_new_object();
+	json_object_object_add(out, "mac", json_object_new_string(mac));
+	json_object_object_add(out, "forgotten", json_object_new_boolean(1));
+	ret = http_json(c, r, 200, out);
+	json_object_put(out);
+	return ret;
+}
+
+/* The actions, one row each: name, its body's members, the handler. */
+static const struct action {
+	const char *name;
+	const struct schema_field *members;
+	enum MHD_Result (*fn)(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body);
+} actions[] = {
+	{ "rescue", rescue_members, act_rescue },
+	{ "normal", no_members, act_normal },
+	{ "forget", no_members, act_forget },
+};
+
+enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	const struct action *a = NULL;
+	json_object *body = NULL;
+	enum MHD_Result ret;
+	const char *sub = NULL;
+	char mac[18], err[600], msg[700];
+	size_t i;
+
+	if (split_host(rest, mac, &sub) < 0) {
+		return http_text(c, r, 400, "lifeboatd: not a MAC address (want aa:bb:cc:dd:ee:ff)");
+	}
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		if (strcmp(sub, actions[i].name) == 0) {
+			a = &actions[i];
+		}
+	}
+	if (a == NULL) {
+		return http_text(c, r, 404, "lifeboatd: no such action (rescue, normal, forget)");
+	}
+	if (r->too_big) {
+		return http_text(c, r, 413, "lifeboatd: body too large");
+	}
+	body = body_json(c, r, a->members, err, sizeof(err));
+	if (body == NULL) {
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot use the body: %s", err);
+		return http_text(c, r, 400, msg);
+	}
+	ret = a->fn(c, r, mac, body);
+	json_object_put(body);
+	return ret;
+}
+
+static enum MHD_Result known_hosts(struct MHD_Connection *c, struct req *r, const char *mac)
+{
+	struct schema_skipped sk = { .count = 0 };
+	json_object *h = store_load(&srv.store, mac, &sk);
+	const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "host");
+	char *text = NULL, err[600], msg[700];
+	size_t len = 0;
+	FILE *f = NULL;
+	enum MHD_Result ret;
+	int rc;
+
+	if (h == NULL) {
+		return http_text(c, r, 404, sk.count ? "lifeboatd: the host file cannot be read" : "lifeboatd: no such host");
+	}
+	if (name != NULL && (name[0] == '\0' || strlen(name) > 255 || strpbrk(name, " \t\r\n,#") != NULL)) {
+		json_object_put(h);
+		return http_text(c, r, 400, "lifeboatd: host= is a name for known_hosts: no blanks, commas or #");
+	}
+	f = open_memstream(&text, &len);
+	if (f == NULL) {
+		json_object_put(h);
+		return http_text(c, r, 500, "lifeboatd: out of memory");
+	}
+	rc = view_known_hosts(h, name, (long long)time(NULL), f, err, sizeof(err));
+	fclose(f);
+	json_object_put(h);
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot write known_hosts for %s: %s", mac, err);
+		ret = http_text(c, r, 409, msg);
+	} else {
+		ret = http_respond(c, r, 200, "text/plain; charset=utf-8", text, len);
+	}
+	free(text);
+	return ret;
+}
+
+enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	const char *sub = NULL;
+	char mac[18];
+
+	if (rest[0] == '\0' || strchr(rest, '/') == NULL) {
+		return handle_hosts(c, r, rest);
+	}
+	if (split_host(rest, mac, &sub) < 0) {
+		return http_text(c, r, 400, "lifeboatd: not a MAC address (want aa:bb:cc:dd:ee:ff)");
+	}
+	if (strcmp(sub, "known-hosts") == 0) {
+		return known_hosts(c, r, mac);
+	}
+	return http_text(c, r, 404, "lifeboatd: not found");
+}

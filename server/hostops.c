@@ -1,0 +1,153 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "hostfile.h"
+#include "hostops.h"
+#include "session.h"
+
+/* The session's token leaves the index; a pending (auto) entry goes. */
+static void drop_token(struct store *st, json_object *h, const struct session *s)
+{
+	if (s->token_sha256[0] != '\0') {
+		store_token_del(st, s->token_sha256);
+	}
+	store_pending_del(st, jstr(h, "mac"));
+}
+
+static void apply_change(struct store *st, json_object *h, const struct host_change *c, long long now)
+{
+	struct session s;
+	session_read(h, &s);
+	drop_token(st, h, &s);
+	json_object_object_add(h, "policy", json_object_new_string(c->policy));
+	if (c->nat >= 0) {
+		json_object_object_add(h, "nat", json_object_new_boolean(c->nat));
+	}
+	json_object_object_del(h, "auto");
+	if (strcmp(c->policy, "normal") == 0) {
+		session_end(&s, "normal", now);
+	} else {
+		session_arm(&s, strcmp(c->policy, "rescue-once") == 0, now, c->seconds);
+	}
+	if (s.state != SS_NONE) {
+		session_write(&s, h);
+	}
+}
+
+static void record_change(json_object *h, const char *by, long long now)
+{
+	json_object *set = json_object_new_object();
+
+	json_object_object_add(set, "time", json_object_new_int64(now));
+	json_object_object_add(set, "by", json_object_new_string(by));
+	json_object_object_add(h, "policy_set", set);
+}
+
+/* Loads (or creates) the host, lets fn change it, saves it, all under
+ * the store's lock. fn returns 0 or -errno with err set. */
+static int update(struct store *st, const char *mac, int (*fn)(struct store *st, json_object *h, void *ctx),
+		  void *ctx, char *err, size_t errlen)
+{
+	struct schema_skipped sk = { .count = 0 };
+	json_object *h = NULL;
+	int rc;
+
+	rc = store_lock(st);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot lock the state directory %s: %s", st->dir, strerror(-rc));
+		return rc;
+	}
+	h = store_load(st, mac, &sk);
+	if (h == NULL && sk.count > 0) {
+		snprintf(err, errlen, "cannot change %s: its host file cannot be read (%s); fix it or forget it", mac,
+			 sk.text);
+		rc = -EIO;
+		goto err_load;
+	}
+	if (h == NULL) {
+		h = store_new_host(mac, "normal");
+	}
+	rc = fn(st, h, ctx);
+	if (rc == 0) {
+		rc = store_save(st, mac, h, err, errlen);
+	} else {
+		snprintf(err, errlen, "cannot change %s: %s", mac, strerror(-rc));
+	}
+	json_object_put(h);
+err_load:
+	store_unlock(st);
+	return rc;
+}
+
+struct policy_ctx {
+	const struct host_change *c;
+	long long now;
+};
+
+static int set_policy(struct store *st, json_object *h, void *ctx)
+{
+	const struct policy_ctx *p = ctx;
+
+	apply_change(st, h, p->c, p->now);
+	record_change(h, p->c->by, p->now);
+	return 0;
+}
+
+int hostops_set_policy(struct store *st, const char *mac, const struct host_change *c, long long now, char *err,
+		       size_t errlen)
+{
+	struct policy_ctx p = { .c = c, .now = now };
+
+	return update(st, mac, set_policy, &p, err, errlen);
+}
+
+struct token_ctx {
+	const char *token;
+	long long seconds, now;
+	const char *by;
+};
+
+static int set_token(struct store *st, json_object *h, void *ctx)
+{
+	const struct token_ctx *t = ctx;
+	struct session s;
+	char hash[65];
+
+	session_read(h, &s);
+	drop_token(st, h, &s);
+	session_arm(&s, 0, t->now, t->seconds);
+	s.state = SS_ACTIVE; /* bound to the address of its first use */
+	s.issued = t->now;
+	token_hash(t->token, hash);
+	snprintf(s.token_sha256, sizeof(s.token_sha256), "%s", hash);
+	session_write(&s, h);
+	record_change(h, t->by, t->now);
+	return store_token_put(st, hash, jstr(h, "mac")) < 0 ? -EIO : 0;
+}
+
+int hostops_manual_token(struct store *st, const char *mac, const char *token, long long seconds, const char *by,
+			 long long now, char *err, size_t errlen)
+{
+	struct token_ctx t = { .token = token, .seconds = seconds, .now = now, .by = by };
+
+	return update(st, mac, set_token, &t, err, errlen);
+}
+
+int hostops_forget(struct store *st, const char *mac, char *err, size_t errlen)
+{
+	int rc = store_lock(st);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot lock the state directory %s: %s", st->dir, strerror(-rc));
+		return rc;
+	}
+	rc = store_forget(st, mac);
+	store_unlock(st);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot forget %s: %s", mac, rc == -ENOENT ? "no such host" : strerror(-rc));
+	}
+	return rc;
+}

@@ -1,0 +1,34 @@
+/* The changes an admin makes to a host (rescue, normal, forget): one
+ * write path for lifeboatctl and lifeboatd's control API. Each runs under
+ * the store's lock and returns 0 or a negative errno with the reason in
+ * err; the caller decides how to say it. */
+#ifndef LIFEBOAT_HOSTOPS_H
+#define LIFEBOAT_HOSTOPS_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+struct host_change {
+	const char *policy;  /* "rescue", "rescue-once" or "normal" */
+	int nat;             /* 1 or 0; -1: leave as is */
+	long long seconds;   /* how long a rescue session lives */
+	const char *by;      /* who asked: "lifeboatctl", "admin alice" (recorded) */
+};
+
+/* Sets the policy (creating the host if new): a rescue policy arms a new
+ * session (no token, no binding, no conflict, no pinned keys), normal
+ * ends it; the old token leaves the index. -EIO when the host file
+ * exists but cannot be read (fix it or forget it). */
+int hostops_set_policy(struct store *st, const char *mac, const struct host_change *c, long long now, char *err,
+		       size_t errlen);
+
+/* Starts a session by hand with token (lifeboatctl token: a boot without
+ * iPXE), bound to the address of its first use; only its hash is kept. */
+int hostops_manual_token(struct store *st, const char *mac, const char *token, long long seconds, const char *by,
+			 long long now, char *err, size_t errlen);
+
+/* Removes the host and its token. -ENOENT when there is none. */
+int hostops_forget(struct store *st, const char *mac, char *err, size_t errlen);
+
+#endif

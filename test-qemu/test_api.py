@@ -1,0 +1,137 @@
+"""The control API on the admin interface (server/control.c, spec in
+server/api.json): every endpoint, bad input, wrong credentials; changes
+go through the same write path as lifeboatctl and are recorded with the
+admin token's name."""
+
+import json
+import os
+
+MAC = "52:54:00:12:34:56"
+OTHER = "52:54:00:ab:cd:ef"
+KEYS = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdmin admin@example\n"
+JSON = {"Content-Type": "application/json"}
+
+
+def post(d, path, body=None, headers=None, admin=True):
+    h = dict(JSON if body is not None else {}, **(headers or {}))
+    data = json.dumps(body) if isinstance(body, (dict, list)) else body
+    status, _, out = d.request("POST", path, body=data, headers=h, admin=admin, tls=True)
+    return status, out
+
+
+def test_rescue_normal_forget_through_the_api(lifeboatd):
+    d = lifeboatd(keys=KEYS, tls=True)
+    status, out = post(d, f"/api/v1/hosts/{MAC}/rescue", {"once": True, "nat": True, "seconds": 600})
+    assert status == 200, out
+    h = json.loads(out)
+    assert h["policy"] == "rescue-once" and h["nat"] is True
+    assert h["session"]["state"] == "armed" and h["session"]["expires"] - h["session"]["armed"] == 600
+    assert h["policy_set"]["by"] == "admin tests" and "token_sha256" not in h["session"]
+    # the same state lifeboatctl sees, and a boot request claims it
+    assert d.host(MAC)["policy"] == "rescue-once"
+    status, _, body = d.request("GET", f"/boot.ipxe?mac={MAC}&ip=127.0.0.2", source="127.0.0.2")
+    assert status == 200 and b"lifeboat.token=" in body
+    # an empty body takes the defaults: rescue, session_timeout
+    status, out = post(d, f"/api/v1/hosts/{OTHER}/rescue")
+    assert status == 200 and json.loads(out)["policy"] == "rescue", out
+    status, out = post(d, f"/api/v1/hosts/{MAC}/normal")
+    assert status == 200 and json.loads(out)["policy"] == "normal", out
+    assert json.loads(out)["session"]["state"] == "ended"
+    assert d.request("GET", f"/api/v1/hosts/{MAC}", admin=True, tls=True)[0] == 200
+    status, out = post(d, f"/api/v1/hosts/{MAC}/forget")
+    assert status == 200 and json.loads(out) == {"mac": MAC, "forgotten": True}
+    assert d.request("GET", f"/api/v1/hosts/{MAC}", admin=True, tls=True)[0] == 404
+    assert d.host(MAC) is None
+    log = d.log_path.read_text()
+    assert f"lifeboatd: {MAC}: policy rescue-once, session armed for 600s by admin tests" in log
+    assert f"lifeboatd: {MAC}: forgotten by admin tests" in log
+
+
+def test_known_hosts_through_the_api(lifeboatd):
+    d = lifeboatd(keys=KEYS, tls=True)
+    post(d, f"/api/v1/hosts/{MAC}/rescue", {"nat": True})
+    status, _, body = d.request("GET", f"/boot.ipxe?mac={MAC}&ip=127.0.0.2", source="127.0.0.2")
+    token = next(w.split("=", 1)[1] for w in body.decode().split() if w.startswith("lifeboat.token="))
+    report = {"format": "lifeboat-status", "version": 1, "seq": 1, "phase": "ssh-ready",
+              "interfaces": [{"name": "eth0", "ipv4": ["10.0.2.15/24"]}],
+              "ssh": {"port": 22, "host_keys": [{"type": "ssh-ed25519",
+                                                  "key": "AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyHostKeyHostKeyHostKeyHostKey",
+                                                  "fingerprint": "SHA256:x"}]}}
+    status, _, out = d.request("POST", "/api/v1/status", body=json.dumps(report), source="127.0.0.2",
+                               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert status == 200, out
+    status, _, out = d.request("GET", f"/api/v1/hosts/{MAC}/known-hosts?host=[127.0.0.1]:2222", admin=True,
+                               tls=True)
+    assert status == 200, out
+    assert out.decode() == d.ctl("known-hosts", MAC, "--host", "[127.0.0.1]:2222").stdout
+    assert out.decode().startswith("[127.0.0.1]:2222 ssh-ed25519 AAAAC3")
+    assert d.request("GET", f"/api/v1/hosts/{OTHER}/known-hosts", admin=True, tls=True)[0] == 404
+    assert d.request("GET", f"/api/v1/hosts/{MAC}/known-hosts?host=a%20b", admin=True, tls=True)[0] == 400
+
+
+def test_bad_requests_are_named_and_change_nothing(lifeboatd):
+    d = lifeboatd(keys=KEYS, tls=True)
+    post(d, f"/api/v1/hosts/{MAC}/rescue")
+    before = d.host(MAC)
+    cases = [
+        (f"/api/v1/hosts/{MAC}/rescue", '{"once": tru', JSON, 400, "malformed JSON"),
+        (f"/api/v1/hosts/{MAC}/rescue", '{"once": "yes"}', JSON, 400, "once"),
+        (f"/api/v1/hosts/{MAC}/rescue", '{"seconds": 0}', JSON, 400, "seconds"),
+        (f"/api/v1/hosts/{MAC}/rescue", '{"seconds": 99999999}', JSON, 400, "seconds"),
+        (f"/api/v1/hosts/{MAC}/rescue", '{"once": true} x', JSON, 400, "malformed JSON"),
+        (f"/api/v1/hosts/{MAC}/rescue", '[]', JSON, 400, "not a JSON object"),
+        (f"/api/v1/hosts/{MAC}/rescue", '{"once": true}', {"Content-Type": "text/plain"}, 400,
+         "application/json"),
+        (f"/api/v1/hosts/{MAC}/normal", '{"now": 1}', JSON, 400, "now"),
+        ("/api/v1/hosts/52:54:00:12:34/rescue", None, {}, 400, "not a MAC address"),
+        ("/api/v1/hosts/not-a-mac/normal", None, {}, 400, "not a MAC address"),
+        (f"/api/v1/hosts/{MAC}/reboot", None, {}, 404, "no such action"),
+        (f"/api/v1/hosts/{OTHER}/forget", None, {}, 404, "no such host"),
+    ]
+    for path, body, headers, want, text in cases:
+        status, _, out = d.request("POST", path, body=body, headers=headers, admin=True, tls=True)
+        assert status == want and text in out.decode(), (path, body, status, out)
+    status, _, out = d.request("POST", f"/api/v1/hosts/{MAC}/rescue", body="{" + " " * 5000 + "}",
+                               headers=JSON, admin=True, tls=True)
+    assert status == 400 and b"larger than" in out
+    assert d.host(MAC) == before
+    assert d.host(OTHER) is None
+
+
+def test_control_needs_an_admin(lifeboatd):
+    d = lifeboatd(keys=KEYS, tls=True)
+    post(d, f"/api/v1/hosts/{MAC}/rescue")
+    armed = d.host(MAC)
+    agent_token = d.ctl("token", OTHER).stdout.strip()
+    for headers in ({}, {"Authorization": "Bearer lba_wrongwrongwrongwrongwrongwrongwr"},
+                    {"Authorization": f"Bearer {agent_token}"}):
+        for action in ("normal", "forget", "rescue"):
+            status, _, out = d.request("POST", f"/api/v1/hosts/{MAC}/{action}", headers=headers, tls=True)
+            assert status == 401 and MAC.encode() not in out, (headers, action, status)
+        status, _, out = d.request("GET", f"/api/v1/hosts/{MAC}/known-hosts", headers=headers, tls=True)
+        assert status == 401 and b"ssh-" not in out
+    # a revoked admin token, a foreign Host, another site's Origin, plain HTTP
+    second = d.ctl("admin-token", "add", "bob").stdout.strip()
+    d.ctl("admin-token", "revoke", "bob")
+    assert d.request("POST", f"/api/v1/hosts/{MAC}/normal", tls=True,
+                     headers={"Authorization": f"Bearer {second}"})[0] == 401
+    assert d.request("POST", f"/api/v1/hosts/{MAC}/normal", admin=True, tls=True,
+                     headers={"Host": "evil.example"})[0] == 421
+    assert d.request("POST", f"/api/v1/hosts/{MAC}/normal", admin=True, tls=True,
+                     headers={"Origin": "https://evil.example"})[0] == 403
+    assert d.request("POST", f"/api/v1/hosts/{MAC}/normal", admin=True)[0] == 403
+    assert d.host(MAC) == armed
+
+
+def test_the_spec_names_every_route():
+    """server/api.json (OpenAPI 3) is valid JSON and documents each path
+    and method the control API answers."""
+    spec = json.load(open(os.path.join(os.path.dirname(__file__), "..", "server", "api.json")))
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    for path, method in (("/api/v1/hosts", "get"), ("/api/v1/hosts/{mac}", "get"),
+                         ("/api/v1/hosts/{mac}/known-hosts", "get"), ("/api/v1/hosts/{mac}/rescue", "post"),
+                         ("/api/v1/hosts/{mac}/normal", "post"), ("/api/v1/hosts/{mac}/forget", "post")):
+        assert method in paths[path], (path, method)
+        assert "401" in paths[path][method]["responses"]
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
