@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "boot.h"
+#include "events.h"
 #include "http.h"
 #include "page.h"
 #include "query.h"
@@ -130,7 +131,7 @@ enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r, const cha
 	const char *token = http_bearer(c);
 	json_object *report = NULL, *h = NULL;
 	struct session s;
-	char mac[18], hash[65], err[700], msg[600];
+	char mac[18], hash[65], err[700], msg[600], old_phase[40];
 	long long now = (long long)time(NULL);
 	int status, rc;
 
@@ -162,12 +163,19 @@ enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r, const cha
 			set_conflict(&s, r->client, "the token was used from another address", now, mac);
 			session_write(&s, h);
 			store_save(&srv.store, mac, h, err, sizeof(err));
+			events_add(&srv.store, mac, now, "conflict", "a report with the session's token from %s, bound to %s",
+				   r->client, s.bound);
 		}
 	} else if (status == 0) {
 		if (s.bound[0] == '\0') {
 			snprintf(s.bound, sizeof(s.bound), "%s", r->client); /* lifeboatctl token: bound at first use */
 		}
+		snprintf(old_phase, sizeof(old_phase), "%s", jstr(h, "phase"));
 		apply_report(h, &s, report, r->client, now, mac);
+		if (strcmp(old_phase, jstr(h, "phase")) != 0) {
+			events_add(&srv.store, mac, now, "phase", "%s%s%s, reported from %s", old_phase,
+				   old_phase[0] ? " -> " : "", jstr(h, "phase"), r->client);
+		}
 		if (store_save(&srv.store, mac, h, err, sizeof(err)) < 0) {
 			fprintf(stderr, "lifeboatd: %s\n", err);
 			snprintf(msg, sizeof(msg), "lifeboatd: cannot store the report");

@@ -10,6 +10,7 @@
 
 #include "boot.h"
 #include "decide.h"
+#include "events.h"
 #include "http.h"
 #include "query.h"
 #include "script.h"
@@ -302,11 +303,18 @@ static int carry_out(const struct boot_query *q, const struct boot_env *env, str
 		rc = issue_token(h, &f.s, q, env->source, env->now, token, err, errlen);
 		if (rc == 0) {
 			store_pending_put(&srv.store, q->mac, env->source, env->now);
+			events_add(&srv.store, q->mac, env->now, "rescue", "new host (default_policy rescue): rescue script "
+				   "with a token for %s", env->source);
 		}
 		break;
 	case STEP_ISSUE:
 	case STEP_REISSUE:
 		rc = issue_token(h, &f.s, q, env->source, env->now, token, err, errlen);
+		if (rc == 0) {
+			events_add(&srv.store, q->mac, env->now, "rescue", "%s: rescue script with a %stoken for %s",
+				   o->step == STEP_ISSUE ? "session claimed" : "booted again", o->step == STEP_ISSUE ? "" :
+				   "new ", env->source);
+		}
 		break;
 	case STEP_CONFLICT:
 		f.s.state = SS_CONFLICT;
@@ -317,6 +325,8 @@ static int carry_out(const struct boot_query *q, const struct boot_env *env, str
 		rc = store_save(&srv.store, q->mac, h, err, errlen);
 		fprintf(stderr, "lifeboatd: %s: session conflict: boot request from %s while bound to %s\n", q->mac,
 			env->source, f.s.bound);
+		events_add(&srv.store, q->mac, env->now, "conflict", "boot request from %s while bound to %s: %s",
+			   env->source, f.s.bound[0] ? f.s.bound : "nobody", o->why);
 		break;
 	}
 	store_unlock(&srv.store);

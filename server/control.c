@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "events.h"
 #include "hostfile.h"
 #include "hostops.h"
 #include "http.h"
@@ -204,6 +206,13 @@ enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, cons
 	return ret;
 }
 
+static int host_known(const char *mac)
+{
+	char path[700];
+
+	return store_host_path(&srv.store, mac, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
+}
+
 static enum MHD_Result known_hosts(struct MHD_Connection *c, struct req *r, const char *mac)
 {
 	struct schema_skipped sk = { .count = 0 };
@@ -240,8 +249,36 @@ static enum MHD_Result known_hosts(struct MHD_Connection *c, struct req *r, cons
 	return ret;
 }
 
+#define EVENTS_SHOWN 200
+
+static enum MHD_Result events(struct MHD_Connection *c, struct req *r, const char *mac)
+{
+	json_object *out = NULL;
+	enum MHD_Result ret;
+
+	if (!host_known(mac)) {
+		return http_text(c, r, 404, "lifeboatd: no such host");
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "mac", json_object_new_string(mac));
+	json_object_object_add(out, "events", events_read(&srv.store, mac, EVENTS_SHOWN));
+	ret = http_json(c, r, 200, out);
+	json_object_put(out);
+	return ret;
+}
+
+/* GET subresources of a host, one row each. */
+static const struct subresource {
+	const char *name;
+	enum MHD_Result (*fn)(struct MHD_Connection *c, struct req *r, const char *mac);
+} subresources[] = {
+	{ "known-hosts", known_hosts },
+	{ "events", events },
+};
+
 enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const char *rest)
 {
+	size_t i;
 	const char *sub = NULL;
 	char mac[18];
 
@@ -251,8 +288,10 @@ enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const c
 	if (split_host(rest, mac, &sub) < 0) {
 		return http_text(c, r, 400, "lifeboatd: not a MAC address (want aa:bb:cc:dd:ee:ff)");
 	}
-	if (strcmp(sub, "known-hosts") == 0) {
-		return known_hosts(c, r, mac);
+	for (i = 0; i < sizeof(subresources) / sizeof(subresources[0]); i++) {
+		if (strcmp(sub, subresources[i].name) == 0) {
+			return subresources[i].fn(c, r, mac);
+		}
 	}
 	return http_text(c, r, 404, "lifeboatd: not found");
 }

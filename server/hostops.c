@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 
+#include "events.h"
 #include "hostfile.h"
 #include "hostops.h"
 #include "session.h"
@@ -91,8 +92,16 @@ static int set_policy(struct store *st, json_object *h, void *ctx)
 {
 	const struct policy_ctx *p = ctx;
 
+	const char *mac = jstr(h, "mac");
+
 	apply_change(st, h, p->c, p->now);
 	record_change(h, p->c->by, p->now);
+	if (strcmp(p->c->policy, "normal") == 0) {
+		events_add(st, mac, p->now, "policy", "normal, set by %s", p->c->by);
+	} else {
+		events_add(st, mac, p->now, "policy", "%s%s, session armed for %llds, set by %s", p->c->policy,
+			   p->c->nat == 1 ? " (nat)" : "", p->c->seconds, p->c->by);
+	}
 	return 0;
 }
 
@@ -125,6 +134,8 @@ static int set_token(struct store *st, json_object *h, void *ctx)
 	snprintf(s.token_sha256, sizeof(s.token_sha256), "%s", hash);
 	session_write(&s, h);
 	record_change(h, t->by, t->now);
+	events_add(st, jstr(h, "mac"), t->now, "token", "a session started by hand (a token for a boot without iPXE), "
+		   "by %s", t->by);
 	return store_token_put(st, hash, jstr(h, "mac")) < 0 ? -EIO : 0;
 }
 
@@ -145,6 +156,9 @@ int hostops_forget(struct store *st, const char *mac, char *err, size_t errlen)
 		return rc;
 	}
 	rc = store_forget(st, mac);
+	if (rc == 0) {
+		events_forget(st, mac);
+	}
 	store_unlock(st);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot forget %s: %s", mac, rc == -ENOENT ? "no such host" : strerror(-rc));

@@ -58,7 +58,7 @@ enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char
 /* What the API shows of a host (a new reference): no token hash, the
  * last request seen, what of a damaged file was skipped. */
 json_object *api_host(json_object *h, const char *mac, const struct schema_skipped *sk);
-/* The control API (control.c): GET /api/v1/hosts/<mac>[/known-hosts],
+/* The control API (control.c): GET /api/v1/hosts/<mac>[/known-hosts|/events],
  * POST /api/v1/hosts/<mac>/<rescue|normal|forget>. */
 enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const char *rest);
 enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, const char *rest);

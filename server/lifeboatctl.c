@@ -11,6 +11,7 @@
 
 #include "admin.h"
 #include "conf.h"
+#include "events.h"
 #include "hostops.h"
 #include "query.h"
 #include "session.h"
@@ -214,6 +215,30 @@ static int cmd_token(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_events(int argc, char **argv)
+{
+	json_object *ev = NULL;
+	char mac[18], when[32];
+	size_t i, n;
+
+	(void)argc;
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	ev = events_read(&store, mac, 1000);
+	n = json_object_array_length(ev);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(ev, i);
+		time_t t = (time_t)jint(e, "time");
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+		printf("%s  %-8s %s\n", when, jstr(e, "kind"), jstr(e, "text"));
+	}
+	json_object_put(ev);
+	return 0;
+}
+
 static int cmd_forget(int argc, char **argv)
 {
 	char mac[18], err[700];
@@ -369,6 +394,8 @@ static const struct cmd cmds[] = {
 	{ "show", "MAC", "everything known about a host (JSON)", 1, 1, 1, cmd_show },
 	{ "known-hosts", "MAC [--host NAME]", "known_hosts lines from the session's verified host keys", 1, 3, 1,
 	  cmd_known_hosts },
+	{ "events", "MAC", "the host's event log: policy changes and who made them, rescue scripts,\n"
+	  "                                conflicts, phase changes", 1, 1, 1, cmd_events },
 	{ "forget", "MAC", "remove a host (its session ends)", 1, 1, 1, cmd_forget },
 	{ "token", "MAC", "issue a per-boot token by hand, for a boot without iPXE\n"
 	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, cmd_token },

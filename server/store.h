@@ -7,6 +7,7 @@
  *   STATE/pending/aa-bb-cc-dd-ee-ff     hosts made by default_policy =
  *                                       rescue that have not reported yet
  *                                       ("SOURCE TIME"): what bounds them
+ *   STATE/events/aa-bb-cc-dd-ee-ff.jsonl the host's event log (events.h)
  *   STATE/seen.json                     the last normal boot of known hosts,
  *                                       written every few seconds, not per boot
  *   STATE/.lock                         flock: read-modify-write of the above

@@ -130,8 +130,57 @@ def test_the_spec_names_every_route():
     assert spec["openapi"].startswith("3.")
     paths = spec["paths"]
     for path, method in (("/api/v1/hosts", "get"), ("/api/v1/hosts/{mac}", "get"),
-                         ("/api/v1/hosts/{mac}/known-hosts", "get"), ("/api/v1/hosts/{mac}/rescue", "post"),
+                         ("/api/v1/hosts/{mac}/known-hosts", "get"), ("/api/v1/hosts/{mac}/events", "get"),
+                         ("/api/v1/hosts/{mac}/rescue", "post"),
                          ("/api/v1/hosts/{mac}/normal", "post"), ("/api/v1/hosts/{mac}/forget", "post")):
         assert method in paths[path], (path, method)
         assert "401" in paths[path][method]["responses"]
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_event_log_says_who_did_what(lifeboatd):
+    """Policy changes with the admin who made them, the rescue script
+    handed out, a conflict, phase changes: the API and lifeboatctl show
+    the same log; forget removes it."""
+    d = lifeboatd(keys=KEYS, tls=True)
+    d.ctl("rescue", MAC)
+    post(d, f"/api/v1/hosts/{MAC}/rescue", {"once": True, "seconds": 600})
+    status, _, body = d.request("GET", f"/boot.ipxe?mac={MAC}&ip=127.0.0.2", source="127.0.0.2")
+    token = next(w.split("=", 1)[1] for w in body.decode().split() if w.startswith("lifeboat.token="))
+    report = {"format": "lifeboat-status", "version": 1, "seq": 1, "phase": "network-up"}
+    assert d.request("POST", "/api/v1/status", body=json.dumps(report), source="127.0.0.2",
+                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})[0] == 200
+    d.request("GET", f"/boot.ipxe?mac={MAC}&ip=127.0.0.3", source="127.0.0.3")  # someone else
+    status, _, out = d.request("GET", f"/api/v1/hosts/{MAC}/events", admin=True, tls=True)
+    assert status == 200, out
+    ev = json.loads(out)["events"]
+    assert [e["kind"] for e in ev] == ["policy", "policy", "rescue", "phase", "conflict"], ev
+    assert ev[0]["text"] == "rescue, session armed for 86400s, set by lifeboatctl"
+    assert ev[1]["text"] == "rescue-once, session armed for 600s, set by admin tests"
+    assert ev[2]["text"] == "session claimed: rescue script with a token for 127.0.0.2"
+    assert ev[3]["text"] == "loading -> network-up, reported from 127.0.0.2"
+    assert ev[4]["text"].startswith("boot request from 127.0.0.3 while bound to 127.0.0.2")
+    assert all(isinstance(e["time"], int) for e in ev)
+    text = d.ctl("events", MAC).stdout
+    assert "policy   rescue-once, session armed for 600s, set by admin tests" in text
+    assert token not in out.decode() and token not in text
+    assert d.request("GET", f"/api/v1/hosts/{OTHER}/events", admin=True, tls=True)[0] == 404
+    assert d.request("GET", f"/api/v1/hosts/{MAC}/events", tls=True)[0] == 401
+    post(d, f"/api/v1/hosts/{MAC}/forget")
+    assert not list((d.state / "events").glob("*"))
+
+
+def test_event_log_is_cut_to_its_newest_half(lifeboatd):
+    d = lifeboatd(keys=KEYS)
+    d.ctl("rescue", MAC)
+    log = d.state / "events" / (MAC.replace(":", "-") + ".jsonl")
+    old = "".join(json.dumps({"time": i, "kind": "phase", "text": f"old event {i:06d}"}) + "\n" for i in range(4000))
+    log.write_text(log.read_text() + old + "not json\n")
+    assert log.stat().st_size > 128 * 1024
+    d.ctl("normal", MAC)
+    assert log.stat().st_size <= 64 * 1024
+    lines = log.read_text().splitlines()
+    assert all(json.loads(l) for l in lines[:-2])  # cut at a line start
+    assert json.loads(lines[-1])["text"] == "normal, set by lifeboatctl"
+    text = d.ctl("events", MAC).stdout.splitlines()  # the stray line is skipped
+    assert text[-1].endswith("policy   normal, set by lifeboatctl") and "old event 003999" in text[-2]
