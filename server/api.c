@@ -229,16 +229,39 @@ static int read_keys(char *buf, size_t len, size_t *n, char *msg, size_t msglen)
 	return 0;
 }
 
+/* The session's own keys (lifeboatctl rescue --key, the control API's
+ * "keys") after what is in buf; 1 when keys_file is not to be used. */
+static int add_session_keys(json_object *h, char *buf, size_t cap, size_t *n, int *count)
+{
+	json_object *sk = jget(h, "session_keys"), *keys = jget(sk, "keys");
+	size_t i, len = keys && json_object_is_type(keys, json_type_array) ? json_object_array_length(keys) : 0;
+
+	*count = 0;
+	for (i = 0; i < len; i++) {
+		const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
+		size_t kl = k ? strlen(k) : 0;
+
+		if (kl > 0 && *n + kl + 1 <= cap) {
+			memcpy(buf + *n, k, kl);
+			buf[*n + kl] = '\n';
+			*n += kl + 1;
+			(*count)++;
+		}
+	}
+	buf[*n] = '\0';
+	return jbool(sk, "only");
+}
+
 enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char *macs)
 {
 	const char *token = http_bearer(c);
-	static __thread char buf[KEYS_MAX + 1];
+	static __thread char buf[KEYS_MAX + 1], own[KEYS_MAX + 1];
 	json_object *h = NULL;
 	struct session s;
 	char mac[18], msg[600], err[700];
 	long long now = (long long)time(NULL);
-	size_t n = 0;
-	int status, rc;
+	size_t n = 0, owned = 0;
+	int status, rc, only = 0, nown = 0;
 
 	if (parse_mac(macs, mac) < 0) {
 		return http_text(c, r, 404, "lifeboatd: no such host");
@@ -260,16 +283,30 @@ enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char 
 			status = 503;
 		}
 	}
+	if (status == 0) {
+		only = add_session_keys(h, own, sizeof(own) - 1, &owned, &nown);
+	}
 	store_unlock(&srv.store);
 	json_object_put(h);
 	if (status != 0) {
 		snprintf(err, sizeof(err), "lifeboatd: cannot give keys: %s", msg + 11);
 		return http_text(c, r, (unsigned int)status, err);
 	}
-	if (read_keys(buf, sizeof(buf) - 1, &n, msg, sizeof(msg)) < 0) {
+	if (!only && read_keys(buf, sizeof(buf) - 1, &n, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "%s\n", msg);
-		return http_text(c, r, 503, msg);
+		if (nown == 0) {
+			return http_text(c, r, 503, msg);
+		}
+		n = 0; /* the session's own keys still let the admin in */
 	}
+	if (n > 0 && buf[n - 1] != '\n' && n < sizeof(buf) - 1) {
+		buf[n++] = '\n';
+	}
+	if (n + owned > sizeof(buf) - 1) {
+		return http_text(c, r, 503, "lifeboatd: cannot give keys: keys_file and the session's keys are too large");
+	}
+	memcpy(buf + n, own, owned);
+	n += owned;
 	return http_respond(c, r, 200, "text/plain; charset=utf-8", buf, n);
 }
 

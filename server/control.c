@@ -23,8 +23,13 @@
 #define SESSION_MAX_SECONDS (31 * 86400)
 
 /* POST /api/v1/hosts/<mac>/rescue: every member optional. */
+static const struct schema_field key_elem = { NULL, SK_STRING, 0, 1, 8400, schema_pubkey,
+					     "an OpenSSH public key line", NULL, NULL };
+
 static const struct schema_field rescue_members[] = {
 	{ "once", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "keys", SK_ARRAY, 0, 0, 16, NULL, NULL, NULL, &key_elem },
+	{ "keys_only", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "nat", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "seconds", SK_INT, 0, 1, SESSION_MAX_SECONDS, NULL, NULL, NULL, NULL },
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
@@ -112,6 +117,15 @@ static enum MHD_Result act_rescue(struct MHD_Connection *c, struct req *r, const
 	}
 	if (json_object_object_get_ex(body, "seconds", &v)) {
 		hc.seconds = json_object_get_int64(v);
+	}
+	if (json_object_object_get_ex(body, "keys", &v)) {
+		hc.keys = v;
+	}
+	if (json_object_object_get_ex(body, "keys_only", &v)) {
+		hc.keys_only = json_object_get_boolean(v);
+	}
+	if (hc.keys_only && (hc.keys == NULL || json_object_array_length(hc.keys) == 0)) {
+		return http_text(c, r, 400, "lifeboatd: cannot use the body: keys_only needs keys");
 	}
 	who(r, by, sizeof(by));
 	hc.by = by;

@@ -74,6 +74,15 @@ static const struct schema_field boot_members[] = {
 	END,
 };
 
+static const struct schema_field pubkey_elem = { NULL, SK_STRING, 0, 1, 8400, schema_pubkey,
+						 "an OpenSSH public key line", NULL, NULL };
+
+static const struct schema_field session_keys_members[] = {
+	{ "keys", SK_ARRAY, SF_REQUIRED, 1, 16, NULL, NULL, NULL, &pubkey_elem },
+	{ "only", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	END,
+};
+
 static const struct schema_field policy_set_members[] = {
 	T("time"),
 	S("by", 64, NULL, NULL),
@@ -93,6 +102,7 @@ const struct schema_field host_members[] = {
 	{ "last_boot", SK_OBJECT, 0, 0, 0, NULL, NULL, boot_members, NULL },
 	{ "session", SK_OBJECT, 0, 0, 0, NULL, NULL, session_members, NULL },
 	{ "policy_set", SK_OBJECT, 0, 0, 0, NULL, NULL, policy_set_members, NULL },
+	{ "session_keys", SK_OBJECT, 0, 0, 0, NULL, NULL, session_keys_members, NULL },
 	END,
 };
 

@@ -28,6 +28,15 @@ static void apply_change(struct store *st, json_object *h, const struct host_cha
 		json_object_object_add(h, "nat", json_object_new_boolean(c->nat));
 	}
 	json_object_object_del(h, "auto");
+	/* activation keys live as long as the session they came with */
+	json_object_object_del(h, "session_keys");
+	if (strcmp(c->policy, "normal") != 0 && c->keys != NULL && json_object_array_length(c->keys) > 0) {
+		json_object *sk = json_object_new_object();
+
+		json_object_object_add(sk, "keys", json_object_get(c->keys));
+		json_object_object_add(sk, "only", json_object_new_boolean(c->keys_only));
+		json_object_object_add(h, "session_keys", sk);
+	}
 	if (strcmp(c->policy, "normal") == 0) {
 		session_end(&s, "normal", now);
 	} else {
@@ -99,8 +108,15 @@ static int set_policy(struct store *st, json_object *h, void *ctx)
 	if (strcmp(p->c->policy, "normal") == 0) {
 		events_add(st, mac, p->now, "policy", "normal, set by %s", p->c->by);
 	} else {
-		events_add(st, mac, p->now, "policy", "%s%s, session armed for %llds, set by %s", p->c->policy,
-			   p->c->nat == 1 ? " (nat)" : "", p->c->seconds, p->c->by);
+		size_t nkeys = p->c->keys ? json_object_array_length(p->c->keys) : 0;
+		char keys[96] = "";
+
+		if (nkeys > 0) {
+			snprintf(keys, sizeof(keys), ", %zu SSH key%s for this session%s", nkeys, nkeys == 1 ? "" : "s",
+				 p->c->keys_only ? " only (not keys_file)" : "");
+		}
+		events_add(st, mac, p->now, "policy", "%s%s, session armed for %llds%s, set by %s", p->c->policy,
+			   p->c->nat == 1 ? " (nat)" : "", p->c->seconds, keys, p->c->by);
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef LIFEBOAT_HOSTOPS_H
 #define LIFEBOAT_HOSTOPS_H
 
+#include <json-c/json.h>
 #include <stddef.h>
 
 #include "store.h"
@@ -14,6 +15,9 @@ struct host_change {
 	int nat;             /* 1 or 0; -1: leave as is */
 	long long seconds;   /* how long a rescue session lives */
 	const char *by;      /* who asked: "lifeboatctl", "admin alice" (recorded) */
+	json_object *keys;   /* rescue: SSH keys for this session only (an array of
+	                      * checked key lines), or NULL */
+	int keys_only;       /* 1: only those, not keys_file */
 };
 
 /* Sets the policy (creating the host if new): a rescue policy arms a new

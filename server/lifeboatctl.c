@@ -14,6 +14,7 @@
 #include "events.h"
 #include "hostops.h"
 #include "query.h"
+#include "schema.h"
 #include "session.h"
 #include "store.h"
 #include "view.h"
@@ -49,37 +50,90 @@ static int failed(const char *err)
 	return 1;
 }
 
+/* Adds the key lines of path (authorized_keys format: blank lines and
+ * comments skipped; options before the type are not accepted) to keys.
+ * 0, or -1 with the file and line named. */
+static int read_key_file(const char *path, json_object *keys)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int no = 0, rc = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "lifeboatctl: cannot read --key %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		no++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
+			line[--len] = '\0';
+		}
+		if (len == 0 || line[0] == '#') {
+			continue;
+		}
+		if (!schema_pubkey(line) || json_object_array_length(keys) >= 16) {
+			fprintf(stderr, "lifeboatctl: cannot use --key %s:%d: %s\n", path, no,
+				json_object_array_length(keys) >= 16 ? "more than 16 keys" :
+								       "not an OpenSSH public key line (type base64 comment)");
+			rc = -1;
+			break;
+		}
+		json_object_array_add(keys, json_object_new_string(line));
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 static int cmd_rescue(int argc, char **argv)
 {
 	struct host_change a = { .policy = "rescue", .nat = -1, .seconds = conf.session_timeout, .by = "lifeboatctl" };
+	json_object *keys = json_object_new_array();
 	char mac[18], err[700], *end = NULL;
-	int i, rc;
+	int i, rc = 2;
 
 	if (need_mac(argv[0], mac) < 0) {
-		return 2;
+		goto out;
 	}
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--once") == 0) {
 			a.policy = "rescue-once";
 		} else if (strcmp(argv[i], "--nat") == 0) {
 			a.nat = 1;
+		} else if (strcmp(argv[i], "--keys-only") == 0) {
+			a.keys_only = 1;
+		} else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+			if (read_key_file(argv[++i], keys) < 0) {
+				goto out;
+			}
 		} else if (strcmp(argv[i], "--for") == 0 && i + 1 < argc) {
 			a.seconds = strtoll(argv[++i], &end, 10);
 			if (*end != '\0' || a.seconds < 1 || a.seconds > 31 * 86400) {
 				fprintf(stderr, "lifeboatctl: cannot use --for '%s': seconds from 1 to 2678400\n", argv[i]);
-				return 2;
+				goto out;
 			}
 		} else {
-			return usage(stderr);
+			rc = usage(stderr);
+			goto out;
 		}
 	}
-	rc = hostops_set_policy(&store, mac, &a, (long long)time(NULL), err, sizeof(err));
-	if (rc < 0) {
-		return failed(err);
+	if (a.keys_only && json_object_array_length(keys) == 0) {
+		fprintf(stderr, "lifeboatctl: cannot use --keys-only without --key FILE\n");
+		goto out;
+	}
+	a.keys = keys;
+	if (hostops_set_policy(&store, mac, &a, (long long)time(NULL), err, sizeof(err)) < 0) {
+		rc = failed(err);
+		goto out;
 	}
 	printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims it\n",
 	       mac, a.policy, a.nat == 1 ? " (nat: no source-address check)" : "", a.seconds);
-	return 0;
+	rc = 0;
+out:
+	json_object_put(keys);
+	return rc;
 }
 
 static int cmd_normal(int argc, char **argv)
@@ -386,9 +440,11 @@ static int cmd_help(int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "rescue", "MAC [--once] [--nat] [--for S]",
+	{ "rescue", "MAC [--once] [--nat] [--for S] [--key FILE]... [--keys-only]",
 	  "arm a rescue session: the next plausible boot claims it (--once: then normal again;\n"
-	  "                                --for: it ends after S seconds, default session_timeout)", 1, 6, 1, cmd_rescue },
+	  "                                --for: it ends after S seconds, default session_timeout;\n"
+	  "                                --key: SSH keys for this session only, besides keys_file\n"
+	  "                                or, with --keys-only, instead of it)", 1, 16, 1, cmd_rescue },
 	{ "normal", "MAC", "boot from the disk; ends the session", 1, 1, 1, cmd_normal },
 	{ "list", "", "every host: policy, phase, address, last report, session", 0, 0, 1, cmd_list },
 	{ "show", "MAC", "everything known about a host (JSON)", 1, 1, 1, cmd_show },

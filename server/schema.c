@@ -315,6 +315,40 @@ int schema_base64(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == strlen(s);
 }
 
+int schema_pubkey(const char *s)
+{
+	const char *sp = strchr(s, ' '), *b64 = NULL, *end = NULL;
+	char type[64], key[8192];
+	size_t tl, kl, i;
+
+	if (sp == NULL || (tl = (size_t)(sp - s)) == 0 || tl >= sizeof(type)) {
+		return 0;
+	}
+	memcpy(type, s, tl);
+	type[tl] = '\0';
+	if ((strncmp(type, "ssh-", 4) != 0 && strncmp(type, "ecdsa-", 6) != 0 && strncmp(type, "sk-", 3) != 0) ||
+	    strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789-@.") != tl) {
+		return 0;
+	}
+	b64 = sp + 1;
+	end = strchr(b64, ' ');
+	kl = end ? (size_t)(end - b64) : strlen(b64);
+	if (kl == 0 || kl >= sizeof(key)) {
+		return 0;
+	}
+	memcpy(key, b64, kl);
+	key[kl] = '\0';
+	if (!schema_base64(key)) {
+		return 0;
+	}
+	for (i = 0; s[i] != '\0'; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			return 0; /* one line, no control characters in the comment */
+		}
+	}
+	return 1;
+}
+
 int schema_hex64(const char *s)
 {
 	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;

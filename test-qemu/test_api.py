@@ -184,3 +184,64 @@ def test_event_log_is_cut_to_its_newest_half(lifeboatd):
     assert json.loads(lines[-1])["text"] == "normal, set by lifeboatctl"
     text = d.ctl("events", MAC).stdout.splitlines()  # the stray line is skipped
     assert text[-1].endswith("policy   normal, set by lifeboatctl") and "old event 003999" in text[-2]
+
+
+ALICE = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlice alice@laptop"
+
+
+def claim(d, mac=MAC):
+    status, _, body = d.request("GET", f"/boot.ipxe?mac={mac}&ip=127.0.0.2", source="127.0.0.2")
+    assert status == 200
+    return next(w.split("=", 1)[1] for w in body.decode().split() if w.startswith("lifeboat.token="))
+
+
+def agent_keys(d, token, mac=MAC):
+    return d.request("GET", f"/api/v1/keys/{mac}", source="127.0.0.2",
+                     headers={"Authorization": f"Bearer {token}"})
+
+
+def test_keys_for_one_activation(lifeboatd, tmp_path):
+    """Keys given with the rescue request reach that session's agent, with
+    keys_file or instead of it, and end with the session."""
+    d = lifeboatd(keys=KEYS, tls=True)
+    status, out = post(d, f"/api/v1/hosts/{MAC}/rescue", {"keys": [ALICE]})
+    assert status == 200 and json.loads(out)["session_keys"] == {"keys": [ALICE], "only": False}, out
+    status, _, body = agent_keys(d, claim(d))
+    assert status == 200 and body.decode() == KEYS + ALICE + "\n", body
+    post(d, f"/api/v1/hosts/{MAC}/rescue", {"keys": [ALICE], "keys_only": True})
+    status, _, body = agent_keys(d, claim(d))
+    assert status == 200 and body.decode() == ALICE + "\n", body
+    assert "1 SSH key for this session only (not keys_file), set by admin tests" in d.ctl("events", MAC).stdout
+    # the next activation without keys: gone
+    post(d, f"/api/v1/hosts/{MAC}/rescue")
+    assert "session_keys" not in d.host(MAC)
+    assert agent_keys(d, claim(d))[2].decode() == KEYS
+    # lifeboatctl --key FILE, and keys_file missing: the session's keys still get the admin in
+    keyfile = tmp_path / "alice.pub"
+    keyfile.write_text(f"# alice\n\n{ALICE}\n")
+    d.ctl("rescue", MAC, "--key", str(keyfile))
+    d.keys_file.unlink()
+    status, _, body = agent_keys(d, claim(d))
+    assert status == 200 and body.decode() == ALICE + "\n", body
+    d.ctl("normal", MAC)
+    assert "session_keys" not in d.host(MAC)
+
+
+def test_bad_activation_keys_are_refused(lifeboatd, tmp_path):
+    d = lifeboatd(keys=KEYS, tls=True)
+    for body, text in (({"keys": ["not a key"]}, "keys[0]"),
+                       ({"keys": ["ssh-ed25519 AAAA\nssh-rsa BBBB evil"]}, "keys[0]"),
+                       ({"keys": ["ssh-ed25519 not*base64"]}, "keys[0]"),
+                       ({"keys": "ssh-ed25519 AAAA"}, "keys"),
+                       ({"keys": [ALICE] * 17}, "keys"),
+                       ({"keys_only": True}, "keys_only needs keys")):
+        status, out = post(d, f"/api/v1/hosts/{MAC}/rescue", body)
+        assert status == 400 and text.encode() in out, (body, status, out)
+    assert d.host(MAC) is None
+    bad = tmp_path / "bad.pub"
+    bad.write_text(f"{ALICE}\ncommand=\"/bin/sh\" {ALICE}\n")
+    r = d.ctl("rescue", MAC, "--key", str(bad), check=False)
+    assert r.returncode == 2 and f"cannot use --key {bad}:2: not an OpenSSH public key line" in r.stderr
+    r = d.ctl("rescue", MAC, "--keys-only", check=False)
+    assert r.returncode == 2 and "--keys-only without --key" in r.stderr
+    assert d.host(MAC) is None
