@@ -11,6 +11,7 @@
 
 #include "admin.h"
 #include "conf.h"
+#include "ctl_remote.h"
 #include "events.h"
 #include "hostops.h"
 #include "query.h"
@@ -28,10 +29,15 @@ struct cmd {
 	const char *help;
 	int min, max;       /* arguments after the command */
 	int needs_store;
+	int remote;         /* works with --server (through the control API) */
 	int (*run)(int argc, char **argv);
 };
 
 static const struct cmd *find_cmd(const char *name);
+
+/* --server URL: the commands go to lifeboatd's control API */
+static struct apiclient remote;
+static int remote_mode;
 static int usage(FILE *f);
 
 static int need_mac(const char *s, char mac[18])
@@ -92,7 +98,7 @@ static int cmd_rescue(int argc, char **argv)
 	struct host_change a = { .policy = "rescue", .nat = -1, .seconds = conf.session_timeout, .by = "lifeboatctl" };
 	json_object *keys = json_object_new_array();
 	char mac[18], err[700], *end = NULL;
-	int i, rc = 2;
+	int i, rc = 2, for_given = 0;
 
 	if (need_mac(argv[0], mac) < 0) {
 		goto out;
@@ -110,6 +116,7 @@ static int cmd_rescue(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--for") == 0 && i + 1 < argc) {
 			a.seconds = strtoll(argv[++i], &end, 10);
+			for_given = 1;
 			if (*end != '\0' || a.seconds < 1 || a.seconds > 31 * 86400) {
 				fprintf(stderr, "lifeboatctl: cannot use --for '%s': seconds from 1 to 2678400\n", argv[i]);
 				goto out;
@@ -124,6 +131,11 @@ static int cmd_rescue(int argc, char **argv)
 		goto out;
 	}
 	a.keys = keys;
+	if (remote_mode) {
+		a.seconds = for_given ? a.seconds : 0; /* 0: the server's session_timeout */
+		rc = remote_set_policy(&remote, mac, &a);
+		goto out;
+	}
 	if (hostops_set_policy(&store, mac, &a, (long long)time(NULL), err, sizeof(err)) < 0) {
 		rc = failed(err);
 		goto out;
@@ -146,6 +158,9 @@ static int cmd_normal(int argc, char **argv)
 	if (need_mac(argv[0], mac) < 0) {
 		return 2;
 	}
+	if (remote_mode) {
+		return remote_set_policy(&remote, mac, &a);
+	}
 	rc = hostops_set_policy(&store, mac, &a, (long long)time(NULL), err, sizeof(err));
 	if (rc < 0) {
 		return failed(err);
@@ -164,8 +179,10 @@ static int cmd_list(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	printf("%-17s  %-11s  %-13s  %-15s  %-11s  %s\n", "MAC", "POLICY", "PHASE", "ADDRESS", "LAST REPORT",
-	       "SESSION");
+	if (remote_mode) {
+		return remote_list(&remote);
+	}
+	view_list_header(stdout);
 	return store_each(&store, list_one, NULL) < 0 ? 1 : 0;
 }
 
@@ -209,6 +226,9 @@ static int cmd_show(int argc, char **argv)
 	if (need_mac(argv[0], mac) < 0) {
 		return 2;
 	}
+	if (remote_mode) {
+		return remote_show(&remote, mac);
+	}
 	h = load_host(mac);
 	if (h == NULL) {
 		return 1;
@@ -233,6 +253,9 @@ static int cmd_known_hosts(int argc, char **argv)
 		name = argv[2];
 	} else if (argc != 1) {
 		return usage(stderr);
+	}
+	if (remote_mode) {
+		return remote_known_hosts(&remote, mac, name);
 	}
 	h = load_host(mac);
 	if (h == NULL) {
@@ -272,23 +295,17 @@ static int cmd_token(int argc, char **argv)
 static int cmd_events(int argc, char **argv)
 {
 	json_object *ev = NULL;
-	char mac[18], when[32];
-	size_t i, n;
+	char mac[18];
 
 	(void)argc;
 	if (need_mac(argv[0], mac) < 0) {
 		return 2;
 	}
-	ev = events_read(&store, mac, 1000);
-	n = json_object_array_length(ev);
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(ev, i);
-		time_t t = (time_t)jint(e, "time");
-		struct tm tm;
-
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-		printf("%s  %-8s %s\n", when, jstr(e, "kind"), jstr(e, "text"));
+	if (remote_mode) {
+		return remote_events(&remote, mac);
 	}
+	ev = events_read(&store, mac, 1000);
+	view_events(ev, stdout);
 	json_object_put(ev);
 	return 0;
 }
@@ -301,6 +318,9 @@ static int cmd_forget(int argc, char **argv)
 	(void)argc;
 	if (need_mac(argv[0], mac) < 0) {
 		return 2;
+	}
+	if (remote_mode) {
+		return remote_forget(&remote, mac);
 	}
 	rc = hostops_forget(&store, mac, err, sizeof(err));
 	if (rc < 0) {
@@ -444,22 +464,22 @@ static const struct cmd cmds[] = {
 	  "arm a rescue session: the next plausible boot claims it (--once: then normal again;\n"
 	  "                                --for: it ends after S seconds, default session_timeout;\n"
 	  "                                --key: SSH keys for this session only, besides keys_file\n"
-	  "                                or, with --keys-only, instead of it)", 1, 16, 1, cmd_rescue },
-	{ "normal", "MAC", "boot from the disk; ends the session", 1, 1, 1, cmd_normal },
-	{ "list", "", "every host: policy, phase, address, last report, session", 0, 0, 1, cmd_list },
-	{ "show", "MAC", "everything known about a host (JSON)", 1, 1, 1, cmd_show },
+	  "                                or, with --keys-only, instead of it)", 1, 16, 1, 1, cmd_rescue },
+	{ "normal", "MAC", "boot from the disk; ends the session", 1, 1, 1, 1, cmd_normal },
+	{ "list", "", "every host: policy, phase, address, last report, session", 0, 0, 1, 1, cmd_list },
+	{ "show", "MAC", "everything known about a host (JSON)", 1, 1, 1, 1, cmd_show },
 	{ "known-hosts", "MAC [--host NAME]", "known_hosts lines from the session's verified host keys", 1, 3, 1,
-	  cmd_known_hosts },
+	  1, cmd_known_hosts },
 	{ "events", "MAC", "the host's event log: policy changes and who made them, rescue scripts,\n"
-	  "                                conflicts, phase changes", 1, 1, 1, cmd_events },
-	{ "forget", "MAC", "remove a host (its session ends)", 1, 1, 1, cmd_forget },
+	  "                                conflicts, phase changes", 1, 1, 1, 1, cmd_events },
+	{ "forget", "MAC", "remove a host (its session ends)", 1, 1, 1, 1, cmd_forget },
 	{ "token", "MAC", "issue a per-boot token by hand, for a boot without iPXE\n"
-	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, cmd_token },
+	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, 0, cmd_token },
 	{ "admin-token", "add NAME | revoke NAME | list",
-	  "tokens for the admin interface (page, hosts API): shown once, stored hashed", 1, 2, 1, cmd_admin_token },
+	  "tokens for the admin interface (page, hosts API): shown once, stored hashed", 1, 2, 1, 0, cmd_admin_token },
 	{ "dhcp-config", "dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP] [--ipxe debian|lifeboat]",
-	  "DHCP configuration to chainload iPXE without flashing", 1, 9, 0, cmd_dhcp_config },
-	{ "help", "", "this text", 0, 0, 0, cmd_help },
+	  "DHCP configuration to chainload iPXE without flashing", 1, 9, 0, 1, cmd_dhcp_config },
+	{ "help", "", "this text", 0, 0, 0, 1, cmd_help },
 };
 
 static const struct cmd *find_cmd(const char *name)
@@ -478,7 +498,10 @@ static int usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: lifeboatctl [--state-dir DIR | --config FILE] COMMAND\n");
+	fprintf(f, "usage: lifeboatctl [--state-dir DIR | --config FILE] COMMAND\n"
+		   "       lifeboatctl --server https://boot:8443 [--token-file FILE] [--cacert FILE] COMMAND\n"
+		   "       (or LIFEBOAT_SERVER, LIFEBOAT_TOKEN_FILE or LIFEBOAT_TOKEN, LIFEBOAT_CACERT): through\n"
+		   "       lifeboatd's control API with an admin token, from anywhere\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char left[128];
 
@@ -494,7 +517,8 @@ static int usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	const char *state = getenv("LIFEBOAT_STATE_DIR");
+	const char *state = getenv("LIFEBOAT_STATE_DIR"), *server = getenv("LIFEBOAT_SERVER");
+	const char *token_file = getenv("LIFEBOAT_TOKEN_FILE"), *cacert = getenv("LIFEBOAT_CACERT");
 	const struct cmd *cmd = NULL;
 	char err[700];
 	int i = 1, n;
@@ -503,6 +527,12 @@ int main(int argc, char **argv)
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 		if (strcmp(argv[i], "--state-dir") == 0) {
 			state = argv[i + 1];
+		} else if (strcmp(argv[i], "--server") == 0) {
+			server = argv[i + 1];
+		} else if (strcmp(argv[i], "--token-file") == 0) {
+			token_file = argv[i + 1];
+		} else if (strcmp(argv[i], "--cacert") == 0) {
+			cacert = argv[i + 1];
 		} else if (strcmp(argv[i], "--config") == 0) {
 			FILE *f = fopen(argv[i + 1], "re");
 
@@ -526,6 +556,19 @@ int main(int argc, char **argv)
 	n = argc - i - 1;
 	if (cmd == NULL || n < cmd->min || n > cmd->max) {
 		return usage(stderr);
+	}
+	if (server != NULL && server[0] != '\0') {
+		if (!cmd->remote) {
+			fprintf(stderr, "lifeboatctl: %s works on the boot server only (it needs the state directory); "
+					"leave out --server / LIFEBOAT_SERVER\n", cmd->name);
+			return 2;
+		}
+		if (apiclient_setup(&remote, server, token_file, cacert, err, sizeof(err)) < 0) {
+			fprintf(stderr, "lifeboatctl: %s\n", err);
+			return 2;
+		}
+		remote_mode = 1;
+		return cmd->run(n, argv + i + 1);
 	}
 	if (cmd->needs_store && store_open(&store, state ? state : conf_defaults.state_dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatctl: %s\n", err);

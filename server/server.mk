@@ -31,11 +31,12 @@ $(LIFEBOATD): $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.
 	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_LDFLAGS) \
 		-lmicrohttpd -lgnutls $(SERVER_LIBS) -lpthread && mv $@.tmp $@
 
-$(LIFEBOATCTL): server/lifeboatctl.c $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.mk
+LIFEBOATCTL_SRCS := server/lifeboatctl.c server/ctl_remote.c server/apiclient.c
+$(LIFEBOATCTL): $(LIFEBOATCTL_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.mk
 	@echo "  HOSTCC  $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp server/lifeboatctl.c $(SERVER_LIB_SRCS) $(SERVER_LDFLAGS) \
-		$(SERVER_LIBS) -lpthread && mv $@.tmp $@
+	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $(LIFEBOATCTL_SRCS) $(SERVER_LIB_SRCS) $(SERVER_LDFLAGS) \
+		-lcurl $(SERVER_LIBS) -lpthread && mv $@.tmp $@
 
 server: $(LIFEBOATD) $(LIFEBOATCTL)
 

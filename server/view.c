@@ -1,5 +1,7 @@
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "hostfile.h"
 #include "session.h"
@@ -124,4 +126,25 @@ int view_known_hosts(json_object *h, const char *name, long long now, FILE *out,
 		fprintf(out, "%s %s %s\n", name, jstr(k, "type"), jstr(k, "key"));
 	}
 	return 0;
+}
+
+void view_list_header(FILE *out)
+{
+	fprintf(out, "%-17s  %-11s  %-13s  %-15s  %-11s  %s\n", "MAC", "POLICY", "PHASE", "ADDRESS", "LAST REPORT",
+		"SESSION");
+}
+
+void view_events(json_object *events, FILE *out)
+{
+	size_t i, n = events && json_object_is_type(events, json_type_array) ? json_object_array_length(events) : 0;
+	char when[32];
+
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(events, i);
+		time_t t = (time_t)jint(e, "time");
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+		fprintf(out, "%s  %-8s %s\n", when, jstr(e, "kind"), jstr(e, "text"));
+	}
 }

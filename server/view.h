@@ -16,6 +16,12 @@ const char *view_first_ipv4(json_object *h, char *buf, size_t len);
 const char *view_session(json_object *h, long long now, char *buf, size_t len);
 
 /* One line of lifeboatctl list (h NULL: the file could not be read). */
+/* The column heads of lifeboatctl list. */
+void view_list_header(FILE *out);
+
+/* An event log (events_read's array): "2026-11-23 16:20:01  policy   ..." */
+void view_events(json_object *events, FILE *out);
+
 void view_list_line(json_object *h, const char *mac, const struct schema_skipped *sk, long long now, FILE *out);
 
 /* known_hosts lines for the keys the session pinned, reported from its

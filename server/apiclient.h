@@ -1,0 +1,27 @@
+/* lifeboatctl's HTTP(S) client for lifeboatd's control API, on libcurl:
+ * the admin token from a file or the environment, the server's
+ * certificate checked against the system's CAs or --cacert. */
+#ifndef LIFEBOAT_APICLIENT_H
+#define LIFEBOAT_APICLIENT_H
+
+#include <stddef.h>
+
+struct apiclient {
+	char url[512];    /* https://boot:8443, no trailing slash */
+	char token[128];  /* lba_... */
+	char cacert[512]; /* "" : the system's CAs */
+};
+
+/* Checks url (https://, or http:// to a loopback address only: the token
+ * never travels in clear), reads the token (token_file, else
+ * $LIFEBOAT_TOKEN). 0, or -EINVAL / -errno with the reason. */
+int apiclient_setup(struct apiclient *ac, const char *url, const char *token_file, const char *cacert, char *err,
+		    size_t errlen);
+
+/* One request; body (JSON) or NULL. *out (NUL-terminated, free it) and
+ * *status are set when the server answered (any status): 0. Otherwise
+ * -EIO with err naming what failed (connect, TLS, timeout). */
+int apiclient_call(const struct apiclient *ac, const char *method, const char *path, const char *body, long *status,
+		   char **out, char *err, size_t errlen);
+
+#endif

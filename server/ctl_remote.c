@@ -1,0 +1,183 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "ctl_remote.h"
+#include "hostfile.h"
+#include "view.h"
+
+/* One call; on success *out is the body (free it). Says what went wrong
+ * (unreachable, or the server's own words with its status) and returns 1. */
+static int call(const struct apiclient *ac, const char *method, const char *path, const char *body, char **out)
+{
+	char err[700];
+	long status = 0;
+
+	if (apiclient_call(ac, method, path, body, &status, out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lifeboatctl: %s\n", err);
+		return 1;
+	}
+	if (status < 200 || status > 299) {
+		char *msg = *out;
+
+		msg[strcspn(msg, "\n")] = '\0';
+		if (strncmp(msg, "lifeboatd: ", 11) == 0) {
+			msg += 11;
+		}
+		fprintf(stderr, "lifeboatctl: %s answered %ld: %s%s\n", ac->url, status, msg,
+			status == 401 ? " (is the admin token valid? lifeboatctl admin-token list on the boot server)" : "");
+		free(*out);
+		*out = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+static json_object *call_json(const struct apiclient *ac, const char *method, const char *path, const char *body)
+{
+	char *out = NULL;
+	json_object *o = NULL;
+
+	if (call(ac, method, path, body, &out) != 0) {
+		return NULL;
+	}
+	o = json_tokener_parse(out);
+	if (o == NULL) {
+		fprintf(stderr, "lifeboatctl: %s answered something that is not JSON\n", ac->url);
+	}
+	free(out);
+	return o;
+}
+
+int remote_set_policy(const struct apiclient *ac, const char *mac, const struct host_change *c)
+{
+	json_object *body = json_object_new_object(), *h = NULL;
+	char path[128];
+	int rescue = strcmp(c->policy, "normal") != 0;
+
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/%s", mac, rescue ? "rescue" : "normal");
+	if (rescue) {
+		json_object_object_add(body, "once", json_object_new_boolean(strcmp(c->policy, "rescue-once") == 0));
+		if (c->nat >= 0) {
+			json_object_object_add(body, "nat", json_object_new_boolean(c->nat));
+		}
+		if (c->seconds > 0) {
+			json_object_object_add(body, "seconds", json_object_new_int64(c->seconds));
+		}
+		if (c->keys != NULL && json_object_array_length(c->keys) > 0) {
+			json_object_object_add(body, "keys", json_object_get(c->keys));
+			json_object_object_add(body, "keys_only", json_object_new_boolean(c->keys_only));
+		}
+	}
+	h = call_json(ac, "POST", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	json_object_put(body);
+	if (h == NULL) {
+		return 1;
+	}
+	if (rescue) {
+		json_object *s = jget(h, "session");
+
+		printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims "
+		       "it\n", mac, jstr(h, "policy"), jbool(h, "nat") ? " (nat: no source-address check)" : "",
+		       jint(s, "expires") - jint(s, "armed"));
+	} else {
+		printf("%s: policy normal (its session, if any, has ended)\n", mac);
+	}
+	json_object_put(h);
+	return 0;
+}
+
+int remote_forget(const struct apiclient *ac, const char *mac)
+{
+	char path[128];
+	json_object *o = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/forget", mac);
+	o = call_json(ac, "POST", path, NULL);
+	if (o == NULL) {
+		return 1;
+	}
+	json_object_put(o);
+	printf("%s: forgotten\n", mac);
+	return 0;
+}
+
+int remote_show(const struct apiclient *ac, const char *mac)
+{
+	char path[128];
+	json_object *h = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s", mac);
+	h = call_json(ac, "GET", path, NULL);
+	if (h == NULL) {
+		return 1;
+	}
+	printf("%s\n", json_object_to_json_string_ext(h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(h);
+	return 0;
+}
+
+int remote_list(const struct apiclient *ac)
+{
+	json_object *hosts = call_json(ac, "GET", "/api/v1/hosts", NULL);
+	size_t i, n;
+
+	if (hosts == NULL || !json_object_is_type(hosts, json_type_array)) {
+		json_object_put(hosts);
+		return 1;
+	}
+	view_list_header(stdout);
+	n = json_object_array_length(hosts);
+	for (i = 0; i < n; i++) {
+		json_object *raw = json_object_array_get_idx(hosts, i);
+		struct schema_skipped sk = { .count = 0 };
+		json_object *h = hostfile_clean(raw, &sk);
+
+		if (jstr(raw, "skipped")[0] != '\0') {
+			snprintf(sk.text, sizeof(sk.text), "%s", jstr(raw, "skipped"));
+			sk.count++;
+		}
+		view_list_line(h, jstr(raw, "mac"), &sk, (long long)time(NULL), stdout);
+		json_object_put(h);
+	}
+	json_object_put(hosts);
+	return 0;
+}
+
+int remote_known_hosts(const struct apiclient *ac, const char *mac, const char *name)
+{
+	char path[512], *out = NULL, *esc = NULL;
+
+	if (name != NULL) {
+		esc = curl_easy_escape(NULL, name, 0);
+		snprintf(path, sizeof(path), "/api/v1/hosts/%s/known-hosts?host=%s", mac, esc ? esc : "");
+		curl_free(esc);
+	} else {
+		snprintf(path, sizeof(path), "/api/v1/hosts/%s/known-hosts", mac);
+	}
+	if (call(ac, "GET", path, NULL, &out) != 0) {
+		return 1;
+	}
+	fputs(out, stdout);
+	free(out);
+	return 0;
+}
+
+int remote_events(const struct apiclient *ac, const char *mac)
+{
+	char path[128];
+	json_object *o = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/events", mac);
+	o = call_json(ac, "GET", path, NULL);
+	if (o == NULL) {
+		return 1;
+	}
+	view_events(jget(o, "events"), stdout);
+	json_object_put(o);
+	return 0;
+}
