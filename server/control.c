@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "bmc.h"
 #include "events.h"
 #include "hostfile.h"
 #include "hostops.h"
@@ -30,8 +31,19 @@ static const struct schema_field rescue_members[] = {
 	{ "once", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "keys", SK_ARRAY, 0, 0, 16, NULL, NULL, NULL, &key_elem },
 	{ "keys_only", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "reset", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "nat", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "seconds", SK_INT, 0, 1, SESSION_MAX_SECONDS, NULL, NULL, NULL, NULL },
+	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+static int is_power_action(const char *s)
+{
+	return power_op_from_name(s) >= 0;
+}
+
+static const struct schema_field power_members[] = {
+	{ "action", SK_STRING, SF_REQUIRED, 1, 8, is_power_action, "status, on, off or cycle", NULL, NULL },
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -102,12 +114,22 @@ static enum MHD_Result change_failed(struct MHD_Connection *c, struct req *r, in
 	return http_text(c, r, rc == -EIO ? 409 : 503, msg);
 }
 
+/* A BMC failure in HTTP: no BMC 409, no answer 504, refused 502. */
+static enum MHD_Result power_failed(struct MHD_Connection *c, struct req *r, int rc, const char *what, const char *err)
+{
+	char msg[900];
+
+	snprintf(msg, sizeof(msg), "lifeboatd: %s: %s", what, err);
+	fprintf(stderr, "%s\n", msg);
+	return http_text(c, r, rc == -ENOENT ? 409 : rc == -EHOSTUNREACH ? 504 : 502, msg);
+}
+
 static enum MHD_Result act_rescue(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
 {
 	struct host_change hc = { .policy = "rescue", .nat = -1, .seconds = srv.conf.session_timeout };
 	json_object *v = NULL;
 	char by[64], err[700];
-	int rc;
+	int rc, reset = 0;
 
 	if (json_object_object_get_ex(body, "once", &v) && json_object_get_boolean(v)) {
 		hc.policy = "rescue-once";
@@ -127,6 +149,7 @@ static enum MHD_Result act_rescue(struct MHD_Connection *c, struct req *r, const
 	if (hc.keys_only && (hc.keys == NULL || json_object_array_length(hc.keys) == 0)) {
 		return http_text(c, r, 400, "lifeboatd: cannot use the body: keys_only needs keys");
 	}
+	reset = json_object_object_get_ex(body, "reset", &v) && json_object_get_boolean(v);
 	who(r, by, sizeof(by));
 	hc.by = by;
 	rc = hostops_set_policy(&srv.store, mac, &hc, (long long)time(NULL), err, sizeof(err));
@@ -134,6 +157,10 @@ static enum MHD_Result act_rescue(struct MHD_Connection *c, struct req *r, const
 		return change_failed(c, r, rc, err);
 	}
 	fprintf(stderr, "lifeboatd: %s: policy %s, session armed for %llds by %s\n", mac, hc.policy, hc.seconds, by);
+	if (reset && (rc = hostops_power_into_rescue(&srv.store, mac, by, err, sizeof(err))) < 0) {
+		/* the session stays armed: a person can still press the button */
+		return power_failed(c, r, rc, "the session is armed, but the power cycle failed", err);
+	}
 	return answer_host(c, r, mac);
 }
 
@@ -176,6 +203,57 @@ static enum MHD_Result act_forget(struct MHD_Connection *c, struct req *r, const
 	return ret;
 }
 
+static enum MHD_Result act_bmc(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
+{
+	struct bmc b;
+	char by[64], err[700];
+	int rc = bmc_from_json(body, &b, err, sizeof(err));
+
+	if (rc < 0) {
+		return http_text(c, r, 400, err);
+	}
+	who(r, by, sizeof(by));
+	rc = hostops_set_bmc(&srv.store, mac, &b, by, (long long)time(NULL), err, sizeof(err));
+	memset(b.password, 0, sizeof(b.password));
+	if (rc < 0) {
+		return change_failed(c, r, rc, err);
+	}
+	fprintf(stderr, "lifeboatd: %s: BMC %s@%s:%u set by %s\n", mac, b.user, b.address, b.port, by);
+	return answer_host(c, r, mac);
+}
+
+static enum MHD_Result act_power(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
+{
+	enum power_op op = (enum power_op)power_op_from_name(jstr(body, "action"));
+	json_object *out = NULL;
+	enum MHD_Result ret;
+	struct bmc b;
+	char by[64], err[700], state[8], line[200];
+	int rc = bmc_load(&srv.store, mac, &b, err, sizeof(err));
+
+	if (rc < 0) {
+		return power_failed(c, r, rc, "cannot control power", err);
+	}
+	who(r, by, sizeof(by));
+	rc = bmc_power(&b, op, state, err, sizeof(err));
+	if (op != POWER_STATUS) {
+		snprintf(line, sizeof(line), "power %s by %s%s", jstr(body, "action"), by, rc < 0 ? ": failed" : "");
+		hostops_event(&srv.store, mac, (long long)time(NULL), "power", line);
+	}
+	if (rc < 0) {
+		return power_failed(c, r, rc, "cannot control power", err);
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "mac", json_object_new_string(mac));
+	json_object_object_add(out, "action", json_object_new_string(jstr(body, "action")));
+	if (op == POWER_STATUS) {
+		json_object_object_add(out, "power", json_object_new_string(state));
+	}
+	ret = http_json(c, r, 200, out);
+	json_object_put(out);
+	return ret;
+}
+
 /* The actions, one row each: name, its body's members, the handler. */
 static const struct action {
 	const char *name;
@@ -185,6 +263,8 @@ static const struct action {
 	{ "rescue", rescue_members, act_rescue },
 	{ "normal", no_members, act_normal },
 	{ "forget", no_members, act_forget },
+	{ "bmc", bmc_members, act_bmc },
+	{ "power", power_members, act_power },
 };
 
 enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, const char *rest)
@@ -205,7 +285,7 @@ enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, cons
 		}
 	}
 	if (a == NULL) {
-		return http_text(c, r, 404, "lifeboatd: no such action (rescue, normal, forget)");
+		return http_text(c, r, 404, "lifeboatd: no such action (rescue, normal, forget, bmc, power)");
 	}
 	if (r->too_big) {
 		return http_text(c, r, 413, "lifeboatd: body too large");

@@ -53,6 +53,86 @@ static json_object *call_json(const struct apiclient *ac, const char *method, co
 	return o;
 }
 
+int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc *b)
+{
+	json_object *body = bmc_public(b), *h = NULL;
+	char path[128];
+
+	json_object_object_add(body, "password", json_object_new_string(b->password));
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/bmc", mac);
+	h = call_json(ac, "POST", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	json_object_put(body);
+	if (h == NULL) {
+		return 1;
+	}
+	json_object_put(h);
+	printf("%s: BMC %s %s@%s:%u stored on the boot server (the password is never shown again)\n", mac, b->driver,
+	       b->user, b->address, b->port);
+	return 0;
+}
+
+int remote_power(const struct apiclient *ac, const char *mac, const char *action)
+{
+	json_object *body = json_object_new_object(), *o = NULL;
+	char path[128];
+
+	json_object_object_add(body, "action", json_object_new_string(action));
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/power", mac);
+	o = call_json(ac, "POST", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	json_object_put(body);
+	if (o == NULL) {
+		return 1;
+	}
+	if (strcmp(action, "status") == 0) {
+		printf("%s: power %s\n", mac, jstr(o, "power"));
+	} else {
+		printf("%s: power %s: done\n", mac, action);
+	}
+	json_object_put(o);
+	return 0;
+}
+
+json_object *remote_host(const struct apiclient *ac, const char *mac, char *err, size_t errlen)
+{
+	char path[128], *out = NULL;
+	long status = 0;
+	json_object *h = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s", mac);
+	if (apiclient_call(ac, "GET", path, NULL, &status, &out, err, errlen) < 0) {
+		return NULL;
+	}
+	if (status == 200) {
+		h = json_tokener_parse(out);
+	}
+	if (h == NULL) {
+		out[strcspn(out, "\n")] = '\0';
+		snprintf(err, errlen, "%s answered %ld: %s", ac->url, status, out);
+	}
+	free(out);
+	return h;
+}
+
+char *remote_known_hosts_text(const struct apiclient *ac, const char *mac, const char *name, char *err,
+			      size_t errlen)
+{
+	char path[512], *out = NULL, *esc = curl_easy_escape(NULL, name, 0);
+	long status = 0;
+
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/known-hosts?host=%s", mac, esc ? esc : "");
+	curl_free(esc);
+	if (apiclient_call(ac, "GET", path, NULL, &status, &out, err, errlen) < 0) {
+		return NULL;
+	}
+	if (status != 200) {
+		out[strcspn(out, "\n")] = '\0';
+		snprintf(err, errlen, "%s answered %ld: %s", ac->url, status, out);
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 int remote_set_policy(const struct apiclient *ac, const char *mac, const struct host_change *c)
 {
 	json_object *body = json_object_new_object(), *h = NULL;
@@ -72,6 +152,9 @@ int remote_set_policy(const struct apiclient *ac, const char *mac, const struct 
 			json_object_object_add(body, "keys", json_object_get(c->keys));
 			json_object_object_add(body, "keys_only", json_object_new_boolean(c->keys_only));
 		}
+		if (c->reset) {
+			json_object_object_add(body, "reset", json_object_new_boolean(1));
+		}
 	}
 	h = call_json(ac, "POST", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
 	json_object_put(body);
@@ -84,6 +167,9 @@ int remote_set_policy(const struct apiclient *ac, const char *mac, const struct 
 		printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims "
 		       "it\n", mac, jstr(h, "policy"), jbool(h, "nat") ? " (nat: no source-address check)" : "",
 		       jint(s, "expires") - jint(s, "armed"));
+		if (c->reset) {
+			printf("%s: power cycled through its BMC into the rescue\n", mac);
+		}
 	} else {
 		printf("%s: policy normal (its session, if any, has ended)\n", mac);
 	}

@@ -5,6 +5,7 @@
 #define LIFEBOAT_CTL_REMOTE_H
 
 #include "apiclient.h"
+#include "bmc.h"
 #include "hostops.h"
 
 int remote_set_policy(const struct apiclient *ac, const char *mac, const struct host_change *c);
@@ -13,5 +14,13 @@ int remote_show(const struct apiclient *ac, const char *mac);
 int remote_list(const struct apiclient *ac);
 int remote_known_hosts(const struct apiclient *ac, const char *mac, const char *name);
 int remote_events(const struct apiclient *ac, const char *mac);
+int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc *b);
+int remote_power(const struct apiclient *ac, const char *mac, const char *action);
+
+/* For lifeboatctl ssh: the host (new reference) or NULL; known_hosts
+ * text (free it) or NULL. Quiet: errors go to err. */
+json_object *remote_host(const struct apiclient *ac, const char *mac, char *err, size_t errlen);
+char *remote_known_hosts_text(const struct apiclient *ac, const char *mac, const char *name, char *err,
+			      size_t errlen);
 
 #endif

@@ -83,6 +83,14 @@ static const struct schema_field session_keys_members[] = {
 	END,
 };
 
+static const struct schema_field bmc_public_members[] = {
+	S("driver", 15, schema_word, "a word"),
+	S("address", 253, schema_word, "a host name or address"),
+	{ "port", SK_INT, 0, 1, 65535, NULL, NULL, NULL, NULL },
+	S("user", 16, NULL, NULL),
+	END,
+};
+
 static const struct schema_field policy_set_members[] = {
 	T("time"),
 	S("by", 64, NULL, NULL),
@@ -103,6 +111,7 @@ const struct schema_field host_members[] = {
 	{ "session", SK_OBJECT, 0, 0, 0, NULL, NULL, session_members, NULL },
 	{ "policy_set", SK_OBJECT, 0, 0, 0, NULL, NULL, policy_set_members, NULL },
 	{ "session_keys", SK_OBJECT, 0, 0, 0, NULL, NULL, session_keys_members, NULL },
+	{ "bmc", SK_OBJECT, 0, 0, 0, NULL, NULL, bmc_public_members, NULL },
 	END,
 };
 

@@ -1,9 +1,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
+#include "bmc.h"
 #include "events.h"
 #include "hostfile.h"
 #include "hostops.h"
@@ -163,6 +165,72 @@ int hostops_manual_token(struct store *st, const char *mac, const char *token, l
 	return update(st, mac, set_token, &t, err, errlen);
 }
 
+struct bmc_ctx {
+	const struct bmc *b;
+	const char *by;
+	long long now;
+};
+
+static int set_bmc(struct store *st, json_object *h, void *ctx)
+{
+	const struct bmc_ctx *x = ctx;
+	char err[300];
+	int rc = bmc_save(st, jstr(h, "mac"), x->b, err, sizeof(err));
+
+	if (rc < 0) {
+		return rc;
+	}
+	json_object_object_add(h, "bmc", bmc_public(x->b));
+	events_add(st, jstr(h, "mac"), x->now, "bmc", "BMC %s %s@%s:%u, set by %s", x->b->driver, x->b->user,
+		   x->b->address, x->b->port, x->by);
+	return 0;
+}
+
+int hostops_set_bmc(struct store *st, const char *mac, const struct bmc *b, const char *by, long long now, char *err,
+		    size_t errlen)
+{
+	struct bmc_ctx x = { .b = b, .by = by, .now = now };
+
+	return update(st, mac, set_bmc, &x, err, errlen);
+}
+
+void hostops_event(struct store *st, const char *mac, long long now, const char *kind, const char *text)
+{
+	if (store_lock(st) == 0) {
+		events_add(st, mac, now, kind, "%s", text);
+		store_unlock(st);
+	}
+}
+
+/* Points the next boot at the network, then powers on (if off) or
+ * cycles. 0, or -errno with err; says in the host's log what it did. */
+int hostops_power_into_rescue(struct store *st, const char *mac, const char *by, char *err, size_t errlen)
+{
+	struct bmc b;
+	char state[8], line[1000], why[600];
+	int rc = bmc_load(st, mac, &b, err, errlen), was_off;
+
+	if (rc < 0) {
+		return rc;
+	}
+	/* a BMC that cannot set the boot device still boots by its order */
+	if (bmc_power(&b, POWER_BOOT_PXE, state, why, sizeof(why)) < 0) {
+		char note[800];
+
+		snprintf(note, sizeof(note), "cannot set the next boot to PXE (booting by its order): %s", why);
+		hostops_event(st, mac, (long long)time(NULL), "power", note);
+	}
+	rc = bmc_power(&b, POWER_STATUS, state, err, errlen);
+	was_off = rc == 0 && strcmp(state, "off") == 0;
+	if (rc == 0) {
+		rc = bmc_power(&b, was_off ? POWER_ON : POWER_CYCLE, state, err, errlen);
+	}
+	snprintf(line, sizeof(line), "%s by %s for the rescue%s%s", was_off ? "power on" : "power cycle", by,
+		 rc < 0 ? ": failed: " : "", rc < 0 ? err : "");
+	hostops_event(st, mac, (long long)time(NULL), "power", line);
+	return rc;
+}
+
 int hostops_forget(struct store *st, const char *mac, char *err, size_t errlen)
 {
 	int rc = store_lock(st);
@@ -174,6 +242,7 @@ int hostops_forget(struct store *st, const char *mac, char *err, size_t errlen)
 	rc = store_forget(st, mac);
 	if (rc == 0) {
 		events_forget(st, mac);
+		bmc_forget(st, mac);
 	}
 	store_unlock(st);
 	if (rc < 0) {

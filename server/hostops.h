@@ -18,6 +18,7 @@ struct host_change {
 	json_object *keys;   /* rescue: SSH keys for this session only (an array of
 	                      * checked key lines), or NULL */
 	int keys_only;       /* 1: only those, not keys_file */
+	int reset;           /* lifeboatctl: power-cycle through the BMC once armed */
 };
 
 /* Sets the policy (creating the host if new): a rescue policy arms a new
@@ -31,6 +32,22 @@ int hostops_set_policy(struct store *st, const char *mac, const struct host_chan
  * iPXE), bound to the address of its first use; only its hash is kept. */
 int hostops_manual_token(struct store *st, const char *mac, const char *token, long long seconds, const char *by,
 			 long long now, char *err, size_t errlen);
+
+struct bmc;
+
+/* Stores the host's BMC (its credentials 0600 apart from the host file,
+ * which shows all but the password), creating the host if new. */
+int hostops_set_bmc(struct store *st, const char *mac, const struct bmc *b, const char *by, long long now, char *err,
+		    size_t errlen);
+
+/* One line in the host's event log, under the store's lock (power
+ * actions: lifeboatd does them outside the lock, then says so). */
+void hostops_event(struct store *st, const char *mac, long long now, const char *kind, const char *text);
+
+/* Points the next boot at the network, then powers on (if off) or
+ * cycles, through the host's BMC; the host's log says what was done.
+ * 0, or -ENOENT (no BMC), -EHOSTUNREACH, -EACCES, -EIO with err. */
+int hostops_power_into_rescue(struct store *st, const char *mac, const char *by, char *err, size_t errlen);
 
 /* Removes the host and its token. -ENOENT when there is none. */
 int hostops_forget(struct store *st, const char *mac, char *err, size_t errlen);

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "admin.h"
+#include "bmc.h"
 #include "conf.h"
 #include "ctl_remote.h"
 #include "events.h"
@@ -54,6 +57,30 @@ static int failed(const char *err)
 {
 	fprintf(stderr, "lifeboatctl: %s\n", err);
 	return 1;
+}
+
+/* The first line of a file holding a secret (a BMC password). */
+static int read_secret(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	char buf[256] = "";
+
+	if (f == NULL) {
+		fprintf(stderr, "lifeboatctl: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		buf[0] = '\0';
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strlen(buf) >= len) {
+		fprintf(stderr, "lifeboatctl: the password in %s is longer than %zu bytes (IPMI 2.0)\n", path, len - 1);
+		return -1;
+	}
+	snprintf(out, len, "%s", buf);
+	memset(buf, 0, sizeof(buf));
+	return 0;
 }
 
 /* Adds the key lines of path (authorized_keys format: blank lines and
@@ -110,6 +137,8 @@ static int cmd_rescue(int argc, char **argv)
 			a.nat = 1;
 		} else if (strcmp(argv[i], "--keys-only") == 0) {
 			a.keys_only = 1;
+		} else if (strcmp(argv[i], "--reset") == 0) {
+			a.reset = 1;
 		} else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
 			if (read_key_file(argv[++i], keys) < 0) {
 				goto out;
@@ -143,6 +172,14 @@ static int cmd_rescue(int argc, char **argv)
 	printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims it\n",
 	       mac, a.policy, a.nat == 1 ? " (nat: no source-address check)" : "", a.seconds);
 	rc = 0;
+	if (a.reset) {
+		if (hostops_power_into_rescue(&store, mac, "lifeboatctl", err, sizeof(err)) < 0) {
+			fprintf(stderr, "lifeboatctl: the session is armed, but the power cycle failed: %s\n", err);
+			rc = 1;
+		} else {
+			printf("%s: power cycled through its BMC into the rescue\n", mac);
+		}
+	}
 out:
 	json_object_put(keys);
 	return rc;
@@ -310,6 +347,268 @@ static int cmd_events(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_bmc(int argc, char **argv)
+{
+	struct bmc b = { .driver = "ipmi", .port = 623 };
+	const char *pwfile = NULL;
+	char mac[18], err[700], *end = NULL;
+	int i, rc;
+
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--address") == 0) {
+			snprintf(b.address, sizeof(b.address), "%s", argv[i + 1]);
+		} else if (strcmp(argv[i], "--user") == 0) {
+			snprintf(b.user, sizeof(b.user), "%s", argv[i + 1]);
+		} else if (strcmp(argv[i], "--password-file") == 0) {
+			pwfile = argv[i + 1];
+		} else if (strcmp(argv[i], "--port") == 0) {
+			b.port = (unsigned int)strtoul(argv[i + 1], &end, 10);
+			if (*end != '\0' || b.port < 1 || b.port > 65535) {
+				fprintf(stderr, "lifeboatctl: cannot use --port '%s'\n", argv[i + 1]);
+				return 2;
+			}
+		} else {
+			return usage(stderr);
+		}
+	}
+	if (i != argc || b.address[0] == '\0' || b.user[0] == '\0' || pwfile == NULL) {
+		fprintf(stderr, "lifeboatctl: bmc needs --address, --user and --password-file\n");
+		return 2;
+	}
+	if (read_secret(pwfile, b.password, sizeof(b.password)) < 0) {
+		return 2;
+	}
+	{
+		json_object *o = bmc_public(&b), *clean = NULL;
+
+		json_object_object_add(o, "password", json_object_new_string(b.password));
+		clean = schema_strict(o, bmc_members, err, sizeof(err));
+		json_object_put(o);
+		if (clean == NULL) {
+			fprintf(stderr, "lifeboatctl: cannot use that BMC: %s\n", err);
+			return 2;
+		}
+		json_object_put(clean);
+	}
+	if (remote_mode) {
+		return remote_set_bmc(&remote, mac, &b);
+	}
+	rc = hostops_set_bmc(&store, mac, &b, "lifeboatctl", (long long)time(NULL), err, sizeof(err));
+	if (rc < 0) {
+		return failed(err);
+	}
+	printf("%s: BMC %s %s@%s:%u stored (the password is never shown again)\n", mac, b.driver, b.user, b.address,
+	       b.port);
+	return 0;
+}
+
+static int cmd_power(int argc, char **argv)
+{
+	struct bmc b;
+	char mac[18], err[700], state[8], line[200];
+	int op, rc;
+
+	(void)argc;
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	op = power_op_from_name(argv[1]);
+	if (op < 0) {
+		fprintf(stderr, "lifeboatctl: cannot use '%s': power status, on, off or cycle\n", argv[1]);
+		return 2;
+	}
+	if (remote_mode) {
+		return remote_power(&remote, mac, argv[1]);
+	}
+	rc = bmc_load(&store, mac, &b, err, sizeof(err));
+	if (rc == 0) {
+		rc = bmc_power(&b, (enum power_op)op, state, err, sizeof(err));
+	}
+	if (op != POWER_STATUS) {
+		snprintf(line, sizeof(line), "power %s by lifeboatctl%s", argv[1], rc < 0 ? ": failed" : "");
+		hostops_event(&store, mac, (long long)time(NULL), "power", line);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatctl: cannot control the power of %s: %s\n", mac, err);
+		return 1;
+	}
+	if (op == POWER_STATUS) {
+		printf("%s: power %s\n", mac, state);
+	} else {
+		printf("%s: power %s: done\n", mac, argv[1]);
+	}
+	return 0;
+}
+
+/* ---- lifeboatctl ssh ---------------------------------------------------- */
+
+static json_object *fetch_host(const char *mac, char *err, size_t errlen)
+{
+	struct schema_skipped sk = { .count = 0 };
+	json_object *h = NULL;
+
+	if (remote_mode) {
+		return remote_host(&remote, mac, err, errlen);
+	}
+	h = store_load(&store, mac, &sk);
+	if (h == NULL) {
+		snprintf(err, errlen, "cannot find host %s", mac);
+	}
+	return h;
+}
+
+static char *fetch_known_hosts(const char *mac, const char *name, char *err, size_t errlen)
+{
+	json_object *h = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+	int rc;
+
+	if (remote_mode) {
+		return remote_known_hosts_text(&remote, mac, name, err, errlen);
+	}
+	h = fetch_host(mac, err, errlen);
+	if (h == NULL) {
+		return NULL;
+	}
+	f = open_memstream(&text, &len);
+	rc = f ? view_known_hosts(h, name, (long long)time(NULL), f, err, errlen) : -1;
+	if (f != NULL) {
+		fclose(f);
+	}
+	json_object_put(h);
+	if (rc < 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* Waits (bounded, saying each new phase) until the host reported
+ * ssh-ready; its reported address in addr. 0, or 1 with the reason. */
+static int wait_ssh_ready(const char *mac, long long deadline_s, char addr[64])
+{
+	char shown[40] = "", err[700];
+	long long end = (long long)time(NULL) + deadline_s;
+
+	for (;;) {
+		json_object *h = fetch_host(mac, err, sizeof(err));
+		const char *phase = h ? jstr(h, "phase") : "";
+
+		if (h != NULL && strcmp(phase, shown) != 0) {
+			fprintf(stderr, "lifeboatctl: %s: %s\n", mac, phase[0] ? phase : "no report yet");
+			snprintf(shown, sizeof(shown), "%s", phase);
+		}
+		if (h != NULL && strcmp(phase, "ssh-ready") == 0) {
+			view_first_ipv4(h, addr, 64);
+			json_object_put(h);
+			return 0;
+		}
+		json_object_put(h);
+		if ((long long)time(NULL) >= end) {
+			fprintf(stderr, "lifeboatctl: %s did not report ssh-ready within %lld s (last: %s)%s%s\n", mac,
+				deadline_s, shown[0] ? shown : "nothing", h ? "" : "; ", h ? "" : err);
+			return 1;
+		}
+		sleep(2);
+	}
+}
+
+static int cmd_ssh(int argc, char **argv)
+{
+	const char *via = NULL, *key = NULL;
+	char mac[18], addr[64] = "", host[300], name[320], port[8] = "22", err[700], kh[] = "/tmp/lifeboat-known-XXXXXX";
+	char *text = NULL, *sargv[32];
+	long long deadline = 600;
+	int i, n = 0, fd, status = 0;
+	pid_t pid;
+
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
+		if (i + 1 >= argc) {
+			return usage(stderr);
+		}
+		if (strcmp(argv[i], "--via") == 0) {
+			via = argv[i + 1];
+		} else if (strcmp(argv[i], "-i") == 0) {
+			key = argv[i + 1];
+		} else if (strcmp(argv[i], "--deadline") == 0) {
+			deadline = strtoll(argv[i + 1], NULL, 10);
+			if (deadline < 1) {
+				fprintf(stderr, "lifeboatctl: cannot use --deadline '%s': seconds\n", argv[i + 1]);
+				return 2;
+			}
+		} else {
+			return usage(stderr);
+		}
+	}
+	if (wait_ssh_ready(mac, deadline, addr) != 0) {
+		return 1;
+	}
+	/* --via HOST[:PORT]: where ssh connects (a jump, a port forward) */
+	snprintf(host, sizeof(host), "%s", via ? via : addr);
+	if (strchr(host, ':') != NULL) {
+		snprintf(port, sizeof(port), "%s", strchr(host, ':') + 1);
+		*strchr(host, ':') = '\0';
+	}
+	if (host[0] == '\0') {
+		fprintf(stderr, "lifeboatctl: %s reported no address: give --via HOST[:PORT]\n", mac);
+		return 1;
+	}
+	if (strcmp(port, "22") == 0) {
+		snprintf(name, sizeof(name), "%s", host);
+	} else {
+		snprintf(name, sizeof(name), "[%s]:%s", host, port);
+	}
+	text = fetch_known_hosts(mac, name, err, sizeof(err));
+	if (text == NULL) {
+		fprintf(stderr, "lifeboatctl: no verified host key for %s: %s\n", mac, err);
+		return 1;
+	}
+	fd = mkstemp(kh);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		fprintf(stderr, "lifeboatctl: cannot write a known_hosts file: %s\n", strerror(errno));
+		free(text);
+		return 1;
+	}
+	close(fd);
+	free(text);
+	sargv[n++] = "ssh";
+	sargv[n++] = "-o";
+	sargv[n++] = "StrictHostKeyChecking=yes";
+	sargv[n++] = "-o";
+	snprintf(err, sizeof(err), "UserKnownHostsFile=%s", kh);
+	sargv[n++] = err;
+	sargv[n++] = "-p";
+	sargv[n++] = port;
+	if (key != NULL) {
+		sargv[n++] = "-i";
+		sargv[n++] = (char *)key;
+	}
+	snprintf(name, sizeof(name), "root@%s", host);
+	sargv[n++] = name;
+	for (i = i + 1; i < argc && n < 31; i++) {
+		sargv[n++] = argv[i];
+	}
+	sargv[n] = NULL;
+	fprintf(stderr, "lifeboatctl: ssh %s with the host keys %s reported (StrictHostKeyChecking=yes)\n", name, mac);
+	pid = fork();
+	if (pid == 0) {
+		execvp("ssh", sargv);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	unlink(kh);
+	return pid < 0 ? 1 : WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 static int cmd_forget(int argc, char **argv)
 {
 	char mac[18], err[700];
@@ -460,11 +759,12 @@ static int cmd_help(int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "rescue", "MAC [--once] [--nat] [--for S] [--key FILE]... [--keys-only]",
+	{ "rescue", "MAC [--once] [--nat] [--for S] [--key FILE]... [--keys-only] [--reset]",
 	  "arm a rescue session: the next plausible boot claims it (--once: then normal again;\n"
 	  "                                --for: it ends after S seconds, default session_timeout;\n"
 	  "                                --key: SSH keys for this session only, besides keys_file\n"
-	  "                                or, with --keys-only, instead of it)", 1, 16, 1, 1, cmd_rescue },
+	  "                                or, with --keys-only, instead of it; --reset: then power-cycle\n"
+	  "                                through the BMC, the next boot to PXE)", 1, 17, 1, 1, cmd_rescue },
 	{ "normal", "MAC", "boot from the disk; ends the session", 1, 1, 1, 1, cmd_normal },
 	{ "list", "", "every host: policy, phase, address, last report, session", 0, 0, 1, 1, cmd_list },
 	{ "show", "MAC", "everything known about a host (JSON)", 1, 1, 1, 1, cmd_show },
@@ -473,6 +773,11 @@ static const struct cmd cmds[] = {
 	{ "events", "MAC", "the host's event log: policy changes and who made them, rescue scripts,\n"
 	  "                                conflicts, phase changes", 1, 1, 1, 1, cmd_events },
 	{ "forget", "MAC", "remove a host (its session ends)", 1, 1, 1, 1, cmd_forget },
+	{ "bmc", "MAC --address A [--port P] --user U --password-file F",
+	  "the host's BMC (IPMI over LAN); the password is stored for lifeboatd only", 7, 9, 1, 1, cmd_bmc },
+	{ "power", "MAC status|on|off|cycle", "power control through the host's BMC", 2, 2, 1, 1, cmd_power },
+	{ "ssh", "MAC [--via HOST[:PORT]] [-i KEY] [--deadline S] [-- COMMAND...]",
+	  "wait for ssh-ready, then ssh as root checking the host key the session verified", 1, 40, 1, 1, cmd_ssh },
 	{ "token", "MAC", "issue a per-boot token by hand, for a boot without iPXE\n"
 	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, 0, cmd_token },
 	{ "admin-token", "add NAME | revoke NAME | list",

@@ -130,7 +130,7 @@ static void fsync_dir(const char *dir)
 }
 
 /* text to path through path.tmp: write, fsync, rename, fsync the directory */
-static int write_atomic(const char *path, const char *text, size_t len)
+int store_write_atomic(const char *path, const char *text, size_t len)
 {
 	char tmp[700], dir[700], *slash = NULL;
 	size_t done = 0;
@@ -223,7 +223,7 @@ int store_save(struct store *s, const char *mac, json_object *host, char *err, s
 	}
 	memcpy(buf, text, len);
 	buf[len] = '\n';
-	rc = write_atomic(path, buf, len + 1);
+	rc = store_write_atomic(path, buf, len + 1);
 	free(buf);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
@@ -331,7 +331,7 @@ int store_token_put(struct store *s, const char *hash, const char *mac)
 	if (token_path(s, hash, path, sizeof(path)) < 0 || parse_mac(mac, m) < 0) {
 		return -EINVAL;
 	}
-	return write_atomic(path, m, 17);
+	return store_write_atomic(path, m, 17);
 }
 
 void store_token_del(struct store *s, const char *hash)
@@ -377,7 +377,7 @@ int store_pending_put(struct store *s, const char *mac, const char *source, long
 	}
 	snprintf(path, sizeof(path), "%s/pending/%s", s->dir, m);
 	snprintf(text, sizeof(text), "%s %lld\n", source, now);
-	return write_atomic(path, text, strlen(text));
+	return store_write_atomic(path, text, strlen(text));
 }
 
 void store_pending_del(struct store *s, const char *mac)
@@ -459,7 +459,7 @@ int store_seen_write(struct store *s, json_object *seen, char *err, size_t errle
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/seen.json", s->dir);
-	rc = write_atomic(path, text, strlen(text));
+	rc = store_write_atomic(path, text, strlen(text));
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
 	}

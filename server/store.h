@@ -8,6 +8,8 @@
  *                                       rescue that have not reported yet
  *                                       ("SOURCE TIME"): what bounds them
  *   STATE/events/aa-bb-cc-dd-ee-ff.jsonl the host's event log (events.h)
+ *   STATE/bmc/aa-bb-cc-dd-ee-ff.json    the host's BMC and its credentials
+ *                                       (bmc.h): 0600, never answered
  *   STATE/seen.json                     the last normal boot of known hosts,
  *                                       written every few seconds, not per boot
  *   STATE/.lock                         flock: read-modify-write of the above
@@ -48,6 +50,10 @@ json_object *store_load(struct store *s, const char *mac, struct schema_skipped 
 int store_host_path(struct store *s, const char *mac, char *buf, size_t len);
 
 int store_save(struct store *s, const char *mac, json_object *host, char *err, size_t errlen);
+
+/* text to path (mode 0600) through path.tmp: write, fsync, rename, fsync
+ * of the directory. 0 or -errno. */
+int store_write_atomic(const char *path, const char *text, size_t len);
 
 /* Removes the host's file and its index entries. 0, -ENOENT, ... */
 int store_forget(struct store *s, const char *mac);
