@@ -347,6 +347,23 @@ static int cmd_events(int argc, char **argv)
 	return 0;
 }
 
+/* The same checks lifeboatd makes (bmc_members), before anything is sent. */
+static int check_bmc(const struct bmc *b)
+{
+	json_object *o = bmc_public(b), *clean = NULL;
+	char err[300];
+
+	json_object_object_add(o, "password", json_object_new_string(b->password));
+	clean = schema_strict(o, bmc_members, err, sizeof(err));
+	json_object_put(o);
+	if (clean == NULL) {
+		fprintf(stderr, "lifeboatctl: cannot use that BMC: %s\n", err);
+		return -EINVAL;
+	}
+	json_object_put(clean);
+	return 0;
+}
+
 static int cmd_bmc(int argc, char **argv)
 {
 	struct bmc b = { .driver = "ipmi", .port = 623 };
@@ -381,17 +398,8 @@ static int cmd_bmc(int argc, char **argv)
 	if (read_secret(pwfile, b.password, sizeof(b.password)) < 0) {
 		return 2;
 	}
-	{
-		json_object *o = bmc_public(&b), *clean = NULL;
-
-		json_object_object_add(o, "password", json_object_new_string(b.password));
-		clean = schema_strict(o, bmc_members, err, sizeof(err));
-		json_object_put(o);
-		if (clean == NULL) {
-			fprintf(stderr, "lifeboatctl: cannot use that BMC: %s\n", err);
-			return 2;
-		}
-		json_object_put(clean);
+	if (check_bmc(&b) < 0) {
+		return 2;
 	}
 	if (remote_mode) {
 		return remote_set_bmc(&remote, mac, &b);

@@ -131,7 +131,8 @@ def test_the_spec_names_every_route():
     paths = spec["paths"]
     for path, method in (("/api/v1/hosts", "get"), ("/api/v1/hosts/{mac}", "get"),
                          ("/api/v1/hosts/{mac}/known-hosts", "get"), ("/api/v1/hosts/{mac}/events", "get"),
-                         ("/api/v1/hosts/{mac}/rescue", "post"),
+                         ("/api/v1/hosts/{mac}/rescue", "post"), ("/api/v1/hosts/{mac}/bmc", "post"),
+                         ("/api/v1/hosts/{mac}/power", "post"),
                          ("/api/v1/hosts/{mac}/normal", "post"), ("/api/v1/hosts/{mac}/forget", "post")):
         assert method in paths[path], (path, method)
         assert "401" in paths[path][method]["responses"]
