@@ -47,24 +47,44 @@ static const struct schema_field power_members[] = {
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
 
+static const struct schema_field alias_members[] = {
+	{ "alias", SK_STRING, SF_REQUIRED, 0, 63, NULL, NULL, NULL, NULL },
+	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+
 static const struct schema_field no_members[] = {
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
 
-/* Splits "<mac>[/<sub>]"; 0, or -EINVAL when the MAC is not one. */
-static int split_host(const char *rest, char mac[18], const char **sub)
+/* Splits "<host>[/<sub>]" and finds the host by MAC, alias, serial or
+ * UUID (hostops_resolve). 0, or -EINVAL / -ENOENT / -EEXIST with err. */
+static int split_host(const char *rest, char mac[18], const char **sub, char *err, size_t errlen)
 {
-	char head[32];
+	char head[160];
 	const char *slash = strchr(rest, '/');
 	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
 
 	if (n == 0 || n >= sizeof(head)) {
+		snprintf(err, errlen, "not a MAC address, alias, serial or UUID");
 		return -EINVAL;
 	}
 	memcpy(head, rest, n);
 	head[n] = '\0';
 	*sub = slash ? slash + 1 : "";
-	return parse_mac(head, mac);
+	if (strpbrk(head, ":") != NULL && parse_mac(head, mac) < 0 && strlen(head) <= 17 &&
+	    strspn(head, "0123456789abcdefABCDEF:") == strlen(head)) {
+		snprintf(err, errlen, "not a MAC address (want aa:bb:cc:dd:ee:ff)");
+		return -EINVAL;
+	}
+	return hostops_resolve(&srv.store, head, mac, err, errlen);
+}
+
+static enum MHD_Result not_resolved(struct MHD_Connection *c, struct req *r, int rc, const char *err)
+{
+	char msg[700];
+
+	snprintf(msg, sizeof(msg), "lifeboatd: %s", err);
+	return http_text(c, r, rc == -EINVAL ? 400 : rc == -EEXIST ? 409 : 404, msg);
 }
 
 /* The request's JSON body against members; an empty body is {}. */
@@ -254,6 +274,23 @@ static enum MHD_Result act_power(struct MHD_Connection *c, struct req *r, const 
 	return ret;
 }
 
+static enum MHD_Result act_alias(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
+{
+	char by[64], err[700], msg[800];
+	int rc;
+
+	who(r, by, sizeof(by));
+	rc = hostops_set_alias(&srv.store, mac, jstr(body, "alias"), by, (long long)time(NULL), err, sizeof(err));
+	if (rc == -EINVAL || rc == -EEXIST) {
+		snprintf(msg, sizeof(msg), "lifeboatd: %s", err);
+		return http_text(c, r, rc == -EINVAL ? 400 : 409, msg);
+	}
+	if (rc < 0) {
+		return change_failed(c, r, rc, err);
+	}
+	return answer_host(c, r, mac);
+}
+
 /* The actions, one row each: name, its body's members, the handler. */
 static const struct action {
 	const char *name;
@@ -265,6 +302,7 @@ static const struct action {
 	{ "forget", no_members, act_forget },
 	{ "bmc", bmc_members, act_bmc },
 	{ "power", power_members, act_power },
+	{ "alias", alias_members, act_alias },
 };
 
 enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, const char *rest)
@@ -275,9 +313,10 @@ enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, cons
 	const char *sub = NULL;
 	char mac[18], err[600], msg[700];
 	size_t i;
+	int rc;
 
-	if (split_host(rest, mac, &sub) < 0) {
-		return http_text(c, r, 400, "lifeboatd: not a MAC address (want aa:bb:cc:dd:ee:ff)");
+	if ((rc = split_host(rest, mac, &sub, err, sizeof(err))) < 0) {
+		return not_resolved(c, r, rc, err);
 	}
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
 		if (strcmp(sub, actions[i].name) == 0) {
@@ -285,7 +324,7 @@ enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, cons
 		}
 	}
 	if (a == NULL) {
-		return http_text(c, r, 404, "lifeboatd: no such action (rescue, normal, forget, bmc, power)");
+		return http_text(c, r, 404, "lifeboatd: no such action (rescue, normal, forget, bmc, power, alias)");
 	}
 	if (r->too_big) {
 		return http_text(c, r, 413, "lifeboatd: body too large");
@@ -374,13 +413,17 @@ enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const c
 {
 	size_t i;
 	const char *sub = NULL;
-	char mac[18];
+	char mac[18], err[600];
+	int rc;
 
-	if (rest[0] == '\0' || strchr(rest, '/') == NULL) {
+	if (rest[0] == '\0') {
 		return handle_hosts(c, r, rest);
 	}
-	if (split_host(rest, mac, &sub) < 0) {
-		return http_text(c, r, 400, "lifeboatd: not a MAC address (want aa:bb:cc:dd:ee:ff)");
+	if ((rc = split_host(rest, mac, &sub, err, sizeof(err))) < 0) {
+		return not_resolved(c, r, rc, err);
+	}
+	if (sub[0] == '\0') {
+		return handle_hosts(c, r, mac);
 	}
 	for (i = 0; i < sizeof(subresources) / sizeof(subresources[0]); i++) {
 		if (strcmp(sub, subresources[i].name) == 0) {

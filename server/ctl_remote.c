@@ -53,6 +53,11 @@ static json_object *call_json(const struct apiclient *ac, const char *method, co
 	return o;
 }
 
+json_object *remote_post_json(const struct apiclient *ac, const char *path, json_object *body)
+{
+	return call_json(ac, "POST", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+}
+
 int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc *b)
 {
 	json_object *body = bmc_public(b), *h = NULL;

@@ -14,6 +14,8 @@ int remote_show(const struct apiclient *ac, const char *mac);
 int remote_list(const struct apiclient *ac);
 int remote_known_hosts(const struct apiclient *ac, const char *mac, const char *name);
 int remote_events(const struct apiclient *ac, const char *mac);
+/* POST body to path; the answer (new reference), or NULL after saying why. */
+json_object *remote_post_json(const struct apiclient *ac, const char *path, json_object *body);
 int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc *b);
 int remote_power(const struct apiclient *ac, const char *mac, const char *action);
 

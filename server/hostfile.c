@@ -112,6 +112,7 @@ const struct schema_field host_members[] = {
 	{ "policy_set", SK_OBJECT, 0, 0, 0, NULL, NULL, policy_set_members, NULL },
 	{ "session_keys", SK_OBJECT, 0, 0, 0, NULL, NULL, session_keys_members, NULL },
 	{ "bmc", SK_OBJECT, 0, 0, 0, NULL, NULL, bmc_public_members, NULL },
+	S("alias", 63, schema_word, "an alias"),
 	END,
 };
 

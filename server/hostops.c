@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -9,6 +10,7 @@
 #include "events.h"
 #include "hostfile.h"
 #include "hostops.h"
+#include "query.h"
 #include "session.h"
 
 /* The session's token leaves the index; a pending (auto) entry goes. */
@@ -228,6 +230,116 @@ int hostops_power_into_rescue(struct store *st, const char *mac, const char *by,
 	snprintf(line, sizeof(line), "%s by %s for the rescue%s%s", was_off ? "power on" : "power cycle", by,
 		 rc < 0 ? ": failed: " : "", rc < 0 ? err : "");
 	hostops_event(st, mac, (long long)time(NULL), "power", line);
+	return rc;
+}
+
+int hostops_alias_ok(const char *a)
+{
+	size_t n = strlen(a);
+
+	return n <= 63 && (n == 0 || ((a[0] >= 'a' && a[0] <= 'z') || (a[0] >= '0' && a[0] <= '9'))) &&
+	       strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789.-") == n;
+}
+
+struct find {
+	const char *name;
+	const char *skip;  /* a MAC not to count (set_alias: the host itself) */
+	int alias_only;
+	char macs[4][18];
+	int n;
+};
+
+static void match_host(json_object *h, const char *mac, const struct schema_skipped *sk, void *ctx)
+{
+	struct find *f = ctx;
+	json_object *dmi = jget(jget(jget(h, "report"), "inventory"), "dmi"), *boot = jget(h, "last_boot");
+	int hit;
+
+	(void)sk;
+	if (h == NULL || (f->skip != NULL && strcmp(mac, f->skip) == 0)) {
+		return;
+	}
+	hit = strcmp(jstr(h, "alias"), f->name) == 0;
+	if (!f->alias_only) {
+		hit = hit || strcmp(jstr(dmi, "serial"), f->name) == 0 || strcasecmp(jstr(dmi, "uuid"), f->name) == 0 ||
+		      strcmp(jstr(boot, "serial"), f->name) == 0 || strcasecmp(jstr(boot, "uuid"), f->name) == 0;
+	}
+	if (hit) {
+		if (f->n < 4) {
+			snprintf(f->macs[f->n], sizeof(f->macs[0]), "%s", mac);
+		}
+		f->n++;
+	}
+}
+
+int hostops_resolve(struct store *st, const char *name, char mac[18], char *err, size_t errlen)
+{
+	struct find f = { .name = name };
+
+	if (parse_mac(name, mac) == 0) {
+		return 0;
+	}
+	if (name[0] == '\0') {
+		snprintf(err, errlen, "no host named ''");
+		return -ENOENT;
+	}
+	store_each(st, match_host, &f);
+	if (f.n == 0) {
+		snprintf(err, errlen, "no host with MAC, alias, serial or UUID '%s'", name);
+		return -ENOENT;
+	}
+	if (f.n > 1) {
+		snprintf(err, errlen, "'%s' names %d hosts (%s, %s%s): use the MAC", name, f.n, f.macs[0], f.macs[1],
+			 f.n > 2 ? ", ..." : "");
+		return -EEXIST;
+	}
+	snprintf(mac, 18, "%s", f.macs[0]);
+	return 0;
+}
+
+struct alias_ctx {
+	const char *alias, *by;
+	long long now;
+	char taken[18]; /* the host that has the alias already */
+};
+
+/* Under the lock (update): the uniqueness scan and the save are one step. */
+static int set_alias(struct store *st, json_object *h, void *ctx)
+{
+	struct alias_ctx *a = ctx;
+	struct find f = { .name = a->alias, .skip = jstr(h, "mac"), .alias_only = 1 };
+
+	if (a->alias[0] == '\0') {
+		json_object_object_del(h, "alias");
+		events_add(st, jstr(h, "mac"), a->now, "alias", "alias removed by %s", a->by);
+		return 0;
+	}
+	store_each(st, match_host, &f);
+	if (f.n > 0) {
+		snprintf(a->taken, sizeof(a->taken), "%s", f.macs[0]);
+		return -EEXIST;
+	}
+	json_object_object_add(h, "alias", json_object_new_string(a->alias));
+	events_add(st, jstr(h, "mac"), a->now, "alias", "alias %s, set by %s", a->alias, a->by);
+	return 0;
+}
+
+int hostops_set_alias(struct store *st, const char *mac, const char *alias, const char *by, long long now,
+		      char *err, size_t errlen)
+{
+	struct alias_ctx a = { .alias = alias, .by = by, .now = now };
+	char other[18];
+	int rc;
+
+	if (!hostops_alias_ok(alias) || parse_mac(alias, other) == 0) {
+		snprintf(err, errlen, "'%s' is not an alias: a-z 0-9 . - (starting with a letter or digit), at most 63, "
+			 "not a MAC", alias);
+		return -EINVAL;
+	}
+	rc = update(st, mac, set_alias, &a, err, errlen);
+	if (rc == -EEXIST && a.taken[0] != '\0') {
+		snprintf(err, errlen, "the alias %s belongs to %s already", alias, a.taken);
+	}
 	return rc;
 }
 

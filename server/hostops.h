@@ -49,6 +49,18 @@ void hostops_event(struct store *st, const char *mac, long long now, const char 
  * 0, or -ENOENT (no BMC), -EHOSTUNREACH, -EACCES, -EIO with err. */
 int hostops_power_into_rescue(struct store *st, const char *mac, const char *by, char *err, size_t errlen);
 
+/* A host by what an admin calls it: its MAC, its alias, or the SMBIOS
+ * serial number or UUID it reported (or its boot request carried).
+ * 0 with mac, -ENOENT (no such host) or -EEXIST (the name fits several:
+ * err lists them). */
+int hostops_resolve(struct store *st, const char *name, char mac[18], char *err, size_t errlen);
+
+/* An alias ([a-z0-9][a-z0-9.-]*, at most 63; "" removes it), unique
+ * among the hosts (-EEXIST otherwise). */
+int hostops_set_alias(struct store *st, const char *mac, const char *alias, const char *by, long long now,
+		      char *err, size_t errlen);
+int hostops_alias_ok(const char *alias);
+
 /* Removes the host and its token. -ENOENT when there is none. */
 int hostops_forget(struct store *st, const char *mac, char *err, size_t errlen);
 

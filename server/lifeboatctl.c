@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include <curl/curl.h>
+
 #include "bmc.h"
 #include "conf.h"
 #include "ctl_remote.h"
@@ -43,13 +45,35 @@ static struct apiclient remote;
 static int remote_mode;
 static int usage(FILE *f);
 
+/* A host argument: a MAC, or an alias, serial or UUID found on the boot
+ * server (through the API with --server). -EINVAL / -ENOENT, said. */
 static int need_mac(const char *s, char mac[18])
 {
-	if (s == NULL || parse_mac(s, mac) < 0) {
+	char err[700];
+	json_object *h = NULL;
+	int rc;
+
+	if (s != NULL && parse_mac(s, mac) == 0) {
+		return 0;
+	}
+	if (s == NULL || s[0] == '\0' || (strchr(s, ':') != NULL && strspn(s, "0123456789abcdefABCDEF:") == strlen(s))) {
 		fprintf(stderr, "lifeboatctl: cannot use '%s': not a MAC address aa:bb:cc:dd:ee:ff\n", s ? s : "");
 		return -EINVAL;
 	}
-	return 0;
+	if (remote_mode) {
+		char *esc = curl_easy_escape(NULL, s, 0);
+
+		h = remote_host(&remote, esc ? esc : "", err, sizeof(err));
+		curl_free(esc);
+		rc = h != NULL && parse_mac(jstr(h, "mac"), mac) == 0 ? 0 : -ENOENT;
+		json_object_put(h);
+	} else {
+		rc = hostops_resolve(&store, s, mac, err, sizeof(err));
+	}
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatctl: cannot find host '%s': %s\n", s, err);
+	}
+	return rc;
 }
 
 /* Says what a change of the state failed on; 1 for main. */
@@ -617,6 +641,37 @@ static int cmd_ssh(int argc, char **argv)
 	return pid < 0 ? 1 : WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+static int cmd_alias(int argc, char **argv)
+{
+	char mac[18], err[700];
+	json_object *body = NULL, *h = NULL;
+	char path[128];
+	int rc;
+
+	(void)argc;
+	if (need_mac(argv[0], mac) < 0) {
+		return 2;
+	}
+	if (remote_mode) {
+		body = json_object_new_object();
+		json_object_object_add(body, "alias", json_object_new_string(argv[1]));
+		snprintf(path, sizeof(path), "/api/v1/hosts/%s/alias", mac);
+		h = remote_post_json(&remote, path, body);
+		json_object_put(body);
+		if (h == NULL) {
+			return 1;
+		}
+		json_object_put(h);
+	} else {
+		rc = hostops_set_alias(&store, mac, argv[1], "lifeboatctl", (long long)time(NULL), err, sizeof(err));
+		if (rc < 0) {
+			return failed(err);
+		}
+	}
+	printf(argv[1][0] ? "%s: alias %s\n" : "%s: no alias%s\n", mac, argv[1]);
+	return 0;
+}
+
 static int cmd_forget(int argc, char **argv)
 {
 	char mac[18], err[700];
@@ -781,6 +836,8 @@ static const struct cmd cmds[] = {
 	{ "events", "MAC", "the host's event log: policy changes and who made them, rescue scripts,\n"
 	  "                                conflicts, phase changes", 1, 1, 1, 1, cmd_events },
 	{ "forget", "MAC", "remove a host (its session ends)", 1, 1, 1, 1, cmd_forget },
+	{ "alias", "MAC NAME", "a name for the host (\"\" removes it); every MAC argument also takes\n"
+	  "                                an alias, or the SMBIOS serial or UUID the host reported", 2, 2, 1, 1, cmd_alias },
 	{ "bmc", "MAC --address A [--port P] --user U --password-file F",
 	  "the host's BMC (IPMI over LAN); the password is stored for lifeboatd only", 7, 9, 1, 1, cmd_bmc },
 	{ "power", "MAC status|on|off|cycle", "power control through the host's BMC", 2, 2, 1, 1, cmd_power },

@@ -84,7 +84,7 @@ def test_bad_requests_are_named_and_change_nothing(lifeboatd):
          "application/json"),
         (f"/api/v1/hosts/{MAC}/normal", '{"now": 1}', JSON, 400, "now"),
         ("/api/v1/hosts/52:54:00:12:34/rescue", None, {}, 400, "not a MAC address"),
-        ("/api/v1/hosts/not-a-mac/normal", None, {}, 400, "not a MAC address"),
+        ("/api/v1/hosts/not-a-mac/normal", None, {}, 404, "no host with MAC, alias, serial or UUID 'not-a-mac'"),
         (f"/api/v1/hosts/{MAC}/reboot", None, {}, 404, "no such action"),
         (f"/api/v1/hosts/{OTHER}/forget", None, {}, 404, "no such host"),
     ]
@@ -132,7 +132,7 @@ def test_the_spec_names_every_route():
     for path, method in (("/api/v1/hosts", "get"), ("/api/v1/hosts/{mac}", "get"),
                          ("/api/v1/hosts/{mac}/known-hosts", "get"), ("/api/v1/hosts/{mac}/events", "get"),
                          ("/api/v1/hosts/{mac}/rescue", "post"), ("/api/v1/hosts/{mac}/bmc", "post"),
-                         ("/api/v1/hosts/{mac}/power", "post"),
+                         ("/api/v1/hosts/{mac}/power", "post"), ("/api/v1/hosts/{mac}/alias", "post"),
                          ("/api/v1/hosts/{mac}/normal", "post"), ("/api/v1/hosts/{mac}/forget", "post")):
         assert method in paths[path], (path, method)
         assert "401" in paths[path][method]["responses"]
@@ -302,3 +302,47 @@ def test_lifeboatctl_through_the_api(lifeboatd, tmp_path):
                         "list"], capture_output=True, text=True, env=env, timeout=30)
     assert r.returncode == 1 and "cannot reach" in r.stderr and "certificate" in r.stderr.lower(), r.stderr
     assert d.host(MAC) is None
+
+
+def report_with_dmi(d, mac, source, serial, uuid):
+    d.ctl("rescue", mac, "--nat")
+    status, _, body = d.request("GET", f"/boot.ipxe?mac={mac}&ip={source}", source=source)
+    token = next(w.split("=", 1)[1] for w in body.decode().split() if w.startswith("lifeboat.token="))
+    report = {"format": "lifeboat-status", "version": 1, "seq": 1, "phase": "network-up",
+              "inventory": {"dmi": {"serial": serial, "uuid": uuid}}}
+    assert d.request("POST", "/api/v1/status", body=json.dumps(report), source=source,
+                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})[0] == 200
+
+
+def test_hosts_by_alias_serial_or_uuid(lifeboatd):
+    d = lifeboatd(keys=KEYS, tls=True)
+    report_with_dmi(d, MAC, "127.0.0.2", "SN-4711", "4c4c4544-0042-4d10-8050-b4c04f4d3232")
+    report_with_dmi(d, OTHER, "127.0.0.3", "SN-SAME", "uuid-other")
+    report_with_dmi(d, "52:54:00:00:00:03", "127.0.0.4", "SN-SAME", "uuid-third")
+    status, out = post(d, f"/api/v1/hosts/{MAC}/alias", {"alias": "db1.example"})
+    assert status == 200 and json.loads(out)["alias"] == "db1.example", out
+    for name in ("db1.example", "SN-4711", "4C4C4544-0042-4D10-8050-B4C04F4D3232"):
+        status, _, out = d.request("GET", f"/api/v1/hosts/{name}", admin=True, tls=True)
+        assert status == 200 and json.loads(out)["mac"] == MAC, (name, out)
+    status, out = post(d, "/api/v1/hosts/db1.example/normal")
+    assert status == 200 and json.loads(out)["mac"] == MAC and json.loads(out)["policy"] == "normal"
+    status, _, out = d.request("GET", "/api/v1/hosts/SN-SAME", admin=True, tls=True)
+    assert status == 409 and b"names 2 hosts" in out, out
+    assert d.request("GET", "/api/v1/hosts/nobody", admin=True, tls=True)[0] == 404
+    # unique, well-formed, removable
+    status, out = post(d, f"/api/v1/hosts/{OTHER}/alias", {"alias": "db1.example"})
+    assert status == 409 and f"belongs to {MAC}".encode() in out, out
+    for bad in ("DB1", "-x", "a b", "x" * 64, "52:54:00:12:34:56"):
+        status, out = post(d, f"/api/v1/hosts/{OTHER}/alias", {"alias": bad})
+        assert status == 400 and (b"is not an alias" in out or b"want 0 to 63" in out), (bad, out)
+    # lifeboatctl, here and from elsewhere, takes the same names
+    assert d.ctl("show", "SN-4711").stdout == d.ctl("show", MAC).stdout
+    assert remote(d, "alias", "SN-4711", "db2").stdout == f"{MAC}: alias db2\n"
+    assert json.loads(remote(d, "show", "db2").stdout)["mac"] == MAC
+    r = remote(d, "show", "db1.example", check=False)
+    assert r.returncode == 2 and "cannot find host 'db1.example'" in r.stderr
+    r = d.ctl("normal", "SN-SAME", check=False)
+    assert r.returncode == 2 and "names 2 hosts" in r.stderr
+    assert d.ctl("alias", MAC, "").stdout == f"{MAC}: no alias\n"
+    assert "alias" not in d.host(MAC)
+    assert "alias db2, set by admin tests" in d.ctl("events", MAC).stdout
