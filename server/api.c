@@ -10,6 +10,7 @@
 #include "boot.h"
 #include "events.h"
 #include "http.h"
+#include "login.h"
 #include "page.h"
 #include "query.h"
 #include "session.h"
@@ -359,17 +360,23 @@ enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char
 	return ret;
 }
 
+#define PAGE_EVENTS 5
+
 static void page_row(json_object *h, const char *mac, const struct schema_skipped *sk, void *ctx)
 {
-	page_host(ctx, h, mac, sk, (long long)time(NULL));
+	json_object *ev = events_read(&srv.store, mac, PAGE_EVENTS);
+
+	page_host(ctx, h, mac, sk, (long long)time(NULL), ev);
+	json_object_put(ev);
 }
 
 enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r, const char *rest)
 {
 	struct page pg;
 	enum MHD_Result ret;
+	char csrf[65];
 
-	page_begin(&pg, r->admin);
+	page_begin(&pg, r->admin, login_csrf(c, csrf) == 0 ? csrf : NULL, srv.conf.heartbeat);
 	store_each(&srv.store, page_row, &pg);
 	page_end(&pg);
 	if (pg.failed) {

@@ -254,6 +254,7 @@ static const struct route {
 	{ "/login", 0, M_GET, 0, handle_login_form },
 	{ "/login", 0, M_POST, 0, handle_login },
 	{ "/logout", 0, M_POST, 0, handle_logout },
+	{ "/hosts/", 1, M_POST, 1, handle_page_action },
 	{ "/boot.ipxe", 0, M_GET, 0, handle_boot },
 	{ "/chain.ipxe", 0, M_GET, 0, handle_chain },
 	{ "/payload/", 1, M_GET, 0, handle_payload },

@@ -62,6 +62,8 @@ json_object *api_host(json_object *h, const char *mac, const struct schema_skipp
  * POST /api/v1/hosts/<mac>/<rescue|normal|forget>. */
 enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const char *rest);
 enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, const char *rest);
+/* The page's buttons: POST /hosts/<mac>/<action> with the form token. */
+enum MHD_Result handle_page_action(struct MHD_Connection *c, struct req *r, const char *rest);
 enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r, const char *rest);
 
 /* Starts the listeners on srv.conf's address: plain HTTP on port, HTTPS

@@ -79,6 +79,30 @@ static const char *cookie(struct MHD_Connection *c)
 	return n == LB_TOKEN_LEN && strspn(v, LB_TOKEN_CHARS) == n ? v : NULL;
 }
 
+int login_csrf(struct MHD_Connection *c, char out[65])
+{
+	const char *id = cookie(c);
+	char name[ADMIN_NAME_MAX + 1], seed[LB_TOKEN_LEN + 8];
+
+	if (id == NULL || session_find(id, name, 0) < 0) {
+		return -1;
+	}
+	snprintf(seed, sizeof(seed), "csrf:%s", id);
+	token_hash(seed, out);
+	return 0;
+}
+
+int login_csrf_ok(struct MHD_Connection *c, const char *form)
+{
+	char want[65], got[80] = "";
+
+	if (login_csrf(c, want) < 0 || form == NULL || form_field(form, "csrf", got, sizeof(got)) < 0 ||
+	    strlen(got) != 64) {
+		return 0;
+	}
+	return memeql_sec(want, got, 64);
+}
+
 static enum MHD_Result login_page(struct MHD_Connection *c, struct req *r, unsigned int status, const char *msg)
 {
 	struct page pg;
@@ -175,7 +199,7 @@ enum MHD_Result handle_login_form(struct MHD_Connection *c, struct req *r, const
 	return login_page(c, r, 200, NULL);
 }
 
-static enum MHD_Result redirect(struct MHD_Connection *c, struct req *r, const char *to, const char *set_cookie)
+enum MHD_Result login_redirect(struct MHD_Connection *c, struct req *r, const char *to, const char *set_cookie)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 
@@ -208,7 +232,7 @@ enum MHD_Result handle_login(struct MHD_Connection *c, struct req *r, const char
 	snprintf(set, sizeof(set), SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", id,
 		 SESSION_SECONDS, r->tls ? "; Secure" : "");
 	fprintf(stderr, "lifeboatd: admin %s signed in from %s\n", name, r->client);
-	return redirect(c, r, "/", set);
+	return login_redirect(c, r, "/", set);
 }
 
 enum MHD_Result handle_logout(struct MHD_Connection *c, struct req *r, const char *rest)
@@ -223,5 +247,5 @@ enum MHD_Result handle_logout(struct MHD_Connection *c, struct req *r, const cha
 	if (id != NULL && session_find(id, name, 1) == 0) {
 		fprintf(stderr, "lifeboatd: admin %s signed out\n", name);
 	}
-	return redirect(c, r, "/login", SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+	return login_redirect(c, r, "/login", SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
 }

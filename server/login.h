@@ -15,6 +15,18 @@
  * 403, 401 with the login form or a plain reason). */
 int admin_gate(struct MHD_Connection *c, struct req *r, char name[33], enum MHD_Result *ret);
 
+/* The form token of the request's signed-in browser session: the hex
+ * SHA-256 of "csrf:" and the session's cookie (so a page from elsewhere,
+ * which cannot read the cookie, cannot know it). 0, or -1 when the
+ * request carries no valid session (a Bearer client: no forms). */
+int login_csrf(struct MHD_Connection *c, char out[65]);
+
+/* 1 when the form field csrf matches login_csrf (constant time). */
+int login_csrf_ok(struct MHD_Connection *c, const char *form);
+
+/* 303 See Other to `to` (a page the browser then GETs), with a cookie. */
+enum MHD_Result login_redirect(struct MHD_Connection *c, struct req *r, const char *to, const char *set_cookie);
+
 enum MHD_Result handle_login_form(struct MHD_Connection *c, struct req *r, const char *rest);
 enum MHD_Result handle_login(struct MHD_Connection *c, struct req *r, const char *rest);
 enum MHD_Result handle_logout(struct MHD_Connection *c, struct req *r, const char *rest);

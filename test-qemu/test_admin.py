@@ -181,3 +181,80 @@ def test_login_in_a_browser(lifeboatd, tmp_path):
         assert MAC not in driver.find_element(By.TAG_NAME, "body").text
     finally:
         driver.quit()
+
+
+def test_page_actions_in_a_browser_and_csrf(lifeboatd, tmp_path):
+    """The page during an incident: identity, session, phase with its age
+    and an overdue mark, the copyable ssh command, recent events; the
+    buttons work for a signed-in admin, and a form without the page's token
+    (what another site would post) is refused."""
+    import json as _json
+    import time
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    d = lifeboatd(keys=KEYS, tls=True)
+    token = with_host(d)
+    d.ctl("alias", MAC, "db1")
+    report = {"format": "lifeboat-status", "version": 1, "seq": 1, "phase": "ssh-ready",
+              "interfaces": [{"name": "eth0", "ipv4": ["10.0.2.15/24"]}],
+              "inventory": {"dmi": {"vendor": "Acme", "product": "R42", "serial": "SN-4711"}}}
+    assert d.request("POST", "/api/v1/status", body=_json.dumps(report), source="127.0.0.2",
+                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})[0] == 200
+    # a Bearer client sees the page without forms, and cannot post one
+    status, _, body = d.request("GET", "/", admin=True, tls=True)
+    assert status == 200 and b"db1" in body and b"Acme / R42 / SN-4711" in body
+    assert b"<code>lifeboatctl ssh db1</code>" in body and b'name="csrf"' not in body
+    status, _, body = d.request("POST", f"/hosts/{MAC}/normal", body="csrf=x", admin=True, tls=True,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 403 and b"CSRF" in body
+    time.sleep(7)  # three heartbeats (--heartbeat 2) without a report
+    assert b"heartbeats overdue" in d.request("GET", "/", admin=True, tls=True)[2]
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-quic", f"--user-data-dir={tmp_path / 'chromium'}"):
+        opts.add_argument(a)
+    opts.set_capability("acceptInsecureCerts", True)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver.set_page_load_timeout(30)
+
+    def submit(element, expect):
+        old = driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        wait = WebDriverWait(driver, 30)
+        wait.until(EC.staleness_of(old))
+        wait.until(lambda drv: expect in drv.find_element(By.TAG_NAME, "body").text)
+        return driver.find_element(By.TAG_NAME, "body").text
+
+    def row():
+        return driver.find_element(By.ID, MAC).text
+
+    def button(label):
+        return driver.find_element(By.ID, MAC).find_element(By.XPATH, f".//button[text()='{label}']")
+
+    try:
+        driver.get(f"https://127.0.0.1:{d.tls_port}/")
+        driver.find_element(By.ID, "token").send_keys(d.admin_token)
+        submit(driver.find_element(By.CSS_SELECTOR, "button[type=submit]"), "Lifeboat hosts")
+        r = row()
+        assert "db1" in r and "Acme / R42 / SN-4711" in r and "heartbeats overdue" in r, r
+        assert "rescue: session claimed: rescue script with a token for 127.0.0.2" in r, r
+        assert "Power cycle" not in r  # no BMC, no power buttons
+        submit(button("Normal"), "normal, set by admin tests")
+        assert "normal ended (normal)" in row(), row()
+        assert d.host(MAC)["policy"] == "normal"
+        submit(button("Rescue once"), "rescue-once, session armed for 86400s, set by admin tests")
+        assert d.host(MAC)["policy"] == "rescue-once"
+        # a form with another token, as a page elsewhere would have to send it
+        driver.execute_script("document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'f'.repeat(64))")
+        body = submit(button("Normal"), "CSRF check")
+        assert "the form's token is missing or wrong" in body
+        assert d.host(MAC)["policy"] == "rescue-once"
+    finally:
+        driver.quit()

@@ -179,8 +179,8 @@ static void check_page(json_object *h, const struct schema_skipped *sk)
 	struct page pg;
 	const char *p = NULL;
 
-	page_begin(&pg, NULL);
-	page_host(&pg, h, "52:54:00:12:34:56", sk, 1000000);
+	page_begin(&pg, "admin", "0123456789abcdef", 30);
+	page_host(&pg, h, "52:54:00:12:34:56", sk, 1000000, NULL);
 	page_end(&pg);
 	/* data never opens a tag: every '<' is one of ours */
 	for (p = pg.p; p != NULL && (p = strchr(p, '<')) != NULL; p++) {
