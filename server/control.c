@@ -1,6 +1,7 @@
-/* The control API on the admin interface (admin_gate has run): what
- * lifeboatctl rescue / normal / forget / known-hosts do, over HTTP, through
- * the same write path (hostops.c). Spec: server/api.json. */
+/* The control API on the admin interface (admin_gate has run): rescue,
+ * normal, forget, bmc, power, alias, known-hosts, events, through the same
+ * write path as lifeboatctl (hostops.c); spec: server/api.json. At the end
+ * the page's buttons (form posts with the session's token). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
