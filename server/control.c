@@ -1,7 +1,7 @@
 /* The control API on the admin interface (admin_gate has run): rescue,
  * normal, forget, bmc, power, alias, known-hosts, events, through the same
- * write path as lifeboatctl (hostops.c); spec: server/api.json. At the end
- * the page's buttons (form posts with the session's token). */
+ * write path as lifeboatctl (hostops.c); spec: server/api.json. The page's
+ * buttons are pageaction.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #include "hostfile.h"
 #include "hostops.h"
 #include "http.h"
-#include "login.h"
+#include "control.h"
 #include "query.h"
 #include "schema.h"
 #include "view.h"
@@ -58,9 +58,7 @@ static const struct schema_field no_members[] = {
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
 
-/* Splits "<host>[/<sub>]" and finds the host by MAC, alias, serial or
- * UUID (hostops_resolve). 0, or -EINVAL / -ENOENT / -EEXIST with err. */
-static int split_host(const char *rest, char mac[18], const char **sub, char *err, size_t errlen)
+int control_host(const char *rest, char mac[18], const char **sub, char *err, size_t errlen)
 {
 	char head[160];
 	const char *slash = strchr(rest, '/');
@@ -81,7 +79,7 @@ static int split_host(const char *rest, char mac[18], const char **sub, char *er
 	return hostops_resolve(&srv.store, head, mac, err, errlen);
 }
 
-static enum MHD_Result not_resolved(struct MHD_Connection *c, struct req *r, int rc, const char *err)
+enum MHD_Result control_not_resolved(struct MHD_Connection *c, struct req *r, int rc, const char *err)
 {
 	char msg[700];
 
@@ -106,7 +104,7 @@ static json_object *body_json(struct MHD_Connection *c, struct req *r, const str
 	return schema_parse(r->body, r->len, CONTROL_MAX_BODY, members, 1, err, errlen);
 }
 
-static void who(const struct req *r, char *by, size_t len)
+void control_who(const struct req *r, char *by, size_t len)
 {
 	snprintf(by, len, "admin %s", r->admin[0] ? r->admin : "?");
 }
@@ -172,7 +170,7 @@ static enum MHD_Result act_rescue(struct MHD_Connection *c, struct req *r, const
 		return http_text(c, r, 400, "lifeboatd: cannot use the body: keys_only needs keys");
 	}
 	reset = json_object_object_get_ex(body, "reset", &v) && json_object_get_boolean(v);
-	who(r, by, sizeof(by));
+	control_who(r, by, sizeof(by));
 	hc.by = by;
 	rc = hostops_set_policy(&srv.store, mac, &hc, (long long)time(NULL), err, sizeof(err));
 	if (rc < 0) {
@@ -193,7 +191,7 @@ static enum MHD_Result act_normal(struct MHD_Connection *c, struct req *r, const
 	int rc;
 
 	(void)body;
-	who(r, by, sizeof(by));
+	control_who(r, by, sizeof(by));
 	hc.by = by;
 	rc = hostops_set_policy(&srv.store, mac, &hc, (long long)time(NULL), err, sizeof(err));
 	if (rc < 0) {
@@ -211,7 +209,7 @@ static enum MHD_Result act_forget(struct MHD_Connection *c, struct req *r, const
 	int rc;
 
 	(void)body;
-	who(r, by, sizeof(by));
+	control_who(r, by, sizeof(by));
 	rc = hostops_forget(&srv.store, mac, err, sizeof(err));
 	if (rc < 0) {
 		return change_failed(c, r, rc, err);
@@ -234,7 +232,7 @@ static enum MHD_Result act_bmc(struct MHD_Connection *c, struct req *r, const ch
 	if (rc < 0) {
 		return http_text(c, r, 400, err);
 	}
-	who(r, by, sizeof(by));
+	control_who(r, by, sizeof(by));
 	rc = hostops_set_bmc(&srv.store, mac, &b, by, (long long)time(NULL), err, sizeof(err));
 	memset(b.password, 0, sizeof(b.password));
 	if (rc < 0) {
@@ -256,7 +254,7 @@ static enum MHD_Result act_power(struct MHD_Connection *c, struct req *r, const 
 	if (rc < 0) {
 		return power_failed(c, r, rc, "cannot control power", err);
 	}
-	who(r, by, sizeof(by));
+	control_who(r, by, sizeof(by));
 	rc = bmc_power(&b, op, state, err, sizeof(err));
 	if (op != POWER_STATUS) {
 		snprintf(line, sizeof(line), "power %s by %s%s", jstr(body, "action"), by, rc < 0 ? ": failed" : "");
@@ -281,7 +279,7 @@ static enum MHD_Result act_alias(struct MHD_Connection *c, struct req *r, const 
 	char by[64], err[700], msg[800];
 	int rc;
 
-	who(r, by, sizeof(by));
+	control_who(r, by, sizeof(by));
 	rc = hostops_set_alias(&srv.store, mac, jstr(body, "alias"), by, (long long)time(NULL), err, sizeof(err));
 	if (rc == -EINVAL || rc == -EEXIST) {
 		snprintf(msg, sizeof(msg), "lifeboatd: %s", err);
@@ -317,8 +315,8 @@ enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, cons
 	size_t i;
 	int rc;
 
-	if ((rc = split_host(rest, mac, &sub, err, sizeof(err))) < 0) {
-		return not_resolved(c, r, rc, err);
+	if ((rc = control_host(rest, mac, &sub, err, sizeof(err))) < 0) {
+		return control_not_resolved(c, r, rc, err);
 	}
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
 		if (strcmp(sub, actions[i].name) == 0) {
@@ -421,8 +419,8 @@ enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const c
 	if (rest[0] == '\0') {
 		return handle_hosts(c, r, rest);
 	}
-	if ((rc = split_host(rest, mac, &sub, err, sizeof(err))) < 0) {
-		return not_resolved(c, r, rc, err);
+	if ((rc = control_host(rest, mac, &sub, err, sizeof(err))) < 0) {
+		return control_not_resolved(c, r, rc, err);
 	}
 	if (sub[0] == '\0') {
 		return handle_hosts(c, r, mac);
@@ -433,74 +431,4 @@ enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const c
 		}
 	}
 	return http_text(c, r, 404, "lifeboatd: not found");
-}
-
-/* ---- the page's buttons: POST /hosts/<mac>/<action> (a form) ------------ */
-
-static int page_power_cycle(const char *mac, const char *by, char *err, size_t errlen)
-{
-	struct bmc b;
-	char state[8], line[200];
-	int rc = bmc_load(&srv.store, mac, &b, err, errlen);
-
-	if (rc == 0) {
-		rc = bmc_power(&b, POWER_CYCLE, state, err, errlen);
-	}
-	snprintf(line, sizeof(line), "power cycle by %s%s", by, rc < 0 ? ": failed" : "");
-	hostops_event(&srv.store, mac, (long long)time(NULL), "power", line);
-	return rc;
-}
-
-static int page_policy(const char *mac, const char *policy, const char *by, char *err, size_t errlen)
-{
-	struct host_change hc = { .policy = policy, .nat = -1, .seconds = srv.conf.session_timeout, .by = by };
-
-	return hostops_set_policy(&srv.store, mac, &hc, (long long)time(NULL), err, errlen);
-}
-
-static int page_act(const char *mac, const char *action, const char *by, char *err, size_t errlen)
-{
-	int rc;
-
-	if (strcmp(action, "rescue-once") == 0 || strcmp(action, "normal") == 0) {
-		return page_policy(mac, action, by, err, errlen);
-	}
-	if (strcmp(action, "power-cycle") == 0) {
-		return page_power_cycle(mac, by, err, errlen);
-	}
-	if (strcmp(action, "rescue-reset") == 0) {
-		rc = page_policy(mac, "rescue-once", by, err, errlen);
-		return rc < 0 ? rc : hostops_power_into_rescue(&srv.store, mac, by, err, errlen);
-	}
-	snprintf(err, errlen, "no such action");
-	return -ENOENT;
-}
-
-enum MHD_Result handle_page_action(struct MHD_Connection *c, struct req *r, const char *rest)
-{
-	const char *sub = NULL;
-	char mac[18], err[600], msg[800], by[64], to[64];
-	int rc;
-
-	/* a form needs the signed-in browser's token: a page elsewhere
-	 * cannot read it (and SameSite=Strict keeps the cookie home too) */
-	if (!login_csrf_ok(c, r->body)) {
-		return http_text(c, r, 403, "lifeboatd: the form's token is missing or wrong (CSRF check): reload the page");
-	}
-	if ((rc = split_host(rest, mac, &sub, err, sizeof(err))) < 0) {
-		return not_resolved(c, r, rc, err);
-	}
-	who(r, by, sizeof(by));
-	rc = page_act(mac, sub, by, err, sizeof(err));
-	if (rc == -ENOENT && strcmp(err, "no such action") == 0) {
-		return http_text(c, r, 404, "lifeboatd: no such action");
-	}
-	if (rc < 0) {
-		snprintf(msg, sizeof(msg), "lifeboatd: %s: %s (back to the page to see the state)", mac, err);
-		fprintf(stderr, "%s\n", msg);
-		return http_text(c, r, rc == -EHOSTUNREACH ? 504 : 502, msg);
-	}
-	fprintf(stderr, "lifeboatd: %s: %s from the page by %s\n", mac, sub, by);
-	snprintf(to, sizeof(to), "/#%s", mac);
-	return login_redirect(c, r, to, NULL);
 }

@@ -17,7 +17,7 @@ SERVER_LIB_SRCS := server/conf.c server/query.c server/script.c server/status.c 
 	server/hostfile.c server/session.c server/decide.c server/range.c server/store.c server/view.c \
 	server/page.c server/admin.c server/hostops.c server/events.c server/bmc.c
 LIFEBOATD_SRCS := server/lifeboatd.c server/http.c server/boot.c server/payload.c server/api.c server/login.c \
-	server/control.c \
+	server/control.c server/pageaction.c \
 	server/certpin.c
 SERVER_HDRS := $(wildcard server/*.h) common/wire.h
 SERVER_LIBS := -ljson-c -lnettle
