@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hex.h"
 #include "ipconf.h"
 #include "log.h"
 
@@ -253,20 +254,6 @@ int ipconf_parse(const char *val, struct ipconf *ic, char *err, size_t errlen)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 /* Parses n hex bytes separated by '-' or ':' (one kind throughout). */
 static int parse_hex_bytes(const char *s, uint8_t *out, size_t n)
 {
@@ -274,7 +261,7 @@ static int parse_hex_bytes(const char *s, uint8_t *out, size_t n)
 	char sep = 0;
 
 	for (i = 0; i < n; i++) {
-		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+		int hi = hex_value(s[0]), lo = hi < 0 ? -1 : hex_value(s[1]);
 
 		if (hi < 0 || lo < 0) {
 			return -EINVAL;

@@ -6,6 +6,7 @@
 
 #include <bearssl.h>
 
+#include "hex.h"
 #include "log.h"
 #include "tls.h"
 #include "wire.h"
@@ -151,20 +152,6 @@ int tls_trust_add_pem(struct tls_trust *t, const char *pem, const char *source, 
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 int tls_pin_parse(const char *s, uint8_t pin[TLS_PIN_LEN], char *err, size_t errlen)
 {
 	const char *p = s;
@@ -181,8 +168,8 @@ int tls_pin_parse(const char *s, uint8_t pin[TLS_PIN_LEN], char *err, size_t err
 		if (*p == ':' && n > 0) {
 			p++;
 		}
-		hi = hexval(p[0]);
-		lo = hi < 0 ? -1 : hexval(p[1]);
+		hi = hex_value(p[0]);
+		lo = hi < 0 ? -1 : hex_value(p[1]);
 		if (hi < 0 || lo < 0 || n == TLS_PIN_LEN) {
 			lb_err(err, errlen, "'%s': want " LB_TLSPIN_PREFIX "<64 hex digits>", s);
 			return -EINVAL;

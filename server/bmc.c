@@ -77,34 +77,18 @@ json_object *bmc_public(const struct bmc *b)
 
 static int bmc_path(struct store *st, const char *mac, char *buf, size_t len)
 {
-	char name[18];
-	size_t i;
-
-	if (strlen(mac) != 17) {
-		return -EINVAL;
-	}
-	for (i = 0; i < 17; i++) {
-		name[i] = mac[i] == ':' ? '-' : mac[i];
-	}
-	name[17] = '\0';
-	return (size_t)snprintf(buf, len, "%s/bmc/%s.json", st->dir, name) < len ? 0 : -ENAMETOOLONG;
+	return store_mac_path(st, "bmc", mac, ".json", buf, len);
 }
 
 int bmc_save(struct store *st, const char *mac, const struct bmc *b, char *err, size_t errlen)
 {
 	json_object *o = bmc_public(b);
-	char path[700], dir[600];
+	char path[700];
 	const char *text = NULL;
 	int rc;
 
 	json_object_object_add(o, "password", json_object_new_string(b->password));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	snprintf(dir, sizeof(dir), "%s/bmc", st->dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot make %s: %s", dir, strerror(errno));
-		goto out;
-	}
 	rc = bmc_path(st, mac, path, sizeof(path));
 	if (rc == 0) {
 		rc = store_write_atomic(path, text, strlen(text));
@@ -112,7 +96,6 @@ int bmc_save(struct store *st, const char *mac, const struct bmc *b, char *err, 
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot store the BMC of %s: %s", mac, strerror(-rc));
 	}
-out:
 	json_object_put(o);
 	return rc;
 }

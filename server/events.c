@@ -12,20 +12,7 @@
 
 static int events_path(struct store *st, const char *mac, char *buf, size_t len)
 {
-	char name[18];
-	size_t i;
-
-	if (strlen(mac) != 17) {
-		return -EINVAL;
-	}
-	for (i = 0; i < 17; i++) {
-		name[i] = mac[i] == ':' ? '-' : mac[i];
-	}
-	name[17] = '\0';
-	if ((size_t)snprintf(buf, len, "%s/events/%s.jsonl", st->dir, name) >= len) {
-		return -ENAMETOOLONG;
-	}
-	return 0;
+	return store_mac_path(st, "events", mac, ".jsonl", buf, len);
 }
 
 /* Keeps the newest half (from a line start) of a log that grew too big. */
@@ -71,7 +58,7 @@ static int cut_log(const char *path)
 int events_add(struct store *st, const char *mac, long long now, const char *kind, const char *fmt, ...)
 {
 	json_object *e = NULL;
-	char path[700], text[600], dir[600], *buf = NULL;
+	char path[700], text[600], *buf = NULL;
 	const char *line = NULL;
 	va_list ap;
 	size_t len;
@@ -96,11 +83,6 @@ int events_add(struct store *st, const char *mac, long long now, const char *kin
 	}
 	memcpy(buf, line, len);
 	buf[len] = '\n';
-	snprintf(dir, sizeof(dir), "%s/events", st->dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		rc = -errno;
-		goto err_open;
-	}
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;

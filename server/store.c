@@ -16,7 +16,7 @@
 #include "schema.h"
 #include "store.h"
 
-static const char *const subdirs[] = { "hosts", "tokens", "pending" };
+static const char *const subdirs[] = { "hosts", "tokens", "pending", "events", "bmc" };
 
 int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 {
@@ -109,14 +109,19 @@ static int mac_name(const char *mac, char out[18])
 	return 0;
 }
 
-int store_host_path(struct store *s, const char *mac, char *buf, size_t len)
+int store_mac_path(struct store *s, const char *subdir, const char *mac, const char *suffix, char *buf, size_t len)
 {
 	char m[18];
 
 	if (mac_name(mac, m) < 0) {
 		return -EINVAL;
 	}
-	return (size_t)snprintf(buf, len, "%s/hosts/%s.json", s->dir, m) >= len ? -ENAMETOOLONG : 0;
+	return (size_t)snprintf(buf, len, "%s/%s/%s%s", s->dir, subdir, m, suffix) >= len ? -ENAMETOOLONG : 0;
+}
+
+int store_host_path(struct store *s, const char *mac, char *buf, size_t len)
+{
+	return store_mac_path(s, "hosts", mac, ".json", buf, len);
 }
 
 static void fsync_dir(const char *dir)

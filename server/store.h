@@ -48,6 +48,10 @@ json_object *store_load(struct store *s, const char *mac, struct schema_skipped 
 
 /* STATE/hosts/aa-bb-cc-dd-ee-ff.json for mac: 0, -EINVAL, -ENAMETOOLONG. */
 int store_host_path(struct store *s, const char *mac, char *buf, size_t len);
+/* STATE/<subdir>/aa-bb-cc-dd-ee-ff<suffix>: a per-host file of another
+ * kind (events, bmc; store_open makes those directories). -EINVAL when
+ * mac is not one. */
+int store_mac_path(struct store *s, const char *subdir, const char *mac, const char *suffix, char *buf, size_t len);
 
 int store_save(struct store *s, const char *mac, json_object *host, char *err, size_t errlen);
 
