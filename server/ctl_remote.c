@@ -53,19 +53,58 @@ static json_object *call_json(const struct apiclient *ac, const char *method, co
 	return o;
 }
 
-json_object *remote_post_json(const struct apiclient *ac, const char *path, json_object *body)
+/* /api/v1/hosts/<host>[/<sub>][?host=<name>]; host and name escaped. */
+static void host_path(char *path, size_t len, const char *host, const char *sub, const char *name)
 {
-	return call_json(ac, "POST", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	char *h = curl_easy_escape(NULL, host, 0), *n = name ? curl_easy_escape(NULL, name, 0) : NULL;
+
+	snprintf(path, len, "/api/v1/hosts/%s%s%s%s%s", h ? h : "", sub ? "/" : "", sub ? sub : "", n ? "?host=" : "",
+		 n ? n : "");
+	curl_free(h);
+	curl_free(n);
+}
+
+/* One request about one host: POST body (may be NULL) or GET; the JSON
+ * answer, or NULL after saying why. */
+static json_object *call_host(const struct apiclient *ac, const char *method, const char *host, const char *sub,
+			      json_object *body)
+{
+	char path[600];
+
+	host_path(path, sizeof(path), host, sub, NULL);
+	return call_json(ac, method, path, body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL);
+}
+
+/* The body of a 200 answer (free it), or NULL with err: quiet, for
+ * lifeboatctl ssh, which polls. */
+static char *fetch_quiet(const struct apiclient *ac, const char *path, char *err, size_t errlen)
+{
+	char *out = NULL;
+	long status = 0;
+
+	if (apiclient_call(ac, "GET", path, NULL, &status, &out, err, errlen) < 0) {
+		return NULL;
+	}
+	if (status != 200) {
+		out[strcspn(out, "\n")] = '\0';
+		snprintf(err, errlen, "%s answered %ld: %s", ac->url, status, out);
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+json_object *remote_host_action(const struct apiclient *ac, const char *host, const char *action, json_object *body)
+{
+	return call_host(ac, "POST", host, action, body);
 }
 
 int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc *b)
 {
 	json_object *body = bmc_public(b), *h = NULL;
-	char path[128];
 
 	json_object_object_add(body, "password", json_object_new_string(b->password));
-	snprintf(path, sizeof(path), "/api/v1/hosts/%s/bmc", mac);
-	h = call_json(ac, "POST", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	h = call_host(ac, "POST", mac, "bmc", body);
 	json_object_put(body);
 	if (h == NULL) {
 		return 1;
@@ -79,11 +118,9 @@ int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc
 int remote_power(const struct apiclient *ac, const char *mac, const char *action)
 {
 	json_object *body = json_object_new_object(), *o = NULL;
-	char path[128];
 
 	json_object_object_add(body, "action", json_object_new_string(action));
-	snprintf(path, sizeof(path), "/api/v1/hosts/%s/power", mac);
-	o = call_json(ac, "POST", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	o = call_host(ac, "POST", mac, "power", body);
 	json_object_put(body);
 	if (o == NULL) {
 		return 1;
@@ -97,22 +134,19 @@ int remote_power(const struct apiclient *ac, const char *mac, const char *action
 	return 0;
 }
 
-json_object *remote_host(const struct apiclient *ac, const char *mac, char *err, size_t errlen)
+json_object *remote_host(const struct apiclient *ac, const char *host, char *err, size_t errlen)
 {
-	char path[128], *out = NULL;
-	long status = 0;
+	char path[600], *out = NULL;
 	json_object *h = NULL;
 
-	snprintf(path, sizeof(path), "/api/v1/hosts/%s", mac);
-	if (apiclient_call(ac, "GET", path, NULL, &status, &out, err, errlen) < 0) {
+	host_path(path, sizeof(path), host, NULL, NULL);
+	out = fetch_quiet(ac, path, err, errlen);
+	if (out == NULL) {
 		return NULL;
 	}
-	if (status == 200) {
-		h = json_tokener_parse(out);
-	}
+	h = json_tokener_parse(out);
 	if (h == NULL) {
-		out[strcspn(out, "\n")] = '\0';
-		snprintf(err, errlen, "%s answered %ld: %s", ac->url, status, out);
+		snprintf(err, errlen, "%s answered something that is not JSON", ac->url);
 	}
 	free(out);
 	return h;
@@ -121,30 +155,17 @@ json_object *remote_host(const struct apiclient *ac, const char *mac, char *err,
 char *remote_known_hosts_text(const struct apiclient *ac, const char *mac, const char *name, char *err,
 			      size_t errlen)
 {
-	char path[512], *out = NULL, *esc = curl_easy_escape(NULL, name, 0);
-	long status = 0;
+	char path[600];
 
-	snprintf(path, sizeof(path), "/api/v1/hosts/%s/known-hosts?host=%s", mac, esc ? esc : "");
-	curl_free(esc);
-	if (apiclient_call(ac, "GET", path, NULL, &status, &out, err, errlen) < 0) {
-		return NULL;
-	}
-	if (status != 200) {
-		out[strcspn(out, "\n")] = '\0';
-		snprintf(err, errlen, "%s answered %ld: %s", ac->url, status, out);
-		free(out);
-		return NULL;
-	}
-	return out;
+	host_path(path, sizeof(path), mac, "known-hosts", name);
+	return fetch_quiet(ac, path, err, errlen);
 }
 
 int remote_set_policy(const struct apiclient *ac, const char *mac, const struct host_change *c)
 {
 	json_object *body = json_object_new_object(), *h = NULL;
-	char path[128];
 	int rescue = strcmp(c->policy, "normal") != 0;
 
-	snprintf(path, sizeof(path), "/api/v1/hosts/%s/%s", mac, rescue ? "rescue" : "normal");
 	if (rescue) {
 		json_object_object_add(body, "once", json_object_new_boolean(strcmp(c->policy, "rescue-once") == 0));
 		if (c->nat >= 0) {
@@ -161,7 +182,7 @@ int remote_set_policy(const struct apiclient *ac, const char *mac, const struct 
 			json_object_object_add(body, "reset", json_object_new_boolean(1));
 		}
 	}
-	h = call_json(ac, "POST", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	h = call_host(ac, "POST", mac, rescue ? "rescue" : "normal", body);
 	json_object_put(body);
 	if (h == NULL) {
 		return 1;
@@ -184,11 +205,8 @@ int remote_set_policy(const struct apiclient *ac, const char *mac, const struct 
 
 int remote_forget(const struct apiclient *ac, const char *mac)
 {
-	char path[128];
-	json_object *o = NULL;
+	json_object *o = call_host(ac, "POST", mac, "forget", NULL);
 
-	snprintf(path, sizeof(path), "/api/v1/hosts/%s/forget", mac);
-	o = call_json(ac, "POST", path, NULL);
 	if (o == NULL) {
 		return 1;
 	}
@@ -199,11 +217,8 @@ int remote_forget(const struct apiclient *ac, const char *mac)
 
 int remote_show(const struct apiclient *ac, const char *mac)
 {
-	char path[128];
-	json_object *h = NULL;
+	json_object *h = call_host(ac, "GET", mac, NULL, NULL);
 
-	snprintf(path, sizeof(path), "/api/v1/hosts/%s", mac);
-	h = call_json(ac, "GET", path, NULL);
 	if (h == NULL) {
 		return 1;
 	}
@@ -241,15 +256,9 @@ int remote_list(const struct apiclient *ac)
 
 int remote_known_hosts(const struct apiclient *ac, const char *mac, const char *name)
 {
-	char path[512], *out = NULL, *esc = NULL;
+	char path[600], *out = NULL;
 
-	if (name != NULL) {
-		esc = curl_easy_escape(NULL, name, 0);
-		snprintf(path, sizeof(path), "/api/v1/hosts/%s/known-hosts?host=%s", mac, esc ? esc : "");
-		curl_free(esc);
-	} else {
-		snprintf(path, sizeof(path), "/api/v1/hosts/%s/known-hosts", mac);
-	}
+	host_path(path, sizeof(path), mac, "known-hosts", name);
 	if (call(ac, "GET", path, NULL, &out) != 0) {
 		return 1;
 	}
@@ -260,11 +269,8 @@ int remote_known_hosts(const struct apiclient *ac, const char *mac, const char *
 
 int remote_events(const struct apiclient *ac, const char *mac)
 {
-	char path[128];
-	json_object *o = NULL;
+	json_object *o = call_host(ac, "GET", mac, "events", NULL);
 
-	snprintf(path, sizeof(path), "/api/v1/hosts/%s/events", mac);
-	o = call_json(ac, "GET", path, NULL);
 	if (o == NULL) {
 		return 1;
 	}

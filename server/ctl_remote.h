@@ -14,14 +14,15 @@ int remote_show(const struct apiclient *ac, const char *mac);
 int remote_list(const struct apiclient *ac);
 int remote_known_hosts(const struct apiclient *ac, const char *mac, const char *name);
 int remote_events(const struct apiclient *ac, const char *mac);
-/* POST body to path; the answer (new reference), or NULL after saying why. */
-json_object *remote_post_json(const struct apiclient *ac, const char *path, json_object *body);
+/* POST body (may be NULL) to /api/v1/hosts/<host>/<action>; the answer
+ * (new reference), or NULL after saying why. */
+json_object *remote_host_action(const struct apiclient *ac, const char *host, const char *action, json_object *body);
 int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc *b);
 int remote_power(const struct apiclient *ac, const char *mac, const char *action);
 
-/* For lifeboatctl ssh: the host (new reference) or NULL; known_hosts
- * text (free it) or NULL. Quiet: errors go to err. */
-json_object *remote_host(const struct apiclient *ac, const char *mac, char *err, size_t errlen);
+/* The host by any name (new reference) or NULL; known_hosts text (free
+ * it) or NULL. Quiet, for polling and name lookups: errors go to err. */
+json_object *remote_host(const struct apiclient *ac, const char *host, char *err, size_t errlen);
 char *remote_known_hosts_text(const struct apiclient *ac, const char *mac, const char *name, char *err,
 			      size_t errlen);
 

@@ -12,8 +12,6 @@
 #include <unistd.h>
 
 #include "admin.h"
-#include <curl/curl.h>
-
 #include "bmc.h"
 #include "conf.h"
 #include "ctl_remote.h"
@@ -61,10 +59,7 @@ static int need_mac(const char *s, char mac[18])
 		return -EINVAL;
 	}
 	if (remote_mode) {
-		char *esc = curl_easy_escape(NULL, s, 0);
-
-		h = remote_host(&remote, esc ? esc : "", err, sizeof(err));
-		curl_free(esc);
+		h = remote_host(&remote, s, err, sizeof(err));
 		rc = h != NULL && parse_mac(jstr(h, "mac"), mac) == 0 ? 0 : -ENOENT;
 		json_object_put(h);
 	} else {
@@ -645,7 +640,6 @@ static int cmd_alias(int argc, char **argv)
 {
 	char mac[18], err[700];
 	json_object *body = NULL, *h = NULL;
-	char path[128];
 	int rc;
 
 	(void)argc;
@@ -655,8 +649,7 @@ static int cmd_alias(int argc, char **argv)
 	if (remote_mode) {
 		body = json_object_new_object();
 		json_object_object_add(body, "alias", json_object_new_string(argv[1]));
-		snprintf(path, sizeof(path), "/api/v1/hosts/%s/alias", mac);
-		h = remote_post_json(&remote, path, body);
+		h = remote_host_action(&remote, mac, "alias", body);
 		json_object_put(body);
 		if (h == NULL) {
 			return 1;

@@ -25,6 +25,40 @@ def with_host(d, mac=MAC):
     raise AssertionError(body)
 
 
+def chromium(tmp_path):
+    """Debian's chromium, headless, through chromedriver; it accepts the
+    test CA's certificate (the chain is checked by the other tests)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-quic", f"--user-data-dir={tmp_path / 'chromium'}"):
+        opts.add_argument(a)
+    opts.set_capability("acceptInsecureCerts", True)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+def click_and_wait(driver, element, expect):
+    """Click a submit button and wait (bounded) until the page that
+    replaced the old one shows `expect`: a click only starts the
+    navigation, so reading the body right away races with it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(driver, 30)
+    wait.until(EC.staleness_of(old))
+    wait.until(lambda drv: expect in drv.find_element(By.TAG_NAME, "body").text)
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
 def test_admin_requests_need_an_admin_token(lifeboatd):
     d = lifeboatd(keys=KEYS)
     agent_token = with_host(d)
@@ -132,33 +166,13 @@ def test_login_in_a_browser(lifeboatd, tmp_path):
     """What a person sees in Chromium: the sign-in form, a wrong token
     refused, the hosts page with the host, signing out. (The browser
     accepts the test CA's certificate; its chain is checked above.)"""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
     d = lifeboatd(keys=KEYS, tls=True)
     with_host(d)
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-quic", f"--user-data-dir={tmp_path / 'chromium'}"):
-        opts.add_argument(a)
-    opts.set_capability("acceptInsecureCerts", True)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    driver.set_page_load_timeout(30)
+    driver = chromium(tmp_path)
     def submit(button, expect):
-        """Click a submit button and wait (bounded) until the page that
-        replaced the old one shows `expect`; a click only starts the
-        navigation, so reading the body right away races with it."""
-        old = driver.find_element(By.TAG_NAME, "html")
-        driver.find_element(*button).click()
-        wait = WebDriverWait(driver, 30)
-        wait.until(EC.staleness_of(old))
-        wait.until(lambda drv: expect in drv.find_element(By.TAG_NAME, "body").text)
-        return driver.find_element(By.TAG_NAME, "body").text
+        return click_and_wait(driver, driver.find_element(*button), expect)
 
     submit_button = (By.CSS_SELECTOR, "button[type=submit]")
     try:
@@ -190,11 +204,7 @@ def test_page_actions_in_a_browser_and_csrf(lifeboatd, tmp_path):
     (what another site would post) is refused."""
     import json as _json
     import time
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
     d = lifeboatd(keys=KEYS, tls=True)
     token = with_host(d)
@@ -214,23 +224,10 @@ def test_page_actions_in_a_browser_and_csrf(lifeboatd, tmp_path):
     time.sleep(7)  # three heartbeats (--heartbeat 2) without a report
     assert b"heartbeats overdue" in d.request("GET", "/", admin=True, tls=True)[2]
 
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-quic", f"--user-data-dir={tmp_path / 'chromium'}"):
-        opts.add_argument(a)
-    opts.set_capability("acceptInsecureCerts", True)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    driver.set_page_load_timeout(30)
+    driver = chromium(tmp_path)
 
     def submit(element, expect):
-        old = driver.find_element(By.TAG_NAME, "html")
-        element.click()
-        wait = WebDriverWait(driver, 30)
-        wait.until(EC.staleness_of(old))
-        wait.until(lambda drv: expect in drv.find_element(By.TAG_NAME, "body").text)
-        return driver.find_element(By.TAG_NAME, "body").text
+        return click_and_wait(driver, element, expect)
 
     def row():
         return driver.find_element(By.ID, MAC).text
