@@ -185,6 +185,9 @@ def test_event_log_is_cut_to_its_newest_half(lifeboatd):
     assert json.loads(lines[-1])["text"] == "normal, set by lifeboatctl"
     text = d.ctl("events", MAC).stdout.splitlines()  # the stray line is skipped
     assert text[-1].endswith("policy   normal, set by lifeboatctl") and "old event 003999" in text[-2]
+    # the page reads only the log's tail for its 5 newest
+    page = d.request("GET", "/", admin=True)[2].decode()
+    assert "normal, set by lifeboatctl" in page and "old event 003996" in page and "old event 003995" not in page
 
 
 ALICE = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlice alice@laptop"
