@@ -14,7 +14,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/lifeboat-iso.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 stage="$work/stage"
 mkdir -p "$stage/isolinux" "$stage/boot/grub"
-cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$stage/isolinux/"
+bios=/usr/lib/syslinux/modules/bios
+cp /usr/lib/ISOLINUX/isolinux.bin "$bios/ldlinux.c32" "$stage/isolinux/"
 
 if [ "$kind" = net ]; then
 	server=$3
@@ -62,26 +63,29 @@ touch "$stage/boot/lifeboat.id"
 both="console=tty0 console=ttyS0,115200n8"
 serial="console=ttyS0,115200n8"
 
-cat > "$stage/isolinux/boot.msg" <<MSG
-Lifeboat rescue system. Enter or wait: DHCP on every link, consoles tty0 and ttyS0.
-  serial   console on ttyS0 only
-  static   a static address (TAB to edit ip=)
-MSG
+# menu.c32, not DISPLAY: syslinux 6 writes a DISPLAY file to the screen
+# only, so on a serial-over-LAN console without the BIOS's redirection the
+# menu text never showed; menu.c32 draws itself on the SERIAL port too.
+cp "$bios/menu.c32" "$bios/libutil.c32" "$stage/isolinux/"
 cat > "$stage/isolinux/isolinux.cfg" <<CFG
 SERIAL 0 115200
-DISPLAY boot.msg
-PROMPT 1
+UI menu.c32
+MENU TITLE Lifeboat rescue system
+PROMPT 0
 TIMEOUT 30
 DEFAULT lifeboat
 LABEL lifeboat
+  MENU LABEL DHCP on every link, consoles tty0 and ttyS0
   KERNEL /boot/bzImage
   INITRD /boot/initramfs.cpio.xz
   APPEND $both $args
 LABEL serial
+  MENU LABEL Serial console on ttyS0 only
   KERNEL /boot/bzImage
   INITRD /boot/initramfs.cpio.xz
   APPEND $serial $args
 LABEL static
+  MENU LABEL A static address (Tab to edit ip=)
   KERNEL /boot/bzImage
   INITRD /boot/initramfs.cpio.xz
   APPEND $both ip=$static $args
