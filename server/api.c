@@ -325,6 +325,7 @@ json_object *api_host(json_object *h, const char *mac, const struct schema_skipp
 	} else {
 		out = json_object_new_object();
 		json_object_object_add(out, "mac", json_object_new_string(mac));
+		json_object_object_add(out, "unreadable", json_object_new_boolean(1));
 	}
 	if (sk != NULL && sk->count > 0) {
 		json_object_object_add(out, "skipped", json_object_new_string(sk->text));

@@ -76,6 +76,18 @@ int apiclient_setup(struct apiclient *ac, const char *url, const char *token_fil
 	return read_token(token_file, ac->token, sizeof(ac->token), err, errlen);
 }
 
+void apiclient_setup_local(struct apiclient *ac, const char *socket_path)
+{
+	memset(ac, 0, sizeof(*ac));
+	snprintf(ac->url, sizeof(ac->url), "http://localhost");
+	snprintf(ac->unix_path, sizeof(ac->unix_path), "%s", socket_path);
+}
+
+const char *apiclient_name(const struct apiclient *ac)
+{
+	return ac->unix_path[0] != '\0' ? ac->unix_path : ac->url;
+}
+
 struct answer {
 	char *p;
 	size_t len;
@@ -119,8 +131,12 @@ int apiclient_call(const struct apiclient *ac, const char *method, const char *p
 		return -ENOMEM;
 	}
 	snprintf(url, sizeof(url), "%s%s", ac->url, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ac->token);
-	hdr = curl_slist_append(hdr, auth);
+	if (ac->unix_path[0] != '\0') {
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ac->unix_path);
+	} else {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ac->token);
+		hdr = curl_slist_append(hdr, auth);
+	}
 	if (body != NULL) {
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	}
@@ -143,7 +159,7 @@ int apiclient_call(const struct apiclient *ac, const char *method, const char *p
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "lifeboatctl");
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
-		snprintf(err, errlen, "cannot reach %s: %s", ac->url, a.too_big ? "the answer is too large" :
+		snprintf(err, errlen, "cannot reach %s: %s", apiclient_name(ac), a.too_big ? "the answer is too large" :
 									  curl_easy_strerror(cc));
 		free(a.p);
 		rc = -EIO;

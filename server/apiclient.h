@@ -10,6 +10,7 @@ struct apiclient {
 	char url[512];    /* https://boot:8443, no trailing slash */
 	char token[128];  /* lba_... */
 	char cacert[512]; /* "" : the system's CAs */
+	char unix_path[108]; /* set: lifeboatd's control socket, no token */
 };
 
 /* Checks url (https://, or http:// to a loopback address only: the token
@@ -17,6 +18,13 @@ struct apiclient {
  * $LIFEBOAT_TOKEN). 0, or -EINVAL / -errno with the reason. */
 int apiclient_setup(struct apiclient *ac, const char *url, const char *token_file, const char *cacert, char *err,
 		    size_t errlen);
+
+/* lifeboatd's control socket on this machine (the kernel tells lifeboatd
+ * who we are: no token). */
+void apiclient_setup_local(struct apiclient *ac, const char *socket_path);
+
+/* For messages: the server's URL, or the control socket's path. */
+const char *apiclient_name(const struct apiclient *ac);
 
 /* One request; body (JSON) or NULL. *out (NUL-terminated, free it) and
  * *status are set when the server answered (any status): 0. Otherwise

@@ -143,6 +143,15 @@ static int set_state_dir(struct conf *c, const char *v, char *err, size_t errlen
 	return copy_to(c->state_dir, sizeof(c->state_dir), v, err, errlen);
 }
 
+static int set_control_socket(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (v[0] != '/') {
+		snprintf(err, errlen, "want an absolute path");
+		return -EINVAL;
+	}
+	return copy_to(c->control_socket, sizeof(c->control_socket), v, err, errlen);
+}
+
 static int set_payload_dir(struct conf *c, const char *v, char *err, size_t errlen)
 {
 	return copy_to(c->payload_dir, sizeof(c->payload_dir), v, err, errlen);
@@ -232,7 +241,13 @@ static const struct {
 	{ "tls_cert", set_tls_cert },       { "tls_key", set_tls_key },
 	{ "tls_public_url", set_tls_public_url }, { "admin_hosts", set_admin_hosts },
 	{ "admin_http", set_admin_http },   { "agent_ca", set_agent_ca },
+	{ "control_socket", set_control_socket },
 };
+
+const char *conf_key(size_t i)
+{
+	return i < sizeof(keys) / sizeof(keys[0]) ? keys[i].key : NULL;
+}
 
 int conf_set(struct conf *c, const char *key, const char *val, char *err, size_t errlen)
 {
@@ -325,6 +340,14 @@ int conf_finish(struct conf *c, char *err, size_t errlen)
 			if (set_tls_public_url(c, url, err, errlen) < 0) {
 				return -EINVAL;
 			}
+		}
+	}
+	if (c->control_socket[0] == '\0') {
+		snprintf(url, sizeof(url), "%s/lifeboatd.sock", c->state_dir);
+		if (copy_to(c->control_socket, sizeof(c->control_socket), url, err, errlen) < 0) {
+			snprintf(err, errlen, "control_socket %s is longer than a socket's path can be: set "
+				 "control_socket", url);
+			return -EINVAL;
 		}
 	}
 	if (c->agent_ca && c->tls_port == 0) {

@@ -32,6 +32,8 @@ struct conf {
 	int admin_http;               /* 1: admin interface on plain HTTP too (with TLS on) */
 	int agent_ca;                 /* 1: the payload's image has the CA (make CA=): agents booted
 	                               * over plain HTTP report to tls_public_url too */
+	char control_socket[108];     /* the control API for lifeboatctl on this machine (sun_path);
+	                               * default state_dir/lifeboatd.sock */
 };
 
 extern const struct conf conf_defaults;
@@ -40,6 +42,9 @@ extern const struct conf conf_defaults;
  * "FILE:LINE: reason". */
 int conf_parse_file(FILE *f, const char *fname, struct conf *c, char *err, size_t errlen);
 
+/* The i-th key's name (for lifeboatd's --flags), NULL past the last. */
+const char *conf_key(size_t i);
+
 /* Sets one key (from a file line or a --flag). */
 int conf_set(struct conf *c, const char *key, const char *val, char *err, size_t errlen);
 
@@ -47,7 +52,7 @@ int conf_set(struct conf *c, const char *key, const char *val, char *err, size_t
 int url_host(const char *url, char *out, size_t len);
 
 /* Fills the derived defaults (public_url, payload_url, tls_public_url,
- * admin_hosts) and checks. */
+ * admin_hosts, control_socket) and checks. */
 int conf_finish(struct conf *c, char *err, size_t errlen);
 
 #endif

@@ -106,7 +106,7 @@ static json_object *body_json(struct MHD_Connection *c, struct req *r, const str
 
 void control_who(const struct req *r, char *by, size_t len)
 {
-	snprintf(by, len, "admin %s", r->admin[0] ? r->admin : "?");
+	snprintf(by, len, "%s %s", r->local ? "local user" : "admin", r->admin[0] ? r->admin : "?");
 }
 
 static enum MHD_Result answer_host(struct MHD_Connection *c, struct req *r, const char *mac)

@@ -28,7 +28,7 @@ static int call(const struct apiclient *ac, const char *method, const char *path
 		if (strncmp(msg, "lifeboatd: ", 11) == 0) {
 			msg += 11;
 		}
-		fprintf(stderr, "lifeboatctl: %s answered %ld: %s%s\n", ac->url, status, msg,
+		fprintf(stderr, "lifeboatctl: %s answered %ld: %s%s\n", apiclient_name(ac), status, msg,
 			status == 401 ? " (is the admin token valid? lifeboatctl admin-token list on the boot server)" : "");
 		free(*out);
 		*out = NULL;
@@ -47,7 +47,7 @@ static json_object *call_json(const struct apiclient *ac, const char *method, co
 	}
 	o = json_tokener_parse(out);
 	if (o == NULL) {
-		fprintf(stderr, "lifeboatctl: %s answered something that is not JSON\n", ac->url);
+		fprintf(stderr, "lifeboatctl: %s answered something that is not JSON\n", apiclient_name(ac));
 	}
 	free(out);
 	return o;
@@ -87,7 +87,7 @@ static char *fetch_quiet(const struct apiclient *ac, const char *path, char *err
 	}
 	if (status != 200) {
 		out[strcspn(out, "\n")] = '\0';
-		snprintf(err, errlen, "%s answered %ld: %s", ac->url, status, out);
+		snprintf(err, errlen, "%s answered %ld: %s", apiclient_name(ac), status, out);
 		free(out);
 		return NULL;
 	}
@@ -146,7 +146,7 @@ json_object *remote_host(const struct apiclient *ac, const char *host, char *err
 	}
 	h = json_tokener_parse(out);
 	if (h == NULL) {
-		snprintf(err, errlen, "%s answered something that is not JSON", ac->url);
+		snprintf(err, errlen, "%s answered something that is not JSON", apiclient_name(ac));
 	}
 	free(out);
 	return h;
@@ -222,6 +222,9 @@ int remote_show(const struct apiclient *ac, const char *mac)
 	if (h == NULL) {
 		return 1;
 	}
+	if (jstr(h, "skipped")[0] != '\0') { /* as on the state directory */
+		fprintf(stderr, "lifeboatctl: %s: skipped from the host file: %s\n", mac, jstr(h, "skipped"));
+	}
 	printf("%s\n", json_object_to_json_string_ext(h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(h);
 	return 0;
@@ -241,7 +244,8 @@ int remote_list(const struct apiclient *ac)
 	for (i = 0; i < n; i++) {
 		json_object *raw = json_object_array_get_idx(hosts, i);
 		struct schema_skipped sk = { .count = 0 };
-		json_object *h = hostfile_clean(raw, &sk);
+		/* an unreadable host file is a MAC and what was skipped */
+		json_object *h = json_object_get_boolean(jget(raw, "unreadable")) ? NULL : hostfile_clean(raw, &sk);
 
 		if (jstr(raw, "skipped")[0] != '\0') {
 			snprintf(sk.text, sizeof(sk.text), "%s", jstr(raw, "skipped"));

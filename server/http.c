@@ -14,6 +14,7 @@
 #include "boot.h"
 #include "certpin.h"
 #include "http.h"
+#include "localsock.h"
 #include "login.h"
 #include "status.h"
 #include "wire.h"
@@ -115,6 +116,10 @@ const char *http_bearer(struct MHD_Connection *c)
  * MHD closes the descriptor, so shutdown() under the same mutex never
  * touches a descriptor that was reused. */
 
+/* What a daemon's cls points to: which listener a connection came in on. */
+enum listener { L_PLAIN, L_TLS, L_LOCAL };
+static const enum listener on_plain = L_PLAIN, on_tls = L_TLS, on_local = L_LOCAL;
+
 struct conn {
 	struct conn *prev, *next;
 	int fd;
@@ -143,7 +148,6 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 {
 	struct conn *k = *socket_context;
 
-	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
@@ -155,7 +159,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		k->since_ms = mono_ms();
 		k->receiving = 1;
 		pthread_mutex_lock(&conns_mu);
-		k->over_cap = nconns >= srv.conf.max_connections;
+		/* the local socket is never over the cap: lifeboatctl on the
+		 * boot server works while the network floods the listeners */
+		k->over_cap = *(const enum listener *)cls != L_LOCAL && nconns >= srv.conf.max_connections;
 		k->next = conns.next;
 		k->prev = &conns;
 		conns.next->prev = k;
@@ -265,6 +271,26 @@ static const struct route {
 	{ "/api/v1/hosts/", 1, M_POST, 1, handle_host_action },
 };
 
+/* The local socket's authentication: the peer's credentials. */
+static int local_gate(struct MHD_Connection *c, struct req *r, enum MHD_Result *ret)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int rc = ci != NULL ? localsock_peer(ci->connect_fd, r->admin, sizeof(r->admin)) : -EBADF;
+	char msg[120];
+
+	if (rc == 0) {
+		return 0;
+	}
+	if (rc == -EACCES) {
+		snprintf(msg, sizeof(msg), "lifeboatd: the control socket is for root and lifeboatd's user, not %s",
+			 r->admin);
+	} else {
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot tell who is on the control socket: %s", strerror(-rc));
+	}
+	*ret = http_text(c, r, 403, msg);
+	return -1;
+}
+
 static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char *url, const char *method)
 {
 	int m = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ? M_GET : strcmp(method, "POST") == 0 ? M_POST : 0;
@@ -283,12 +309,15 @@ static enum MHD_Result route(struct MHD_Connection *c, struct req *r, const char
 		if (!(rt->methods & m)) {
 			continue; /* the same path may have another row for this method */
 		}
-		if (rt->admin && admin_gate(c, r, r->admin, &ret) < 0) {
+		if (r->local && !(rt->admin && strncmp(rt->path, "/api/", 5) == 0)) {
+			break; /* the local socket serves the control API only */
+		}
+		if (r->local ? local_gate(c, r, &ret) < 0 : rt->admin && admin_gate(c, r, r->admin, &ret) < 0) {
 			return ret;
 		}
 		return rt->fn(c, r, url + n);
 	}
-	if (found != NULL) {
+	if (found != NULL && !r->local) {
 		return http_text(c, r, 405, found->methods == M_POST ? "lifeboatd: use POST" :
 								       "lifeboatd: method not allowed");
 	}
@@ -310,10 +339,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
-		r->tls = cls != NULL;
+		r->tls = *(const enum listener *)cls == L_TLS;
+		r->local = *(const enum listener *)cls == L_LOCAL;
 		safe_copy(r->method, sizeof(r->method), method, 0);
 		safe_copy(r->path, sizeof(r->path), url, 0);
-		if (ci != NULL && ci->client_addr->sa_family == AF_INET) {
+		if (r->local) {
+			strcpy(r->client, "local");
+		} else if (ci != NULL && ci->client_addr->sa_family == AF_INET) {
 			inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, r->client,
 				  sizeof(r->client));
 		} else {
@@ -395,9 +427,8 @@ static void raise_nofile(unsigned int need)
 	}
 }
 
-static struct MHD_Daemon *plain_d, *tls_d;
+static struct MHD_Daemon *plain_d, *tls_d, *local_d;
 static char *tls_cert_pem, *tls_key_pem;
-static int tls_marker = 1;
 
 static char *read_pem(const char *path, const char *what, char *err, size_t errlen)
 {
@@ -444,15 +475,40 @@ static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_
 	errno = 0;
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 				     (tls ? MHD_USE_TLS : 0),
-			     0, NULL, NULL, on_request, tls ? &tls_marker : NULL, MHD_OPTION_SOCK_ADDR,
+			     0, NULL, NULL, on_request, (void *)(tls ? &on_tls : &on_plain), MHD_OPTION_SOCK_ADDR,
 			     (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
-			     on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+			     on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+			     (void *)(tls ? &on_tls : &on_plain),
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, hard,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.conf.max_per_address, MHD_OPTION_ARRAY,
 			     tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
 	if (d == NULL) {
 		snprintf(err, errlen, "cannot listen on %s:%u%s: %s", srv.conf.listen, port, tls ? " (HTTPS)" : "",
 			 errno == 0 ? "libmicrohttpd failed (for HTTPS: is the key the certificate's?)" : strerror(errno));
+	}
+	return d;
+}
+
+/* The control socket's daemon: a few threads (a power command may take
+ * its BMC's 30 s), no per-address limit (there are no addresses). */
+static struct MHD_Daemon *start_local(char *err, size_t errlen)
+{
+	struct MHD_Daemon *d = NULL;
+	int fd = localsock_listen(srv.conf.control_socket, err, errlen);
+
+	if (fd < 0) {
+		return NULL;
+	}
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+			     on_request, (void *)&on_local, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+			     (unsigned int)4, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *)&on_local,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
+			     (unsigned int)64, MHD_OPTION_END);
+	if (d == NULL) {
+		snprintf(err, errlen, "cannot serve control_socket %s: libmicrohttpd failed", srv.conf.control_socket);
+		close(fd);
+		unlink(srv.conf.control_socket);
 	}
 	return d;
 }
@@ -483,6 +539,10 @@ int http_start(char *err, size_t errlen)
 			goto err_tls;
 		}
 	}
+	local_d = start_local(err, errlen);
+	if (local_d == NULL) {
+		goto err_local;
+	}
 	if (pthread_create(&housekeeper, NULL, housekeeping, NULL) != 0) {
 		snprintf(err, errlen, "cannot start the housekeeping thread");
 		goto err_thread;
@@ -490,6 +550,10 @@ int http_start(char *err, size_t errlen)
 	return 0;
 
 err_thread:
+	MHD_stop_daemon(local_d);
+	local_d = NULL;
+	unlink(srv.conf.control_socket);
+err_local:
 	if (tls_d != NULL) {
 		MHD_stop_daemon(tls_d);
 		tls_d = NULL;
@@ -511,6 +575,8 @@ void http_stop(void)
 	pthread_cond_signal(&stop_cv);
 	pthread_mutex_unlock(&conns_mu);
 	pthread_join(housekeeper, NULL);
+	MHD_stop_daemon(local_d);
+	unlink(srv.conf.control_socket);
 	if (tls_d != NULL) {
 		MHD_stop_daemon(tls_d);
 	}

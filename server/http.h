@@ -33,6 +33,7 @@ struct req {
 	char client[INET_ADDRSTRLEN];
 	char why[200];      /* for 4xx/5xx: the reason, logged */
 	int tls;            /* it came in on the HTTPS listener */
+	int local;          /* it came in on the control socket (admin: the peer's user) */
 	char admin[33];     /* admin routes: who is signed in */
 };
 
@@ -67,7 +68,8 @@ enum MHD_Result handle_page_action(struct MHD_Connection *c, struct req *r, cons
 enum MHD_Result handle_page(struct MHD_Connection *c, struct req *r, const char *rest);
 
 /* Starts the listeners on srv.conf's address: plain HTTP on port, HTTPS
- * on tls_port when set. 0, or -1 with err set. */
+ * on tls_port when set, and the control API on control_socket. 0, or -1
+ * with err set. */
 int http_start(char *err, size_t errlen);
 void http_stop(void);
 

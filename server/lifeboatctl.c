@@ -1,7 +1,10 @@
-/* lifeboatctl: the admin's side of lifeboatd's state directory.
+/* lifeboatctl: the admin's command line for lifeboatd.
  *   lifeboatctl [--state-dir DIR | --config FILE] COMMAND ...
- * One table of commands (below); every change is made under the store's
- * lock, as lifeboatd makes its own. */
+ *       on the boot server: through lifeboatd's control socket when it
+ *       runs (one write path: the control API), else on the state
+ *       directory under the store's lock, with the same code (hostops.c)
+ *   lifeboatctl --server URL COMMAND ...: the control API from anywhere
+ * One table of commands (below). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include "ctl_remote.h"
 #include "events.h"
 #include "hostops.h"
+#include "localsock.h"
 #include "query.h"
 #include "schema.h"
 #include "session.h"
@@ -862,6 +866,8 @@ static int usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: lifeboatctl [--state-dir DIR | --config FILE] COMMAND\n"
+		   "       on the boot server: through lifeboatd's control socket (STATE/lifeboatd.sock or\n"
+		   "       control_socket) when lifeboatd runs, else on the state directory\n"
 		   "       lifeboatctl --server https://boot:8443 [--token-file FILE] [--cacert FILE] COMMAND\n"
 		   "       (or LIFEBOAT_SERVER, LIFEBOAT_TOKEN_FILE or LIFEBOAT_TOKEN, LIFEBOAT_CACERT): through\n"
 		   "       lifeboatd's control API with an admin token, from anywhere\n");
@@ -876,6 +882,32 @@ static int usage(FILE *f)
 		}
 	}
 	return f == stdout ? 0 : 2;
+}
+
+/* On the boot server: lifeboatd's control socket (control_socket from
+ * --config, else STATE/lifeboatd.sock) when a lifeboatd answers there:
+ * 1; 0: none does; -1: it may not be used (said). */
+static int use_control_socket(const char *state)
+{
+	char path[600];
+	int rc;
+
+	if (conf.control_socket[0] != '\0') {
+		snprintf(path, sizeof(path), "%s", conf.control_socket);
+	} else {
+		snprintf(path, sizeof(path), "%s/lifeboatd.sock", state);
+	}
+	rc = localsock_probe(path);
+	if (rc == -EACCES || rc == -EPERM) {
+		fprintf(stderr, "lifeboatctl: cannot connect to lifeboatd's control socket %s: %s (it is for root and "
+				"lifeboatd's user)\n", path, strerror(-rc));
+		return -1;
+	}
+	if (rc < 0) {
+		return 0; /* not running: the state directory, under its lock */
+	}
+	apiclient_setup_local(&remote, path);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -933,7 +965,21 @@ int main(int argc, char **argv)
 		remote_mode = 1;
 		return cmd->run(n, argv + i + 1);
 	}
-	if (cmd->needs_store && store_open(&store, state ? state : conf_defaults.state_dir, err, sizeof(err)) < 0) {
+	if (!state) {
+		state = conf_defaults.state_dir;
+	}
+	if (cmd->remote && cmd->needs_store) {
+		int via = use_control_socket(state);
+
+		if (via < 0) {
+			return 1;
+		}
+		if (via > 0) {
+			remote_mode = 1;
+			return cmd->run(n, argv + i + 1);
+		}
+	}
+	if (cmd->needs_store && store_open(&store, state, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatctl: %s\n", err);
 		return 2;
 	}

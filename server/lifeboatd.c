@@ -14,36 +14,33 @@
 #include "conf.h"
 #include "http.h"
 
-/* --flags: the config file's keys, with '-' for '_' (one table: conf.c's) */
-static const struct option opts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "listen", required_argument, NULL, 0 },
-	{ "port", required_argument, NULL, 0 },
-	{ "state-dir", required_argument, NULL, 0 },
-	{ "payload-dir", required_argument, NULL, 0 },
-	{ "public-url", required_argument, NULL, 0 },
-	{ "payload-url", required_argument, NULL, 0 },
-	{ "default-policy", required_argument, NULL, 0 },
-	{ "nat", required_argument, NULL, 0 },
-	{ "kernel-args", required_argument, NULL, 0 },
-	{ "heartbeat", required_argument, NULL, 0 },
-	{ "keys-file", required_argument, NULL, 0 },
-	{ "session-timeout", required_argument, NULL, 0 },
-	{ "session-grace", required_argument, NULL, 0 },
-	{ "auto-hosts", required_argument, NULL, 0 },
-	{ "max-connections", required_argument, NULL, 0 },
-	{ "max-per-address", required_argument, NULL, 0 },
-	{ "request-timeout", required_argument, NULL, 0 },
-	{ "tls-port", required_argument, NULL, 0 },
-	{ "tls-cert", required_argument, NULL, 0 },
-	{ "tls-key", required_argument, NULL, 0 },
-	{ "tls-public-url", required_argument, NULL, 0 },
-	{ "admin-hosts", required_argument, NULL, 0 },
-	{ "admin-http", required_argument, NULL, 0 },
-	{ "agent-ca", required_argument, NULL, 0 },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
+/* --flags: the config file's keys with '-' for '_', made from conf.c's
+ * table of keys so that there is one list. opts[0] is --config. */
+static struct option opts[64];
+static char opt_names[64][40];
+
+static int make_opts(void)
+{
+	const char *key = NULL;
+	size_t i, n = 1, j;
+
+	opts[0] = (struct option){ "config", required_argument, NULL, 'c' };
+	for (i = 0; (key = conf_key(i)) != NULL; i++) {
+		if (n + 2 >= sizeof(opts) / sizeof(opts[0]) || strlen(key) >= sizeof(opt_names[0])) {
+			fprintf(stderr, "lifeboatd: cannot make the option table: too many or too long settings\n");
+			return -ENOSPC;
+		}
+		for (j = 0; key[j] != '\0'; j++) {
+			opt_names[n][j] = key[j] == '_' ? '-' : key[j];
+		}
+		opt_names[n][j] = '\0';
+		opts[n] = (struct option){ opt_names[n], required_argument, NULL, 0 };
+		n++;
+	}
+	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -127,6 +124,9 @@ int main(int argc, char **argv)
 	int sig, rc;
 
 	srv.conf = conf_defaults;
+	if (make_opts() < 0) {
+		return 2;
+	}
 	/* the config file first, then flags override it */
 	if (read_config(argc, argv) < 0) {
 		return 2;

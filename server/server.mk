@@ -18,7 +18,7 @@ SERVER_LIB_SRCS := server/conf.c server/query.c server/script.c server/status.c 
 	server/page.c server/admin.c server/hostops.c server/events.c server/bmc.c
 LIFEBOATD_SRCS := server/lifeboatd.c server/http.c server/boot.c server/payload.c server/api.c server/login.c \
 	server/control.c server/pageaction.c \
-	server/certpin.c
+	server/certpin.c server/localsock.c
 SERVER_HDRS := $(wildcard server/*.h) common/wire.h
 SERVER_LIBS := -ljson-c -lnettle
 LIFEBOATD := $(B)/server/lifeboatd
@@ -31,7 +31,7 @@ $(LIFEBOATD): $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.
 	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_LDFLAGS) \
 		-lmicrohttpd -lgnutls $(SERVER_LIBS) -lpthread && mv $@.tmp $@
 
-LIFEBOATCTL_SRCS := server/lifeboatctl.c server/ctl_remote.c server/apiclient.c
+LIFEBOATCTL_SRCS := server/lifeboatctl.c server/ctl_remote.c server/apiclient.c server/localsock.c
 $(LIFEBOATCTL): $(LIFEBOATCTL_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.mk
 	@echo "  HOSTCC  $@"
 	$(Q)mkdir -p $(dir $@)

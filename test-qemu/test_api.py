@@ -5,11 +5,18 @@ admin token's name."""
 
 import json
 import os
+import pwd
+import signal
+import subprocess
+import tempfile
 
 MAC = "52:54:00:12:34:56"
 OTHER = "52:54:00:ab:cd:ef"
 KEYS = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdmin admin@example\n"
 JSON = {"Content-Type": "application/json"}
+# lifeboatctl on the boot server goes through the control socket, whose
+# peer is the user running the tests
+LOCAL = f"local user {pwd.getpwuid(os.getuid()).pw_name}"
 
 
 def post(d, path, body=None, headers=None, admin=True):
@@ -156,7 +163,7 @@ def test_event_log_says_who_did_what(lifeboatd):
     assert status == 200, out
     ev = json.loads(out)["events"]
     assert [e["kind"] for e in ev] == ["policy", "policy", "rescue", "phase", "conflict"], ev
-    assert ev[0]["text"] == "rescue, session armed for 86400s, set by lifeboatctl"
+    assert ev[0]["text"] == f"rescue, session armed for 86400s, set by {LOCAL}"
     assert ev[1]["text"] == "rescue-once, session armed for 600s, set by admin tests"
     assert ev[2]["text"] == "session claimed: rescue script with a token for 127.0.0.2"
     assert ev[3]["text"] == "loading -> network-up, reported from 127.0.0.2"
@@ -182,12 +189,12 @@ def test_event_log_is_cut_to_its_newest_half(lifeboatd):
     assert log.stat().st_size <= 64 * 1024
     lines = log.read_text().splitlines()
     assert all(json.loads(l) for l in lines[:-2])  # cut at a line start
-    assert json.loads(lines[-1])["text"] == "normal, set by lifeboatctl"
+    assert json.loads(lines[-1])["text"] == f"normal, set by {LOCAL}"
     text = d.ctl("events", MAC).stdout.splitlines()  # the stray line is skipped
-    assert text[-1].endswith("policy   normal, set by lifeboatctl") and "old event 003999" in text[-2]
+    assert text[-1].endswith(f"policy   normal, set by {LOCAL}") and "old event 003999" in text[-2]
     # the page reads only the log's tail for its 5 newest
     page = d.request("GET", "/", admin=True)[2].decode()
-    assert "normal, set by lifeboatctl" in page and "old event 003996" in page and "old event 003995" not in page
+    assert f"normal, set by {LOCAL}" in page and "old event 003996" in page and "old event 003995" not in page
 
 
 ALICE = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlice alice@laptop"
@@ -349,3 +356,76 @@ def test_hosts_by_alias_serial_or_uuid(lifeboatd):
     assert d.ctl("alias", MAC, "").stdout == f"{MAC}: no alias\n"
     assert "alias" not in d.host(MAC)
     assert "alias db2, set by admin tests" in d.ctl("events", MAC).stdout
+
+
+def test_lifeboatctl_on_the_boot_server_goes_through_the_control_api(lifeboatd):
+    """One write path: with lifeboatd running, lifeboatctl's changes are
+    control API requests on STATE/lifeboatd.sock (logged as such, recorded
+    with the local user); stopped, it works on the state directory; a
+    socket left by a killed lifeboatd is replaced; a second lifeboatd on
+    the same state directory is refused."""
+    d = lifeboatd(keys=KEYS)
+    sock = d.state / "lifeboatd.sock"
+    assert sock.is_socket() and (sock.stat().st_mode & 0o777) == 0o600
+    d.ctl("rescue", MAC, "--once")
+    d.ctl("alias", MAC, "web1")
+    assert d.host("web1")["policy"] == "rescue-once"
+    log = d.log_path.read_text()
+    assert f'local "POST /api/v1/hosts/{MAC}/rescue" 200' in log, log
+    assert f'local "POST /api/v1/hosts/{MAC}/alias" 200' in log, log
+    assert f"policy rescue-once, session armed for 86400s by {LOCAL}" in log
+    # only the control API there: not the agents' routes, not the page
+    for path in ("/boot.ipxe?mac=" + MAC, "/", "/api/v1/status"):
+        r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", str(sock),
+                            "http://localhost" + path], capture_output=True, text=True, timeout=10)
+        assert r.stdout == "404", (path, r.stdout)
+
+    d.stop()
+    assert not sock.exists()
+    d.ctl("normal", "web1")  # on the state directory, under its lock
+    events = d.ctl("events", MAC).stdout
+    assert events.rstrip().endswith("policy   normal, set by lifeboatctl"), events
+
+    d.start()
+    os.kill(d.proc.pid, signal.SIGKILL)
+    d.proc.wait(timeout=10)
+    assert sock.is_socket()  # left behind
+    d.start()
+    d.ctl("rescue", MAC)
+    assert f'local "POST /api/v1/hosts/{MAC}/rescue" 200' in d.log_path.read_text()
+    second = subprocess.run([d.bin, "--port", "1", "--state-dir", str(d.state)], capture_output=True, text=True,
+                            timeout=10)
+    assert second.returncode != 0
+    assert f"cannot use control_socket {sock}: another lifeboatd answers on it" in second.stderr
+
+
+def test_control_socket_refuses_other_users(lifeboatd):
+    """Attack: a local user who is not root (nobody) tries the control
+    socket. Its mode stops the connection; made world-writable by mistake,
+    the peer's credentials (SO_PEERCRED) still get 403, and nothing changes."""
+    run = tempfile.mkdtemp(prefix="lb-run-")
+    os.chmod(run, 0o755)
+    sock = os.path.join(run, "control.sock")
+    d = lifeboatd(keys=KEYS, extra=("--control-socket", sock))
+    d.ctl("rescue", MAC)
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+    def as_nobody(method, path):
+        r = subprocess.run([*nobody, "curl", "-s", "-w", "\n%{http_code}", "-X", method, "--unix-socket", sock,
+                            "http://localhost" + path], capture_output=True, text=True, timeout=10)
+        return r.returncode, r.stdout
+
+    rc, out = as_nobody("POST", f"/api/v1/hosts/{MAC}/normal")
+    assert rc == 7 and out.endswith("000"), (rc, out)  # curl: could not connect (permission denied)
+    os.chmod(sock, 0o666)
+    rc, out = as_nobody("POST", f"/api/v1/hosts/{MAC}/normal")
+    assert out.endswith("\n403") and "not nobody" in out, out
+    rc, out = as_nobody("GET", "/api/v1/hosts")
+    assert out.endswith("\n403") and MAC not in out, out
+    assert d.host(MAC)["policy"] == "rescue"
+    # lifeboatctl run by nobody says why instead of falling back
+    r = subprocess.run([*nobody, d.ctl_bin, "--state-dir", str(d.state), "list"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode != 0
+    d.stop()
+    os.rmdir(run)
