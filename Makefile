@@ -57,7 +57,7 @@ KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2
 
 
 .PHONY: bench bench-peer bench-deps
-.PHONY: all deps payload server tsan ca check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
+.PHONY: all deps payload server tsan ca deb check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
 .DELETE_ON_ERROR:
 
 all: deps
@@ -73,6 +73,7 @@ help:
 	@echo "make bench      benchmarks vs Debian's dropbear-initramfs: table + bench/results.md"
 	@echo "make bench-peer build that peer once (debootstrap, cached in $(CACHE)/bench-peer)"
 	@echo "make install DESTDIR=... PREFIX=/usr/local"
+	@echo "make deb        a Debian package (debhelper, lintian-checked) into $(OUT)/deb/"
 	@echo "make clean      remove $(OUT)/ (downloads stay in $(CACHE))"
 	@echo "options: V=1 KEYS=authorized_keys CA=ca.crt PROFILE=rescue|minimal KERNEL_PROFILE=server|qemu JOBS=n CACHE=dir"
 
@@ -148,6 +149,7 @@ check: all
 	$(Q)$(MAKE) test-images
 	$(Q)$(MAKE) image-cli-test
 	$(Q)$(MAKE) tsan
+	$(Q)$(MAKE) deb
 	$(Q)$(MAKE) qemu-test
 
 unit-test: $(UNIT_TESTS) $(B)/unit/fixtures/.ok
@@ -252,13 +254,42 @@ run: all
 demo: all
 	$(Q)sh test-qemu/demo.sh $(OUT)
 
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the programs, the payload,
+# the systemd unit, the system user (sysusers.d) and, unless one is there,
+# the configuration. Then: systemd-sysusers; systemctl daemon-reload;
+# systemctl enable --now lifeboatd.
 PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+DOCDIR ?= $(DATADIR)/doc/lifeboat
+MANDIR ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# systemd-sysusers reads /usr/lib/sysusers.d and /etc/sysusers.d only
+SYSUSERSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,$(SYSCONFDIR)/sysusers.d)
+DIST_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 install: payload
-	install -d $(DESTDIR)$(PREFIX)/share/lifeboat $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(DATADIR)/lifeboat $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/lifeboat $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(OUT)/rescue.ipxe \
-		$(DESTDIR)$(PREFIX)/share/lifeboat/
-	install -m 0755 $(LIFEBOATD) $(LIFEBOATCTL) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0755 $(IMAGE_TOOL) $(DESTDIR)$(PREFIX)/sbin/lifeboat-image
+		$(DESTDIR)$(DATADIR)/lifeboat/
+	install -m 0755 $(LIFEBOATD) $(LIFEBOATCTL) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(IMAGE_TOOL) $(DESTDIR)$(SBINDIR)/lifeboat-image
+	$(DIST_SUBST) server/dist/lifeboatd.service.in > $(DESTDIR)$(UNITDIR)/lifeboatd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/lifeboatd.service
+	install -m 0644 server/dist/lifeboat.sysusers $(DESTDIR)$(SYSUSERSDIR)/lifeboat.conf
+	install -m 0644 server/dist/lifeboatd.8 server/dist/lifeboatctl.8 server/dist/lifeboat-image.8 \
+		$(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	$(Q)conf=$(DESTDIR)$(SYSCONFDIR)/lifeboat/lifeboatd.conf; if [ -e $$conf ]; then \
+		echo "  KEEP    $$conf (yours)"; else $(DIST_SUBST) server/dist/lifeboatd.conf.in > $$conf; \
+		chmod 0644 $$conf; fi
+
+# make deb: a Debian package (debhelper) of what make install installs,
+# built from this tree (out/ is reused), checked with lintian, into out/deb/.
+deb: payload
+	$(Q)sh build/deb.sh $(OUT)/deb
 
 clean:
 	rm -rf $(OUT)
