@@ -83,7 +83,7 @@ $(B)/.deps-ok: build/deps.txt build/deps.sh
 	$(Q)DEBIAN_SUITE=$(DEBIAN_SUITE) sh build/deps.sh
 	$(Q)mkdir -p $(B) && touch $@
 
-payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(OUT)/rescue.ipxe server
+payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) $(OUT)/rescue.ipxe server
 
 # ---- sources (cached outside out/) -----------------------------------------
 $(BUSYBOX_SRC)/.lifeboat-ok:
@@ -272,8 +272,8 @@ DIST_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' -e 
 install: payload
 	install -d $(DESTDIR)$(DATADIR)/lifeboat $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/lifeboat $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(OUT)/rescue.ipxe \
-		$(DESTDIR)$(DATADIR)/lifeboat/
+	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) \
+		$(OUT)/rescue.ipxe $(DESTDIR)$(DATADIR)/lifeboat/
 	install -m 0755 $(LIFEBOATD) $(LIFEBOATCTL) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(IMAGE_TOOL) $(DESTDIR)$(SBINDIR)/lifeboat-image
 	$(DIST_SUBST) server/dist/lifeboatd.service.in > $(DESTDIR)$(UNITDIR)/lifeboatd.service

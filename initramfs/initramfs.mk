@@ -53,31 +53,43 @@ $(B)/site.manifest: $(B)/profile.stamp $(KEYS) $(CA)
 
 # .xz with the x86 BCJ filter: the kernel unpacks xz ~3x faster than legacy
 # .lzma (rescue under TCG: 2.8 s instead of 8.0 s), and BCJ makes it ~5% smaller.
-IMAGE_FLAGS := -b x86
+# make LZMA=1 also writes the classic legacy-LZMA image (CONFIG_RD_LZMA) from
+# the same manifests in the same segments, as out/initramfs.cpio.lzma.
+IMAGE_FLAGS_xz := -b x86
+IMAGE_FLAGS_lzma := -c lzma
+LZMA ?=
+IMAGE_FORMATS := xz lzma
 
 # The image is made of segments that the kernel unpacks one after another:
 # the minimal profile, then (rescue) the tools. Each is compressed on its
 # own, so a change to the agent compresses 2 MB again, not 31 MB.
-SEGMENTS_minimal := $(B)/image/minimal.cpio.xz
-SEGMENTS_rescue  := $(SEGMENTS_minimal) $(B)/image/tools.cpio.xz
+segments = $(foreach s,minimal $(if $(filter rescue,$(1)),tools),$(B)/image/$(s).cpio.$(2))
+SEGMENTS_minimal := $(call segments,minimal,xz)
+SEGMENTS_rescue  := $(call segments,rescue,xz)
 MINIMAL_ROOTFS_FILES := $(shell find initramfs/rootfs -type f)
 RESCUE_ROOTFS_FILES  := $(shell find initramfs/rootfs-rescue -type f)
 
-$(B)/image/minimal.cpio.xz: $(IMAGE_TOOL) $(B)/epoch.stamp $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) \
-		$(MINIMAL_ROOTFS_FILES)
+$(foreach f,$(IMAGE_FORMATS),$(B)/image/minimal.cpio.$(f)): $(B)/image/minimal.cpio.%: $(IMAGE_TOOL) \
+		$(B)/epoch.stamp $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) $(MINIMAL_ROOTFS_FILES)
 	@echo "  IMAGE   $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS) $(MANIFESTS_minimal) >$(B)/image-minimal.log
+	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS_$*) $(MANIFESTS_minimal) >$(B)/image-minimal-$*.log
 
-$(B)/image/tools.cpio.xz: $(IMAGE_TOOL) $(B)/epoch.stamp initramfs/profiles/rescue.manifest $(RESCUE_ROOTFS_FILES)
+$(foreach f,$(IMAGE_FORMATS),$(B)/image/tools.cpio.$(f)): $(B)/image/tools.cpio.%: $(IMAGE_TOOL) \
+		$(B)/epoch.stamp initramfs/profiles/rescue.manifest $(RESCUE_ROOTFS_FILES)
 	@echo "  IMAGE   $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS) initramfs/profiles/rescue.manifest \
-		>$(B)/image-tools.log
+	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS_$*) initramfs/profiles/rescue.manifest \
+		>$(B)/image-tools-$*.log
 
 $(OUT)/initramfs.cpio.xz: $(IMAGE_TOOL) $(SEGMENTS_$(PROFILE)) $(B)/profile.stamp
 	@echo "  IMAGE   $@ (profile $(PROFILE))"
 	$(Q)$(IMAGE_TOOL) join -o $@ $(SEGMENTS_$(PROFILE)) >$(B)/image.log
+	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
+
+$(OUT)/initramfs.cpio.lzma: $(IMAGE_TOOL) $(call segments,$(PROFILE),lzma) $(B)/profile.stamp
+	@echo "  IMAGE   $@ (profile $(PROFILE), legacy LZMA)"
+	$(Q)$(IMAGE_TOOL) join -o $@ $(call segments,$(PROFILE),lzma) >$(B)/image-lzma.log
 	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
 
 .PHONY: FORCE
@@ -106,25 +118,27 @@ $(B)/fuzz/fuzz_manifest: initramfs/tests/fuzz_manifest.c initramfs/manifest.c $(
 	$(Q)clang $(FUZZ_CFLAGS) -Iinitramfs -o $@ $< initramfs/manifest.c
 
 # Test images for the QEMU tests: the minimal profile as legacy .lzma, and
-# as .xz the way `make PROFILE=minimal` writes it (also used by make bench).
-TEST_IMAGES := $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz
-$(OUT)/test/minimal.cpio.lzma: $(IMAGE_TOOL) $(B)/epoch.stamp $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) \
-		$(MINIMAL_ROOTFS_FILES)
-	$(Q)mkdir -p $(dir $@)
-	@echo "  IMAGE   $@"
-	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(MANIFESTS_minimal) >/dev/null
-$(OUT)/test/minimal.cpio.xz: $(B)/image/minimal.cpio.xz
+# as .xz the way `make PROFILE=minimal` writes it (also used by make bench);
+# the rescue profile as legacy .lzma the way make LZMA=1 writes it.
+TEST_IMAGES := $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz $(OUT)/test/rescue.cpio.lzma
+$(OUT)/test/minimal.cpio.%: $(B)/image/minimal.cpio.%
 	$(Q)mkdir -p $(dir $@)
 	$(Q)cp $< $@.tmp && mv $@.tmp $@
+$(OUT)/test/rescue.cpio.lzma: $(IMAGE_TOOL) $(call segments,rescue,lzma)
+	@echo "  IMAGE   $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(IMAGE_TOOL) join -o $@ $(call segments,rescue,lzma) >/dev/null
 test-images: $(TEST_IMAGES)
 
 # Two builds from the same inputs must be byte-identical, even when the
-# source files' own timestamps differ: each segment is built again.
-repro-check: $(IMAGE_TOOL) $(SEGMENTS_rescue)
-	$(Q)$(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/minimal.cpio.xz $(OUT)/test \
-		$(IMAGE_FLAGS) $(MANIFESTS_minimal)
-	$(Q)$(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/tools.cpio.xz $(OUT)/test \
-		$(IMAGE_FLAGS) initramfs/profiles/rescue.manifest
+# source files' own timestamps differ: each segment is built again, in
+# both formats.
+repro-check: $(IMAGE_TOOL) $(call segments,rescue,xz) $(call segments,rescue,lzma)
+	$(Q)$(foreach f,$(IMAGE_FORMATS),\
+	  $(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/minimal.cpio.$(f) $(OUT)/test \
+		$(IMAGE_FLAGS_$(f)) $(MANIFESTS_minimal) && \
+	  $(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/tools.cpio.$(f) $(OUT)/test \
+		$(IMAGE_FLAGS_$(f)) initramfs/profiles/rescue.manifest && ) true
 
 image-cli-test: $(IMAGE_TOOL) $(TEST_IMAGES)
 	$(Q)sh initramfs/tests/cli.sh $(IMAGE_TOOL) $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz \

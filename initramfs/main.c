@@ -20,7 +20,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: lifeboat-image build -o OUTPUT [-c lzma|xz|none] [-b x86] [-t MTIME] [-d DICT_BYTES] [-p PRESET] MANIFEST...\n"
-		"       lifeboat-image join -o OUTPUT IMAGE.xz...\n"
+		"       lifeboat-image join -o OUTPUT IMAGE.xz... (or IMAGE.lzma...)\n"
 		"       lifeboat-image list IMAGE\n"
 		"       lifeboat-image diff IMAGE_A IMAGE_B\n"
 		"Compression defaults to the output's suffix (.xz, .cpio, else lzma).\n"
@@ -180,14 +180,33 @@ err_manifest:
 	return 1;
 }
 
-/* lifeboat-image join -o OUT IMAGE...: one initramfs from .xz images, one
- * after another, which the kernel unpacks in order (Documentation/
- * driver-api/early-userspace/buffer-format.rst). make builds the rescue
- * image as the minimal image plus the tools, so a change to the agent
- * compresses 2 MB again, not 31 MB. */
+/* What a compressed segment is: "xz" (a whole stream: header magic first,
+ * footer magic "YZ" last), "lzma" (a legacy .lzma header with the size
+ * unknown, as liblzma's lzma_alone encoder writes it: the stream ends with
+ * its end marker, which is how the kernel finds the next segment), else
+ * NULL. */
+static const char *segment_format(const unsigned char *p, size_t n)
+{
+	static const unsigned char xz_head[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+	static const unsigned char unknown_size[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	if (n >= 32 && memcmp(p, xz_head, sizeof(xz_head)) == 0 && p[n - 2] == 'Y' && p[n - 1] == 'Z') {
+		return "xz";
+	}
+	if (n >= 18 && p[0] < 9 * 5 * 5 && memcmp(p + 5, unknown_size, sizeof(unknown_size)) == 0) {
+		return "lzma";
+	}
+	return NULL;
+}
+
+/* lifeboat-image join -o OUT IMAGE...: one initramfs from .xz (or legacy
+ * .lzma) images, one after another, which the kernel unpacks in order
+ * (Documentation/driver-api/early-userspace/buffer-format.rst). make
+ * builds the rescue image as the minimal image plus the tools, so a
+ * change to the agent compresses 2 MB again, not 31 MB. */
 static int cmd_join(int argc, char **argv)
 {
-	static const unsigned char head[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+	const char *format = NULL, *f = NULL;
 	unsigned char *all = NULL, *part = NULL;
 	size_t len = 0, plen = 0;
 	const char *output = NULL;
@@ -213,12 +232,17 @@ static int cmd_join(int argc, char **argv)
 			snprintf(err, sizeof(err), "cannot read %s: %s", argv[i], strerror(-rc));
 			goto err_read;
 		}
-		/* a whole .xz stream: header magic first, footer magic "YZ" last */
-		if (plen < 32 || memcmp(part, head, sizeof(head)) != 0 || part[plen - 2] != 'Y' ||
-		    part[plen - 1] != 'Z') {
-			snprintf(err, sizeof(err), "cannot join %s: not a whole .xz image", argv[i]);
+		f = segment_format(part, plen);
+		if (f == NULL) {
+			snprintf(err, sizeof(err), "cannot join %s: not a whole .xz image (nor a .lzma one)", argv[i]);
 			goto err_part;
 		}
+		if (format != NULL && strcmp(f, format) != 0) {
+			snprintf(err, sizeof(err), "cannot join %s: it is .%s, the images before it .%s", argv[i], f,
+				 format);
+			goto err_part;
+		}
+		format = f;
 		q = realloc(all, len + plen);
 		if (q == NULL) {
 			snprintf(err, sizeof(err), "cannot join %s: out of memory", argv[i]);

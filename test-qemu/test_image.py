@@ -34,6 +34,21 @@ def test_minimal_unpacks_in_64mib(vms, out_dir, ssh_key, comp):
     assert r.stdout.splitlines()[-1] == "minimal"
 
 
+def test_rescue_profile_as_legacy_lzma_boots(vms, out_dir, ssh_key):
+    """make LZMA=1's image (here out/test/rescue.cpio.lzma, the same
+    segments as legacy .lzma): the kernel unpacks both segments, the
+    second one's end found by its end marker, and the tools run."""
+    image = os.path.join(out_dir, "test", "rescue.cpio.lzma")
+    with open(image, "rb") as f:
+        assert f.read(13)[5:] == b"\xff" * 8  # a legacy .lzma header, size unknown
+    vm = boot_direct(vms, out_dir, ssh_key, "rescue-lzma", image)
+    vm.wait_for("lifeboat: ready", READY_DEADLINE)
+    assert "Initramfs unpacking failed" not in vm.log()
+    vm.wait_ssh(SSH_DEADLINE)
+    r = vm.ssh("e2fsck -V 2>&1; lvm version | head -1; cat /proc/cmdline")
+    assert r.returncode == 0 and "e2fsck 1.47" in r.stdout, r.stdout + r.stderr
+
+
 RESCUE_TOOLS = [
     "e2fsck -V", "tune2fs 2>&1 | grep -q tune2fs", "debugfs -V", "resize2fs 2>&1 | grep -q resize2fs",
     "dumpe2fs -V", "mke2fs -V", "xfs_repair -V", "xfs_db -V", "mkfs.xfs -V",

@@ -40,8 +40,17 @@ printf 'dir /etc 0700 0 0\nfile /etc/motd %s 0644 0 0\n' "$scratch/other.manifes
 [ "$("$tool" list "$scratch/joined.cpio.xz" | grep -c ' etc$')" = 1 ] && ok || ko "list shows etc twice"
 cp "$scratch/joined.cpio.xz" "$scratch/keep.cpio.xz"
 "$tool" join -o "$scratch/keep.cpio.xz" "$xz" "$lzma" > /dev/null 2> "$scratch/err.txt"; rc=$?
-[ $rc = 1 ] && grep -q "cannot join $lzma: not a whole .xz image" "$scratch/err.txt" && ok ||
-	ko "join of a .lzma: rc=$rc $(cat "$scratch/err.txt")"
+[ $rc = 1 ] && grep -q "cannot join $lzma: it is .lzma, the images before it .xz" "$scratch/err.txt" && ok ||
+	ko "join of .xz and .lzma: rc=$rc $(cat "$scratch/err.txt")"
+"$tool" join -o "$scratch/keep.cpio.xz" "$scratch/other.cpio" > /dev/null 2> "$scratch/err.txt"; rc=$?
+[ $rc = 1 ] && grep -q "cannot join $scratch/other.cpio: not a whole .xz image (nor a .lzma one)" "$scratch/err.txt" &&
+	ok || ko "join of a plain cpio: rc=$rc $(cat "$scratch/err.txt")"
+# legacy .lzma segments (make LZMA=1): joined the same way
+"$tool" build -o "$scratch/seg.cpio.lzma" "$scratch/seg.manifest" >/dev/null || ko "build seg.cpio.lzma"
+"$tool" join -o "$scratch/joined.cpio.lzma" "$lzma" "$scratch/seg.cpio.lzma" >/dev/null && ok ||
+	ko "join of two .lzma exits non-zero"
+[ "$(stat -c %s "$scratch/joined.cpio.lzma")" = $(($(stat -c %s "$lzma") + $(stat -c %s "$scratch/seg.cpio.lzma"))) ] &&
+	ok || ko "the joined .lzma is not the two segments one after another"
 cmp -s "$scratch/joined.cpio.xz" "$scratch/keep.cpio.xz" && ok || ko "a failed join changed the existing image"
 head -c 100 "$scratch/seg.cpio.xz" > "$scratch/cut.xz"
 "$tool" join -o "$scratch/cut-joined.xz" "$scratch/cut.xz" > /dev/null 2>&1 && ko "join of a truncated .xz succeeds" || ok
