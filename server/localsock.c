@@ -1,3 +1,5 @@
+/* See localsock.h. Hand-written on the socket API: libmicrohttpd takes
+ * the listening descriptor as it is (MHD_OPTION_LISTEN_SOCKET). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pwd.h>
@@ -68,9 +70,9 @@ int localsock_listen(const char *path, char *err, size_t errlen)
 		rc = -errno;
 		goto err_socket;
 	}
-	/* bind makes the file with the umask's mode: not connectable by
-	 * others (that needs write permission) until the chmod either */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	/* Linux makes the file with the socket's own mode less the umask:
+	 * 0600 from the start, no window in which others may connect */
+	if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		rc = -errno;
 		goto err_bind;
 	}
