@@ -291,6 +291,37 @@ static enum MHD_Result act_alias(struct MHD_Connection *c, struct req *r, const 
 	return answer_host(c, r, mac);
 }
 
+/* A per-boot token by hand, for a boot without iPXE (ISO, USB): the
+ * session starts now, bound to the first address that reports with it.
+ * The token is in this answer only (stored as its SHA-256). */
+static enum MHD_Result act_token(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
+{
+	char by[64], err[700], token[LB_TOKEN_LEN + 1];
+	json_object *out = NULL;
+	enum MHD_Result ret;
+	int rc;
+
+	(void)body;
+	if (store_new_token(token) < 0) {
+		return http_text(c, r, 503, "lifeboatd: cannot make a token: no randomness");
+	}
+	control_who(r, by, sizeof(by));
+	rc = hostops_manual_token(&srv.store, mac, token, srv.conf.session_timeout, by, (long long)time(NULL), err,
+				  sizeof(err));
+	if (rc < 0) {
+		return change_failed(c, r, rc, err);
+	}
+	fprintf(stderr, "lifeboatd: %s: a per-boot token issued to %s\n", mac, by);
+	out = json_object_new_object();
+	json_object_object_add(out, "mac", json_object_new_string(mac));
+	json_object_object_add(out, "token", json_object_new_string(token));
+	json_object_object_add(out, "seconds", json_object_new_int64(srv.conf.session_timeout));
+	ret = http_json(c, r, 200, out);
+	json_object_put(out);
+	memset(token, 0, sizeof(token));
+	return ret;
+}
+
 /* The actions, one row each: name, its body's members, the handler. */
 static const struct action {
 	const char *name;
@@ -298,6 +329,7 @@ static const struct action {
 	enum MHD_Result (*fn)(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body);
 } actions[] = {
 	{ "rescue", rescue_members, act_rescue },
+	{ "token", no_members, act_token },
 	{ "normal", no_members, act_normal },
 	{ "forget", no_members, act_forget },
 	{ "bmc", bmc_members, act_bmc },

@@ -115,6 +115,18 @@ int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc
 	return 0;
 }
 
+int remote_token(const struct apiclient *ac, const char *mac)
+{
+	json_object *o = call_host(ac, "POST", mac, "token", NULL);
+
+	if (o == NULL) {
+		return 1;
+	}
+	printf("%s\n", jstr(o, "token"));
+	json_object_put(o);
+	return 0;
+}
+
 int remote_power(const struct apiclient *ac, const char *mac, const char *action)
 {
 	json_object *body = json_object_new_object(), *o = NULL;

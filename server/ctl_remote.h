@@ -19,6 +19,7 @@ int remote_events(const struct apiclient *ac, const char *mac);
 json_object *remote_host_action(const struct apiclient *ac, const char *host, const char *action, json_object *body);
 int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc *b);
 int remote_power(const struct apiclient *ac, const char *mac, const char *action);
+int remote_token(const struct apiclient *ac, const char *mac);
 
 /* The host by any name (new reference) or NULL; known_hosts text (free
  * it) or NULL. Quiet, for polling and name lookups: errors go to err. */

@@ -529,19 +529,21 @@ int http_start(char *err, size_t errlen)
 			goto err_pem;
 		}
 	}
+	/* the control socket first: once lifeboatd answers on the network,
+	 * lifeboatctl on this machine already goes through it */
+	local_d = start_local(err, errlen);
+	if (local_d == NULL) {
+		goto err_pem;
+	}
 	plain_d = start_one(srv.conf.port, 0, err, errlen);
 	if (plain_d == NULL) {
-		goto err_pem;
+		goto err_plain;
 	}
 	if (srv.conf.tls_port != 0) {
 		tls_d = start_one(srv.conf.tls_port, 1, err, errlen);
 		if (tls_d == NULL) {
 			goto err_tls;
 		}
-	}
-	local_d = start_local(err, errlen);
-	if (local_d == NULL) {
-		goto err_local;
 	}
 	if (pthread_create(&housekeeper, NULL, housekeeping, NULL) != 0) {
 		snprintf(err, errlen, "cannot start the housekeeping thread");
@@ -550,10 +552,6 @@ int http_start(char *err, size_t errlen)
 	return 0;
 
 err_thread:
-	MHD_stop_daemon(local_d);
-	local_d = NULL;
-	unlink(srv.conf.control_socket);
-err_local:
 	if (tls_d != NULL) {
 		MHD_stop_daemon(tls_d);
 		tls_d = NULL;
@@ -561,6 +559,10 @@ err_local:
 err_tls:
 	MHD_stop_daemon(plain_d);
 	plain_d = NULL;
+err_plain:
+	MHD_stop_daemon(local_d);
+	local_d = NULL;
+	unlink(srv.conf.control_socket);
 err_pem:
 	free(tls_cert_pem);
 	free(tls_key_pem);
@@ -575,11 +577,11 @@ void http_stop(void)
 	pthread_cond_signal(&stop_cv);
 	pthread_mutex_unlock(&conns_mu);
 	pthread_join(housekeeper, NULL);
-	MHD_stop_daemon(local_d);
-	unlink(srv.conf.control_socket);
 	if (tls_d != NULL) {
 		MHD_stop_daemon(tls_d);
 	}
 	MHD_stop_daemon(plain_d);
+	MHD_stop_daemon(local_d);
+	unlink(srv.conf.control_socket);
 	boot_seen_flush();
 }

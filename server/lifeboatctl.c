@@ -339,6 +339,9 @@ static int cmd_token(int argc, char **argv)
 	if (need_mac(argv[0], mac) < 0) {
 		return 2;
 	}
+	if (remote_mode) {
+		return remote_token(&remote, mac);
+	}
 	if (store_new_token(token) < 0) {
 		fprintf(stderr, "lifeboatctl: cannot make a token: no randomness\n");
 		return 1;
@@ -841,7 +844,7 @@ static const struct cmd cmds[] = {
 	{ "ssh", "MAC [--via HOST[:PORT]] [-i KEY] [--deadline S] [-- COMMAND...]",
 	  "wait for ssh-ready, then ssh as root checking the host key the session verified", 1, 40, 1, 1, cmd_ssh },
 	{ "token", "MAC", "issue a per-boot token by hand, for a boot without iPXE\n"
-	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, 0, cmd_token },
+	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, 1, cmd_token },
 	{ "admin-token", "add NAME | revoke NAME | list",
 	  "tokens for the admin interface (page, hosts API): shown once, stored hashed", 1, 2, 1, 0, cmd_admin_token },
 	{ "dhcp-config", "dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP] [--ipxe debian|lifeboat]",

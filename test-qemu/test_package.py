@@ -119,8 +119,11 @@ def test_deb_installs_and_runs_in_a_clean_debian(out_dir, tmp_path):
         assert "kernel" in script and "/payload/bzImage" in script, script
         listing = run(["chroot", str(root), "lifeboatctl", "list"], env=env).stdout
         assert MAC in listing and "rescue-once" in listing
-        logtext = (tmp_path / "lifeboatd.log").read_text()
-        assert f'local "POST /api/v1/hosts/{MAC}/rescue" 200' in logtext, logtext
+        # the request's log line is written once its answer is done
+        line, deadline = f'local "POST /api/v1/hosts/{MAC}/rescue" 200', time.monotonic() + 10
+        while line not in (tmp_path / "lifeboatd.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert line in (tmp_path / "lifeboatd.log").read_text(), (tmp_path / "lifeboatd.log").read_text()
         assert (root / "var/lib/lifeboat/hosts").stat().st_uid == int(pw[2])
     finally:
         if d is not None:
