@@ -1,5 +1,6 @@
 # The image writer (a host tool) and the initramfs. Included from the top Makefile.
 
+# installed for admins too (make install, the package): hardened like lifeboatd
 IMAGE_TOOL := $(B)/host/lifeboat-image
 IMAGE_SRCS := initramfs/main.c initramfs/manifest.c initramfs/image.c initramfs/elfdeps.c \
 	initramfs/inspect.c
@@ -9,7 +10,8 @@ HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 $(IMAGE_TOOL): $(IMAGE_SRCS) $(IMAGE_HDRS) initramfs/initramfs.mk
 	@echo "  HOSTCC  $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(HOST_CFLAGS) -o $@.tmp $(IMAGE_SRCS) -larchive -llzma && mv $@.tmp $@
+	$(Q)gcc $(HOST_CFLAGS) $(SERVER_HARDEN_CFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@.tmp $(IMAGE_SRCS) \
+		$(SERVER_HARDEN_LDFLAGS) $(LDFLAGS) -larchive -llzma && mv $@.tmp $@
 
 # Profiles: which manifests make the image (make PROFILE=...).
 PROFILE ?= rescue

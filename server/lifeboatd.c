@@ -136,7 +136,8 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	}
 	if (conf_finish(&srv.conf, err, sizeof(err)) < 0 ||
-	    store_open(&srv.store, srv.conf.state_dir, err, sizeof(err)) < 0) {
+	    store_open(&srv.store, srv.conf.state_dir, err, sizeof(err)) < 0 ||
+	    store_claim(&srv.store, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return 2;
 	}

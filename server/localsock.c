@@ -59,8 +59,8 @@ int localsock_listen(const char *path, char *err, size_t errlen)
 			return -EEXIST;
 		}
 		if (localsock_probe(path) == 0) {
-			snprintf(err, errlen, "cannot use control_socket %s: another lifeboatd answers on it "
-					      "(one lifeboatd per state directory)", path);
+			/* control_socket shared with another state directory */
+			snprintf(err, errlen, "cannot use control_socket %s: another lifeboatd answers on it", path);
 			return -EADDRINUSE;
 		}
 		unlink(path); /* left by a lifeboatd that was killed */

@@ -26,6 +26,7 @@ int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 
 	memset(s, 0, sizeof(*s));
 	s->lock_fd = -1;
+	s->claim_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	if (strlen(dir) >= sizeof(s->dir)) {
 		snprintf(err, errlen, "cannot use state directory %s: path too long", dir);
@@ -50,6 +51,45 @@ int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 			return rc;
 		}
 	}
+	return 0;
+}
+
+int store_claim(struct store *s, char *err, size_t errlen)
+{
+	char path[600], buf[32] = "";
+	ssize_t n;
+	int fd = -1, rc;
+
+	snprintf(path, sizeof(path), "%s/lifeboatd.pid", s->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return rc;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		snprintf(err, errlen, "cannot use state directory %s: %s", s->dir,
+			 rc == -EBUSY ? "another lifeboatd uses it (one per state directory)" : strerror(-rc));
+		if (rc == -EBUSY && buf[0] != '\0') {
+			size_t len = strlen(err);
+
+			snprintf(err + len, errlen - len, ": pid %s", buf);
+		}
+		close(fd);
+		return rc;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	s->claim_fd = fd; /* held until exit */
 	return 0;
 }
 

@@ -13,6 +13,8 @@
  *   STATE/seen.json                     the last normal boot of known hosts,
  *                                       written every few seconds, not per boot
  *   STATE/.lock                         flock: read-modify-write of the above
+ *   STATE/lifeboatd.pid                 flock held by the one lifeboatd
+ *   STATE/lifeboatd.sock                its control socket (localsock.h)
  * Reading a host needs no lock (files are replaced by rename). */
 #ifndef LIFEBOAT_STORE_H
 #define LIFEBOAT_STORE_H
@@ -27,10 +29,16 @@
 struct store {
 	char dir[512];      /* the state directory */
 	int lock_fd;        /* held between store_lock and store_unlock */
+	int claim_fd;       /* lifeboatd: store_claim's lock, held until exit */
 	pthread_mutex_t mu; /* the threads of one process, one at a time */
 };
 
 int store_open(struct store *s, const char *dir, char *err, size_t errlen);
+
+/* One lifeboatd per state directory: an exclusive flock on
+ * STATE/lifeboatd.pid (holding our pid), kept until we exit. -EBUSY when
+ * another lifeboatd holds it (err names its pid), or -errno. */
+int store_claim(struct store *s, char *err, size_t errlen);
 
 /* Excludes other threads and other processes (flock on STATE/.lock).
  * 0: locked, call store_unlock; a negative errno: not locked, nothing to

@@ -430,7 +430,9 @@ def test_lifeboatctl_on_the_boot_server_goes_through_the_control_api(lifeboatd):
     second = subprocess.run([d.bin, "--port", "1", "--state-dir", str(d.state)], capture_output=True, text=True,
                             timeout=10)
     assert second.returncode != 0
-    assert f"cannot use control_socket {sock}: another lifeboatd answers on it" in second.stderr
+    assert (f"cannot use state directory {d.state}: another lifeboatd uses it (one per state directory): "
+            f"pid {d.proc.pid}") in second.stderr, second.stderr
+    assert sock.is_socket()  # the running one's socket is left alone
 
 
 def test_control_socket_refuses_other_users(lifeboatd):
