@@ -75,7 +75,7 @@ help:
 	@echo "make install DESTDIR=... PREFIX=/usr/local"
 	@echo "make deb        a Debian package (debhelper, lintian-checked) into $(OUT)/deb/"
 	@echo "make clean      remove $(OUT)/ (downloads stay in $(CACHE))"
-	@echo "options: V=1 KEYS=authorized_keys CA=ca.crt PROFILE=rescue|minimal KERNEL_PROFILE=server|qemu JOBS=n CACHE=dir"
+	@echo "options: V=1 KEYS=authorized_keys CA=ca.crt PROFILE=rescue|minimal KERNEL_PROFILE=server|qemu JOBS=n CACHE=dir LZMA=1 FIRMWARE=1"
 
 deps: $(B)/.deps-ok
 

@@ -12,3 +12,7 @@ LINUX_SOURCE_PKG  := linux-source-6.1
 # The archive carries only the newest linux-source-6.1; a different one
 # builds with a warning.
 LINUX_SOURCE_VERSION := 6.1.192-2
+# make FIRMWARE=1: firmware of the built-in NIC drivers, from bookworm's
+# non-free-firmware component (binary packages; README "Firmware")
+FIRMWARE_VERSION  := 20230210-5
+FIRMWARE_PKGS     := firmware-bnx2 firmware-bnx2x firmware-misc-nonfree firmware-realtek

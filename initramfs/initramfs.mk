@@ -34,9 +34,9 @@ $(B)/busybox.manifest: $(BUSYBOX)
 	  $(BUSYBOX) --list | LC_ALL=C sort | grep -vx busybox | \
 	  sed 's|.*|slink /bin/& busybox 0777 0 0|'; } > $@.tmp && mv $@.tmp $@
 
-# Rewritten only when the profile, KEYS or CA change, so images rebuild then.
+# Rewritten only when the profile, KEYS, CA or FIRMWARE change, so images rebuild then.
 $(B)/profile.stamp: FORCE
-	$(call write-stamp,$(PROFILE) $(abspath $(KEYS)) $(abspath $(CA)))
+	$(call write-stamp,$(PROFILE) $(abspath $(KEYS)) $(abspath $(CA)) firmware=$(FIRMWARE))
 
 # Rewritten only when SOURCE_DATE_EPOCH (the last commit's time: every
 # entry's mtime) changes, so images made before a commit are made again.
@@ -65,7 +65,7 @@ IMAGE_FORMATS := xz lzma
 # The image is made of segments that the kernel unpacks one after another:
 # the minimal profile, then (rescue) the tools. Each is compressed on its
 # own, so a change to the agent compresses 2 MB again, not 31 MB.
-segments = $(foreach s,minimal $(if $(filter rescue,$(1)),tools),$(B)/image/$(s).cpio.$(2))
+segments = $(foreach s,minimal $(if $(filter rescue,$(1)),tools) $(if $(FIRMWARE),firmware),$(B)/image/$(s).cpio.$(2))
 SEGMENTS_minimal := $(call segments,minimal,xz)
 SEGMENTS_rescue  := $(call segments,rescue,xz)
 MINIMAL_ROOTFS_FILES := $(shell find initramfs/rootfs -type f)
@@ -83,6 +83,23 @@ $(foreach f,$(IMAGE_FORMATS),$(B)/image/tools.cpio.$(f)): $(B)/image/tools.cpio.
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS_$*) initramfs/profiles/rescue.manifest \
 		>$(B)/image-tools-$*.log
+
+# make FIRMWARE=1: a third segment with the firmware the kernel's built-in
+# drivers name (modules.builtin.modinfo: bnx2, bnx2x, tg3, ice's DDP, r8169)
+# from Debian's non-free-firmware packages, and their licences. Off by default.
+FIRMWARE ?=
+FIRMWARE_TREE := $(CACHE)/firmware-$(FIRMWARE_VERSION)
+$(FIRMWARE_TREE)/.lifeboat-ok: build/fetch-firmware.sh build/versions.mk
+	$(Q)sh build/fetch-firmware.sh $(CACHE) $(DEBIAN_SUITE) $(FIRMWARE_VERSION) $(FIRMWARE_PKGS)
+$(B)/firmware.manifest: build/firmware-manifest.sh $(FIRMWARE_TREE)/.lifeboat-ok $(KOBJ)/arch/x86/boot/bzImage
+	$(Q)sh build/firmware-manifest.sh $(KOBJ)/modules.builtin.modinfo $(FIRMWARE_TREE) > $@.tmp \
+		2> $(B)/firmware.log && mv $@.tmp $@
+	@echo "  FIRMWARE $$(grep -c '^file /lib/firmware/[^L]' $@) files for built-in drivers ($(B)/firmware.log: what they name and Debian lacks)"
+$(foreach f,$(IMAGE_FORMATS),$(B)/image/firmware.cpio.$(f)): $(B)/image/firmware.cpio.%: $(IMAGE_TOOL) \
+		$(B)/epoch.stamp $(B)/firmware.manifest
+	@echo "  IMAGE   $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS_$*) $(B)/firmware.manifest >$(B)/image-firmware-$*.log
 
 $(OUT)/initramfs.cpio.xz: $(IMAGE_TOOL) $(SEGMENTS_$(PROFILE)) $(B)/profile.stamp
 	@echo "  IMAGE   $@ (profile $(PROFILE))"

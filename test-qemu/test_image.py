@@ -49,6 +49,45 @@ def test_rescue_profile_as_legacy_lzma_boots(vms, out_dir, ssh_key):
     assert r.returncode == 0 and "e2fsck 1.47" in r.stdout, r.stdout + r.stderr
 
 
+def test_firmware_manifest_takes_what_builtin_drivers_name(out_dir, tmp_path):
+    """make FIRMWARE=1's third segment (build/firmware-manifest.sh): the
+    files the kernel's built-in drivers name that the unpacked packages
+    hold (a symlinked name becomes the file), the packages' copyright
+    files; a missing or unsafe name is reported, never followed. Host-only
+    (the real packages come from the network: make FIRMWARE=1)."""
+    tree = tmp_path / "tree"
+    (tree / "lib/firmware/tigon").mkdir(parents=True)
+    (tree / "lib/firmware/tigon/tg3.bin").write_bytes(b"tg3")
+    (tree / "lib/firmware/intel/ice/ddp").mkdir(parents=True)
+    (tree / "lib/firmware/intel/ice/ddp/ice-1.3.30.0.pkg").write_bytes(b"ddp")
+    os.symlink("ice-1.3.30.0.pkg", tree / "lib/firmware/intel/ice/ddp/ice.pkg")
+    (tree / "usr/share/doc/firmware-misc-nonfree").mkdir(parents=True)
+    (tree / "usr/share/doc/firmware-misc-nonfree/copyright").write_text("License: binary-redist-firmware\n")
+    modinfo = tmp_path / "modules.builtin.modinfo"
+    modinfo.write_bytes(b"tg3.license=GPL\0tg3.firmware=tigon/tg3.bin\0ice.firmware=intel/ice/ddp/ice.pkg\0"
+                        b"bnx2.firmware=bnx2/bnx2-mips-09-6.2.1b.fw\0evil.firmware=../../etc/shadow\0")
+    script = os.path.join(os.path.dirname(__file__), "..", "build", "firmware-manifest.sh")
+    r = subprocess.run(["sh", script, str(modinfo), str(tree)], capture_output=True, text=True, check=True)
+    lines = [l for l in r.stdout.splitlines() if not l.startswith("#")]
+    assert lines == [
+        f"file /lib/firmware/intel/ice/ddp/ice.pkg {tree}/lib/firmware/intel/ice/ddp/ice-1.3.30.0.pkg 0644 0 0",
+        f"file /lib/firmware/tigon/tg3.bin {tree}/lib/firmware/tigon/tg3.bin 0644 0 0",
+        f"file /lib/firmware/LICENSES/firmware-misc-nonfree {tree}/usr/share/doc/firmware-misc-nonfree/copyright "
+        "0644 0 0"], r.stdout
+    assert "bnx2: firmware bnx2/bnx2-mips-09-6.2.1b.fw is not in the packages" in r.stderr
+    assert "evil: firmware name ../../etc/shadow skipped" in r.stderr
+    # the image writer takes it: the DDP package as a regular file
+    manifest = tmp_path / "firmware.manifest"
+    manifest.write_text(r.stdout)
+    tool = os.path.join(out_dir, "build", "host", "lifeboat-image")
+    subprocess.run([tool, "build", "-o", str(tmp_path / "fw.cpio.xz"), "-b", "x86", str(manifest)], check=True,
+                   capture_output=True)
+    listing = subprocess.run([tool, "list", str(tmp_path / "fw.cpio.xz")], capture_output=True, text=True,
+                             check=True).stdout
+    assert any(l.startswith("-rw-r--r--") and l.endswith(" lib/firmware/intel/ice/ddp/ice.pkg")
+               for l in listing.splitlines()), listing
+
+
 RESCUE_TOOLS = [
     "e2fsck -V", "tune2fs 2>&1 | grep -q tune2fs", "debugfs -V", "resize2fs 2>&1 | grep -q resize2fs",
     "dumpe2fs -V", "mke2fs -V", "xfs_repair -V", "xfs_db -V", "mkfs.xfs -V",
