@@ -16,7 +16,11 @@ while read -r driver name; do
 	esac
 	src="$tree/lib/firmware/$name"
 	if [ -e "$src" ]; then
-		echo "file /lib/firmware/$name $(realpath "$src") 0644 0 0"
+		real=$(realpath "$src")
+		case $real in
+		"$(realpath "$tree")"/*) echo "file /lib/firmware/$name $real 0644 0 0" ;;
+		*) echo "lifeboat: $driver: firmware $name skipped (a link out of the packages: $real)" >&2 ;;
+		esac
 	else
 		echo "lifeboat: $driver: firmware $name is not in the packages (the driver takes another)" >&2
 	fi

@@ -63,9 +63,12 @@ def test_firmware_manifest_takes_what_builtin_drivers_name(out_dir, tmp_path):
     os.symlink("ice-1.3.30.0.pkg", tree / "lib/firmware/intel/ice/ddp/ice.pkg")
     (tree / "usr/share/doc/firmware-misc-nonfree").mkdir(parents=True)
     (tree / "usr/share/doc/firmware-misc-nonfree/copyright").write_text("License: binary-redist-firmware\n")
+    (tree / "lib/firmware/rtl_nic").mkdir()
+    os.symlink("/etc/hostname", tree / "lib/firmware/rtl_nic/rtl8168d-1.fw")  # out of the tree
     modinfo = tmp_path / "modules.builtin.modinfo"
     modinfo.write_bytes(b"tg3.license=GPL\0tg3.firmware=tigon/tg3.bin\0ice.firmware=intel/ice/ddp/ice.pkg\0"
-                        b"bnx2.firmware=bnx2/bnx2-mips-09-6.2.1b.fw\0evil.firmware=../../etc/shadow\0")
+                        b"bnx2.firmware=bnx2/bnx2-mips-09-6.2.1b.fw\0evil.firmware=../../etc/shadow\0"
+                        b"r8169.firmware=rtl_nic/rtl8168d-1.fw\0")
     script = os.path.join(os.path.dirname(__file__), "..", "build", "firmware-manifest.sh")
     r = subprocess.run(["sh", script, str(modinfo), str(tree)], capture_output=True, text=True, check=True)
     lines = [l for l in r.stdout.splitlines() if not l.startswith("#")]
@@ -76,6 +79,7 @@ def test_firmware_manifest_takes_what_builtin_drivers_name(out_dir, tmp_path):
         "0644 0 0"], r.stdout
     assert "bnx2: firmware bnx2/bnx2-mips-09-6.2.1b.fw is not in the packages" in r.stderr
     assert "evil: firmware name ../../etc/shadow skipped" in r.stderr
+    assert "r8169: firmware rtl_nic/rtl8168d-1.fw skipped (a link out of the packages" in r.stderr
     # the image writer takes it: the DDP package as a regular file
     manifest = tmp_path / "firmware.manifest"
     manifest.write_text(r.stdout)
