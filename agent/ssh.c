@@ -153,23 +153,32 @@ static int make_hostkey(struct hostkey *k)
 	return 0;
 }
 
+/* The reporter (another process) reads the "hostkeys" state file at any
+ * time, and lifeboatd pins the keys of the first report that carries
+ * any: so the file appears once, whole, after every key is made. Written
+ * key by key, a report sent between the ed25519 and the ecdsa key pinned
+ * one key, and the next report's two keys put the session in conflict. */
 int ssh_make_hostkeys(struct hostkey *keys, size_t n)
 {
-	size_t i;
+	char all[4096] = "";
+	size_t i, used = 0;
 	int made = 0;
 
 	mkdir("/etc/dropbear", 0700);
-	state_write("hostkeys", "");
 	for (i = 0; i < n; i++) {
 		if (make_hostkey(&keys[i]) == 0) {
-			char line[1024];
-
 			/* "type base64 fingerprint", for the status report */
-			snprintf(line, sizeof(line), "%s %s", keys[i].pubkey, keys[i].fingerprint);
-			state_append("hostkeys", line);
+			int w = snprintf(all + used, sizeof(all) - used, "%s %s\n", keys[i].pubkey, keys[i].fingerprint);
+
+			if (w > 0 && (size_t)w < sizeof(all) - used) {
+				used += (size_t)w;
+			} else {
+				all[used] = '\0'; /* leave a key out rather than cut one */
+			}
 			made++;
 		}
 	}
+	state_write("hostkeys", all);
 	return made;
 }
 

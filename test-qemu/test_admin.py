@@ -47,14 +47,26 @@ def click_and_wait(driver, element, expect):
     """Click a submit button and wait (bounded) until the page that
     replaced the old one shows `expect`: a click only starts the
     navigation, so reading the body right away races with it."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    wait = WebDriverWait(driver, 30)
-    wait.until(EC.staleness_of(old))
+
+    def old_page_gone(drv):
+        # chromedriver says "stale element", or during the navigation's
+        # teardown "Node with given id does not belong to the document"
+        # (an unknown error): either way the old page is gone
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    # the new page's body may be read while it is still being replaced
+    wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+    wait.until(old_page_gone)
     wait.until(lambda drv: expect in drv.find_element(By.TAG_NAME, "body").text)
     return driver.find_element(By.TAG_NAME, "body").text
 
