@@ -70,19 +70,25 @@ SEGMENTS_minimal := $(call segments,minimal,xz)
 SEGMENTS_rescue  := $(call segments,rescue,xz)
 MINIMAL_ROOTFS_FILES := $(shell find initramfs/rootfs -type f)
 RESCUE_ROOTFS_FILES  := $(shell find initramfs/rootfs-rescue -type f)
+# Each segment's manifests: what its rule and repro-check build from.
+SEGMENT_MANIFESTS_minimal  := $(MANIFESTS_minimal)
+SEGMENT_MANIFESTS_tools    := initramfs/profiles/rescue.manifest
+SEGMENT_MANIFESTS_firmware := $(B)/firmware.manifest
+
+# $(call build-segment,NAME): the recipe of segment NAME in the format %
+define build-segment
+	@echo "  IMAGE   $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS_$*) $(SEGMENT_MANIFESTS_$(1)) >$(B)/image-$(1)-$*.log
+endef
 
 $(foreach f,$(IMAGE_FORMATS),$(B)/image/minimal.cpio.$(f)): $(B)/image/minimal.cpio.%: $(IMAGE_TOOL) \
-		$(B)/epoch.stamp $(MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) $(MINIMAL_ROOTFS_FILES)
-	@echo "  IMAGE   $@"
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS_$*) $(MANIFESTS_minimal) >$(B)/image-minimal-$*.log
+		$(B)/epoch.stamp $(SEGMENT_MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) $(MINIMAL_ROOTFS_FILES)
+	$(call build-segment,minimal)
 
 $(foreach f,$(IMAGE_FORMATS),$(B)/image/tools.cpio.$(f)): $(B)/image/tools.cpio.%: $(IMAGE_TOOL) \
-		$(B)/epoch.stamp initramfs/profiles/rescue.manifest $(RESCUE_ROOTFS_FILES)
-	@echo "  IMAGE   $@"
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS_$*) initramfs/profiles/rescue.manifest \
-		>$(B)/image-tools-$*.log
+		$(B)/epoch.stamp $(SEGMENT_MANIFESTS_tools) $(RESCUE_ROOTFS_FILES)
+	$(call build-segment,tools)
 
 # make FIRMWARE=1: a third segment with the firmware the kernel's built-in
 # drivers name (modules.builtin.modinfo: bnx2, bnx2x, tg3, ice's DDP, r8169)
@@ -96,10 +102,8 @@ $(B)/firmware.manifest: build/firmware-manifest.sh $(FIRMWARE_TREE)/.lifeboat-ok
 		2> $(B)/firmware.log && mv $@.tmp $@
 	@echo "  FIRMWARE $$(grep -c '^file /lib/firmware/[^L]' $@) files for built-in drivers ($(B)/firmware.log: what they name and Debian lacks)"
 $(foreach f,$(IMAGE_FORMATS),$(B)/image/firmware.cpio.$(f)): $(B)/image/firmware.cpio.%: $(IMAGE_TOOL) \
-		$(B)/epoch.stamp $(B)/firmware.manifest
-	@echo "  IMAGE   $@"
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(IMAGE_TOOL) build -o $@ $(IMAGE_FLAGS_$*) $(B)/firmware.manifest >$(B)/image-firmware-$*.log
+		$(B)/epoch.stamp $(SEGMENT_MANIFESTS_firmware)
+	$(call build-segment,firmware)
 
 $(OUT)/initramfs.cpio.xz: $(IMAGE_TOOL) $(SEGMENTS_$(PROFILE)) $(B)/profile.stamp
 	@echo "  IMAGE   $@ (profile $(PROFILE))"
@@ -153,11 +157,9 @@ test-images: $(TEST_IMAGES)
 # source files' own timestamps differ: each segment is built again, in
 # both formats.
 repro-check: $(IMAGE_TOOL) $(call segments,rescue,xz) $(call segments,rescue,lzma)
-	$(Q)$(foreach f,$(IMAGE_FORMATS),\
-	  $(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/minimal.cpio.$(f) $(OUT)/test \
-		$(IMAGE_FLAGS_$(f)) $(MANIFESTS_minimal) && \
-	  $(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/tools.cpio.$(f) $(OUT)/test \
-		$(IMAGE_FLAGS_$(f)) initramfs/profiles/rescue.manifest && ) true
+	$(Q)$(foreach f,$(IMAGE_FORMATS),$(foreach s,minimal tools,\
+	  $(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/$(s).cpio.$(f) $(OUT)/test \
+		$(IMAGE_FLAGS_$(f)) $(SEGMENT_MANIFESTS_$(s)) && )) true
 
 image-cli-test: $(IMAGE_TOOL) $(TEST_IMAGES)
 	$(Q)sh initramfs/tests/cli.sh $(IMAGE_TOOL) $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz \
