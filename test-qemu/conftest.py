@@ -72,6 +72,19 @@ def vms(tmp_path):
         vm.stop()
 
 
+def wait_for_text(path, text, timeout=10):
+    """A lifeboatd log once it holds text: a request's line is written when
+    the response is done, which may be after the client has read it."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        log = path.read_text()
+        if text in log or time.monotonic() > deadline:
+            assert text in log, f"no {text!r} in {path} within {timeout} s:\n{log[-3000:]}"
+            return log
+        time.sleep(0.05)
+
+
 class Lifeboatd:
     """A real lifeboatd on 127.0.0.1 with its own state directory."""
 
@@ -167,16 +180,7 @@ class Lifeboatd:
         return f"http://10.0.2.2:{self.port}{path}"
 
     def wait_log(self, text, timeout=10):
-        """The log once it holds text: a request's line is written when the
-        response is done, which may be after the client has read it."""
-        import time
-        deadline = time.monotonic() + timeout
-        while True:
-            log = self.log_path.read_text()
-            if text in log or time.monotonic() > deadline:
-                assert text in log, f"no {text!r} in {self.log_path} within {timeout} s:\n{log[-3000:]}"
-                return log
-            time.sleep(0.05)
+        return wait_for_text(self.log_path, text, timeout)
 
     def ctl(self, *args, check=True):
         r = subprocess.run([self.ctl_bin, "--state-dir", str(self.state), *args],

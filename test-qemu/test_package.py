@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 
+from conftest import wait_for_text
 from lifeboat_vm import free_port
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -119,11 +120,7 @@ def test_deb_installs_and_runs_in_a_clean_debian(out_dir, tmp_path):
         assert "kernel" in script and "/payload/bzImage" in script, script
         listing = run(["chroot", str(root), "lifeboatctl", "list"], env=env).stdout
         assert MAC in listing and "rescue-once" in listing
-        # the request's log line is written once its answer is done
-        line, deadline = f'local "POST /api/v1/hosts/{MAC}/rescue" 200', time.monotonic() + 10
-        while line not in (tmp_path / "lifeboatd.log").read_text() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert line in (tmp_path / "lifeboatd.log").read_text(), (tmp_path / "lifeboatd.log").read_text()
+        wait_for_text(tmp_path / "lifeboatd.log", f'local "POST /api/v1/hosts/{MAC}/rescue" 200')
         assert (root / "var/lib/lifeboat/hosts").stat().st_uid == int(pw[2])
     finally:
         if d is not None:
