@@ -83,7 +83,7 @@ $(B)/.deps-ok: build/deps.txt build/deps.sh
 	$(Q)DEBIAN_SUITE=$(DEBIAN_SUITE) sh build/deps.sh
 	$(Q)mkdir -p $(B) && touch $@
 
-payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) $(OUT)/rescue.ipxe server
+payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(filter rescue,$(PROFILE)),$(OUT)/toolbox.squashfs $(OUT)/toolbox.cpio) $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) $(OUT)/rescue.ipxe server
 
 # ---- sources (cached outside out/) -----------------------------------------
 $(BUSYBOX_SRC)/.lifeboat-ok:
@@ -137,8 +137,10 @@ include agent/agent.mk
 include initramfs/initramfs.mk
 include server/server.mk
 
-$(OUT)/rescue.ipxe: ipxe/rescue.ipxe
-	$(Q)mkdir -p $(OUT) && cp $< $@
+# the minimal profile has no toolbox: its lines go
+$(OUT)/rescue.ipxe: ipxe/rescue.ipxe $(B)/profile.stamp
+	$(Q)mkdir -p $(OUT) && sed -e '' $(if $(filter rescue,$(PROFILE)),,-e '/toolbox.cpio ||/d' -e 's/ initrd=toolbox.cpio//') \
+		$< > $@.tmp && mv $@.tmp $@
 
 # ---- tests -----------------------------------------------------------------
 check: all
@@ -183,7 +185,8 @@ export ISO_ARGS ISO_IP SERVER
 
 iso: payload
 	@echo "  ISO     $(OUT)/lifeboat.iso"
-	$(Q)sh iso/mkiso.sh rescue $(OUT)/lifeboat.iso $(OUT)/bzImage $(OUT)/initramfs.cpio.xz "$$ISO_ARGS" "$$ISO_IP"
+	$(Q)sh iso/mkiso.sh rescue $(OUT)/lifeboat.iso $(OUT)/bzImage $(OUT)/initramfs.cpio.xz "$$ISO_ARGS" "$$ISO_IP" \
+		$(if $(filter rescue,$(PROFILE)),$(OUT)/toolbox.cpio)
 	@echo "  OUT     $(OUT)/lifeboat.iso ($$(stat -c %s $(OUT)/lifeboat.iso) bytes)"
 
 # make netiso SERVER=http://bootserver:8080 (BIOS only: Debian's ipxe.lkrn)
@@ -273,6 +276,7 @@ install: payload
 	install -d $(DESTDIR)$(DATADIR)/lifeboat $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/lifeboat $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) \
+		$(if $(filter rescue,$(PROFILE)),$(OUT)/toolbox.squashfs $(OUT)/toolbox.cpio) \
 		$(OUT)/rescue.ipxe $(DESTDIR)$(DATADIR)/lifeboat/
 	install -m 0755 $(LIFEBOATD) $(LIFEBOATCTL) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(IMAGE_TOOL) $(DESTDIR)$(SBINDIR)/lifeboat-image

@@ -3,7 +3,7 @@
 AGENT_SRCS := agent/main.c agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c \
 	agent/net.c agent/netlink.c agent/network.c agent/proc.c agent/ssh.c agent/json.c \
 	agent/http.c agent/state.c agent/inventory.c agent/report.c agent/reporter.c agent/fetchkeys.c \
-	agent/tls.c agent/tlstrust.c
+	agent/tls.c agent/tlstrust.c agent/trustload.c agent/toolbox.c agent/toolbox_service.c agent/loopmount.c agent/linktree.c
 AGENT_HDRS := $(wildcard agent/*.h) common/wire.h
 BEARSSL_INC := $(BEARSSL_SRC)/inc
 AGENT_CFLAGS := -std=gnu11 -Icommon -Os -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -24,9 +24,9 @@ $(AGENT): $(AGENT_SRCS) $(AGENT_HDRS) agent/agent.mk $(B)/version.stamp $(BEARSS
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Iagent -Icommon -isystem $(BEARSSL_INC) \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_PARSERS := agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c agent/http.c agent/json.c \
-	agent/tls.c agent/tlstrust.c
+	agent/tls.c agent/tlstrust.c agent/toolbox.c agent/linktree.c
 UNIT_TESTS := $(B)/unit/test_cmdline $(B)/unit/test_ipconf $(B)/unit/test_config $(B)/unit/test_json \
-	$(B)/unit/test_http $(B)/unit/test_tls
+	$(B)/unit/test_http $(B)/unit/test_tls $(B)/unit/test_toolbox
 
 # PID 1's mechanism on the host (forks, signals; no sanitizer runtime
 # quirks with fork)

@@ -19,6 +19,7 @@ const struct config config_defaults = {
 	.server = "",
 	.token = "",
 	.keys_url = "",
+	.toolbox_url = "",
 	.heartbeat = 30,
 	.vlan = 0,
 	.mtu = 0,
@@ -179,6 +180,11 @@ static int opt_keys(struct config *cfg, const char *val, char *err, size_t errle
 	return opt_url(cfg->keys_url, sizeof(cfg->keys_url), val, err, errlen);
 }
 
+static int opt_toolbox(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	return opt_url(cfg->toolbox_url, sizeof(cfg->toolbox_url), val, err, errlen);
+}
+
 static int opt_tlspin(struct config *cfg, const char *val, char *err, size_t errlen)
 {
 	int rc = tls_pin_parse(val, cfg->tlspin, err, errlen);
@@ -204,7 +210,8 @@ int config_url_allowed(const struct config *cfg, const char *url, int have_ca, c
 		}
 		return 0;
 	}
-	if (have_ca || cfg->have_tlspin || is_https(cfg->server) || is_https(cfg->keys_url)) {
+	if (have_ca || cfg->have_tlspin || is_https(cfg->server) || is_https(cfg->keys_url) ||
+	    is_https(cfg->toolbox_url)) {
 		lb_err(err, errlen, "refusing %s in clear: TLS is configured (%s)", url,
 		       have_ca ? "a CA in " LB_PATH_AGENT_CA : cfg->have_tlspin ? LB_KARG_TLSPIN "=" : "an https URL");
 		return -EPERM;
@@ -264,6 +271,7 @@ static const struct option_desc options[] = {
 	{ "lifeboat.server", opt_server },
 	{ "lifeboat.token", opt_token },
 	{ "lifeboat.keys", opt_keys },
+	{ LB_KARG_TOOLBOX, opt_toolbox },
 	{ LB_KARG_TLSPIN, opt_tlspin },
 	{ "lifeboat.heartbeat", opt_heartbeat },
 	{ "lifeboat.vlan", opt_vlan },

@@ -23,6 +23,7 @@ struct config {
 	char server[512];             /* lifeboat.server= base URL for reports */
 	char token[257];              /* lifeboat.token= per-boot token */
 	char keys_url[512];           /* lifeboat.keys= URL of authorized keys */
+	char toolbox_url[512];        /* lifeboat.toolbox= URL of the toolbox squashfs */
 	uint8_t tlspin[32];           /* lifeboat.tlspin= SHA-256 of lifeboatd's certificate */
 	int have_tlspin;
 	unsigned int heartbeat;       /* lifeboat.heartbeat= seconds */
@@ -41,7 +42,7 @@ typedef void (*config_report_fn)(const char *msg);
 int config_from_cmdline(const struct cmdline *cl, struct config *cfg,
 			config_report_fn report);
 
-/* Whether the agent may use url (lifeboat.server= or lifeboat.keys=):
+/* Whether the agent may use url (lifeboat.server=, .keys= or .toolbox=):
  * once TLS is configured (a CA in the image, a pin, or any https URL) a
  * plain http:// URL is refused, never used as a fallback; an https URL
  * needs a CA or a pin to check the certificate with. 0, or -EPERM with

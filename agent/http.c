@@ -200,57 +200,89 @@ static int dechunk(char *b, size_t len, size_t *out)
 	}
 }
 
-int http_parse_response(char *raw, size_t len, struct http_response *resp)
+/* The value of the header line at p (after the name and colon) in v:
+ * leading blanks skipped, up to the line's end. */
+static void header_value(const char *p, const char *line_end, char *v, size_t vlen)
 {
-	char *hdr_end = NULL, *line = NULL, *body = NULL;
-	size_t body_len;
-	long long content_length = -1;
-	int status, chunked = 0;
+	size_t n;
 
-	raw[len] = '\0';
+	while (p < line_end && (*p == ' ' || *p == '\t')) {
+		p++;
+	}
+	n = (size_t)(line_end - p) < vlen - 1 ? (size_t)(line_end - p) : vlen - 1;
+	memcpy(v, p, n);
+	v[n] = '\0';
+}
+
+int http_parse_head(const char *raw, size_t len, struct http_head *h)
+{
+	const char *end = NULL, *line = NULL;
+	char v[64];
+
+	memset(h, 0, sizeof(*h));
+	h->content_length = -1;
 	if (len < 13 || strncmp(raw, "HTTP/1.", 7) != 0 || (raw[7] != '0' && raw[7] != '1') || raw[8] != ' ' ||
 	    raw[9] < '1' || raw[9] > '5' || raw[10] < '0' || raw[10] > '9' || raw[11] < '0' || raw[11] > '9' ||
 	    (raw[12] != ' ' && raw[12] != '\r')) {
 		return -EPROTO;
 	}
-	status = (raw[9] - '0') * 100 + (raw[10] - '0') * 10 + (raw[11] - '0');
-	hdr_end = strstr(raw, "\r\n\r\n");
-	if (hdr_end == NULL) {
+	end = memmem(raw, len, "\r\n\r\n", 4);
+	if (end == NULL) {
 		return -EPROTO;
 	}
-	*hdr_end = '\0';
-	body = hdr_end + 4;
-	body_len = len - (size_t)(body - raw);
-	for (line = strstr(raw, "\r\n"); line != NULL; line = strstr(line + 2, "\r\n")) {
-		if (strncasecmp(line + 2, "Transfer-Encoding:", 18) == 0 && strcasestr(line + 20, "chunked") != NULL) {
-			chunked = 1;
-		} else if (strncasecmp(line + 2, "Content-Length:", 15) == 0) {
-			char *end = NULL;
+	h->status = (raw[9] - '0') * 100 + (raw[10] - '0') * 10 + (raw[11] - '0');
+	h->len = (size_t)(end - raw) + 4;
+	/* each header line starts after a CRLF before the blank line */
+	for (line = memmem(raw, (size_t)(end - raw), "\r\n", 2); line != NULL;
+	     line = memmem(line + 2, (size_t)(end - line - 2), "\r\n", 2)) {
+		const char *p = line + 2, *line_end = memmem(p, (size_t)(end - p), "\r\n", 2);
 
+		line_end = line_end ? line_end : end;
+		if ((size_t)(line_end - p) >= 18 && strncasecmp(p, "Transfer-Encoding:", 18) == 0) {
+			header_value(p + 18, line_end, v, sizeof(v));
+			h->chunked = strcasestr(v, "chunked") != NULL;
+		} else if ((size_t)(line_end - p) >= 15 && strncasecmp(p, "Content-Length:", 15) == 0) {
+			char *e = NULL;
+
+			header_value(p + 15, line_end, v, sizeof(v));
 			errno = 0;
-			content_length = strtoll(line + 17, &end, 10);
-			if (errno != 0 || end == line + 17 || content_length < 0 ||
-			    (*end != '\0' && *end != '\r' && *end != ' ')) {
+			h->content_length = strtoll(v, &e, 10);
+			if (errno != 0 || e == v || h->content_length < 0 || (*e != '\0' && *e != ' ')) {
 				return -EPROTO;
 			}
 		}
 	}
-	if (chunked && dechunk(body, body_len, &body_len) < 0) {
+	return 0;
+}
+
+int http_parse_response(char *raw, size_t len, struct http_response *resp)
+{
+	struct http_head h;
+	char *body = NULL;
+	size_t body_len;
+
+	raw[len] = '\0';
+	if (http_parse_head(raw, len, &h) < 0) {
+		return -EPROTO;
+	}
+	body = raw + h.len;
+	body_len = len - h.len;
+	if (h.chunked && dechunk(body, body_len, &body_len) < 0) {
 		return -EPROTO;
 	}
 	/* a body cut short (the connection closed early, a truncating
 	 * attacker) is garbage, not a shorter answer */
-	if (!chunked && content_length >= 0) {
-		if ((unsigned long long)content_length > body_len) {
+	if (!h.chunked && h.content_length >= 0) {
+		if ((unsigned long long)h.content_length > body_len) {
 			return -EPROTO;
 		}
-		body_len = (size_t)content_length;
+		body_len = (size_t)h.content_length;
 	}
 	if (body_len > HTTP_MAX_BODY) {
 		return -EFBIG;
 	}
-	resp->status = status;
-	memcpy(resp->body, body, body_len);
+	resp->status = h.status;
+	memmove(resp->body, body, body_len);
 	resp->body[body_len] = '\0';
 	resp->body_len = body_len;
 	return 0;
@@ -289,6 +321,52 @@ static long conn_recv(struct conn *c, char *p, size_t n)
 	}
 }
 
+/* Connects (and, for https, checks the certificate) and sends the
+ * request head and body. 0, or -errno with err set; c->fd < 0 on error. */
+static int conn_open_send(struct conn *c, const struct url *u, const struct tls_trust *trust, const char *head,
+			  size_t head_len, const char *body, size_t body_len, char *err, size_t errlen)
+{
+	int rc;
+
+	c->fd = connect_to(u, c->deadline, err, errlen);
+	if (c->fd < 0) {
+		return c->fd;
+	}
+	if (u->tls) {
+		rc = tls_open(&c->tls, c->fd, u->host, trust, c->deadline, err, errlen);
+		if (rc < 0) {
+			goto err_tls;
+		}
+	}
+	if ((rc = conn_send(c, head, head_len)) < 0 || (body_len > 0 && (rc = conn_send(c, body, body_len)) < 0)) {
+		lb_err(err, errlen, "cannot send to %s:%s: %s", u->host, u->port, strerror(-rc));
+		goto err_send;
+	}
+	return 0;
+err_send:
+	tls_close(c->tls);
+	c->tls = NULL;
+err_tls:
+	close(c->fd);
+	c->fd = -1;
+	return rc;
+}
+
+static void conn_close(struct conn *c)
+{
+	tls_close(c->tls);
+	close(c->fd);
+}
+
+static void say_recv_error(const struct url *u, int rc, unsigned int timeout_ms, char *err, size_t errlen)
+{
+	if (rc == -ETIMEDOUT) {
+		lb_err(err, errlen, "no answer from %s:%s within %u ms", u->host, u->port, timeout_ms);
+	} else {
+		lb_err(err, errlen, "cannot read from %s:%s: %s", u->host, u->port, strerror(-rc));
+	}
+}
+
 int http_request(const char *method, const struct url *u, const struct tls_trust *trust, const char *path,
 		 const char *token, const char *content_type, const char *body, size_t body_len,
 		 unsigned int timeout_ms, struct http_response *resp, char *err, size_t errlen)
@@ -314,20 +392,9 @@ int http_request(const char *method, const struct url *u, const struct tls_trust
 	if (raw == NULL) {
 		return -ENOMEM;
 	}
-	c.fd = connect_to(u, c.deadline, err, errlen);
-	if (c.fd < 0) {
-		rc = c.fd;
-		goto err_connect;
-	}
-	if (u->tls) {
-		rc = tls_open(&c.tls, c.fd, u->host, trust, c.deadline, err, errlen);
-		if (rc < 0) {
-			goto err_tls;
-		}
-	}
-	if ((rc = conn_send(&c, head, (size_t)n)) < 0 || (body_len > 0 && (rc = conn_send(&c, body, body_len)) < 0)) {
-		lb_err(err, errlen, "cannot send to %s:%s: %s", u->host, u->port, strerror(-rc));
-		goto err_io;
+	rc = conn_open_send(&c, u, trust, head, (size_t)n, body, body_len, err, errlen);
+	if (rc < 0) {
+		goto err_open;
 	}
 	for (;;) {
 		long r = conn_recv(&c, raw + used, RAW_MAX - used);
@@ -337,11 +404,7 @@ int http_request(const char *method, const struct url *u, const struct tls_trust
 		}
 		if (r < 0) {
 			rc = (int)r;
-			if (rc == -ETIMEDOUT) {
-				lb_err(err, errlen, "no answer from %s:%s within %u ms", u->host, u->port, timeout_ms);
-			} else {
-				lb_err(err, errlen, "cannot read from %s:%s: %s", u->host, u->port, strerror(-rc));
-			}
+			say_recv_error(u, rc, timeout_ms, err, errlen);
 			goto err_io;
 		}
 		used += (size_t)r;
@@ -356,10 +419,130 @@ int http_request(const char *method, const struct url *u, const struct tls_trust
 		lb_err(err, errlen, "garbage answer from %s:%s", u->host, u->port);
 	}
 err_io:
-	tls_close(c.tls);
-err_tls:
-	close(c.fd);
-err_connect:
+	conn_close(&c);
+err_open:
 	free(raw);
+	return rc;
+}
+
+/* Reads until the head of the answer is complete: its parsed form in h,
+ * what came after it in buf[h->len..*used). */
+static int read_head(struct conn *c, const struct url *u, char *buf, size_t cap, size_t *used, struct http_head *h,
+		     unsigned int timeout_ms, char *err, size_t errlen)
+{
+	*used = 0;
+	for (;;) {
+		long r = conn_recv(c, buf + *used, cap - *used);
+
+		if (r < 0) {
+			say_recv_error(u, (int)r, timeout_ms, err, errlen);
+			return (int)r;
+		}
+		*used += (size_t)r;
+		if (memmem(buf, *used, "\r\n\r\n", 4) != NULL) {
+			break;
+		}
+		if (r == 0 || *used == cap) {
+			lb_err(err, errlen, "garbage answer from %s:%s (%s)", u->host, u->port,
+			       r == 0 ? "closed before the end of the headers" : "headers too large");
+			return -EPROTO;
+		}
+	}
+	if (http_parse_head(buf, *used, h) < 0) {
+		lb_err(err, errlen, "garbage answer from %s:%s", u->host, u->port);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Whether a streamed answer can be taken: 200 with a Content-Length up to max. */
+static int check_stream_head(const struct http_head *h, const struct url *u, const char *path,
+			     unsigned long long max, char *err, size_t errlen)
+{
+	if (h->status != 200) {
+		lb_err(err, errlen, "the server answered %d for %s", h->status, path);
+		return h->status == 404 ? -ENOENT : h->status == 401 || h->status == 403 ? -EACCES : -EPROTO;
+	}
+	if (h->chunked || h->content_length < 0) {
+		lb_err(err, errlen, "the answer from %s:%s has no Content-Length", u->host, u->port);
+		return -EPROTO;
+	}
+	if ((unsigned long long)h->content_length > max) {
+		lb_err(err, errlen, "the answer for %s is %lld bytes, more than the %llu allowed", path,
+		       h->content_length, max);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+int http_get_stream(const struct url *u, const struct tls_trust *trust, const char *path, unsigned int timeout_ms,
+		    unsigned long long max, http_sink_fn sink, void *ctx, unsigned long long *got, char *err,
+		    size_t errlen)
+{
+	struct conn c = { .fd = -1, .deadline = now_ms() + timeout_ms };
+	struct http_head h;
+	char head[1400], *buf = NULL;
+	const char *data = NULL;
+	size_t used = 0, avail, chunk;
+	unsigned long long left;
+	int rc, n;
+
+	*got = 0;
+	path = path ? path : u->path;
+	n = snprintf(head, sizeof(head),
+		     "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: lifeboat-agent\r\nConnection: close\r\n\r\n", path,
+		     u->host, u->port);
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		lb_err(err, errlen, "request too large");
+		return -E2BIG;
+	}
+	buf = malloc(RAW_MAX);
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	rc = conn_open_send(&c, u, trust, head, (size_t)n, NULL, 0, err, errlen);
+	if (rc < 0) {
+		goto err_open;
+	}
+	if ((rc = read_head(&c, u, buf, RAW_MAX, &used, &h, timeout_ms, err, errlen)) < 0 ||
+	    (rc = check_stream_head(&h, u, path, max, err, errlen)) < 0) {
+		goto err_io;
+	}
+	left = (unsigned long long)h.content_length;
+	data = buf + h.len; /* what came with the head */
+	avail = used - h.len;
+	for (;;) {
+		long r;
+
+		chunk = avail < left ? avail : (size_t)left;
+		if (chunk > 0 && (rc = sink(ctx, data, chunk)) < 0) {
+			lb_err(err, errlen, "cannot store the answer for %s: %s", path, strerror(-rc));
+			goto err_io;
+		}
+		*got += chunk;
+		left -= chunk;
+		if (left == 0) {
+			break;
+		}
+		r = conn_recv(&c, buf, left < RAW_MAX ? (size_t)left : RAW_MAX);
+		if (r < 0) {
+			rc = (int)r;
+			say_recv_error(u, rc, timeout_ms, err, errlen);
+			goto err_io;
+		}
+		if (r == 0) {
+			rc = -EPROTO;
+			lb_err(err, errlen, "the answer for %s was cut short after %llu of %lld bytes", path, *got,
+			       h.content_length);
+			goto err_io;
+		}
+		data = buf;
+		avail = (size_t)r;
+	}
+	rc = 0;
+err_io:
+	conn_close(&c);
+err_open:
+	free(buf);
 	return rc;
 }

@@ -38,6 +38,31 @@ int http_request(const char *method, const struct url *u, const struct tls_trust
 		 const char *content_type, const char *body, size_t body_len, unsigned int timeout_ms,
 		 struct http_response *resp, char *err, size_t errlen);
 
+/* The head of a response: status line and the headers the client uses. */
+struct http_head {
+	int status;
+	long long content_length; /* -1: none given */
+	int chunked;
+	size_t len; /* bytes up to and including the blank line */
+};
+
+/* Parses raw[0..len) up to the blank line. 0, or -EPROTO (garbage, or no
+ * blank line in it). */
+int http_parse_head(const char *raw, size_t len, struct http_head *h);
+
+/* Where http_get_stream puts a body: 0, or -errno to stop. */
+typedef int (*http_sink_fn)(void *ctx, const char *p, size_t n);
+
+/* GET (Connection: close, same TLS rules as http_request): a 200 answer's
+ * body, at most max bytes, goes to sink as it arrives; *got says how much
+ * did. Needs a Content-Length (no chunked bodies: this is for files).
+ * 0, or -ENOENT (404), -EACCES (401/403, or a refused certificate),
+ * -EPROTO (another status, garbage, cut short), -EFBIG, -ETIMEDOUT (the
+ * whole transfer within timeout_ms), -errno, with err set. */
+int http_get_stream(const struct url *u, const struct tls_trust *trust, const char *path, unsigned int timeout_ms,
+		    unsigned long long max, http_sink_fn sink, void *ctx, unsigned long long *got, char *err,
+		    size_t errlen);
+
 /* Parses a raw response (status line, headers, body; chunked decoded). */
 int http_parse_response(char *raw, size_t len, struct http_response *resp);
 

@@ -23,6 +23,7 @@
 #include "reporter.h"
 #include "ssh.h"
 #include "state.h"
+#include "toolbox.h"
 
 #ifndef LIFEBOAT_VERSION
 #define LIFEBOAT_VERSION "unknown"
@@ -37,14 +38,18 @@ static const struct mount_desc {
 	const char *source, *target, *type;
 	unsigned long flags;
 	const char *data;
+	const char *if_exists; /* mounted only when this path exists */
 } early_mounts[] = {
-	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
-	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=000" },
-	{ "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
-	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
-	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, NULL },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, NULL },
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", NULL },
+	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=000", NULL },
+	{ "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", NULL },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", NULL },
+	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", NULL },
+	/* UEFI variables, for efibootmgr (booted through UEFI only) */
+	{ "efivarfs", "/sys/firmware/efi/efivars", "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+	  "/sys/firmware/efi" },
 };
 
 static struct hostkey hostkeys[] = {
@@ -59,6 +64,9 @@ static void mount_early(void)
 	for (i = 0; i < sizeof(early_mounts) / sizeof(early_mounts[0]); i++) {
 		const struct mount_desc *m = &early_mounts[i];
 
+		if (m->if_exists != NULL && access(m->if_exists, F_OK) != 0) {
+			continue;
+		}
 		mkdir(m->target, 0755);
 		if (mount(m->source, m->target, m->type, m->flags, m->data) < 0 && errno != EBUSY) {
 			lb_error("cannot mount %s on %s: %s", m->type, m->target, strerror(errno));
@@ -231,7 +239,7 @@ static void consoles_start(void)
 
 static int cli_status(void)
 {
-	static const char *const files[] = { "phase", "reported", "error", "reporter", "bootmac", "history" };
+	static const char *const files[] = { "phase", "tools", "reported", "error", "reporter", "bootmac", "history" };
 	char buf[4096];
 	size_t i;
 
@@ -247,7 +255,7 @@ static int cli_status(void)
 }
 
 /* `lifeboat reboot|poweroff|halt|status` from a shell; `lifeboat report`
- * is the reporter PID 1 starts. */
+ * and `lifeboat toolbox` are the services PID 1 starts. */
 static int cli_main(int argc, char **argv)
 {
 	static const struct { const char *cmd; int sig; } cmds[] = {
@@ -269,6 +277,9 @@ static int cli_main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "report") == 0) {
 		return report_main();
+	}
+	if (argc == 2 && strcmp(argv[1], "toolbox") == 0) {
+		return toolbox_main();
 	}
 	fprintf(stderr, "usage: lifeboat reboot|poweroff|halt|status\n");
 	return 2;
@@ -321,6 +332,21 @@ static void reporter_start(const struct config *cfg)
 	}
 }
 
+/* SSH first: the toolbox comes after it, in the background. */
+static void toolbox_start(void)
+{
+	static char *const argv[] = { "/init", "toolbox", NULL };
+
+	if (!toolbox_wanted()) {
+		return; /* the minimal profile */
+	}
+	if (proc_service_add("toolbox", argv, NULL) < 0) {
+		lb_error("cannot start the toolbox service: too many services");
+		return;
+	}
+	lb_log("toolbox: getting it in the background (lifeboat status says how it goes)");
+}
+
 static void record_bootif(const struct config *cfg)
 {
 	char mac[18];
@@ -370,6 +396,7 @@ int main(int argc, char **argv)
 	}
 	print_summary();
 	lb_log("ready");
+	toolbox_start();
 	consoles_start();
 	for (;;) {
 		proc_sleep(60000);

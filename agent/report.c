@@ -118,6 +118,7 @@ int report_build(struct json *j, const struct config *cfg, unsigned long seq, co
 	inventory_interfaces(j);
 	write_ssh(j);
 	inventory_write(j);
+	kv_state_line(j, "tools", "tools");
 	kv_state_line(j, "error", "error");
 	json_object_end(j);
 	return j->failed;

@@ -155,43 +155,6 @@ static int read_cmdline(struct cmdline *cl)
 	return cmdline_parse(text, cl, NULL, 0);
 }
 
-/* The CAs built into the image (make CA=) and the pin from the command
- * line. 0 with *have_ca set (0 when the image has no CA file), or -errno
- * with err set when the CA file is there but unusable. */
-static int load_trust(struct tls_trust *t, const struct config *cfg, int *have_ca, char *err, size_t errlen)
-{
-	static char pem[65536];
-	FILE *f = fopen(LB_PATH_AGENT_CA, "re");
-	size_t n;
-	int rc = 0;
-
-	memset(t, 0, sizeof(*t));
-	if (cfg->have_tlspin) {
-		memcpy(t->pin, cfg->tlspin, sizeof(t->pin));
-		t->have_pin = 1;
-	}
-	*have_ca = f != NULL;
-	if (f == NULL) {
-		if (errno == ENOENT) {
-			return 0;
-		}
-		rc = -errno;
-		*have_ca = 1;
-		lb_err(err, errlen, "%s", strerror(errno));
-		return rc;
-	}
-	n = fread(pem, 1, sizeof(pem) - 1, f);
-	if (ferror(f) || !feof(f)) {
-		rc = ferror(f) ? -EIO : -EFBIG;
-		lb_err(err, errlen, "%s", ferror(f) ? "read error" : "larger than 64 KiB");
-		fclose(f);
-		return rc;
-	}
-	fclose(f);
-	pem[n] = '\0';
-	return tls_trust_add_pem(t, pem, LB_PATH_AGENT_CA, err, errlen);
-}
-
 /* Whether this URL may be spoken to; says why not on the console. */
 static int url_usable(const struct config *cfg, const char *url, int have_ca, const char *what)
 {
@@ -226,7 +189,8 @@ int report_main(void)
 
 	read_cmdline(&cl);
 	config_from_cmdline(&cl, &cfg, ignore_report);
-	if (load_trust(&trust, &cfg, &have_ca, err, sizeof(err)) < 0) {
+	if (tls_trust_load(&trust, cfg.have_tlspin ? cfg.tlspin : NULL, LB_PATH_AGENT_CA, &have_ca, err,
+			   sizeof(err)) < 0) {
 		/* a CA that was meant to be there but cannot be used: talking
 		 * without it would be the fallback we never do */
 		lb_log("cannot use " LB_PATH_AGENT_CA ": %s; no status reports, no lifeboat.keys (SSH takes the keys "
@@ -266,8 +230,9 @@ int report_main(void)
 		}
 		state_read("phase", phase, sizeof(phase));
 		phase[strcspn(phase, "\n")] = '\0';
-		/* ssh-ready means someone can log in: not before the keys are here */
-		if (keys_wanted && strcmp(phase, "ssh-ready") == 0 && installed_keys() == 0) {
+		/* ssh-ready (and the toolbox's phases after it) means someone can
+		 * log in: not before the keys are here */
+		if (keys_wanted && state_phase_ssh_up(phase) && installed_keys() == 0) {
 			snprintf(phase, sizeof(phase), "%s", sent[0] ? sent : "network-up");
 		}
 		if (have_server && now >= rep.next_ms && (strcmp(phase, sent) != 0 || now >= next_heartbeat)) {

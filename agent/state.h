@@ -12,7 +12,10 @@ int state_append(const char *name, const char *line);
 /* Reads a state file into buf (NUL-terminated, trailing newline kept). */
 int state_read(const char *name, char *buf, size_t len);
 
-/* Sets the phase: booted, network-up, ssh-ready, error, shutting-down. */
+/* Sets the phase (common/wire.h LB_PHASES). */
 void state_set_phase(const char *phase);
+
+/* Whether phase is one in which SSH is up (LB_PHASES_SSH_UP). */
+int state_phase_ssh_up(const char *phase);
 
 #endif

@@ -39,6 +39,12 @@ struct tls_trust {
  * reason when there is none, one cannot be decoded, or is not a CA. */
 int tls_trust_add_pem(struct tls_trust *t, const char *pem, const char *source, char *err, size_t errlen);
 
+/* Loads the image's CA file (ca_path; absent is fine: *have_ca = 0) and
+ * the pin (NULL: none) into t (agent/trustload.c). 0, or -errno with err
+ * set when the file is there but cannot be used. */
+int tls_trust_load(struct tls_trust *t, const uint8_t *pin, const char *ca_path, int *have_ca, char *err,
+		   size_t errlen);
+
 /* Parses "sha256:<64 hex digits>" (colons between byte pairs allowed, as
  * openssl x509 -fingerprint prints them). */
 int tls_pin_parse(const char *s, uint8_t pin[TLS_PIN_LEN], char *err, size_t errlen);

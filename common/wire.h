@@ -30,7 +30,21 @@
 #define LB_REPORT_MAX_BYTES (256 * 1024)
 
 /* The agent's phases, in the order they normally come. */
-#define LB_PHASES "booted", "network-up", "ssh-ready", "error", "shutting-down"
+#define LB_PHASES "booted", "network-up", "ssh-ready", "tools-ready", "tools-failed", "error", "shutting-down"
 #define LB_PHASE_SSH_READY "ssh-ready"
+#define LB_PHASE_TOOLS_READY "tools-ready"
+#define LB_PHASE_TOOLS_FAILED "tools-failed"
+/* The phases in which SSH is up: the toolbox comes after it, so an agent
+ * may go from network-up straight to tools-ready between two reports. */
+#define LB_PHASES_SSH_UP LB_PHASE_SSH_READY, LB_PHASE_TOOLS_READY, LB_PHASE_TOOLS_FAILED
+
+/* The toolbox (README "The toolbox"): a squashfs the agent mounts after
+ * SSH is up, only when its SHA-256 (64 hex digits, built into the image)
+ * matches. It comes from the second initrd when there is one, else from
+ * the URL lifeboatd passes (its payload URL + LB_TOOLBOX_FILE). */
+#define LB_PATH_TOOLBOX_SHA256 "/etc/lifeboat/toolbox.sha256"
+#define LB_PATH_TOOLBOX_INITRD "/lifeboat/toolbox.squashfs"
+#define LB_KARG_TOOLBOX "lifeboat.toolbox"
+#define LB_TOOLBOX_FILE "toolbox.squashfs"
 
 #endif

@@ -20,15 +20,17 @@ ifeq ($(filter $(PROFILE),$(PROFILES)),)
 $(error PROFILE=$(PROFILE) is not one of: $(PROFILES))
 endif
 MANIFESTS_minimal := initramfs/profiles/minimal.manifest $(B)/busybox.manifest $(B)/site.manifest
-MANIFESTS_rescue  := $(MANIFESTS_minimal) initramfs/profiles/rescue.manifest
+
+TOOLBOX_ROOTFS := initramfs/toolbox/rootfs
 
 # The ${VAR}s the manifests use (an environment for the tool, not make
 # variables: AGENT, BUSYBOX and DROPBEAR are also target names).
 IMAGE_ENV := AGENT=$(abspath $(AGENT)) BUSYBOX=$(abspath $(BUSYBOX)) DROPBEAR=$(abspath $(DROPBEAR)) \
-	ROOTFS=$(abspath initramfs/rootfs) RESCUE_ROOTFS=$(abspath initramfs/rootfs-rescue)
+	ROOTFS=$(abspath initramfs/rootfs) TOOLBOX_ROOTFS=$(abspath $(TOOLBOX_ROOTFS)) \
+	TOOLBOX_HWDB=$(abspath $(B)/usb-hwdb.bin)
 
-# Every BusyBox applet as a link in /bin (/sbin links to bin); real tools
-# of the rescue profile live in /usr/sbin and /usr/bin, first in PATH.
+# Every BusyBox applet as a link in /bin (/sbin links to bin); the
+# toolbox's commands live in /usr/sbin and /usr/bin, first in PATH.
 $(B)/busybox.manifest: $(BUSYBOX)
 	$(Q){ echo "# generated from busybox --list"; \
 	  $(BUSYBOX) --list | LC_ALL=C sort | grep -vx busybox | \
@@ -63,17 +65,17 @@ LZMA ?=
 IMAGE_FORMATS := xz lzma
 
 # The image is made of segments that the kernel unpacks one after another:
-# the minimal profile, then (rescue) the tools. Each is compressed on its
-# own, so a change to the agent compresses 2 MB again, not 31 MB.
-segments = $(foreach s,minimal $(if $(filter rescue,$(1)),tools) $(if $(FIRMWARE),firmware),$(B)/image/$(s).cpio.$(2))
+# the minimal profile (all that SSH needs), then (rescue) the toolbox's
+# SHA-256, then (FIRMWARE=1) the firmware. Each is compressed on its own.
+segments = $(foreach s,minimal $(if $(filter rescue,$(1)),toolref) $(if $(FIRMWARE),firmware),$(B)/image/$(s).cpio.$(2))
 SEGMENTS_minimal := $(call segments,minimal,xz)
 SEGMENTS_rescue  := $(call segments,rescue,xz)
 MINIMAL_ROOTFS_FILES := $(shell find initramfs/rootfs -type f)
-RESCUE_ROOTFS_FILES  := $(shell find initramfs/rootfs-rescue -type f)
 # Each segment's manifests: what its rule and repro-check build from.
 SEGMENT_MANIFESTS_minimal  := $(MANIFESTS_minimal)
-SEGMENT_MANIFESTS_tools    := initramfs/profiles/rescue.manifest
+SEGMENT_MANIFESTS_toolref  := $(B)/toolref.manifest
 SEGMENT_MANIFESTS_firmware := $(B)/firmware.manifest
+SEGMENT_MANIFESTS_toolbox  := initramfs/toolbox/toolbox.manifest $(B)/toolbox-packages.manifest
 
 # $(call build-segment,NAME): the recipe of segment NAME in the format %
 define build-segment
@@ -86,9 +88,56 @@ $(foreach f,$(IMAGE_FORMATS),$(B)/image/minimal.cpio.$(f)): $(B)/image/minimal.c
 		$(B)/epoch.stamp $(SEGMENT_MANIFESTS_minimal) $(AGENT) $(BUSYBOX) $(DROPBEAR) $(MINIMAL_ROOTFS_FILES)
 	$(call build-segment,minimal)
 
-$(foreach f,$(IMAGE_FORMATS),$(B)/image/tools.cpio.$(f)): $(B)/image/tools.cpio.%: $(IMAGE_TOOL) \
-		$(B)/epoch.stamp $(SEGMENT_MANIFESTS_tools) $(RESCUE_ROOTFS_FILES)
-	$(call build-segment,tools)
+# The rescue toolbox (initramfs/toolbox): every command of the packages in
+# packages.list, with their libraries, as out/toolbox.squashfs, which the
+# agent fetches after SSH is up (or finds in the second initrd
+# out/toolbox.cpio) and checks against the SHA-256 in the toolref segment.
+TOOLBOX_ROOTFS_FILES := $(shell find $(TOOLBOX_ROOTFS) -type f)
+# Made again when the host's packages change (a new version of one is a
+# new line), rewritten only when it differs.
+$(B)/toolbox-packages.manifest: build/toolbox-manifest.sh initramfs/toolbox/packages.list \
+		$(TOOLBOX_ROOTFS_FILES) /var/lib/dpkg/status
+	$(Q)mkdir -p $(dir $@)
+	$(Q)sh build/toolbox-manifest.sh initramfs/toolbox/packages.list $(TOOLBOX_ROOTFS) > $@.new \
+		2> $(B)/toolbox-manifest.log || { cat $(B)/toolbox-manifest.log >&2; rm -f $@.new; exit 1; }
+	$(Q)if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+	@echo "  TOOLBOX $$(grep -c '^[a-z]' $@) entries from packages.list ($(B)/toolbox-manifest.log: what was left out)"
+# lsusb names devices from udev's hardware database (not usb.ids): one of
+# the USB entries only (2.5 MB, the whole is 13 MB), made by udev's own
+# systemd-hwdb; rewritten only when it differs
+$(B)/usb-hwdb.bin: /var/lib/dpkg/status
+	$(Q)rm -rf $(B)/usb-hwdb && mkdir -p $(B)/usb-hwdb/lib/udev/hwdb.d
+	$(Q)cp /lib/udev/hwdb.d/20-usb-vendor-model.hwdb /lib/udev/hwdb.d/20-usb-classes.hwdb $(B)/usb-hwdb/lib/udev/hwdb.d/
+	$(Q)systemd-hwdb update --root=$(B)/usb-hwdb --usr --strict
+	$(Q)if cmp -s $(B)/usb-hwdb/lib/udev/hwdb.bin $@; then touch $@; else mv $(B)/usb-hwdb/lib/udev/hwdb.bin $@; fi
+	$(Q)rm -rf $(B)/usb-hwdb
+$(B)/image/toolbox.cpio: $(IMAGE_TOOL) $(B)/epoch.stamp $(SEGMENT_MANIFESTS_toolbox) $(TOOLBOX_ROOTFS_FILES) \
+		$(B)/usb-hwdb.bin
+	@echo "  IMAGE   $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(IMAGE_ENV) $(IMAGE_TOOL) build -o $@ -c none $(SEGMENT_MANIFESTS_toolbox) >$(B)/image-toolbox.log
+$(OUT)/toolbox.squashfs: $(B)/image/toolbox.cpio build/toolbox-squashfs.sh
+	@echo "  SQUASH  $@"
+	$(Q)sh build/toolbox-squashfs.sh $< $@ $(SOURCE_DATE_EPOCH)
+	@echo "  OUT     $@ ($$(stat -c %s $@) bytes)"
+# the second initrd for boots without lifeboatd (ISO, USB, rescue.ipxe):
+# the squashfs as one file, uncompressed (it is compressed inside)
+$(B)/toolbox-initrd.manifest: $(B)/profile.stamp
+	$(Q)echo "file $(LB_TOOLBOX_INITRD_PATH) $(abspath $(OUT)/toolbox.squashfs) 0400 0 0" > $@
+$(OUT)/toolbox.cpio: $(IMAGE_TOOL) $(OUT)/toolbox.squashfs $(B)/toolbox-initrd.manifest $(B)/epoch.stamp
+	$(Q)$(IMAGE_TOOL) build -o $@ -c none $(B)/toolbox-initrd.manifest >/dev/null
+	@echo "  OUT     $@ ($$(stat -c %s $@) bytes, the toolbox as a second initrd)"
+# the toolbox's SHA-256, built into the image: the agent mounts nothing else
+$(B)/toolbox.sha256: $(OUT)/toolbox.squashfs
+	$(Q)sha256sum $< | cut -d' ' -f1 > $@.tmp && mv $@.tmp $@
+$(B)/toolref.manifest: $(B)/toolbox.sha256
+	$(Q)echo "file $(LB_TOOLBOX_SHA256_PATH) $(abspath $(B)/toolbox.sha256) 0644 0 0" > $@
+$(foreach f,$(IMAGE_FORMATS),$(B)/image/toolref.cpio.$(f)): $(B)/image/toolref.cpio.%: $(IMAGE_TOOL) \
+		$(B)/epoch.stamp $(SEGMENT_MANIFESTS_toolref) $(B)/toolbox.sha256
+	$(call build-segment,toolref)
+# The paths the agent reads (common/wire.h, the one place they are defined)
+LB_TOOLBOX_SHA256_PATH := $(shell sed -n 's/.*LB_PATH_TOOLBOX_SHA256 "\(.*\)"/\1/p' common/wire.h)
+LB_TOOLBOX_INITRD_PATH := $(shell sed -n 's/.*LB_PATH_TOOLBOX_INITRD "\(.*\)"/\1/p' common/wire.h)
 
 # make FIRMWARE=1: a third segment with the firmware the kernel's built-in
 # drivers name (modules.builtin.modinfo: bnx2, bnx2x, tg3, ice's DDP, r8169)
@@ -157,7 +206,7 @@ test-images: $(TEST_IMAGES)
 # source files' own timestamps differ: each segment is built again, in
 # both formats.
 repro-check: $(IMAGE_TOOL) $(call segments,rescue,xz) $(call segments,rescue,lzma)
-	$(Q)$(foreach f,$(IMAGE_FORMATS),$(foreach s,minimal tools,\
+	$(Q)$(foreach f,$(IMAGE_FORMATS),$(foreach s,minimal toolref,\
 	  $(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/$(s).cpio.$(f) $(OUT)/test \
 		$(IMAGE_FLAGS_$(f)) $(SEGMENT_MANIFESTS_$(s)) && )) true
 

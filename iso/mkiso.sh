@@ -1,7 +1,8 @@
 #!/bin/sh
 # Writes a hybrid BIOS/UEFI ISO (CD and USB stick):
-#   iso/mkiso.sh rescue OUTPUT.iso BZIMAGE INITRAMFS "ARGS" "STATIC_IP"
-#       boots straight into the rescue system; BIOS: isolinux, UEFI: GRUB
+#   iso/mkiso.sh rescue OUTPUT.iso BZIMAGE INITRAMFS "ARGS" "STATIC_IP" [TOOLBOX.cpio]
+#       boots straight into the rescue system; BIOS: isolinux, UEFI: GRUB;
+#       the toolbox (out/toolbox.cpio) goes in as a second initrd
 #   iso/mkiso.sh net OUTPUT.iso SERVER_URL
 #       BIOS only: Debian's ipxe.lkrn runs a script that fetches the payload
 #       from lifeboatd (SERVER_URL/chain.ipxe)
@@ -56,9 +57,15 @@ CFG
 	exit 0
 fi
 
-bzimage=$3 initramfs=$4 args=${5:-} static=${6:-192.0.2.10::192.0.2.1:255.255.255.0::eth0:off}
+bzimage=$3 initramfs=$4 args=${5:-} static=${6:-192.0.2.10::192.0.2.1:255.255.255.0::eth0:off} toolbox=${7:-}
 cp "$bzimage" "$stage/boot/bzImage"
 cp "$initramfs" "$stage/boot/initramfs.cpio.xz"
+initrds=/boot/initramfs.cpio.xz
+if [ -n "$toolbox" ]; then
+	cp "$toolbox" "$stage/boot/toolbox.cpio"
+	initrds=$initrds,/boot/toolbox.cpio
+fi
+ginitrds=$(echo "$initrds" | tr ',' ' ')
 touch "$stage/boot/lifeboat.id"
 both="console=tty0 console=ttyS0,115200n8"
 serial="console=ttyS0,115200n8"
@@ -77,17 +84,17 @@ DEFAULT lifeboat
 LABEL lifeboat
   MENU LABEL DHCP on every link, consoles tty0 and ttyS0
   KERNEL /boot/bzImage
-  INITRD /boot/initramfs.cpio.xz
+  INITRD $initrds
   APPEND $both $args
 LABEL serial
   MENU LABEL Serial console on ttyS0 only
   KERNEL /boot/bzImage
-  INITRD /boot/initramfs.cpio.xz
+  INITRD $initrds
   APPEND $serial $args
 LABEL static
   MENU LABEL A static address (Tab to edit ip=)
   KERNEL /boot/bzImage
-  INITRD /boot/initramfs.cpio.xz
+  INITRD $initrds
   APPEND $both ip=$static $args
 CFG
 
@@ -103,15 +110,15 @@ set timeout=3
 set default=0
 menuentry "Lifeboat rescue (DHCP, consoles tty0 and ttyS0)" {
 	linux /boot/bzImage $both $gargs
-	initrd /boot/initramfs.cpio.xz
+	initrd $ginitrds
 }
 menuentry "Lifeboat rescue, serial console only" {
 	linux /boot/bzImage $serial $gargs
-	initrd /boot/initramfs.cpio.xz
+	initrd $ginitrds
 }
 menuentry "Lifeboat rescue, static address (e to edit ip=)" {
 	linux /boot/bzImage $both ip=$static $gargs
-	initrd /boot/initramfs.cpio.xz
+	initrd $ginitrds
 }
 CFG
 # The EFI loader finds the ISO's file system (CD or USB) by a marker file

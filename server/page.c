@@ -4,6 +4,7 @@
 
 #include "hostfile.h"
 #include "page.h"
+#include "status.h"
 #include "view.h"
 
 static void put(struct page *pg, const char *s, size_t n)
@@ -281,7 +282,7 @@ void page_host(struct page *pg, json_object *h, const char *mac, const struct sc
 	cell_phase(pg, h, now);
 	raw(pg, "</td><td>");
 	cell_addresses(pg, h);
-	if (strcmp(jstr(h, "phase"), "ssh-ready") == 0) {
+	if (status_phase_ssh_up(jstr(h, "phase"))) {
 		/* copyable: the one that checks the verified host key first */
 		raw(pg, "<code>lifeboatctl ssh ");
 		text(pg, jstr(h, "alias")[0] ? jstr(h, "alias") : mac);

@@ -138,10 +138,12 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 			return -EINVAL;
 		}
 		emit(&o, "echo Lifeboat: %s has policy %s: booting the rescue system\n", mac, c->policy);
+		/* the toolbox comes after SSH, from the same place as the payload */
 		emit(&o, "kernel %s/bzImage initrd=initramfs.cpio.xz %s BOOTIF=%s %s lifeboat.server=%s "
-			 "lifeboat.token=%s lifeboat.keys=%s" LB_PATH_KEYS "%s lifeboat.heartbeat=%u%s%s || goto failed\n",
+			 "lifeboat.token=%s lifeboat.keys=%s" LB_PATH_KEYS "%s lifeboat.heartbeat=%u " LB_KARG_TOOLBOX
+			 "=%s/" LB_TOOLBOX_FILE "%s%s || goto failed\n",
 		     c->payload_url, c->extra_args, bootif, ip, c->public_url, c->token, c->public_url, mac,
-		     c->heartbeat, c->tls_pin ? " " LB_KARG_TLSPIN "=" : "", c->tls_pin ? c->tls_pin : "");
+		     c->heartbeat, c->payload_url, c->tls_pin ? " " LB_KARG_TLSPIN "=" : "", c->tls_pin ? c->tls_pin : "");
 		emit(&o, "initrd %s/initramfs.cpio.xz || goto failed\n", c->payload_url);
 		if (c->signed_payload) {
 			/* needs an iPXE built with IMAGE_TRUST_CMD and TRUST= (make rom) */

@@ -17,6 +17,19 @@ int status_phase_ok(const char *phase)
 	return 0;
 }
 
+int status_phase_ssh_up(const char *phase)
+{
+	static const char *const up[] = { LB_PHASES_SSH_UP };
+	size_t i;
+
+	for (i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+		if (strcmp(phase, up[i]) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int is_format(const char *s)
 {
 	return strcmp(s, LB_REPORT_FORMAT) == 0;
@@ -117,8 +130,7 @@ const struct schema_field report_members[] = {
 	STRC("format", SF_REQUIRED, 1, 32, is_format, "\"" LB_REPORT_FORMAT "\""),
 	INT("version", SF_REQUIRED, LB_REPORT_VERSION, LB_REPORT_VERSION),
 	INT("seq", SF_REQUIRED, 0, BIG),
-	STRC("phase", SF_REQUIRED, 1, 32, status_phase_ok,
-	     "one of booted, network-up, ssh-ready, error, shutting-down"),
+	STRC("phase", SF_REQUIRED, 1, 32, status_phase_ok, "one of the agent's phases (common/wire.h LB_PHASES)"),
 	ARR("history", SF_NULL, 64, &history_elem),
 	STR("agent_version", 64),
 	STR("kernel", 128),
@@ -128,6 +140,7 @@ const struct schema_field report_members[] = {
 	ARR("interfaces", SF_NULL, 64, &interface_elem),
 	OBJ("ssh", SF_NULL, ssh_members),
 	OBJ("inventory", SF_NULL, inventory_members),
+	STR("tools", 1024),
 	STR("error", 1024),
 	END,
 };

@@ -85,6 +85,10 @@ def wait_for_text(path, text, timeout=10):
         time.sleep(0.05)
 
 
+# common/wire.h LB_PHASES_SSH_UP
+SSH_UP = ("ssh-ready", "tools-ready", "tools-failed")
+
+
 class Lifeboatd:
     """A real lifeboatd on 127.0.0.1 with its own state directory."""
 
@@ -195,11 +199,15 @@ class Lifeboatd:
         return _json.loads(r.stdout) if r.returncode == 0 else None
 
     def wait_phase(self, mac, phase, timeout, vm=None):
+        """Waits until the host reported phase. "ssh-ready" means SSH is up:
+        the toolbox's phases come after it (tools-ready, tools-failed), and
+        an agent may reach one of them between two reports."""
         import time
         deadline = time.monotonic() + timeout
+        wanted = SSH_UP if phase == "ssh-ready" else (phase,)
         while time.monotonic() < deadline:
             h = self.host(mac)
-            if h and h.get("phase") == phase:
+            if h and h.get("phase") in wanted:
                 return h
             time.sleep(0.5)
         msg = f"{mac} did not report {phase} within {timeout} s: {self.host(mac)}"
