@@ -83,7 +83,7 @@ $(B)/.deps-ok: build/deps.txt build/deps.sh
 	$(Q)DEBIAN_SUITE=$(DEBIAN_SUITE) sh build/deps.sh
 	$(Q)mkdir -p $(B) && touch $@
 
-payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(filter rescue,$(PROFILE)),$(OUT)/toolbox.squashfs $(OUT)/toolbox.cpio) $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) $(OUT)/rescue.ipxe server
+payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) $(OUT)/rescue.ipxe server
 
 # ---- sources (cached outside out/) -----------------------------------------
 $(BUSYBOX_SRC)/.lifeboat-ok:

@@ -127,6 +127,9 @@ $(B)/toolbox-initrd.manifest: $(B)/profile.stamp
 $(OUT)/toolbox.cpio: $(IMAGE_TOOL) $(OUT)/toolbox.squashfs $(B)/toolbox-initrd.manifest $(B)/epoch.stamp
 	$(Q)$(IMAGE_TOOL) build -o $@ -c none $(B)/toolbox-initrd.manifest >/dev/null
 	@echo "  OUT     $@ ($$(stat -c %s $@) bytes, the toolbox as a second initrd)"
+# (here, not in the top Makefile's payload line: PROFILE is set above)
+payload: $(if $(filter rescue,$(PROFILE)),$(OUT)/toolbox.squashfs $(OUT)/toolbox.cpio)
+
 # the toolbox's SHA-256, built into the image: the agent mounts nothing else
 $(B)/toolbox.sha256: $(OUT)/toolbox.squashfs
 	$(Q)sha256sum $< | cut -d' ' -f1 > $@.tmp && mv $@.tmp $@
@@ -205,10 +208,16 @@ test-images: $(TEST_IMAGES)
 # Two builds from the same inputs must be byte-identical, even when the
 # source files' own timestamps differ: each segment is built again, in
 # both formats.
-repro-check: $(IMAGE_TOOL) $(call segments,rescue,xz) $(call segments,rescue,lzma)
+repro-check: $(IMAGE_TOOL) $(call segments,rescue,xz) $(call segments,rescue,lzma) $(OUT)/toolbox.squashfs
 	$(Q)$(foreach f,$(IMAGE_FORMATS),$(foreach s,minimal toolref,\
 	  $(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/$(s).cpio.$(f) $(OUT)/test \
 		$(IMAGE_FLAGS_$(f)) $(SEGMENT_MANIFESTS_$(s)) && )) true
+	$(Q)$(IMAGE_ENV) sh build/repro-check.sh $(IMAGE_TOOL) $(B)/image/toolbox.cpio $(OUT)/test -c none \
+		$(SEGMENT_MANIFESTS_toolbox)
+	$(Q)sh build/toolbox-squashfs.sh $(B)/image/toolbox.cpio $(OUT)/test/repro/toolbox.squashfs $(SOURCE_DATE_EPOCH)
+	$(Q)cmp -s $(OUT)/toolbox.squashfs $(OUT)/test/repro/toolbox.squashfs || \
+		{ echo "lifeboat: cannot reproduce $(OUT)/toolbox.squashfs: a second mksquashfs differs" >&2; exit 1; }
+	@echo "  REPRO   $(OUT)/toolbox.squashfs: two builds identical ($$(stat -c %s $(OUT)/toolbox.squashfs) bytes)"
 
 image-cli-test: $(IMAGE_TOOL) $(TEST_IMAGES)
 	$(Q)sh initramfs/tests/cli.sh $(IMAGE_TOOL) $(OUT)/test/minimal.cpio.lzma $(OUT)/test/minimal.cpio.xz \

@@ -34,16 +34,20 @@ def test_minimal_unpacks_in_64mib(vms, out_dir, ssh_key, comp):
     assert r.stdout.splitlines()[-1] == "minimal"
 
 
-def test_rescue_profile_as_legacy_lzma_boots(vms, out_dir, ssh_key):
+def test_rescue_profile_as_legacy_lzma_boots(vms, out_dir, ssh_key, tmp_path):
     """make LZMA=1's image (here out/test/rescue.cpio.lzma, the same
     segments as legacy .lzma): the kernel unpacks both segments, the
-    second one's end found by its end marker, and the tools run."""
+    second one's end found by its end marker, and the toolbox (a second
+    initrd after it) is checked against the SHA-256 the second holds."""
     image = os.path.join(out_dir, "test", "rescue.cpio.lzma")
     with open(image, "rb") as f:
         assert f.read(13)[5:] == b"\xff" * 8  # a legacy .lzma header, size unknown
-    vm = boot_direct(vms, out_dir, ssh_key, "rescue-lzma", image)
+    both = tmp_path / "rescue-lzma-and-toolbox"
+    both.write_bytes(open(image, "rb").read() + open(os.path.join(out_dir, "toolbox.cpio"), "rb").read())
+    vm = boot_direct(vms, out_dir, ssh_key, "rescue-lzma", str(both))
     vm.wait_for("lifeboat: ready", READY_DEADLINE)
     assert "Initramfs unpacking failed" not in vm.log()
+    vm.wait_for("lifeboat: toolbox: checked (SHA-256)", READY_DEADLINE)
     vm.wait_ssh(SSH_DEADLINE)
     r = vm.ssh("e2fsck -V 2>&1; lvm version | head -1; cat /proc/cmdline")
     assert r.returncode == 0 and "e2fsck 1.47" in r.stdout, r.stdout + r.stderr
@@ -92,38 +96,22 @@ def test_firmware_manifest_takes_what_builtin_drivers_name(out_dir, tmp_path):
                for l in listing.splitlines()), listing
 
 
-RESCUE_TOOLS = [
-    "e2fsck -V", "tune2fs 2>&1 | grep -q tune2fs", "debugfs -V", "resize2fs 2>&1 | grep -q resize2fs",
-    "dumpe2fs -V", "mke2fs -V", "xfs_repair -V", "xfs_db -V", "mkfs.xfs -V",
-    "fsck.vfat --help >/dev/null", "mkfs.vfat --help >/dev/null",
-    "sfdisk --version", "fdisk --version", "sgdisk --version", "gdisk -l /dev/vda </dev/null | grep -q 'GPT fdisk'",
-    "lsblk --version", "blkid -V", "wipefs --version", "mdadm --version", "lvm version", "vgs --version",
-    "dmsetup --version", "cryptsetup --version", "smartctl --version", "nvme version", "ddrescue --version",
-]
-
-
-def test_rescue_profile_repairs_a_disk(vms, out_dir, ssh_key, tmp_path):
-    """The rescue profile's tools run (their libraries made it into the
-    image), and e2fsck -n checks a virtual disk without changing it."""
+def test_rescue_profile_leaves_a_disk_alone(vms, out_dir, ssh_key, tmp_path):
+    """The agent never writes a disk: the toolbox mounted (a loop device on
+    RAM) and e2fsck -n run, the virtual disk is byte for byte the same."""
     disk = tmp_path / "disk.img"
     subprocess.run(["truncate", "-s", "64M", str(disk)], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "lifeboat-test", str(disk)], check=True)
     before = hashlib.sha256(disk.read_bytes()).hexdigest()
-    vm = boot_direct(vms, out_dir, ssh_key, "rescue-e2fsck",
-                     os.path.join(out_dir, "initramfs.cpio.xz"),
+    both = tmp_path / "rescue-and-toolbox"
+    both.write_bytes(open(os.path.join(out_dir, "initramfs.cpio.xz"), "rb").read() +
+                     open(os.path.join(out_dir, "toolbox.cpio"), "rb").read())
+    vm = boot_direct(vms, out_dir, ssh_key, "rescue-e2fsck", str(both),
                      extra=["-drive", f"file={disk},format=raw,if=virtio"])
-    vm.wait_for("lifeboat: ready", READY_DEADLINE)
+    vm.wait_for("lifeboat: toolbox: checked (SHA-256)", READY_DEADLINE * 2)
     vm.wait_ssh(SSH_DEADLINE)
-    if vm.ssh("test -x /usr/sbin/e2fsck").returncode != 0:
-        pytest.skip("out/initramfs.cpio.xz is not the rescue profile (make PROFILE=rescue)")
     r = vm.ssh("e2fsck -n /dev/vda; echo rc=$?", timeout=60)
     assert "lifeboat-test: clean" in r.stdout, r.stdout + r.stderr
     assert r.stdout.splitlines()[-1] == "rc=0"
-    failed = []
-    for cmd in RESCUE_TOOLS:
-        t = vm.ssh(f"{cmd} >/dev/null 2>&1 && echo ok", timeout=60)
-        if t.stdout.strip() != "ok":
-            failed.append(cmd)
-    assert not failed, f"rescue tools that do not run: {failed}"
     vm.stop()
     assert hashlib.sha256(disk.read_bytes()).hexdigest() == before

@@ -142,7 +142,8 @@ static void test_render_rescue(void **state)
 				    "ip=10.0.2.15::10.0.2.2:255.255.255.0:::: lifeboat.server=http://10.0.2.2:8080 "
 				    "lifeboat.token=AbCdEfGhIjKlMnOpQrStUvWxYz012345 "
 				    "lifeboat.keys=http://10.0.2.2:8080/api/v1/keys/52:54:00:12:34:56 "
-				    "lifeboat.heartbeat=30 || goto failed\n"));
+				    "lifeboat.heartbeat=30 lifeboat.toolbox=http://10.0.2.2:8080/payload/toolbox.squashfs "
+				    "|| goto failed\n"));
 	assert_non_null(strstr(out, "initrd http://10.0.2.2:8080/payload/initramfs.cpio.xz || goto failed\n"));
 	assert_non_null(strstr(out, "\nexit 1\n"));
 	assert_int_equal(lines(out), 8);

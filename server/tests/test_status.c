@@ -23,6 +23,17 @@ static void test_valid(void **state)
 
 	assert_non_null(o);
 	json_object_put(o);
+	/* the toolbox's phases, its state line */
+	o = parse("{\"format\":\"lifeboat-status\",\"version\":1,\"seq\":4,\"phase\":\"tools-failed\","
+		  "\"tools\":\"failed: refusing the toolbox from http://x/t: its SHA-256 is 00\"}", err);
+	assert_non_null(o);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "tools")),
+			    "failed: refusing the toolbox from http://x/t: its SHA-256 is 00");
+	json_object_put(o);
+	assert_true(status_phase_ssh_up("ssh-ready") && status_phase_ssh_up("tools-ready") &&
+		    status_phase_ssh_up("tools-failed"));
+	assert_false(status_phase_ssh_up("network-up") || status_phase_ssh_up("error") ||
+		     status_phase_ssh_up("shutting-down") || status_phase_ssh_up(""));
 }
 
 static void bad(const char *s, const char *expect)
