@@ -43,6 +43,7 @@ OUR_ARGS = "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on printk.time=1"
 PEER_ARGS = ("console=ttyS0,115200n8 random.trust_cpu=on printk.time=1 "
              "ip=dhcp root=/dev/disk/by-label/lifeboat-none")
 OUR_READY = "lifeboat: ready"
+OUR_TOOLS = "lifeboat: phase tools-ready"
 PEER_READY = "Starting dropbear"
 TIMESTAMP = re.compile(r"^\[\s*(\d+\.\d+)\]", re.M)
 
@@ -174,16 +175,27 @@ class TimedVM(VM):
         return min(starts) if starts else None
 
 
-def boot_once(name, logdir, args, key, ready_marker, memory, deadline):
-    """Boots, waits for a real `ssh true`, and returns the figures, or
+def boot_once(name, logdir, args, key, ready_marker, memory, deadline, tools=False):
+    """Boots, waits for a real `ssh true` (with tools: then for the toolbox's
+    tools-ready and a tool that runs over ssh), and returns the figures, or
     raises AssertionError (with the QEMU command line) on failure."""
     vm = TimedVM(name, logdir, args, memory=memory, ssh_key=key).start()
     try:
         ssh = vm.wait_ssh(deadline)
         k0 = vm.kernel_start()
         ready = vm.first(ready_marker)
+        tools_at = None
+        if tools:
+            end = time.monotonic() + deadline
+            while (tools_at := vm.first(OUR_TOOLS)) is None:
+                if time.monotonic() > end or "lifeboat: phase tools-failed" in vm.text:
+                    vm.fail(f"no {OUR_TOOLS!r} within {deadline} s")
+                time.sleep(0.05)
+            if vm.ssh("lvm version >/dev/null && mdadm --version 2>/dev/null", timeout=60).returncode != 0:
+                vm.fail("the toolbox is mounted but its tools do not run")
         return {
             "ssh": ssh,
+            "tools": tools_at,
             "kernel": k0,
             "kernel_to_ready": ready - k0 if ready is not None and k0 is not None else None,
             "cmd": shlex.join(vm.cmd),
@@ -252,13 +264,23 @@ class Bench:
             "minimal": self.out / "test" / "minimal.cpio.xz",
         }
         self.bzimage = self.out / "bzImage"
+        self.toolbox = self.out / "toolbox.squashfs"
+        # the rescue image with the toolbox as a second initrd, as the ISO
+        # and rescue.ipxe boot it
+        self.with_toolbox = self.work / "initramfs-and-toolbox"
+        if self.images["rescue"].exists() and (self.out / "toolbox.cpio").exists():
+            self.with_toolbox.write_bytes(self.images["rescue"].read_bytes() +
+                                          (self.out / "toolbox.cpio").read_bytes())
+        self.www = StaticServer(self.out)  # the toolbox over HTTP, as lifeboatd's payload serves it
         self.peer_ok = bool(self.peer and (self.peer / "vmlinuz").exists())
         if not self.peer_ok:
             self.t.note(f"no peer in {self.peer}: run `make bench-peer` for the side-by-side figures")
 
-    def our_direct_args(self, image):
+    def our_direct_args(self, image, fetch=False):
+        """fetch: the toolbox from lifeboat.toolbox= (over HTTP, after SSH)."""
+        toolbox = f" lifeboat.toolbox=http://10.0.2.2:{self.www.port}/toolbox.squashfs" if fetch else ""
         return ["-kernel", str(self.bzimage), "-initrd", str(image),
-                "-append", f'{OUR_ARGS} lifeboat.sshkey="{self.pub}"',
+                "-append", f'{OUR_ARGS} lifeboat.sshkey="{self.pub}"{toolbox}',
                 *netdev(), "-device", "virtio-net-pci,netdev=n0"]
 
     def peer_direct_args(self):
@@ -279,7 +301,8 @@ class Bench:
             peer_total = pk + pi
             self.t.add("size", "peer vmlinuz + initrd.img", "", f"{pk/1e6:.2f} + {pi/1e6:.2f} MB")
         self.t.add("size", f"bzImage (kernel profile {profile})", f"{kernel/1e6:.2f} MB")
-        for name, image, ratio in (("rescue", self.images["rescue"], 10),
+        # the rescue payload before SSH: kernel and image; the toolbox comes after
+        for name, image, ratio in (("rescue", self.images["rescue"], 8),
                                    ("minimal", self.images["minimal"], 30)):
             isz = size(image)
             if isz is None:
@@ -294,21 +317,32 @@ class Bench:
             v = ""
             if peer_total:
                 v = f"1/{peer_total/total:.1f} {verdict(total * ratio <= peer_total)}"
-            self.t.add("size", f"payload {name} (bzImage + initramfs)", f"{total/1e6:.2f} MB", peer,
-                       target, v)
+            self.t.add("size", f"payload {name} (bzImage + initramfs): bytes before SSH", f"{total/1e6:.2f} MB",
+                       peer, target, v)
+        if self.toolbox.exists():
+            unpacked = sum(int(l.split()[2]) for l in subprocess.run(
+                ["unsquashfs", "-lls", str(self.toolbox)], capture_output=True, text=True,
+                check=True).stdout.splitlines() if l.startswith("-"))
+            self.t.add("size", "toolbox.squashfs (after SSH; stays compressed)", f"{self.toolbox.stat().st_size/1e6:.2f} MB",
+                       "", "", f"{unpacked/1e6:.1f} MB of files")
 
     # -- boot to SSH
-    def boot_series(self, label, make_args, key, marker, memory=256, setup=None, deadline=180):
+    def boot_series(self, label, make_args, key, marker, memory=256, setup=None, deadline=180, tools=None):
+        """tools: a list that gets each run's time to tools-ready (and then
+        the runs wait for it)."""
         ssh, k2r = [], []
         for i in range(self.o.runs):
             if setup:
                 setup()
             try:
-                r = boot_once(f"{label}-{i}", str(self.work), make_args(), key, marker, memory, deadline)
+                r = boot_once(f"{label}-{i}", str(self.work), make_args(), key, marker, memory, deadline,
+                              tools=tools is not None)
             except AssertionError as e:
                 self.t.note(f"{label} run {i} failed: {str(e).splitlines()[0]}")
                 continue
             ssh.append(r["ssh"])
+            if tools is not None:
+                tools.append(r["tools"])
             if r["kernel_to_ready"] is not None:
                 k2r.append(r["kernel_to_ready"])
         return ssh, k2r
@@ -324,26 +358,35 @@ class Bench:
                                     setup=None, deadline=300)
             peer_ssh["ipxe"] = s
             self.t.add("boot", "peer, stock iPXE ROM: QEMU start to ssh true", "", summary(s, "s"))
-        for name in ("rescue", "minimal"):
-            image = self.images[name]
-            if not image.exists():
+        # rescue: the toolbox fetched over HTTP after SSH (as from lifeboatd),
+        # and as a second initrd (ISO, rescue.ipxe); minimal: no toolbox
+        runs = (("rescue", "toolbox fetched after SSH", lambda: self.our_direct_args(self.images["rescue"], True)),
+                ("rescue", "toolbox as second initrd", lambda: self.our_direct_args(self.with_toolbox)),
+                ("minimal", "", lambda: self.our_direct_args(self.images["minimal"])))
+        for name, how, make_args in runs:
+            if not self.images[name].exists():
                 continue
-            s, k = self.boot_series(f"{name}-direct", lambda: self.our_direct_args(image), self.key,
-                                    OUR_READY)
+            tools = [] if how else None
+            s, k = self.boot_series(f"{name}-direct", make_args, self.key, OUR_READY, tools=tools)
             v = ""
             if peer_ssh.get("direct") and s:
                 ratio = statistics.median(peer_ssh["direct"]) / statistics.median(s)
                 v = f"1/{ratio:.1f} {verdict(ratio >= 5)}"
-            self.t.add("boot", f"{name}, direct kernel: QEMU start to ssh true", summary(s, "s"),
+            label = f"{name}{', ' + how if how else ''}, direct kernel"
+            self.t.add("boot", f"{label}: QEMU start to ssh true", summary(s, "s"),
                        summary(peer_ssh.get("direct", []), "s"), "<= 1/5 of peer", v)
-            self.t.add("boot", f"{name}, kernel start to agent ready", summary(k, "s"))
-        s, k = self.our_rom_series()
+            if tools:
+                self.t.add("boot", f"{label}: QEMU start to tools-ready", summary(tools, "s"))
+            self.t.add("boot", f"{label}: kernel start to agent ready", summary(k, "s"))
+        tools = []
+        s, k = self.our_rom_series(tools)
         v = ""
         if peer_ssh.get("ipxe") and s:
             ratio = statistics.median(peer_ssh["ipxe"]) / statistics.median(s)
             v = f"1/{ratio:.1f} {verdict(ratio >= 5)}"
         self.t.add("boot", "rescue, stock iPXE ROM via lifeboatd: to ssh true", summary(s, "s"),
                    summary(peer_ssh.get("ipxe", []), "s"), "<= 1/5 of peer", v)
+        self.t.add("boot", "rescue, stock iPXE ROM via lifeboatd: to tools-ready", summary(tools, "s"))
 
     def peer_rom_args(self):
         return [*netdev(f"http://10.0.2.2:{self.peer_www.port}/peer.ipxe"),
@@ -360,7 +403,7 @@ class Bench:
         (root / "peer.ipxe").write_text(f"#!ipxe\nkernel {base}/vmlinuz {PEER_ARGS}\n"
                                         f"initrd {base}/initrd.img\nboot\n")
 
-    def our_rom_series(self):
+    def our_rom_series(self, tools=None):
         from conftest import Lifeboatd
         mac = "52:54:00:be:00:01"
         d = Lifeboatd(str(self.out), self.work / "lifeboatd", keys=self.pub + "\n", nat=True).start()
@@ -368,18 +411,18 @@ class Bench:
             args = lambda: [*netdev(d.guest_url("/chain.ipxe")),  # noqa: E731
                             "-device", f"virtio-net-pci,netdev=n0,mac={mac}", "-boot", "n"]
             return self.boot_series("rescue-ipxe", args, self.key, OUR_READY,
-                                    setup=lambda: d.ctl("rescue", mac, "--once", "--nat"))
+                                    setup=lambda: d.ctl("rescue", mac, "--once", "--nat"), tools=tools)
         finally:
             d.stop()
 
     # -- smallest RAM
-    def smallest_ram(self, label, make_args, key, lo, hi, deadline):
+    def smallest_ram(self, label, make_args, key, lo, hi, deadline, tools=False):
         """Bisection on -m (MiB, step 2): lo is known to fail or is the floor,
-        hi must reach SSH."""
+        hi must reach SSH (tools: and tools-ready, with a tool that runs)."""
         def reaches_ssh(mb):
             try:
                 boot_once(f"{label}-{mb}M", str(self.work), make_args(), key,
-                          "\x00never", mb, deadline)
+                          "\x00never", mb, deadline, tools=tools)
                 return True
             except AssertionError:
                 return False
@@ -402,15 +445,20 @@ class Bench:
             peer = self.smallest_ram("peer-ram", self.peer_direct_args, self.peer_key(), 32, 1024, 120)
             self.t.add("ram", "peer: smallest -m that reaches ssh", "",
                        f"{peer} MiB" if peer else "none <= 1024 MiB")
-        for name, limit in (("rescue", 96), ("minimal", 48)):
-            image = self.images[name]
-            if not image.exists():
+        rescue_fetch = lambda: self.our_direct_args(self.images["rescue"], True)  # noqa: E731
+        for what, make_args, limit, tools in (
+                ("rescue: smallest -m that reaches ssh", rescue_fetch, 96, False),
+                ("rescue: smallest -m with the toolbox fetched and usable", rescue_fetch, 96, True),
+                ("rescue, toolbox as second initrd: ... usable", lambda: self.our_direct_args(self.with_toolbox),
+                 None, True),
+                ("minimal: smallest -m that reaches ssh", lambda: self.our_direct_args(self.images["minimal"]),
+                 48, False)):
+            if not self.images[what.split(":")[0].split(",")[0]].exists():
                 continue
-            mb = self.smallest_ram(f"{name}-ram", lambda: self.our_direct_args(image), self.key,
-                                   8, 512, 90)
-            self.t.add("ram", f"{name}: smallest -m that reaches ssh",
-                       f"{mb} MiB" if mb else "none <= 512 MiB", f"{peer} MiB" if peer else "",
-                       f"<= {limit} MiB", verdict(mb is not None and mb <= limit))
+            mb = self.smallest_ram(f"ram-{len(self.t.rows)}", make_args, self.key, 8, 512, 120, tools=tools)
+            self.t.add("ram", what, f"{mb} MiB" if mb else "none <= 512 MiB",
+                       f"{peer} MiB" if peer and not tools else "",
+                       f"<= {limit} MiB" if limit else "", verdict(mb is not None and mb <= limit) if limit else "")
 
     # -- builds
     def build(self):

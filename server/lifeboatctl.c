@@ -843,7 +843,7 @@ static const struct cmd cmds[] = {
 	  "the host's BMC (IPMI over LAN); the password is stored for lifeboatd only", 7, 9, 1, 1, cmd_bmc },
 	{ "power", "MAC status|on|off|cycle", "power control through the host's BMC", 2, 2, 1, 1, cmd_power },
 	{ "ssh", "MAC [--via HOST[:PORT]] [-i KEY] [--deadline S] [-- COMMAND...]",
-	  "wait for ssh-ready, then ssh as root checking the host key the session verified", 1, 40, 1, 1, cmd_ssh },
+	  "wait until SSH is up (ssh-ready or a toolbox phase), then ssh as root checking the host key the session verified", 1, 40, 1, 1, cmd_ssh },
 	{ "token", "MAC", "issue a per-boot token by hand, for a boot without iPXE\n"
 	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, 1, cmd_token },
 	{ "admin-token", "add NAME | revoke NAME | list",

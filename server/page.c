@@ -199,6 +199,12 @@ static void cell_phase(struct page *pg, json_object *h, long long now)
 	    strcmp(phase, "loading") != 0) {
 		raw(pg, "<div class=\"overdue\">heartbeats overdue</div>");
 	}
+	if (strcmp(phase, LB_PHASE_TOOLS_FAILED) == 0) {
+		/* why: a wrong SHA-256 names both; the agent retries */
+		raw(pg, "<div class=\"conflict\">");
+		text(pg, jstr(jget(h, "report"), "tools"));
+		raw(pg, "</div>");
+	}
 }
 
 static void cell_events(struct page *pg, json_object *events)

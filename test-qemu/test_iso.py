@@ -21,13 +21,17 @@ def rescue_iso(out_dir, ssh_key, tmp_path_factory):
     iso = str(tmp_path_factory.mktemp("iso") / "lifeboat.iso")
     subprocess.run(["sh", os.path.join(REPO, "iso", "mkiso.sh"), "rescue", iso,
                     os.path.join(out_dir, "bzImage"), os.path.join(out_dir, "initramfs.cpio.xz"),
-                    f'panic=-1 random.trust_cpu=on lifeboat.sshkey="{pub}"'], check=True)
+                    f'panic=-1 random.trust_cpu=on lifeboat.sshkey="{pub}"', "",
+                    os.path.join(out_dir, "toolbox.cpio")], check=True)
     return iso
 
 
 def boot_and_login(vm):
     vm.wait_for("Linux version", BOOT_DEADLINE)
     vm.wait_for("lifeboat: ready", READY_DEADLINE)
+    # the toolbox came as the second initrd of the boot loader's entry
+    vm.wait_for("lifeboat: toolbox: checked (SHA-256), mounted on /run/lifeboat/toolbox from the second initrd",
+                READY_DEADLINE)
     vm.wait_ssh(SSH_DEADLINE)
     r = vm.ssh("cat /proc/cmdline; ls /sys/firmware/efi >/dev/null 2>&1 && echo uefi || echo bios")
     assert r.returncode == 0, r.stderr
@@ -78,6 +82,10 @@ def test_iso_uefi(vms, rescue_iso, ssh_key, tmp_path):
     assert firmware == "uefi"
     # GRUB re-quotes the whole argument; the key survived (we logged in with it)
     assert '"lifeboat.sshkey=ssh-ed25519 ' in cmdline
+    # UEFI variables: efivarfs mounted by the agent, efibootmgr reads them
+    r = vm.ssh("grep -c ' /sys/firmware/efi/efivars efivarfs ' /proc/mounts; efibootmgr")
+    assert r.returncode == 0 and r.stdout.splitlines()[0] == "1" and "BootCurrent:" in r.stdout, \
+        r.stdout + r.stderr
 
 
 def test_network_iso_fetches_from_lifeboatd(vms, lifeboatd, ssh_key, tmp_path):

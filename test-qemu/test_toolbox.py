@@ -144,6 +144,17 @@ echo
 mount -o ro /dev/vg0/data /mnt/data
 echo "got: $(sha256sum /mnt/data/precious | cut -d' ' -f1)"
 umount /mnt/data
+
+# boot repair: an "installed system" (a static BusyBox) on the volume, and
+# a command run in it with /dev, /proc, /sys and /run in place
+mount /dev/vg0/data /mnt/data
+mkdir -p /mnt/data/bin /mnt/data/dev /mnt/data/proc /mnt/data/sys /mnt/data/run
+cp /bin/busybox /mnt/data/bin/busybox
+ln -s busybox /mnt/data/bin/sh
+lifeboat-chroot /mnt/data /bin/busybox sh -c \
+    'test -c /dev/null && test -r /proc/1/status && test -d /sys/block && test -e /dev/pts/ptmx && echo chrooted'
+echo "mounts left: $(grep -c ' /mnt/data/' /proc/mounts)"
+umount /mnt/data
 """
 
 
@@ -152,7 +163,8 @@ def test_repair_raid_lvm_and_ext4(vms, out_dir, ssh_key, tmp_path):
     ext4 loses a disk, its PV label and its ext4 superblock; mdadm assembles
     it degraded, pvcreate --restorefile and vgcfgrestore bring the volume
     group back from the backup, e2fsck repairs from a backup superblock,
-    the disk is added back and resynced, and the file is intact."""
+    the disk is added back and resynced, and the file is intact; then
+    lifeboat-chroot runs a command in the "installed system" on it."""
     disks = []
     for n in ("a", "b"):
         disk = tmp_path / f"disk-{n}.img"
@@ -169,6 +181,7 @@ def test_repair_raid_lvm_and_ext4(vms, out_dir, ssh_key, tmp_path):
     assert "damaged" in out
     assert f"got: {made}" in out, out
     assert "State : clean" in out and "Active Devices : 2" in out, out
+    assert "\nchrooted\n" in out and "mounts left: 0" in out, out
 
 
 def tampered_payload(out_dir, tmp_path):
@@ -201,6 +214,8 @@ def test_tampered_toolbox_is_refused_and_ssh_still_works(vms, out_dir, ssh_key, 
     host = d.wait_phase(MAC, "tools-failed", TOOLS_DEADLINE, vm)
     tools = host["report"]["tools"]
     assert f"refusing the toolbox from {url}: its SHA-256 is {bad}, the image expects {want}" in tools, tools
+    status, _, page = d.request("GET", "/")
+    assert status == 200 and "refusing the toolbox from" in page.decode(), page  # the admin page says why
     vm.wait_ssh(SSH_DEADLINE)
     r = vm.ssh("lifeboat status; ls /run/lifeboat; test -e /usr/sbin/lvm && echo LINKED; "
                "grep -c toolbox /proc/mounts")
