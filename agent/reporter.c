@@ -14,6 +14,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "phase.h"
 #include "report.h"
 #include "state.h"
 #include "tls.h"
@@ -232,7 +233,7 @@ int report_main(void)
 		phase[strcspn(phase, "\n")] = '\0';
 		/* ssh-ready (and the toolbox's phases after it) means someone can
 		 * log in: not before the keys are here */
-		if (keys_wanted && state_phase_ssh_up(phase) && installed_keys() == 0) {
+		if (keys_wanted && lb_phase_ssh_up(phase) && installed_keys() == 0) {
 			snprintf(phase, sizeof(phase), "%s", sent[0] ? sent : "network-up");
 		}
 		if (have_server && now >= rep.next_ms && (strcmp(phase, sent) != 0 || now >= next_heartbeat)) {

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "state.h"
-#include "wire.h"
 
 static int path_of(const char *name, char *buf, size_t len)
 {
@@ -79,17 +78,4 @@ void state_set_phase(const char *phase)
 	snprintf(line, sizeof(line), "%s %ld.%02ld", phase, (long)ts.tv_sec, ts.tv_nsec / 10000000L);
 	state_append("history", line);
 	state_write("phase", phase);
-}
-
-int state_phase_ssh_up(const char *phase)
-{
-	static const char *const up[] = { LB_PHASES_SSH_UP };
-	size_t i;
-
-	for (i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
-		if (strcmp(phase, up[i]) == 0) {
-			return 1;
-		}
-	}
-	return 0;
 }

@@ -15,7 +15,4 @@ int state_read(const char *name, char *buf, size_t len);
 /* Sets the phase (common/wire.h LB_PHASES). */
 void state_set_phase(const char *phase);
 
-/* Whether phase is one in which SSH is up (LB_PHASES_SSH_UP). */
-int state_phase_ssh_up(const char *phase);
-
 #endif

@@ -18,6 +18,7 @@
 #include "linktree.h"
 #include "log.h"
 #include "loopmount.h"
+#include "phase.h"
 #include "state.h"
 #include "tls.h"
 #include "toolbox.h"
@@ -141,7 +142,7 @@ static void set_tools_phase(const char *phase)
 
 	state_read("phase", now, sizeof(now));
 	now[strcspn(now, "\n")] = '\0';
-	if (state_phase_ssh_up(now) && strcmp(now, phase) != 0) {
+	if (lb_phase_ssh_up(now) && strcmp(now, phase) != 0) {
 		lb_log("phase %s", phase);
 		state_set_phase(phase);
 	}

@@ -76,7 +76,7 @@ static void apply_report(json_object *h, struct session *s, json_object *report,
 	json_object_object_add(h, "phase", json_object_get(phase));
 	json_object_object_add(h, "report_time", json_object_new_int64(now));
 	json_object_object_add(h, "report_source", json_object_new_string(client));
-	if (status_phase_ssh_up(json_object_get_string(phase)) && strcmp(jstr(h, "policy"), "rescue-once") == 0) {
+	if (lb_phase_ssh_up(json_object_get_string(phase)) && strcmp(jstr(h, "policy"), "rescue-once") == 0) {
 		/* rescue-once: the rescue system is up, so the next boot is
 		 * normal; the session ends after the grace */
 		json_object_object_add(h, "policy", json_object_new_string("normal"));

@@ -538,7 +538,7 @@ static int wait_ssh_ready(const char *mac, long long deadline_s, char addr[64])
 			fprintf(stderr, "lifeboatctl: %s: %s\n", mac, phase[0] ? phase : "no report yet");
 			snprintf(shown, sizeof(shown), "%s", phase);
 		}
-		if (h != NULL && status_phase_ssh_up(phase)) {
+		if (h != NULL && lb_phase_ssh_up(phase)) {
 			view_first_ipv4(h, addr, 64);
 			json_object_put(h);
 			return 0;

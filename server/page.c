@@ -288,7 +288,7 @@ void page_host(struct page *pg, json_object *h, const char *mac, const struct sc
 	cell_phase(pg, h, now);
 	raw(pg, "</td><td>");
 	cell_addresses(pg, h);
-	if (status_phase_ssh_up(jstr(h, "phase"))) {
+	if (lb_phase_ssh_up(jstr(h, "phase"))) {
 		/* copyable: the one that checks the verified host key first */
 		raw(pg, "<code>lifeboatctl ssh ");
 		text(pg, jstr(h, "alias")[0] ? jstr(h, "alias") : mac);

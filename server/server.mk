@@ -19,7 +19,7 @@ SERVER_LIB_SRCS := server/conf.c server/query.c server/script.c server/status.c 
 LIFEBOATD_SRCS := server/lifeboatd.c server/http.c server/boot.c server/payload.c server/api.c server/login.c \
 	server/control.c server/pageaction.c \
 	server/certpin.c server/localsock.c
-SERVER_HDRS := $(wildcard server/*.h) common/wire.h
+SERVER_HDRS := $(wildcard server/*.h) common/wire.h common/phase.h
 SERVER_LIBS := -ljson-c -lnettle
 LIFEBOATD := $(B)/server/lifeboatd
 LIFEBOATCTL := $(B)/server/lifeboatctl

@@ -17,19 +17,6 @@ int status_phase_ok(const char *phase)
 	return 0;
 }
 
-int status_phase_ssh_up(const char *phase)
-{
-	static const char *const up[] = { LB_PHASES_SSH_UP };
-	size_t i;
-
-	for (i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
-		if (strcmp(phase, up[i]) == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 static int is_format(const char *s)
 {
 	return strcmp(s, LB_REPORT_FORMAT) == 0;

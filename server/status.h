@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "phase.h"
 #include "schema.h"
 #include "wire.h"
 
@@ -22,9 +23,5 @@ json_object *status_parse(const char *body, size_t len, char *err, size_t errlen
 
 /* 1 when phase is one of the agent's phases. */
 int status_phase_ok(const char *phase);
-
-/* 1 when phase is one in which SSH is up: ssh-ready, or the toolbox's
- * phases that come after it (an agent may report those first). */
-int status_phase_ssh_up(const char *phase);
 
 #endif

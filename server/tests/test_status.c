@@ -30,10 +30,10 @@ static void test_valid(void **state)
 	assert_string_equal(json_object_get_string(json_object_object_get(o, "tools")),
 			    "failed: refusing the toolbox from http://x/t: its SHA-256 is 00");
 	json_object_put(o);
-	assert_true(status_phase_ssh_up("ssh-ready") && status_phase_ssh_up("tools-ready") &&
-		    status_phase_ssh_up("tools-failed"));
-	assert_false(status_phase_ssh_up("network-up") || status_phase_ssh_up("error") ||
-		     status_phase_ssh_up("shutting-down") || status_phase_ssh_up(""));
+	assert_true(lb_phase_ssh_up("ssh-ready") && lb_phase_ssh_up("tools-ready") &&
+		    lb_phase_ssh_up("tools-failed"));
+	assert_false(lb_phase_ssh_up("network-up") || lb_phase_ssh_up("error") ||
+		     lb_phase_ssh_up("shutting-down") || lb_phase_ssh_up(""));
 }
 
 static void bad(const char *s, const char *expect)
