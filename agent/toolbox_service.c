@@ -132,6 +132,7 @@ struct attempt {
 	int have_ca;
 	uint8_t want[32];
 	char source[600];
+	int mounted; /* checked and mounted: a later try only links */
 };
 
 /* The phase says the toolbox's state only once SSH is up: "error" or
@@ -186,6 +187,9 @@ static int try_once(struct attempt *a, char *err, size_t errlen)
 	char dev[32], hgot[65], hwant[65];
 	int fd, rc;
 
+	if (a->mounted) {
+		goto link;
+	}
 	fd = open_source(a, err, errlen);
 	if (fd < 0) {
 		return fd;
@@ -210,9 +214,11 @@ static int try_once(struct attempt *a, char *err, size_t errlen)
 		goto err_check;
 	}
 	close(fd);
+	a->mounted = 1;
+link:
 	rc = link_tree(TOOLBOX_MOUNT, "/", &n, err, errlen);
 	if (rc < 0) {
-		return rc; /* mounted; the next try links what is missing */
+		return rc; /* the next try links what is missing */
 	}
 	lb_log("toolbox: checked (SHA-256), mounted on " TOOLBOX_MOUNT " from %s; %u files linked into /, %u "
 	       "names the image has itself kept",

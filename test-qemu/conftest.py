@@ -43,7 +43,7 @@ def http_server(tmp_path, out_dir):
     the payload and whatever scripts a test writes into its root."""
     root = tmp_path / "www"
     (root / "payload").mkdir(parents=True)
-    for f in ("bzImage", "initramfs.cpio.xz"):
+    for f in ("bzImage", "initramfs.cpio.xz", "toolbox.cpio"):
         os.symlink(os.path.join(out_dir, f), root / "payload" / f)
     os.symlink(os.path.join(out_dir, "rescue.ipxe"), root / "rescue.ipxe")
     handler = functools.partial(_QuietHandler, directory=str(root))

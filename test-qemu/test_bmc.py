@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from conftest import SSH_UP
 from lifeboat_vm import VM, free_port
 from test_boot import READY_DEADLINE
 
@@ -196,7 +197,8 @@ def test_rescue_reset_ssh_and_back_to_the_disk(lifeboatd, bmc_vm, ssh_key, tmp_p
     r = ctl(d, "ssh", MAC, "--via", f"127.0.0.1:{b.vm.ssh_port}", "-i", key, "--deadline", str(READY_DEADLINE + 60),
             "--", "echo", "rescued:", "$(cat /proc/sys/kernel/hostname)", timeout=READY_DEADLINE + 120)
     assert r.stdout.strip() == "rescued: lifeboat", r.stderr
-    assert "ssh-ready" in r.stderr and "StrictHostKeyChecking=yes" in r.stderr
+    # it waited until SSH was up: ssh-ready, or the toolbox's phase after it
+    assert any(f": {p}\n" in r.stderr for p in SSH_UP) and "StrictHostKeyChecking=yes" in r.stderr
     assert "set boot pxe" in (b.dir / "chassis.log").read_text()  # ipmitool chassis bootdev pxe
     assert d.host(MAC)["policy"] == "normal"  # rescue-once
 

@@ -97,7 +97,11 @@ def test_ipxe_rom_boot_static_server(vms, http_server, ssh_key):
     vm.wait_for("Linux version", KERNEL_DEADLINE)
     vm.wait_for("lifeboat: BOOTIF 52:54:00:12:34:56 is eth0", READY_DEADLINE)
     vm.wait_for("lifeboat: ready", READY_DEADLINE)
+    # no lifeboatd to fetch it from: the toolbox came as the second initrd
+    vm.wait_for("lifeboat: toolbox: checked (SHA-256), mounted on /run/lifeboat/toolbox from the second initrd",
+                READY_DEADLINE)
     cmdline = assert_login_works(vm)
     assert "BOOTIF=01-52-54-00-12-34-56" in cmdline
     served = http_server.requests
     assert "/boot.ipxe" in served and "/payload/initramfs.cpio.xz" in served, served
+    assert "/payload/toolbox.cpio" in served, served

@@ -119,7 +119,8 @@ def test_server_profile_sees_ahci_and_nvme(vms, out_dir, ssh_key, lifeboatd):
         "-kernel", os.path.join(out_dir, "bzImage"),
         "-initrd", os.path.join(out_dir, "initramfs.cpio.xz"),
         "-append", f'console=ttyS0,115200n8 panic=-1 random.trust_cpu=on lifeboat.sshkey="{pub}" '
-                   f"lifeboat.server={d.guest_url('')} lifeboat.token={token}",
+                   f"lifeboat.server={d.guest_url('')} lifeboat.token={token} "
+                   f"lifeboat.toolbox={d.guest_url('/payload/toolbox.squashfs')}",
         *netdev(), "-device", f"e1000e,netdev=n0,mac={MAC}",
         "-device", "ahci,id=ahci",
         "-blockdev", "driver=null-co,node-name=sata0,size=1073741824",
@@ -128,6 +129,7 @@ def test_server_profile_sees_ahci_and_nvme(vms, out_dir, ssh_key, lifeboatd):
         "-device", "nvme,drive=nvme0,serial=NVME-SERIAL-2",
     ], ssh_key=key)
     vm.wait_for("lifeboat: ready", READY_DEADLINE)
+    d.wait_phase(MAC, "tools-ready", READY_DEADLINE, vm)  # util-linux's lsblk is in the toolbox
     vm.wait_ssh(SSH_DEADLINE)
     r = vm.ssh("lsblk -d -n -b -o NAME,SIZE,TRAN")  # no udev: lsblk has no serials
     rows = {line.split()[0]: line.split()[1:] for line in r.stdout.splitlines()}

@@ -214,7 +214,7 @@ def test_tampered_toolbox_is_refused_and_ssh_still_works(vms, out_dir, ssh_key, 
     host = d.wait_phase(MAC, "tools-failed", TOOLS_DEADLINE, vm)
     tools = host["report"]["tools"]
     assert f"refusing the toolbox from {url}: its SHA-256 is {bad}, the image expects {want}" in tools, tools
-    status, _, page = d.request("GET", "/")
+    status, _, page = d.request("GET", "/", admin=True)
     assert status == 200 and "refusing the toolbox from" in page.decode(), page  # the admin page says why
     vm.wait_ssh(SSH_DEADLINE)
     r = vm.ssh("lifeboat status; ls /run/lifeboat; test -e /usr/sbin/lvm && echo LINKED; "
