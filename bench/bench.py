@@ -233,6 +233,8 @@ class StaticServer:
     def __init__(self, root):
         handler = functools.partial(_Quiet, directory=str(root))
         self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        # a VM stopped (or out of memory) mid-download is expected here
+        self.srv.handle_error = lambda request, client_address: None
         self.port = self.srv.server_address[1]
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
 
