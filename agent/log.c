@@ -66,6 +66,7 @@ void lb_error(const char *fmt, ...)
 void lb_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
+	int saved = errno; /* callers say strerror(errno), then return -errno */
 
 	if (err == NULL || errlen == 0) {
 		return;
@@ -73,4 +74,5 @@ void lb_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	errno = saved;
 }

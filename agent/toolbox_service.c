@@ -160,8 +160,8 @@ static int open_source(struct attempt *a, char *err, size_t errlen)
 		snprintf(a->source, sizeof(a->source), "the second initrd (" LB_PATH_TOOLBOX_INITRD ")");
 		fd = open(LB_PATH_TOOLBOX_INITRD, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			lb_err(err, errlen, "cannot open " LB_PATH_TOOLBOX_INITRD ": %s", strerror(errno));
-			return -errno;
+			fd = -errno;
+			lb_err(err, errlen, "cannot open " LB_PATH_TOOLBOX_INITRD ": %s", strerror(-fd));
 		}
 		return fd;
 	case TOOLBOX_URL:
