@@ -136,6 +136,11 @@ def test_https_rom_boots_over_https_with_the_ca_pinned(vms, lifeboatd, ssh_key, 
     log = d.log_path.read_text()
     assert '127.0.0.1 tls "POST /api/v1/status" 200' in log and f'tls "GET /api/v1/keys/{MAC}" 200' in log
     assert not re.search(r'127\.0\.0\.1 "(POST /api/v1/status|GET /api/v1/keys)', log), "the agent went in clear"
+    # and the toolbox, from the https payload URL the script passed
+    host = d.wait_phase(MAC, "tools-ready", READY_DEADLINE, vm)
+    assert host["report"]["tools"] == f"ready from {server}/payload/toolbox.squashfs", host["report"]["tools"]
+    d.wait_log('127.0.0.1 tls "GET /payload/toolbox.squashfs" 200')
+    assert '127.0.0.1 "GET /payload/toolbox.squashfs"' not in d.log_path.read_text(), "the toolbox came in clear"
     known = tmp_path / "known_hosts"
     known.write_text(d.ctl("known-hosts", MAC, "--host", f"[127.0.0.1]:{vm.ssh_port}").stdout)
     vm.wait_for("lifeboat: 1 SSH key from lifeboat.keys", 60)
