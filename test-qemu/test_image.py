@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from test_boot import DIRECT_ARGS, READY_DEADLINE, SSH_DEADLINE, netdev
+from test_toolbox import initrds
 
 
 def boot_direct(vms, out_dir, ssh_key, name, initrd, memory=256, extra=None):
@@ -42,9 +43,10 @@ def test_rescue_profile_as_legacy_lzma_boots(vms, out_dir, ssh_key, tmp_path):
     image = os.path.join(out_dir, "test", "rescue.cpio.lzma")
     with open(image, "rb") as f:
         assert f.read(13)[5:] == b"\xff" * 8  # a legacy .lzma header, size unknown
-    both = tmp_path / "rescue-lzma-and-toolbox"
-    both.write_bytes(open(image, "rb").read() + open(os.path.join(out_dir, "toolbox.cpio"), "rb").read())
-    vm = boot_direct(vms, out_dir, ssh_key, "rescue-lzma", str(both))
+    # a legacy .lzma stream ends anywhere: the toolbox starts at the next
+    # multiple of 4, as a boot loader puts it
+    both = initrds(tmp_path / "rescue-lzma-and-toolbox", image, os.path.join(out_dir, "toolbox.cpio"))
+    vm = boot_direct(vms, out_dir, ssh_key, "rescue-lzma", both)
     vm.wait_for("lifeboat: ready", READY_DEADLINE)
     assert "Initramfs unpacking failed" not in vm.log()
     vm.wait_for("lifeboat: toolbox: checked (SHA-256)", READY_DEADLINE)
@@ -103,10 +105,9 @@ def test_rescue_profile_leaves_a_disk_alone(vms, out_dir, ssh_key, tmp_path):
     subprocess.run(["truncate", "-s", "64M", str(disk)], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "lifeboat-test", str(disk)], check=True)
     before = hashlib.sha256(disk.read_bytes()).hexdigest()
-    both = tmp_path / "rescue-and-toolbox"
-    both.write_bytes(open(os.path.join(out_dir, "initramfs.cpio.xz"), "rb").read() +
-                     open(os.path.join(out_dir, "toolbox.cpio"), "rb").read())
-    vm = boot_direct(vms, out_dir, ssh_key, "rescue-e2fsck", str(both),
+    both = initrds(tmp_path / "rescue-and-toolbox", os.path.join(out_dir, "initramfs.cpio.xz"),
+                   os.path.join(out_dir, "toolbox.cpio"))
+    vm = boot_direct(vms, out_dir, ssh_key, "rescue-e2fsck", both,
                      extra=["-drive", f"file={disk},format=raw,if=virtio"])
     vm.wait_for("lifeboat: toolbox: checked (SHA-256)", READY_DEADLINE * 2)
     vm.wait_ssh(SSH_DEADLINE)

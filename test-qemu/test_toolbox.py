@@ -42,16 +42,26 @@ NAMED = {
 }
 
 
+def initrds(path, *parts):
+    """Writes parts one after another as a boot loader passes several
+    initrds: each starting at a multiple of 4 bytes (GRUB, iPXE and
+    syslinux pad them so), which the kernel needs to find a plain cpio
+    after a compressed one."""
+    with open(path, "wb") as f:
+        for part in parts:
+            with open(part, "rb") as p:
+                shutil.copyfileobj(p, f)
+            f.write(b"\0" * (-f.tell() % 4))
+    return str(path)
+
+
 def boot_with_toolbox_initrd(vms, out_dir, ssh_key, tmp_path, name, extra=(), memory=256):
     """A boot without lifeboatd: the image and the toolbox as a second
     initrd, one after the other as a boot loader passes them."""
     key, pub = ssh_key
-    initrd = tmp_path / "initrd-with-toolbox"
-    with open(initrd, "wb") as f:
-        for part in ("initramfs.cpio.xz", "toolbox.cpio"):
-            with open(os.path.join(out_dir, part), "rb") as p:
-                shutil.copyfileobj(p, f)
-    return vms(name, ["-kernel", os.path.join(out_dir, "bzImage"), "-initrd", str(initrd),
+    initrd = initrds(tmp_path / "initrd-with-toolbox", os.path.join(out_dir, "initramfs.cpio.xz"),
+                     os.path.join(out_dir, "toolbox.cpio"))
+    return vms(name, ["-kernel", os.path.join(out_dir, "bzImage"), "-initrd", initrd,
                       "-append", f'{DIRECT_ARGS} lifeboat.sshkey="{pub}"',
                       *netdev(), "-device", "virtio-net-pci,netdev=n0", *extra], ssh_key=key, memory=memory)
 
