@@ -261,6 +261,9 @@ static int cli_main(int argc, char **argv)
 	static const struct { const char *cmd; int sig; } cmds[] = {
 		{ "reboot", SIGTERM }, { "poweroff", SIGUSR2 }, { "halt", SIGUSR1 },
 	};
+	static const struct { const char *cmd; int (*run)(void); } runs[] = {
+		{ "status", cli_status }, { "report", report_main }, { "toolbox", toolbox_main },
+	};
 	size_t i;
 
 	for (i = 0; argc == 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -272,14 +275,10 @@ static int cli_main(int argc, char **argv)
 			return 0;
 		}
 	}
-	if (argc == 2 && strcmp(argv[1], "status") == 0) {
-		return cli_status();
-	}
-	if (argc == 2 && strcmp(argv[1], "report") == 0) {
-		return report_main();
-	}
-	if (argc == 2 && strcmp(argv[1], "toolbox") == 0) {
-		return toolbox_main();
+	for (i = 0; argc == 2 && i < sizeof(runs) / sizeof(runs[0]); i++) {
+		if (strcmp(argv[1], runs[i].cmd) == 0) {
+			return runs[i].run();
+		}
 	}
 	fprintf(stderr, "usage: lifeboat reboot|poweroff|halt|status\n");
 	return 2;
