@@ -44,7 +44,7 @@ static void pop(struct walk *w, size_t ls, size_t ld)
 
 static int walk_dir(struct walk *w, int depth);
 
-static int link_entry(struct walk *w, const struct dirent *de, int depth)
+static int link_entry(struct walk *w, int depth)
 {
 	struct stat st;
 
@@ -59,7 +59,6 @@ static int link_entry(struct walk *w, const struct dirent *de, int depth)
 		}
 		return walk_dir(w, depth + 1);
 	}
-	(void)de;
 	if (symlink(w->src, w->dst) == 0) {
 		w->n->linked++;
 		return 0;
@@ -95,7 +94,7 @@ static int walk_dir(struct walk *w, int depth)
 		}
 		rc = push(w, de->d_name, &ls, &ld);
 		if (rc == 0) {
-			rc = link_entry(w, de, depth);
+			rc = link_entry(w, depth);
 			pop(w, ls, ld);
 		}
 	}
