@@ -3,7 +3,7 @@
 AGENT_SRCS := agent/main.c agent/cmdline.c agent/ipconf.c agent/config.c agent/log.c \
 	agent/net.c agent/netlink.c agent/network.c agent/proc.c agent/ssh.c agent/json.c \
 	agent/http.c agent/state.c agent/inventory.c agent/report.c agent/reporter.c agent/fetchkeys.c \
-	agent/tls.c agent/tlstrust.c agent/trustload.c agent/toolbox.c agent/toolbox_service.c agent/loopmount.c agent/linktree.c
+	agent/tls.c agent/tlstrust.c agent/trustload.c agent/config_read.c agent/toolbox.c agent/toolbox_service.c agent/loopmount.c agent/linktree.c
 AGENT_HDRS := $(wildcard agent/*.h) common/wire.h common/phase.h
 BEARSSL_INC := $(BEARSSL_SRC)/inc
 AGENT_CFLAGS := -std=gnu11 -Icommon -Os -Wall -Wextra -Werror -Wno-unused-parameter \

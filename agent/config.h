@@ -42,6 +42,11 @@ typedef void (*config_report_fn)(const char *msg);
 int config_from_cmdline(const struct cmdline *cl, struct config *cfg,
 			config_report_fn report);
 
+/* Reads /proc/cmdline into cl and cfg (agent/config_read.c), saying
+ * nothing about bad arguments: for the services PID 1 starts, after PID 1
+ * said them. 0, or -errno when it cannot be read (cfg has the defaults). */
+int config_read_quietly(struct cmdline *cl, struct config *cfg);
+
 /* Whether the agent may use url (lifeboat.server=, .keys= or .toolbox=):
  * once TLS is configured (a CA in the image, a pin, or any https URL) a
  * plain http:// URL is refused, never used as a fallback; an https URL

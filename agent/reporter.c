@@ -135,27 +135,6 @@ static int send_report(const struct config *cfg, const struct url *u, const stru
 	return rc;
 }
 
-static void ignore_report(const char *msg)
-{
-	(void)msg;
-}
-
-static int read_cmdline(struct cmdline *cl)
-{
-	static char text[4096];
-	FILE *f = fopen("/proc/cmdline", "re");
-	size_t n;
-
-	if (f == NULL) {
-		return -errno;
-	}
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	text[strcspn(text, "\n")] = '\0';
-	fclose(f);
-	return cmdline_parse(text, cl, NULL, 0);
-}
-
 /* Whether this URL may be spoken to; says why not on the console. */
 static int url_usable(const struct config *cfg, const char *url, int have_ca, const char *what)
 {
@@ -188,8 +167,7 @@ int report_main(void)
 	unsigned long seq = 0;
 	sigset_t wake;
 
-	read_cmdline(&cl);
-	config_from_cmdline(&cl, &cfg, ignore_report);
+	config_read_quietly(&cl, &cfg);
 	if (tls_trust_load(&trust, cfg.have_tlspin ? cfg.tlspin : NULL, LB_PATH_AGENT_CA, &have_ca, err,
 			   sizeof(err)) < 0) {
 		/* a CA that was meant to be there but cannot be used: talking

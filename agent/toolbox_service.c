@@ -261,27 +261,6 @@ static int read_text(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static void ignore_argument(const char *msg)
-{
-	(void)msg; /* PID 1 said it on the console at boot */
-}
-
-static void read_cmdline_config(struct cmdline *cl, struct config *cfg)
-{
-	static char text[4096];
-	FILE *f = fopen("/proc/cmdline", "re");
-	size_t n = 0;
-
-	if (f != NULL) {
-		n = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-	}
-	text[n] = '\0';
-	text[strcspn(text, "\n")] = '\0';
-	cmdline_parse(text, cl, NULL, 0);
-	config_from_cmdline(cl, cfg, ignore_argument);
-}
-
 static void fail_forever(const char *why)
 {
 	char line[800];
@@ -304,7 +283,7 @@ int toolbox_main(void)
 	char text[128], err[700] = "", line[800], last[700] = "";
 	unsigned int wait_s = RETRY_MIN_S, failures = 0;
 
-	read_cmdline_config(&cl, &cfg);
+	config_read_quietly(&cl, &cfg);
 	if (read_text(LB_PATH_TOOLBOX_SHA256, text, sizeof(text)) < 0) {
 		fail_forever("cannot read " LB_PATH_TOOLBOX_SHA256);
 	}

@@ -272,10 +272,8 @@ class Bench:
         # and rescue.ipxe boot it
         self.with_toolbox = self.work / "initramfs-and-toolbox"
         if self.images["rescue"].exists() and (self.out / "toolbox.cpio").exists():
-            first = self.images["rescue"].read_bytes()
-            # the second initrd at a multiple of 4 bytes, as boot loaders put it
-            self.with_toolbox.write_bytes(first + b"\0" * (-len(first) % 4) +
-                                          (self.out / "toolbox.cpio").read_bytes())
+            from test_toolbox import initrds  # the second at a multiple of 4 bytes, as boot loaders put it
+            initrds(self.with_toolbox, self.images["rescue"], self.out / "toolbox.cpio")
         self.www = StaticServer(self.out)  # the toolbox over HTTP, as lifeboatd's payload serves it
         self.peer_ok = bool(self.peer and (self.peer / "vmlinuz").exists())
         if not self.peer_ok:
