@@ -1,12 +1,9 @@
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "admin.h"
 #include "schema.h"
@@ -19,78 +16,16 @@ int admin_name_ok(const char *name)
 	return n >= 1 && n <= ADMIN_NAME_MAX && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
-static void admin_dir(struct store *s, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/admin", s->dir);
-}
-
-/* calls fn(path, name) for each stored token; stops when fn returns < 0 */
-static int each_token(struct store *s, int (*fn)(const char *path, const char *name, long long created, void *ctx),
-		      void *ctx)
-{
-	char dir[600], path[700];
-	struct dirent *e = NULL;
-	DIR *d = NULL;
-	int rc = 0;
-
-	admin_dir(s, dir, sizeof(dir));
-	d = opendir(dir);
-	if (d == NULL) {
-		return errno == ENOENT ? 0 : -errno;
-	}
-	while (rc >= 0 && (e = readdir(d)) != NULL) {
-		char name[ADMIN_NAME_MAX + 2] = "";
-		long long created = 0;
-		FILE *f = NULL;
-
-		if (!schema_hex64(e->d_name)) {
-			continue;
-		}
-		snprintf(path, sizeof(path), "%s/%.64s", dir, e->d_name);
-		f = fopen(path, "re");
-		if (f == NULL) {
-			continue;
-		}
-		if (fscanf(f, "%33s %lld", name, &created) < 1 || !admin_name_ok(name)) {
-			fclose(f);
-			continue;
-		}
-		fclose(f);
-		rc = fn(path, name, created, ctx);
-	}
-	closedir(d);
-	return rc < 0 ? rc : 0;
-}
-
-static int name_taken(const char *path, const char *name, long long created, void *ctx)
-{
-	(void)path;
-	(void)created;
-	return strcmp(name, ctx) == 0 ? -EEXIST : 0;
-}
-
 int admin_token_add(struct store *s, const char *name, char token[ADMIN_TOKEN_LEN + 1], char *err,
 		    size_t errlen)
 {
-	char dir[600], path[700], hash[65], text[80], raw[LB_TOKEN_LEN + 1];
-	int fd, rc;
-	ssize_t n;
+	char hash[65], created[24], raw[LB_TOKEN_LEN + 1], why[300];
+	const char *p[3] = { hash, name, created };
+	int rc;
 
 	if (!admin_name_ok(name)) {
 		snprintf(err, errlen, "'%s' is not a name of 1 to 32 of a-z 0-9 . _ -", name);
 		return -EINVAL;
-	}
-	admin_dir(s, dir, sizeof(dir));
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-		return rc;
-	}
-	rc = each_token(s, name_taken, (void *)name);
-	if (rc < 0) {
-		snprintf(err, errlen, rc == -EEXIST ? "%s has an admin token already (revoke it first)" : "cannot read %s",
-			 rc == -EEXIST ? name : dir);
-		return rc;
 	}
 	if (store_new_token(raw) < 0) {
 		snprintf(err, errlen, "cannot make a token: no randomness");
@@ -98,123 +33,69 @@ int admin_token_add(struct store *s, const char *name, char token[ADMIN_TOKEN_LE
 	}
 	snprintf(token, ADMIN_TOKEN_LEN + 1, ADMIN_TOKEN_PREFIX "%s", raw);
 	token_hash(token, hash);
-	snprintf(path, sizeof(path), "%s/%s", dir, hash);
-	snprintf(text, sizeof(text), "%s %lld\n", name, (long long)time(NULL));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		return rc;
+	snprintf(created, sizeof(created), "%lld", (long long)time(NULL));
+	rc = db_exec(&s->db, "INSERT INTO admin_tokens (hash, name, created) VALUES ($1, $2, $3)", 3, p, NULL, NULL,
+		     why, sizeof(why));
+	if (rc == -EEXIST) {
+		snprintf(err, errlen, "%s has an admin token already (revoke it first)", name);
+	} else if (rc < 0) {
+		snprintf(err, errlen, "cannot store the admin token in %s: %s", s->db.shown, why);
 	}
-	n = write(fd, text, strlen(text));
-	rc = n == (ssize_t)strlen(text) && fsync(fd) == 0 ? 0 : -EIO;
-	close(fd);
-	if (rc < 0) {
-		unlink(path);
-		snprintf(err, errlen, "cannot write %s", path);
-	}
-	return rc;
-}
-
-struct revoke {
-	const char *name;
-	int count;
-};
-
-static int revoke_one(const char *path, const char *name, long long created, void *ctx)
-{
-	struct revoke *r = ctx;
-
-	(void)created;
-	if (strcmp(name, r->name) == 0 && unlink(path) == 0) {
-		r->count++;
-	}
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int admin_token_revoke(struct store *s, const char *name)
 {
-	struct revoke r = { .name = name, .count = 0 };
-	int rc = each_token(s, revoke_one, &r);
+	const char *p[1] = { name };
 
-	return rc < 0 ? rc : r.count;
+	return db_exec(&s->db, "DELETE FROM admin_tokens WHERE name = $1", 1, p, NULL, NULL, NULL, 0);
 }
 
-struct listing {
-	char *lines[1024];
-	size_t n;
-};
-
-static int list_one(const char *path, const char *name, long long created, void *ctx)
+static int list_one(const struct db_row *r, void *ctx)
 {
-	struct listing *l = ctx;
 	char when[32] = "?";
-	time_t t = (time_t)created;
+	time_t t = (time_t)db_int(r, 1);
 	struct tm tm;
 
-	(void)path;
-	if (l->n == sizeof(l->lines) / sizeof(l->lines[0])) {
-		return 0;
-	}
 	if (gmtime_r(&t, &tm) != NULL) {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 	}
-	if (asprintf(&l->lines[l->n], "%-32s  created %s", name, when) >= 0) {
-		l->n++;
-	}
+	fprintf(ctx, "%-32s  created %s\n", db_text(r, 0), when);
 	return 0;
-}
-
-static int cmp_line(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int admin_token_list(struct store *s, FILE *out)
 {
-	struct listing *l = calloc(1, sizeof(*l));
-	size_t i;
-	int rc;
+	int rc = db_exec(&s->db, "SELECT name, created FROM admin_tokens ORDER BY name", 0, NULL, list_one, out, NULL,
+			 0);
 
-	if (l == NULL) {
-		return -ENOMEM;
+	return rc < 0 ? rc : 0;
+}
+
+static int take_name(const struct db_row *r, void *ctx)
+{
+	if (admin_name_ok(db_text(r, 0))) {
+		snprintf(ctx, ADMIN_NAME_MAX + 1, "%s", db_text(r, 0));
 	}
-	rc = each_token(s, list_one, l);
-	qsort(l->lines, l->n, sizeof(l->lines[0]), cmp_line);
-	for (i = 0; i < l->n; i++) {
-		fprintf(out, "%s\n", l->lines[i]);
-		free(l->lines[i]);
-	}
-	free(l);
-	return rc;
+	return 0;
 }
 
 int admin_token_find(struct store *s, const char *token, char name[ADMIN_NAME_MAX + 1])
 {
-	char path[700], hash[65], buf[64];
-	ssize_t n;
-	int fd;
+	char hash[65];
+	const char *p[1] = { hash };
 
 	if (strncmp(token, ADMIN_TOKEN_PREFIX, sizeof(ADMIN_TOKEN_PREFIX) - 1) != 0) {
 		return -EINVAL; /* an agent's token is never an admin's */
 	}
+	/* looked up by its SHA-256: what is compared is the hash of a secret,
+	 * never the secret */
 	token_hash(token, hash);
-	snprintf(path, sizeof(path), "%s/admin/%s", s->dir, hash);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
+	name[0] = '\0';
+	if (db_exec(&s->db, "SELECT name FROM admin_tokens WHERE hash = $1", 1, p, take_name, name, NULL, 0) < 0 ||
+	    name[0] == '\0') {
 		return -ENOENT;
 	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0) {
-		return -ENOENT;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, " \n")] = '\0';
-	if (!admin_name_ok(buf)) {
-		return -ENOENT;
-	}
-	snprintf(name, ADMIN_NAME_MAX + 1, "%.32s", buf);
 	return 0;
 }
 

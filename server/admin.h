@@ -1,8 +1,9 @@
-/* The admin interface's credentials, shared by lifeboatd and lifeboatctl:
- * admin tokens, created and revoked with lifeboatctl admin-token, stored
- * as STATE/admin/<sha256 of the token> holding "NAME CREATED", so a token
- * is found by its hash and never kept in clear. Agents' per-boot tokens
- * live in STATE/tokens/ and never open the admin interface. Also the
+/* The admin interface's credentials, shared by lifeboatd and lifeboatctl
+ * (and by every lifeboatd on one database): admin tokens, created and
+ * revoked with lifeboatctl admin-token, stored as the SHA-256 of the token
+ * with "NAME CREATED", so a token is found by its hash and never kept in
+ * clear. Agents' per-boot tokens (the store's token index) never open the
+ * admin interface. Also the
  * pure helpers of login: the Host check and one urlencoded form field. */
 #ifndef LIFEBOAT_ADMIN_H
 #define LIFEBOAT_ADMIN_H

@@ -151,11 +151,11 @@ enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r, const cha
 		snprintf(msg, sizeof(msg), "lifeboatd: cannot accept the report: %.400s", err);
 		return http_text(c, r, 400, msg);
 	}
-	rc = store_lock(&srv.store);
+	rc = store_lock(&srv.store, err, sizeof(err));
 	if (rc < 0) {
 		json_object_put(report);
-		snprintf(msg, sizeof(msg), "lifeboatd: cannot lock the state directory: %s", strerror(-rc));
-		return http_text(c, r, 503, msg);
+		fprintf(stderr, "lifeboatd: %s\n", err);
+		return http_text(c, r, 503, "lifeboatd: cannot accept the report: the database is not available");
 	}
 	status = open_session(token, mac, r->client, now, &h, &s, msg, sizeof(msg));
 	if (status == 403 && h != NULL) {
@@ -185,7 +185,13 @@ enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r, const cha
 			store_pending_del(&srv.store, mac); /* it reported: no longer pending */
 		}
 	}
-	store_unlock(&srv.store);
+	if (store_unlock(&srv.store, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lifeboatd: %s\n", err);
+		if (status == 0) {
+			snprintf(msg, sizeof(msg), "lifeboatd: cannot store the report");
+			status = 500;
+		}
+	}
 	json_object_put(h);
 	json_object_put(report);
 	if (status != 0) {
@@ -270,10 +276,10 @@ enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char 
 	if (token == NULL) {
 		return http_text(c, r, 403, "lifeboatd: cannot give keys: missing or malformed token");
 	}
-	rc = store_lock(&srv.store);
+	rc = store_lock(&srv.store, err, sizeof(err));
 	if (rc < 0) {
-		snprintf(msg, sizeof(msg), "lifeboatd: cannot lock the state directory: %s", strerror(-rc));
-		return http_text(c, r, 503, msg);
+		fprintf(stderr, "lifeboatd: %s\n", err);
+		return http_text(c, r, 503, "lifeboatd: cannot give keys: the database is not available");
 	}
 	status = open_session(token, mac, r->client, now, &h, &s, msg, sizeof(msg));
 	if (status == 0 && s.bound[0] == '\0') {
@@ -287,7 +293,11 @@ enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char 
 	if (status == 0) {
 		only = add_session_keys(h, own, sizeof(own) - 1, &owned, &nown);
 	}
-	store_unlock(&srv.store);
+	if (store_unlock(&srv.store, err, sizeof(err)) < 0 && status == 0) {
+		fprintf(stderr, "lifeboatd: %s\n", err);
+		snprintf(msg, sizeof(msg), "lifeboatd: cannot store the session");
+		status = 503;
+	}
 	json_object_put(h);
 	if (status != 0) {
 		snprintf(err, sizeof(err), "lifeboatd: cannot give keys: %s", msg + 11);
@@ -350,7 +360,7 @@ enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char
 		store_each(&srv.store, add_host, out);
 	} else {
 		if (parse_mac(macs, mac) < 0 || (h = store_load(&srv.store, mac, &sk)) == NULL) {
-			return http_text(c, r, 404, sk.count ? "lifeboatd: the host file cannot be read" :
+			return http_text(c, r, 404, sk.count ? "lifeboatd: the stored host cannot be read" :
 							       "lifeboatd: no such host");
 		}
 		out = api_host(h, mac, &sk);

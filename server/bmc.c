@@ -75,65 +75,64 @@ json_object *bmc_public(const struct bmc *b)
 	return o;
 }
 
-static int bmc_path(struct store *st, const char *mac, char *buf, size_t len)
-{
-	return store_mac_path(st, "bmc", mac, ".json", buf, len);
-}
-
 int bmc_save(struct store *st, const char *mac, const struct bmc *b, char *err, size_t errlen)
 {
 	json_object *o = bmc_public(b);
-	char path[700];
-	const char *text = NULL;
+	const char *p[2] = { mac, NULL };
+	char why[300];
 	int rc;
 
 	json_object_object_add(o, "password", json_object_new_string(b->password));
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	rc = bmc_path(st, mac, path, sizeof(path));
-	if (rc == 0) {
-		rc = store_write_atomic(path, text, strlen(text));
-	}
+	p[1] = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	rc = db_exec(&st->db, "INSERT INTO bmc (mac, doc) VALUES ($1, $2) ON CONFLICT (mac) DO UPDATE SET "
+			      "doc = excluded.doc", 2, p, NULL, NULL, why, sizeof(why));
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot store the BMC of %s: %s", mac, strerror(-rc));
+		snprintf(err, errlen, "cannot store the BMC of %s: %s", mac, why);
 	}
 	json_object_put(o);
-	return rc;
+	return rc < 0 ? rc : 0;
+}
+
+struct found {
+	char *doc;
+	int rows;
+};
+
+static int take_doc(const struct db_row *r, void *ctx)
+{
+	struct found *f = ctx;
+
+	f->rows++;
+	f->doc = strdup(db_text(r, 0));
+	return f->doc == NULL ? -ENOMEM : 0;
 }
 
 int bmc_load(struct store *st, const char *mac, struct bmc *b, char *err, size_t errlen)
 {
-	char path[700], why[300];
+	const char *p[1] = { mac };
+	struct found f = { .doc = NULL };
+	char why[300];
 	json_object *raw = NULL, *clean = NULL;
-	int rc;
+	int rc = db_exec(&st->db, "SELECT doc FROM bmc WHERE mac = $1", 1, p, take_doc, &f, why, sizeof(why));
 
-	if (bmc_path(st, mac, path, sizeof(path)) < 0) {
-		return -EINVAL;
+	if (rc < 0 || f.rows == 0) {
+		free(f.doc);
+		snprintf(err, errlen, rc < 0 ? "cannot read the BMC of %s: %s" : "%s has no BMC (lifeboatctl bmc %s --address ...)",
+			 mac, rc < 0 ? why : mac);
+		return rc < 0 ? rc : -ENOENT;
 	}
-	raw = json_object_from_file(path);
-	if (raw == NULL) {
-		rc = access(path, F_OK) == 0 ? -EIO : -ENOENT;
-		snprintf(err, errlen, rc == -ENOENT ? "%s has no BMC (lifeboatctl bmc %s --address ...)" :
-						     "the BMC file of %s cannot be read", mac, mac);
-		return rc;
-	}
-	clean = schema_strict(raw, bmc_members, why, sizeof(why));
+	raw = json_tokener_parse(f.doc);
+	free(f.doc);
+	snprintf(why, sizeof(why), "not JSON");
+	clean = raw != NULL ? schema_strict(raw, bmc_members, why, sizeof(why)) : NULL;
 	json_object_put(raw);
 	if (clean == NULL) {
-		snprintf(err, errlen, "the BMC file of %s is damaged: %s", mac, why);
+		snprintf(err, errlen, "the stored BMC of %s is damaged: %s", mac, why);
 		return -EIO;
 	}
 	rc = bmc_from_json(clean, b, err, errlen);
 	json_object_put(clean);
 	return rc;
-}
-
-void bmc_forget(struct store *st, const char *mac)
-{
-	char path[700];
-
-	if (bmc_path(st, mac, path, sizeof(path)) == 0) {
-		unlink(path);
-	}
 }
 
 int power_op_from_name(const char *name)

@@ -1,6 +1,7 @@
-/* A host's BMC: where it is, how to log in (STATE/bmc/<mac>.json, 0600,
- * written only by lifeboatd and lifeboatctl on the boot server, never
- * answered by the API), and power control through it.
+/* A host's BMC: where it is, how to log in (the store's bmc table, apart
+ * from the host's document; written only by lifeboatd and lifeboatctl on
+ * the boot server, never answered by the API), and power control
+ * through it.
  *
  * Power control goes through a driver table: "ipmi" runs Debian's
  * ipmitool (IPMI 2.0 over LAN, lanplus; the password passed in the
@@ -25,7 +26,7 @@ struct bmc {
 	char password[21];  /* IPMI 2.0: at most 20 bytes */
 };
 
-/* What a BMC definition may contain (control API body, file on disk). */
+/* What a BMC definition may contain (control API body, stored). */
 extern const struct schema_field bmc_members[];
 
 /* From a checked object (bmc_members). -EINVAL with a reason. */
@@ -36,7 +37,6 @@ json_object *bmc_public(const struct bmc *b);
 int bmc_save(struct store *st, const char *mac, const struct bmc *b, char *err, size_t errlen);
 /* -ENOENT when the host has no BMC. */
 int bmc_load(struct store *st, const char *mac, struct bmc *b, char *err, size_t errlen);
-void bmc_forget(struct store *st, const char *mac);
 
 enum power_op { POWER_STATUS, POWER_ON, POWER_OFF, POWER_CYCLE, POWER_BOOT_PXE };
 

@@ -19,20 +19,19 @@
 #define MAX_ARGS 32
 #define SCRIPT_MAX 8192
 
-/* ---- facts, cached by the file's identity ------------------------------------
- * A normal boot of a known host reads nothing but a stat(): the facts
- * (policy, nat, session) of the file as it was at that inode, mtime and
- * size. lifeboatctl replaces files by rename, so any change shows. */
+/* ---- facts, cached by the row's version ------------------------------------
+ * A normal boot of a known host reads only the version of its row (one
+ * small query), then the facts (policy, nat, session) cached for that
+ * version. Every save takes a new version from one counter of the
+ * database, so any change shows, by whichever lifeboatd or lifeboatctl,
+ * and a forgotten host made again never matches the old entry. */
 
 #define FACT_BUCKETS 4096
 
 struct fact_entry {
 	struct fact_entry *next;
 	char mac[18];
-	dev_t dev;
-	ino_t ino;
-	struct timespec mtime;
-	off_t size;
+	long long version;
 	struct boot_facts f;
 };
 
@@ -58,22 +57,14 @@ static void facts_from_host(json_object *h, struct boot_facts *f)
 	session_read(h, &f->s);
 }
 
-static int host_exists(const char *mac)
-{
-	char path[700];
-
-	return store_host_path(&srv.store, mac, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
-}
-
 static void facts_get(const char *mac, struct boot_facts *f)
 {
-	char path[700];
 	struct fact_entry *e = NULL;
-	struct stat st;
 	json_object *h = NULL;
+	long long version = 0;
 	unsigned int b = mac_bucket(mac);
 
-	if (store_host_path(&srv.store, mac, path, sizeof(path)) < 0 || stat(path, &st) < 0) {
+	if (store_version(&srv.store, mac, &version) < 0) {
 		memset(f, 0, sizeof(*f));
 		return;
 	}
@@ -83,15 +74,20 @@ static void facts_get(const char *mac, struct boot_facts *f)
 			break;
 		}
 	}
-	if (e != NULL && e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
-	    e->mtime.tv_sec == st.st_mtim.tv_sec && e->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+	if (e != NULL && e->version == version) {
 		*f = e->f;
 		pthread_mutex_unlock(&facts_mu);
 		return;
 	}
 	pthread_mutex_unlock(&facts_mu);
-	h = store_load(&srv.store, mac, NULL); /* unreadable: known, policy normal */
-	facts_from_host(h, f);
+	h = store_load_raw(&srv.store, mac, &version, NULL, 0);
+	if (h != NULL) {
+		json_object *clean = hostfile_clean(h, NULL);
+
+		json_object_put(h);
+		h = clean;
+	}
+	facts_from_host(h, f); /* unreadable: known, policy normal */
 	json_object_put(h);
 	pthread_mutex_lock(&facts_mu);
 	if (e == NULL) {
@@ -104,28 +100,18 @@ static void facts_get(const char *mac, struct boot_facts *f)
 		facts_tab[b] = e;
 	}
 	if (e != NULL) {
-		e->dev = st.st_dev;
-		e->ino = st.st_ino;
-		e->size = st.st_size;
-		e->mtime = st.st_mtim;
+		e->version = version;
 		e->f = *f;
 	}
 	pthread_mutex_unlock(&facts_mu);
 }
 
-/* ---- the last boot request of known hosts (seen.json) --------------------------- */
+/* ---- the last boot request of known hosts ---------------------------------------
+ * Kept here and written to the store every few seconds (boot_seen_flush),
+ * not per boot: a storm of normal boots costs no writes of its own. */
 
 static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
-static json_object *seen;
-static int seen_dirty;
-
-void boot_seen_init(void)
-{
-	seen = store_seen_read(&srv.store);
-	if (seen == NULL) {
-		seen = json_object_new_object();
-	}
-}
+static json_object *seen_batch; /* not yet written */
 
 static void seen_record(const char *mac, const char *source, enum decision d, long long now)
 {
@@ -135,37 +121,41 @@ static void seen_record(const char *mac, const char *source, enum decision d, lo
 	json_object_object_add(b, "source", json_object_new_string(source));
 	json_object_object_add(b, "decision", json_object_new_string(decision_name(d)));
 	pthread_mutex_lock(&seen_mu);
-	json_object_object_add(seen, mac, b);
-	seen_dirty = 1;
+	if (seen_batch == NULL) {
+		seen_batch = json_object_new_object();
+	}
+	json_object_object_add(seen_batch, mac, b);
 	pthread_mutex_unlock(&seen_mu);
 }
 
 void boot_seen_flush(void)
 {
 	char err[700];
-	char *text = NULL;
-	json_object *copy = NULL;
+	json_object *batch = NULL;
 
 	pthread_mutex_lock(&seen_mu);
-	if (!seen_dirty || seen == NULL) {
-		pthread_mutex_unlock(&seen_mu);
-		return;
-	}
-	text = strdup(json_object_to_json_string_ext(seen, JSON_C_TO_STRING_PLAIN));
-	seen_dirty = 0;
+	batch = seen_batch;
+	seen_batch = NULL;
 	pthread_mutex_unlock(&seen_mu);
-	if (text == NULL) {
+	if (batch == NULL) {
 		return;
 	}
-	copy = json_tokener_parse(text);
-	free(text);
-	if (copy != NULL && store_seen_write(&srv.store, copy, err, sizeof(err)) < 0) {
+	if (store_seen_put(&srv.store, batch, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
+		/* kept for the next flush, under what came since */
 		pthread_mutex_lock(&seen_mu);
-		seen_dirty = 1;
+		if (seen_batch != NULL) {
+			json_object_object_foreach(seen_batch, mac, b)
+			{
+				json_object_object_add(batch, mac, json_object_get(b));
+			}
+			json_object_put(seen_batch);
+		}
+		seen_batch = batch;
+		batch = NULL;
 		pthread_mutex_unlock(&seen_mu);
 	}
-	json_object_put(copy);
+	json_object_put(batch);
 }
 
 void boot_seen_merge(json_object *host)
@@ -173,10 +163,13 @@ void boot_seen_merge(json_object *host)
 	json_object *b = NULL, *copy = NULL;
 
 	pthread_mutex_lock(&seen_mu);
-	if (seen != NULL && json_object_object_get_ex(seen, jstr(host, "mac"), &b)) {
+	if (seen_batch != NULL && json_object_object_get_ex(seen_batch, jstr(host, "mac"), &b)) {
 		json_object_deep_copy(b, &copy, NULL);
 	}
 	pthread_mutex_unlock(&seen_mu);
+	if (copy == NULL) {
+		copy = store_seen_get(&srv.store, jstr(host, "mac"));
+	}
 	if (copy != NULL) {
 		json_object_object_add(host, "last_request", copy);
 	}
@@ -224,7 +217,7 @@ static void record_boot(json_object *h, const struct boot_query *q, const char *
 }
 
 /* Issues a token for the session in h (claim, reboot or a new host):
- * index entry first, then the host file; both fsync'd. */
+ * index entry and host document in the caller's transaction. */
 static int issue_token(json_object *h, struct session *s, const struct boot_query *q, const char *source,
 		       long long now, char token[LB_TOKEN_LEN + 1], char *err, size_t errlen)
 {
@@ -277,15 +270,14 @@ static int carry_out(const struct boot_query *q, const struct boot_env *env, str
 	json_object *h = NULL;
 	int rc;
 
-	rc = store_lock(&srv.store);
+	rc = store_lock(&srv.store, err, errlen);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot lock the state directory: %s", strerror(-rc));
 		return rc;
 	}
 	h = store_load(&srv.store, q->mac, NULL);
 	if (h != NULL) {
 		facts_from_host(h, &f);
-	} else if (host_exists(q->mac)) {
+	} else if (store_exists(&srv.store, q->mac) != 0) {
 		facts_from_host(NULL, &f); /* unreadable: normal, and never replaced here */
 	} else {
 		memset(&f, 0, sizeof(f));
@@ -329,9 +321,12 @@ static int carry_out(const struct boot_query *q, const struct boot_env *env, str
 			   env->source, f.s.bound[0] ? f.s.bound : "nobody", o->why);
 		break;
 	}
-	store_unlock(&srv.store);
 	json_object_put(h);
-	return rc;
+	if (rc < 0) {
+		store_abort(&srv.store);
+		return rc;
+	}
+	return store_unlock(&srv.store, err, errlen);
 }
 
 /* Signatures next to the payload (make sign) switch on imgverify. */

@@ -143,6 +143,18 @@ static int set_state_dir(struct conf *c, const char *v, char *err, size_t errlen
 	return copy_to(c->state_dir, sizeof(c->state_dir), v, err, errlen);
 }
 
+/* "" (STATE/lifeboat.db), an absolute path or sqlite:PATH (SQLite), or
+ * postgresql://... / postgres://... (libpq's URL) */
+static int set_database(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (strncmp(v, "postgresql://", 13) != 0 && strncmp(v, "postgres://", 11) != 0 &&
+	    !(strncmp(v, "sqlite:", 7) == 0 && v[7] == '/') && v[0] != '/' && v[0] != '\0') {
+		snprintf(err, errlen, "want postgresql://..., sqlite:/PATH or an absolute path");
+		return -EINVAL;
+	}
+	return copy_to(c->database, sizeof(c->database), v, err, errlen);
+}
+
 static int set_control_socket(struct conf *c, const char *v, char *err, size_t errlen)
 {
 	if (v[0] != '/') {
@@ -241,7 +253,7 @@ static const struct {
 	{ "tls_cert", set_tls_cert },       { "tls_key", set_tls_key },
 	{ "tls_public_url", set_tls_public_url }, { "admin_hosts", set_admin_hosts },
 	{ "admin_http", set_admin_http },   { "agent_ca", set_agent_ca },
-	{ "control_socket", set_control_socket },
+	{ "control_socket", set_control_socket }, { "database", set_database },
 };
 
 const char *conf_key(size_t i)

@@ -32,6 +32,8 @@ struct conf {
 	int admin_http;               /* 1: admin interface on plain HTTP too (with TLS on) */
 	int agent_ca;                 /* 1: the payload's image has the CA (make CA=): agents booted
 	                               * over plain HTTP report to tls_public_url too */
+	char database[600];           /* "": state_dir/lifeboat.db (SQLite); sqlite:/PATH;
+	                               * postgresql://... (shared by several lifeboatd) */
 	char control_socket[108];     /* the control API for lifeboatctl on this machine (sun_path);
 	                               * default state_dir/lifeboatd.sock */
 };

@@ -373,9 +373,7 @@ enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, cons
 
 static int host_known(const char *mac)
 {
-	char path[700];
-
-	return store_host_path(&srv.store, mac, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
+	return store_exists(&srv.store, mac) == 1;
 }
 
 static enum MHD_Result known_hosts(struct MHD_Connection *c, struct req *r, const char *mac)
@@ -390,7 +388,7 @@ static enum MHD_Result known_hosts(struct MHD_Connection *c, struct req *r, cons
 	int rc;
 
 	if (h == NULL) {
-		return http_text(c, r, 404, sk.count ? "lifeboatd: the host file cannot be read" : "lifeboatd: no such host");
+		return http_text(c, r, 404, sk.count ? "lifeboatd: the stored host cannot be read" : "lifeboatd: no such host");
 	}
 	if (name != NULL && (name[0] == '\0' || strlen(name) > 255 || strpbrk(name, " \t\r\n,#") != NULL)) {
 		json_object_put(h);

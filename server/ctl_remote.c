@@ -235,7 +235,7 @@ int remote_show(const struct apiclient *ac, const char *mac)
 		return 1;
 	}
 	if (jstr(h, "skipped")[0] != '\0') { /* as on the state directory */
-		fprintf(stderr, "lifeboatctl: %s: skipped from the host file: %s\n", mac, jstr(h, "skipped"));
+		fprintf(stderr, "lifeboatctl: %s: skipped from the stored host: %s\n", mac, jstr(h, "skipped"));
 	}
 	printf("%s\n", json_object_to_json_string_ext(h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(h);
@@ -256,7 +256,7 @@ int remote_list(const struct apiclient *ac)
 	for (i = 0; i < n; i++) {
 		json_object *raw = json_object_array_get_idx(hosts, i);
 		struct schema_skipped sk = { .count = 0 };
-		/* an unreadable host file is a MAC and what was skipped */
+		/* an unreadable stored host is a MAC and what was skipped */
 		json_object *h = json_object_get_boolean(jget(raw, "unreadable")) ? NULL : hostfile_clean(raw, &sk);
 
 		if (jstr(raw, "skipped")[0] != '\0') {

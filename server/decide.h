@@ -9,7 +9,7 @@
 #include "session.h"
 
 struct boot_facts {
-	int known;               /* a host file exists */
+	int known;               /* the host has a row (readable or not) */
 	char policy[16];         /* normal, rescue, rescue-once */
 	int nat;                 /* the host's nat flag */
 	struct session s;

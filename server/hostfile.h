@@ -1,7 +1,8 @@
-/* A host's state file (STATE/hosts/aa-bb-cc-dd-ee-ff.json) as every reader
- * sees it: through the host table, leniently, so a hostile or hand-edited
- * file shows what it can and names what it skipped (page, API,
- * lifeboatctl). Writers start from the same clean copy. */
+/* A host's stored JSON document (store.h) as every reader sees it:
+ * through the host table, leniently, so a hostile or hand-edited document
+ * (an older lifeboatd, a JSON import, an UPDATE by hand) shows what it can
+ * and names what it skipped (page, API, lifeboatctl). Writers start from
+ * the same clean copy. */
 #ifndef LIFEBOAT_HOSTFILE_H
 #define LIFEBOAT_HOSTFILE_H
 
@@ -11,7 +12,7 @@
 
 extern const struct schema_field host_members[];
 
-/* The clean copy (new reference) of a parsed host file, or NULL when it
+/* The clean copy (new reference) of a parsed host document, or NULL when it
  * is not an object or has no valid "mac" (sk says why). */
 json_object *hostfile_clean(json_object *raw, struct schema_skipped *sk);
 

@@ -69,15 +69,14 @@ static int update(struct store *st, const char *mac, int (*fn)(struct store *st,
 	json_object *h = NULL;
 	int rc;
 
-	rc = store_lock(st);
+	rc = store_lock(st, err, errlen);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot lock the state directory %s: %s", st->dir, strerror(-rc));
 		return rc;
 	}
 	h = store_load(st, mac, &sk);
 	if (h == NULL && sk.count > 0) {
-		snprintf(err, errlen, "cannot change %s: its host file cannot be read (%s); fix it or forget it", mac,
-			 sk.text);
+		snprintf(err, errlen, "cannot change %s: its stored document cannot be read (%s); fix it or forget it",
+			 mac, sk.text);
 		rc = -EIO;
 		goto err_load;
 	}
@@ -91,8 +90,13 @@ static int update(struct store *st, const char *mac, int (*fn)(struct store *st,
 		snprintf(err, errlen, "cannot change %s: %s", mac, strerror(-rc));
 	}
 	json_object_put(h);
+	if (rc < 0) {
+		goto err_load;
+	}
+	return store_unlock(st, err, errlen);
+
 err_load:
-	store_unlock(st);
+	store_abort(st);
 	return rc;
 }
 
@@ -198,9 +202,9 @@ int hostops_set_bmc(struct store *st, const char *mac, const struct bmc *b, cons
 
 void hostops_event(struct store *st, const char *mac, long long now, const char *kind, const char *text)
 {
-	if (store_lock(st) == 0) {
+	if (store_lock(st, NULL, 0) == 0) {
 		events_add(st, mac, now, kind, "%s", text);
-		store_unlock(st);
+		store_unlock(st, NULL, 0);
 	}
 }
 
@@ -345,20 +349,16 @@ int hostops_set_alias(struct store *st, const char *mac, const char *alias, cons
 
 int hostops_forget(struct store *st, const char *mac, char *err, size_t errlen)
 {
-	int rc = store_lock(st);
+	int rc = store_lock(st, err, errlen);
 
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot lock the state directory %s: %s", st->dir, strerror(-rc));
 		return rc;
 	}
 	rc = store_forget(st, mac);
-	if (rc == 0) {
-		events_forget(st, mac);
-		bmc_forget(st, mac);
-	}
-	store_unlock(st);
 	if (rc < 0) {
+		store_abort(st);
 		snprintf(err, errlen, "cannot forget %s: %s", mac, rc == -ENOENT ? "no such host" : strerror(-rc));
+		return rc;
 	}
-	return rc;
+	return store_unlock(st, err, errlen);
 }

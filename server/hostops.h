@@ -23,7 +23,7 @@ struct host_change {
 
 /* Sets the policy (creating the host if new): a rescue policy arms a new
  * session (no token, no binding, no conflict, no pinned keys), normal
- * ends it; the old token leaves the index. -EIO when the host file
+ * ends it; the old token leaves the index. -EIO when the stored host
  * exists but cannot be read (fix it or forget it). */
 int hostops_set_policy(struct store *st, const char *mac, const struct host_change *c, long long now, char *err,
 		       size_t errlen);
@@ -35,7 +35,7 @@ int hostops_manual_token(struct store *st, const char *mac, const char *token, l
 
 struct bmc;
 
-/* Stores the host's BMC (its credentials 0600 apart from the host file,
+/* Stores the host's BMC (its credentials apart from the host document,
  * which shows all but the password), creating the host if new. */
 int hostops_set_bmc(struct store *st, const char *mac, const struct bmc *b, const char *by, long long now, char *err,
 		    size_t errlen);

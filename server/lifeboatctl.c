@@ -20,6 +20,7 @@
 #include "ctl_remote.h"
 #include "events.h"
 #include "hostops.h"
+#include "import.h"
 #include "localsock.h"
 #include "query.h"
 #include "schema.h"
@@ -251,21 +252,21 @@ static int cmd_list(int argc, char **argv)
 static json_object *load_host(const char *mac)
 {
 	struct schema_skipped sk = { .count = 0 };
-	json_object *h = store_load(&store, mac, &sk), *seen = NULL, *b = NULL, *clean = NULL;
+	json_object *h = store_load(&store, mac, &sk), *seen = NULL, *clean = NULL;
 
 	if (sk.count > 0) {
-		fprintf(stderr, "lifeboatctl: %s: skipped from the host file: %s\n", mac, sk.text);
+		fprintf(stderr, "lifeboatctl: %s: skipped from the stored host: %s\n", mac, sk.text);
 	}
 	if (h == NULL) {
 		fprintf(stderr, "lifeboatctl: cannot find host %s%s\n", mac, sk.count ? " (unreadable)" : "");
 		return NULL;
 	}
-	seen = store_seen_read(&store);
-	if (seen != NULL && json_object_object_get_ex(seen, mac, &b) && json_object_is_type(b, json_type_object)) {
+	seen = store_seen_get(&store, mac);
+	if (seen != NULL) {
 		json_object *wrap = json_object_new_object(), *cw = NULL;
 
 		json_object_object_add(wrap, "mac", json_object_new_string(mac));
-		json_object_object_add(wrap, "last_boot", json_object_get(b));
+		json_object_object_add(wrap, "last_boot", json_object_get(seen));
 		cw = hostfile_clean(wrap, NULL);
 		clean = jget(cw, "last_boot");
 		if (clean != NULL) {
@@ -822,6 +823,24 @@ static int cmd_help(int argc, char **argv)
 	return usage(stdout);
 }
 
+/* A JSON state directory from before the database (another boot
+ * server's, say) into this one's database; STATE's own is imported by
+ * itself when lifeboatd or lifeboatctl first opens it. */
+static int cmd_import_json(int argc, char **argv)
+{
+	struct import_counts n;
+	char err[900], summary[600];
+
+	(void)argc;
+	if (import_json_dir(&store, argv[0], &n, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lifeboatctl: %s\n", err);
+		return 1;
+	}
+	import_summary(&n, summary, sizeof(summary));
+	printf("imported %s into %s: %s\n", argv[0], store.db.shown, summary);
+	return n.skipped > 0 ? 1 : 0;
+}
+
 static const struct cmd cmds[] = {
 	{ "rescue", "MAC [--once] [--nat] [--for S] [--key FILE]... [--keys-only] [--reset]",
 	  "arm a rescue session: the next plausible boot claims it (--once: then normal again;\n"
@@ -848,6 +867,9 @@ static const struct cmd cmds[] = {
 	  "                                (ISO, USB): lifeboat.token=<it> lifeboat.server=<url>", 1, 1, 1, 1, cmd_token },
 	{ "admin-token", "add NAME | revoke NAME | list",
 	  "tokens for the admin interface (page, hosts API): shown once, stored hashed", 1, 2, 1, 0, cmd_admin_token },
+	{ "import-json", "DIR", "import a state directory of JSON files (lifeboat before the database)\n"
+	  "                                into the database; hosts it has already are kept", 1, 1, 1, 0,
+	  cmd_import_json },
 	{ "dhcp-config", "dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP] [--ipxe debian|lifeboat]",
 	  "DHCP configuration to chainload iPXE without flashing", 1, 9, 0, 1, cmd_dhcp_config },
 	{ "help", "", "this text", 0, 0, 0, 1, cmd_help },
@@ -869,9 +891,10 @@ static int usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: lifeboatctl [--state-dir DIR | --config FILE] COMMAND\n"
+	fprintf(f, "usage: lifeboatctl [--state-dir DIR | --config FILE] [--database URL] COMMAND\n"
 		   "       on the boot server: through lifeboatd's control socket (STATE/lifeboatd.sock or\n"
-		   "       control_socket) when lifeboatd runs, else on the state directory\n"
+		   "       control_socket) when lifeboatd runs, else on its database (database from --config,\n"
+		   "       --database or LIFEBOAT_DATABASE; default STATE/lifeboat.db)\n"
 		   "       lifeboatctl --server https://boot:8443 [--token-file FILE] [--cacert FILE] COMMAND\n"
 		   "       (or LIFEBOAT_SERVER, LIFEBOAT_TOKEN_FILE or LIFEBOAT_TOKEN, LIFEBOAT_CACERT): through\n"
 		   "       lifeboatd's control API with an admin token, from anywhere\n");
@@ -918,6 +941,7 @@ int main(int argc, char **argv)
 {
 	const char *state = getenv("LIFEBOAT_STATE_DIR"), *server = getenv("LIFEBOAT_SERVER");
 	const char *token_file = getenv("LIFEBOAT_TOKEN_FILE"), *cacert = getenv("LIFEBOAT_CACERT");
+	const char *database = getenv("LIFEBOAT_DATABASE");
 	const struct cmd *cmd = NULL;
 	char err[700];
 	int i = 1, n;
@@ -932,6 +956,8 @@ int main(int argc, char **argv)
 			token_file = argv[i + 1];
 		} else if (strcmp(argv[i], "--cacert") == 0) {
 			cacert = argv[i + 1];
+		} else if (strcmp(argv[i], "--database") == 0) {
+			database = argv[i + 1];
 		} else if (strcmp(argv[i], "--config") == 0) {
 			FILE *f = fopen(argv[i + 1], "re");
 
@@ -950,6 +976,10 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc) {
 		return usage(stderr);
+	}
+	if (database != NULL && conf_set(&conf, "database", database, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lifeboatctl: cannot use --database %s: %s\n", database, err);
+		return 2;
 	}
 	cmd = find_cmd(strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0 ? "help" : argv[i]);
 	n = argc - i - 1;
@@ -983,9 +1013,17 @@ int main(int argc, char **argv)
 			return cmd->run(n, argv + i + 1);
 		}
 	}
-	if (cmd->needs_store && store_open(&store, state, err, sizeof(err)) < 0) {
-		fprintf(stderr, "lifeboatctl: %s\n", err);
-		return 2;
+	if (cmd->needs_store) {
+		char note[1200];
+
+		store.claim_fd = -1;
+		if (store_open(&store, state, conf.database, note, sizeof(note), err, sizeof(err)) < 0) {
+			fprintf(stderr, "lifeboatctl: %s\n", err);
+			return 2;
+		}
+		if (note[0] != '\0') {
+			fprintf(stderr, "lifeboatctl: %s\n", note);
+		}
 	}
 	return cmd->run(n, argv + i + 1);
 }

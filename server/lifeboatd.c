@@ -119,7 +119,7 @@ static int read_flags(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	char err[700];
+	char err[700], note[1200];
 	sigset_t stop;
 	int sig, rc;
 
@@ -135,17 +135,20 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		return rc > 0 ? 0 : 2;
 	}
-	if (conf_finish(&srv.conf, err, sizeof(err)) < 0 ||
-	    store_open(&srv.store, srv.conf.state_dir, err, sizeof(err)) < 0 ||
-	    store_claim(&srv.store, err, sizeof(err)) < 0) {
+	/* the claim first: the import moves files of the state directory */
+	if (conf_finish(&srv.conf, err, sizeof(err)) < 0 || store_claim_dir(&srv.store, srv.conf.state_dir, err,
+									     sizeof(err)) < 0 ||
+	    store_open(&srv.store, srv.conf.state_dir, srv.conf.database, note, sizeof(note), err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return 2;
+	}
+	if (note[0] != '\0') {
+		fprintf(stderr, "lifeboatd: %s\n", note);
 	}
 	if (access(srv.conf.keys_file, R_OK) < 0) {
 		fprintf(stderr, "lifeboatd: warning: cannot read keys_file %s: %s (rescued hosts get no keys from here)\n",
 			srv.conf.keys_file, strerror(errno));
 	}
-	boot_seen_init();
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
@@ -155,8 +158,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "lifeboatd: listening on %s:%u (public %s, payload %s, state %s, default policy %s%s)\n",
-		srv.conf.listen, srv.conf.port, srv.conf.public_url, srv.conf.payload_url, srv.conf.state_dir,
+	fprintf(stderr, "lifeboatd: listening on %s:%u (public %s, payload %s, state %s, database %s, default "
+		"policy %s%s)\n", srv.conf.listen, srv.conf.port, srv.conf.public_url, srv.conf.payload_url, srv.conf.state_dir,
+		srv.store.db.shown,
 		srv.conf.default_policy, srv.conf.nat ? ", nat" : "");
 	if (srv.conf.tls_port != 0) {
 		fprintf(stderr, "lifeboatd: HTTPS on %s:%u (%s, certificate %s); the admin interface is %s; agents "

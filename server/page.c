@@ -273,7 +273,7 @@ void page_host(struct page *pg, json_object *h, const char *mac, const struct sc
 	raw(pg, "\"><td>");
 	if (h == NULL) {
 		text(pg, mac);
-		raw(pg, "</td><td colspan=\"9\" class=\"skipped\">unreadable host file: ");
+		raw(pg, "</td><td colspan=\"9\" class=\"skipped\">unreadable stored host: ");
 		text(pg, sk && sk->count ? sk->text : "no host object");
 		raw(pg, "</td></tr>\n");
 		return;
@@ -306,7 +306,7 @@ void page_host(struct page *pg, json_object *h, const char *mac, const struct sc
 	raw(pg, "</td><td>");
 	cell_disks(pg, h);
 	if (sk != NULL && sk->count > 0) {
-		raw(pg, "<div class=\"skipped\">skipped from the host file: ");
+		raw(pg, "<div class=\"skipped\">skipped from the stored host: ");
 		text(pg, sk->text);
 		raw(pg, "</div>");
 	}

@@ -4,7 +4,7 @@
  * Two modes over the same table:
  *  - strict (what lifeboatd accepts from the network): the first member
  *    that is wrong fails the whole document, with its path and reason;
- *  - lenient (every reader of a stored host file): a wrong member is left
+ *  - lenient (every reader of a stored host document): a wrong member is left
  *    out and its path is named in a list of what was skipped.
  * Both return a new, clean copy holding only the members the table names,
  * each of the type it says, so renderers can use json-c without checks. */

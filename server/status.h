@@ -14,7 +14,7 @@
 
 #define STATUS_MAX_BYTES LB_REPORT_MAX_BYTES
 
-/* The members of a version-1 report; host files hold one under "report". */
+/* The members of a version-1 report; stored hosts hold one under "report". */
 extern const struct schema_field report_members[];
 
 /* Returns the report (new reference; members the table does not name are

@@ -1,5 +1,4 @@
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,21 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "import.h"
 #include "query.h"
 #include "schema.h"
 #include "store.h"
 
-static const char *const subdirs[] = { "hosts", "tokens", "pending", "events", "bmc" };
-
-int store_open(struct store *s, const char *dir, char *err, size_t errlen)
+int store_open(struct store *s, const char *dir, const char *database, char *note, size_t notelen, char *err,
+	       size_t errlen)
 {
-	char path[600];
-	size_t i;
-	int rc;
+	int rc, from = 0;
+
+	int claim_fd = s->claim_fd; /* store_claim_dir's, when it came first */
 
 	memset(s, 0, sizeof(*s));
-	s->lock_fd = -1;
-	s->claim_fd = -1;
+	s->claim_fd = claim_fd;
+	note[0] = '\0';
 	pthread_mutex_init(&s->mu, NULL);
 	if (strlen(dir) >= sizeof(s->dir)) {
 		snprintf(err, errlen, "cannot use state directory %s: path too long", dir);
@@ -38,29 +37,35 @@ int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(errno));
 		return rc;
 	}
-	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]);
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-			rc = -errno;
-			snprintf(err, errlen, "cannot create state directory %s: %s", path, strerror(errno));
-			return rc;
-		}
-		if (access(path, W_OK) < 0) {
-			rc = -errno;
-			snprintf(err, errlen, "cannot write state directory %s: %s", path, strerror(errno));
-			return rc;
-		}
+	if (access(dir, W_OK) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot write state directory %s: %s", dir, strerror(errno));
+		return rc;
 	}
-	return 0;
+	rc = db_setup(&s->db, database, dir, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = db_migrate(&s->db, 0, &from, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	return import_state_dir(s, note, notelen, err, errlen);
 }
 
-int store_claim(struct store *s, char *err, size_t errlen)
+int store_claim_dir(struct store *s, const char *dir, char *err, size_t errlen)
 {
 	char path[600], buf[32] = "";
 	ssize_t n;
 	int fd = -1, rc;
 
-	snprintf(path, sizeof(path), "%s/lifeboatd.pid", s->dir);
+	s->claim_fd = -1;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(errno));
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/lifeboatd.pid", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
@@ -72,7 +77,7 @@ int store_claim(struct store *s, char *err, size_t errlen)
 		n = read(fd, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
-		snprintf(err, errlen, "cannot use state directory %s: %s", s->dir,
+		snprintf(err, errlen, "cannot use state directory %s: %s", dir,
 			 rc == -EBUSY ? "another lifeboatd uses it (one per state directory)" : strerror(-rc));
 		if (rc == -EBUSY && buf[0] != '\0') {
 			size_t len = strlen(err);
@@ -93,153 +98,93 @@ int store_claim(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* Two locks: the mutex for the threads of this process (lifeboatd's thread
- * pool: one lock_fd for all of them), then flock for other processes
- * (lifeboatctl). Without the mutex, a second thread's open() replaced
- * lock_fd and the first thread's unlock closed the wrong descriptor: the
- * flock stayed held and lifeboatd hung under concurrent boots. */
-int store_lock(struct store *s)
+/* Two locks: the mutex for the threads of this process (one writer at a
+ * time, without each waiting inside the database), then the database's
+ * write transaction for other processes (lifeboatctl, other lifeboatd). */
+int store_lock(struct store *s, char *err, size_t errlen)
 {
-	char path[600];
+	char why[300];
 	int rc;
 
 	pthread_mutex_lock(&s->mu);
-	snprintf(path, sizeof(path), "%s/.lock", s->dir);
-	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (s->lock_fd < 0) {
-		rc = -errno;
-		goto err_open;
-	}
-	if (flock(s->lock_fd, LOCK_EX) < 0) {
-		rc = -errno;
-		goto err_flock;
+	rc = db_begin(&s->db, why, sizeof(why));
+	if (rc < 0) {
+		pthread_mutex_unlock(&s->mu);
+		if (err != NULL) {
+			snprintf(err, errlen, "cannot lock database %s: %s", s->db.shown, why);
+		}
+		return rc;
 	}
 	return 0;
+}
 
-err_flock:
-	close(s->lock_fd);
-	s->lock_fd = -1;
-err_open:
+int store_unlock(struct store *s, char *err, size_t errlen)
+{
+	char why[300];
+	int rc = db_commit(&s->db, why, sizeof(why));
+
 	pthread_mutex_unlock(&s->mu);
+	if (rc < 0 && err != NULL) {
+		snprintf(err, errlen, "cannot write database %s: %s", s->db.shown, why);
+	}
 	return rc;
 }
 
-void store_unlock(struct store *s)
+void store_abort(struct store *s)
 {
-	if (s->lock_fd >= 0) {
-		close(s->lock_fd); /* releases the flock */
-		s->lock_fd = -1;
-	}
+	db_rollback(&s->db);
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* "52-54-00-12-34-56" from a MAC: validated, so the name is safe */
-static int mac_name(const char *mac, char out[18])
-{
-	int i;
+/* ---- hosts ------------------------------------------------------------------------------- */
 
-	if (parse_mac(mac, out) < 0) {
-		return -EINVAL;
-	}
-	for (i = 0; out[i] != '\0'; i++) {
-		if (out[i] == ':') {
-			out[i] = '-';
-		}
-	}
-	return 0;
+struct doc {
+	char *text;
+	long long version;
+	int found;
+};
+
+static int take_doc(const struct db_row *r, void *ctx)
+{
+	struct doc *d = ctx;
+
+	d->found = 1;
+	d->version = db_int(r, 1);
+	d->text = strdup(db_text(r, 0));
+	return d->text == NULL ? -ENOMEM : 0;
 }
 
-int store_mac_path(struct store *s, const char *subdir, const char *mac, const char *suffix, char *buf, size_t len)
+json_object *store_load_raw(struct store *s, const char *mac, long long *version, char *err, size_t errlen)
 {
-	char m[18];
-
-	if (mac_name(mac, m) < 0) {
-		return -EINVAL;
-	}
-	return (size_t)snprintf(buf, len, "%s/%s/%s%s", s->dir, subdir, m, suffix) >= len ? -ENAMETOOLONG : 0;
-}
-
-int store_host_path(struct store *s, const char *mac, char *buf, size_t len)
-{
-	return store_mac_path(s, "hosts", mac, ".json", buf, len);
-}
-
-static void fsync_dir(const char *dir)
-{
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-}
-
-/* text to path through path.tmp: write, fsync, rename, fsync the directory */
-int store_write_atomic(const char *path, const char *text, size_t len)
-{
-	char tmp[700], dir[700], *slash = NULL;
-	size_t done = 0;
-	int fd, rc = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		return -errno;
-	}
-	while (done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-
-		if (w < 0) {
-			rc = -errno;
-			break;
-		}
-		done += (size_t)w;
-	}
-	if (rc == 0 && fsync(fd) < 0) {
-		rc = -errno;
-	}
-	if (close(fd) < 0 && rc == 0) {
-		rc = -errno;
-	}
-	if (rc == 0 && rename(tmp, path) < 0) {
-		rc = -errno;
-	}
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		fsync_dir(dir);
-	}
-	return 0;
-}
-
-json_object *store_load_raw(struct store *s, const char *mac, char *err, size_t errlen)
-{
-	char path[600];
+	const char *p[1] = { mac };
+	struct doc d = { .text = NULL };
 	json_object *o = NULL;
+	enum json_tokener_error jerr = json_tokener_success;
 
-	if (store_host_path(s, mac, path, sizeof(path)) < 0 || access(path, F_OK) != 0) {
+	if (db_exec(&s->db, "SELECT doc, version FROM hosts WHERE mac = $1", 1, p, take_doc, &d, NULL, 0) < 0 ||
+	    !d.found) {
+		free(d.text);
 		return NULL;
 	}
-	o = json_object_from_file(path);
-	if (o == NULL && err != NULL) {
-		snprintf(err, errlen, "%s: not JSON (%s)", path, json_util_get_last_err());
+	if (version != NULL) {
+		*version = d.version;
 	}
+	o = json_tokener_parse_verbose(d.text, &jerr);
+	if (o == NULL && err != NULL) {
+		snprintf(err, errlen, "host %s: not JSON (%s)", mac, json_tokener_error_desc(jerr));
+	}
+	free(d.text);
 	return o;
 }
 
 json_object *store_load(struct store *s, const char *mac, struct schema_skipped *sk)
 {
-	char err[700] = "";
-	json_object *raw = store_load_raw(s, mac, err, sizeof(err)), *clean = NULL;
+	char err[300] = "";
+	json_object *raw = store_load_raw(s, mac, NULL, err, sizeof(err)), *clean = NULL;
 
 	if (raw == NULL) {
 		if (sk != NULL && err[0] != '\0') {
-			snprintf(sk->text, sizeof(sk->text), "the whole file (not JSON)");
+			snprintf(sk->text, sizeof(sk->text), "the whole document (not JSON)");
 			sk->count++;
 		}
 		return NULL;
@@ -249,266 +194,340 @@ json_object *store_load(struct store *s, const char *mac, struct schema_skipped 
 	return clean;
 }
 
-int store_save(struct store *s, const char *mac, json_object *host, char *err, size_t errlen)
+static int take_int(const struct db_row *r, void *ctx)
 {
-	char path[600];
-	const char *text = json_object_to_json_string_ext(host, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	char *buf = NULL;
-	size_t len = strlen(text);
+	*(long long *)ctx = db_int(r, 0);
+	return 0;
+}
+
+int store_version(struct store *s, const char *mac, long long *version)
+{
+	const char *p[1] = { mac };
+	long long v = -1;
+	int rc = db_exec(&s->db, "SELECT version FROM hosts WHERE mac = $1", 1, p, take_int, &v, NULL, 0);
+
+	if (rc < 0) {
+		return rc;
+	}
+	if (v < 0) {
+		return -ENOENT;
+	}
+	*version = v;
+	return 0;
+}
+
+int store_exists(struct store *s, const char *mac)
+{
+	long long v;
+	int rc = store_version(s, mac, &v);
+
+	return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
+}
+
+int store_save_text(struct store *s, const char *mac, const char *text, char *err, size_t errlen)
+{
+	char now[24], version[24], why[300];
+	const char *p[4] = { mac, text, now, version };
+	long long v = 0;
 	int rc;
 
-	if (store_host_path(s, mac, path, sizeof(path)) < 0) {
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	/* one counter for every row: a version is never seen twice */
+	rc = db_exec(&s->db, "UPDATE counters SET value = value + 1 WHERE name = 'host_version' RETURNING value", 0,
+		     NULL, take_int, &v, why, sizeof(why));
+	snprintf(version, sizeof(version), "%lld", v);
+	if (rc >= 0) {
+		rc = db_exec(&s->db, "INSERT INTO hosts (mac, doc, version, updated) VALUES ($1, $2, $4, $3) "
+				     "ON CONFLICT (mac) DO UPDATE SET doc = excluded.doc, version = excluded.version, "
+				     "updated = excluded.updated", 4, p, NULL, NULL, why, sizeof(why));
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store host %s in %s: %s", mac, s->db.shown, why);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int store_save(struct store *s, const char *mac, json_object *host, char *err, size_t errlen)
+{
+	char m[18];
+
+	if (parse_mac(mac, m) < 0) {
 		snprintf(err, errlen, "bad MAC %s", mac);
 		return -EINVAL;
 	}
-	buf = malloc(len + 2);
-	if (buf == NULL) {
-		snprintf(err, errlen, "cannot write %s: out of memory", path);
-		return -ENOMEM;
-	}
-	memcpy(buf, text, len);
-	buf[len] = '\n';
-	rc = store_write_atomic(path, buf, len + 1);
-	free(buf);
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
-	}
-	return rc;
+	return store_save_text(s, m, json_object_to_json_string_ext(host, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_NOSLASHESCAPE), err, errlen);
 }
 
 int store_forget(struct store *s, const char *mac)
 {
-	char path[600];
-	json_object *h = store_load(s, mac, NULL), *sess = jget(h, "session");
-	const char *hash = jstr(sess, "token_sha256");
+	static const char *const drops[] = {
+		"DELETE FROM tokens WHERE mac = $1", "DELETE FROM pending WHERE mac = $1",
+		"DELETE FROM seen WHERE mac = $1",   "DELETE FROM events WHERE mac = $1",
+		"DELETE FROM bmc WHERE mac = $1",
+	};
+	const char *p[1] = { mac };
+	size_t i;
+	int rc = db_exec(&s->db, "DELETE FROM hosts WHERE mac = $1", 1, p, NULL, NULL, NULL, 0);
 
-	if (store_host_path(s, mac, path, sizeof(path)) < 0) {
-		json_object_put(h);
-		return -EINVAL;
+	if (rc == 0) {
+		return -ENOENT;
 	}
-	if (hash[0] != '\0') {
-		store_token_del(s, hash);
+	for (i = 0; rc >= 0 && i < sizeof(drops) / sizeof(drops[0]); i++) {
+		rc = db_exec(&s->db, drops[i], 1, p, NULL, NULL, NULL, 0);
 	}
-	json_object_put(h);
-	store_pending_del(s, mac);
-	return unlink(path) < 0 ? -errno : 0;
+	return rc < 0 ? rc : 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+struct rows {
+	char (*macs)[18];
+	char **docs;
+	size_t n, cap;
+};
+
+/* collected first: fn may use the store (this connection) itself */
+static int take_host(const struct db_row *r, void *ctx)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	struct rows *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char(*m)[18] = realloc(l->macs, cap * sizeof(*m));
+		char **d = NULL;
+
+		if (m == NULL) {
+			return -ENOMEM;
+		}
+		l->macs = m;
+		d = realloc(l->docs, cap * sizeof(*d));
+		if (d == NULL) {
+			return -ENOMEM;
+		}
+		l->docs = d;
+		l->cap = cap;
+	}
+	snprintf(l->macs[l->n], 18, "%.17s", db_text(r, 0));
+	l->docs[l->n] = strdup(db_text(r, 1));
+	if (l->docs[l->n] == NULL) {
+		return -ENOMEM;
+	}
+	l->n++;
+	return 0;
 }
 
 int store_each(struct store *s, void (*fn)(json_object *host, const char *mac, const struct schema_skipped *sk,
 					  void *ctx), void *ctx)
 {
-	char path[600], **names = NULL;
-	struct dirent *e = NULL;
-	size_t n = 0, cap = 0, i;
-	DIR *d = NULL;
+	struct rows l = { .n = 0 };
+	size_t i;
+	int rc = db_exec(&s->db, "SELECT mac, doc FROM hosts ORDER BY mac", 0, NULL, take_host, &l, NULL, 0);
 
-	snprintf(path, sizeof(path), "%s/hosts", s->dir);
-	d = opendir(path);
-	if (d == NULL) {
-		return -errno;
-	}
-	while ((e = readdir(d)) != NULL) {
-		char m[18];
-
-		if (strlen(e->d_name) != 22 || strcmp(e->d_name + 17, ".json") != 0) {
-			continue;
-		}
-		snprintf(m, sizeof(m), "%.17s", e->d_name);
-		if (parse_mac(m, m) < 0) {
-			continue;
-		}
-		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-
-			if (v == NULL) {
-				break;
-			}
-			names = v;
-		}
-		names[n] = strdup(m);
-		if (names[n] != NULL) {
-			n++;
-		}
-	}
-	closedir(d);
-	if (n > 0) {
-		qsort(names, n, sizeof(*names), cmp_str);
-	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < l.n; i++) {
 		struct schema_skipped sk = { .count = 0 };
-		json_object *h = store_load(s, names[i], &sk);
+		json_object *raw = rc < 0 ? NULL : json_tokener_parse(l.docs[i]), *h = NULL;
 
-		/* a file whose mac member is not its name: show it as skipped */
-		if (h != NULL && strcmp(jstr(h, "mac"), names[i]) != 0) {
-			json_object_put(h);
-			h = NULL;
-			snprintf(sk.text, sizeof(sk.text), "mac (not the file's name)");
+		if (raw != NULL) {
+			h = hostfile_clean(raw, &sk);
+			json_object_put(raw);
+		} else if (rc >= 0) {
+			snprintf(sk.text, sizeof(sk.text), "the whole document (not JSON)");
 			sk.count++;
 		}
-		fn(h, names[i], &sk, ctx);
+		/* a document whose mac member is not its row's: show it as skipped */
+		if (h != NULL && strcmp(jstr(h, "mac"), l.macs[i]) != 0) {
+			json_object_put(h);
+			h = NULL;
+			snprintf(sk.text, sizeof(sk.text), "mac (not the row's)");
+			sk.count++;
+		}
+		if (rc >= 0) {
+			fn(h, l.macs[i], &sk, ctx);
+		}
 		json_object_put(h);
-		free(names[i]);
+		free(l.docs[i]);
 	}
-	free(names);
-	return 0;
+	free(l.macs);
+	free(l.docs);
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- token index ----------------------------------------------------------- */
 
-static int token_path(struct store *s, const char *hash, char *buf, size_t len)
-{
-	if (!schema_hex64(hash)) {
-		return -EINVAL;
-	}
-	snprintf(buf, len, "%s/tokens/%s", s->dir, hash);
-	return 0;
-}
-
 int store_token_put(struct store *s, const char *hash, const char *mac)
 {
-	char path[700], m[18];
+	const char *p[2] = { hash, mac };
+	char m[18];
 
-	if (token_path(s, hash, path, sizeof(path)) < 0 || parse_mac(mac, m) < 0) {
+	if (!schema_hex64(hash) || parse_mac(mac, m) < 0) {
 		return -EINVAL;
 	}
-	return store_write_atomic(path, m, 17);
+	p[1] = m;
+	return db_exec(&s->db, "INSERT INTO tokens (hash, mac) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET "
+			       "mac = excluded.mac", 2, p, NULL, NULL, NULL, 0) < 0 ? -EIO : 0;
 }
 
 void store_token_del(struct store *s, const char *hash)
 {
-	char path[700];
+	const char *p[1] = { hash };
 
-	if (token_path(s, hash, path, sizeof(path)) == 0) {
-		unlink(path);
-	}
+	db_exec(&s->db, "DELETE FROM tokens WHERE hash = $1", 1, p, NULL, NULL, NULL, 0);
+}
+
+static int take_mac(const struct db_row *r, void *ctx)
+{
+	snprintf(ctx, 18, "%.17s", db_text(r, 0));
+	return 0;
 }
 
 int store_token_find(struct store *s, const char *hash, char mac[18])
 {
-	char path[700], buf[32];
-	ssize_t n;
-	int fd, rc;
+	const char *p[1] = { hash };
+	char m[18] = "";
+	int rc;
 
-	if (token_path(s, hash, path, sizeof(path)) < 0) {
+	if (!schema_hex64(hash)) {
 		return -EINVAL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		return -errno;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	rc = n < 0 ? -errno : 0;
-	close(fd);
+	rc = db_exec(&s->db, "SELECT mac FROM tokens WHERE hash = $1", 1, p, take_mac, m, NULL, 0);
 	if (rc < 0) {
 		return rc;
 	}
-	buf[n] = '\0';
-	return parse_mac(buf, mac);
+	return m[0] == '\0' ? -ENOENT : parse_mac(m, mac);
 }
 
 /* ---- pending auto-created hosts ------------------------------------------- */
 
 int store_pending_put(struct store *s, const char *mac, const char *source, long long now)
 {
-	char path[700], m[18], text[64];
+	char t[24];
+	const char *p[3] = { mac, source, t };
 
-	if (mac_name(mac, m) < 0) {
-		return -EINVAL;
-	}
-	snprintf(path, sizeof(path), "%s/pending/%s", s->dir, m);
-	snprintf(text, sizeof(text), "%s %lld\n", source, now);
-	return store_write_atomic(path, text, strlen(text));
+	snprintf(t, sizeof(t), "%lld", now);
+	return db_exec(&s->db, "INSERT INTO pending (mac, source, time) VALUES ($1, $2, $3) ON CONFLICT (mac) DO "
+			       "UPDATE SET source = excluded.source, time = excluded.time", 3, p, NULL, NULL, NULL, 0) < 0 ?
+		       -EIO : 0;
 }
 
 void store_pending_del(struct store *s, const char *mac)
 {
-	char path[700], m[18];
+	const char *p[1] = { mac };
 
-	if (mac_name(mac, m) == 0) {
-		snprintf(path, sizeof(path), "%s/pending/%s", s->dir, m);
-		unlink(path);
+	db_exec(&s->db, "DELETE FROM pending WHERE mac = $1", 1, p, NULL, NULL, NULL, 0);
+}
+
+struct counts {
+	const char *source;
+	unsigned int total, from_source;
+};
+
+static int count_pending(const struct db_row *r, void *ctx)
+{
+	struct counts *c = ctx;
+
+	c->total++;
+	if (strcmp(db_text(r, 0), c->source) == 0) {
+		c->from_source++;
 	}
+	return 0;
 }
 
 void store_pending_count(struct store *s, const char *source, long long now, long long max_age,
 			 unsigned int *total, unsigned int *from_source)
 {
-	char path[700];
-	struct dirent *e = NULL;
-	DIR *d = NULL;
+	char oldest[24];
+	const char *p[1] = { oldest };
+	struct counts c = { .source = source };
 
-	*total = 0;
-	*from_source = 0;
-	snprintf(path, sizeof(path), "%s/pending", s->dir);
-	d = opendir(path);
-	if (d == NULL) {
-		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		char src[32] = "";
-		long long t = 0;
-		FILE *f = NULL;
-
-		if (strlen(e->d_name) != 17 || strchr(e->d_name, '.') != NULL) {
-			continue;
-		}
-		snprintf(path, sizeof(path), "%s/pending/%.17s", s->dir, e->d_name);
-		f = fopen(path, "re");
-		if (f == NULL) {
-			continue;
-		}
-		if (fscanf(f, "%31s %lld", src, &t) != 2) {
-			t = 0;
-		}
-		fclose(f);
-		if (now - t > max_age) {
-			unlink(path); /* it never reported: no longer counts */
-			continue;
-		}
-		(*total)++;
-		if (strcmp(src, source) == 0) {
-			(*from_source)++;
-		}
-	}
-	closedir(d);
+	snprintf(oldest, sizeof(oldest), "%lld", now - max_age);
+	/* never reported: no longer counts (the writer's transaction drops them) */
+	db_exec(&s->db, "DELETE FROM pending WHERE time < $1", 1, p, NULL, NULL, NULL, 0);
+	db_exec(&s->db, "SELECT source FROM pending WHERE time >= $1", 1, p, count_pending, &c, NULL, 0);
+	*total = c.total;
+	*from_source = c.from_source;
 }
 
-/* ---- seen.json ------------------------------------------------------------------ */
+/* ---- the last normal boots --------------------------------------------------------------- */
 
-json_object *store_seen_read(struct store *s)
+int store_seen_put(struct store *s, json_object *batch, char *err, size_t errlen)
 {
-	char path[600];
-	json_object *o = NULL;
+	char why[300];
+	int rc = store_lock(s, err, errlen);
 
-	snprintf(path, sizeof(path), "%s/seen.json", s->dir);
-	if (access(path, F_OK) != 0) {
+	if (rc < 0) {
+		return rc;
+	}
+	json_object_object_foreach(batch, mac, b)
+	{
+		char t[24];
+		const char *p[4] = { mac, t, jstr(b, "source"), jstr(b, "decision") };
+
+		snprintf(t, sizeof(t), "%lld", jint(b, "time"));
+		rc = db_exec(&s->db, "INSERT INTO seen (mac, time, source, decision) VALUES ($1, $2, $3, $4) "
+				     "ON CONFLICT (mac) DO UPDATE SET time = excluded.time, source = excluded.source, "
+				     "decision = excluded.decision", 4, p, NULL, NULL, why, sizeof(why));
+		if (rc < 0) {
+			break;
+		}
+	}
+	return store_unlock(s, err, errlen);
+}
+
+static int take_seen(const struct db_row *r, void *ctx)
+{
+	json_object *b = json_object_new_object();
+
+	json_object_object_add(b, "time", json_object_new_int64(db_int(r, 0)));
+	json_object_object_add(b, "source", json_object_new_string(db_text(r, 1)));
+	json_object_object_add(b, "decision", json_object_new_string(db_text(r, 2)));
+	*(json_object **)ctx = b;
+	return 0;
+}
+
+json_object *store_seen_get(struct store *s, const char *mac)
+{
+	const char *p[1] = { mac };
+	json_object *b = NULL;
+
+	if (db_exec(&s->db, "SELECT time, source, decision FROM seen WHERE mac = $1", 1, p, take_seen, &b, NULL, 0) <
+	    0) {
+		json_object_put(b);
 		return NULL;
 	}
-	o = json_object_from_file(path);
-	if (o != NULL && !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return o;
+	return b;
 }
 
-int store_seen_write(struct store *s, json_object *seen, char *err, size_t errlen)
-{
-	char path[600];
-	const char *text = json_object_to_json_string_ext(seen, JSON_C_TO_STRING_PLAIN);
-	int rc;
+/* ---- the database's own settings ---------------------------------------------------------- */
 
-	snprintf(path, sizeof(path), "%s/seen.json", s->dir);
-	rc = store_write_atomic(path, text, strlen(text));
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
-	}
-	return rc;
+struct text {
+	char *buf;
+	size_t len;
+	int found;
+};
+
+static int take_text(const struct db_row *r, void *ctx)
+{
+	struct text *t = ctx;
+
+	snprintf(t->buf, t->len, "%s", db_text(r, 0));
+	t->found = 1;
+	return 0;
+}
+
+int store_meta_get(struct store *s, const char *key, char *value, size_t len)
+{
+	const char *p[1] = { key };
+	struct text t = { .buf = value, .len = len };
+	int rc = db_exec(&s->db, "SELECT value FROM meta WHERE key = $1", 1, p, take_text, &t, NULL, 0);
+
+	return rc < 0 ? rc : t.found ? 0 : -ENOENT;
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value)
+{
+	const char *p[2] = { key, value };
+
+	return db_exec(&s->db, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET "
+			       "value = excluded.value", 2, p, NULL, NULL, NULL, 0) < 0 ? -EIO : 0;
 }
 
 /* ---- new things -------------------------------------------------------------------- */

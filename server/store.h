@@ -1,21 +1,16 @@
-/* Host state on disk, shared by lifeboatd and lifeboatctl:
- *   STATE/hosts/aa-bb-cc-dd-ee-ff.json  one host (hostfile.h), written
- *                                       atomically (temporary, fsync,
- *                                       rename, fsync of the directory)
- *   STATE/tokens/<sha256 of token>      the MAC that token belongs to: the
- *                                       index reports are looked up by
- *   STATE/pending/aa-bb-cc-dd-ee-ff     hosts made by default_policy =
- *                                       rescue that have not reported yet
- *                                       ("SOURCE TIME"): what bounds them
- *   STATE/events/aa-bb-cc-dd-ee-ff.jsonl the host's event log (events.h)
- *   STATE/bmc/aa-bb-cc-dd-ee-ff.json    the host's BMC and its credentials
- *                                       (bmc.h): 0600, never answered
- *   STATE/seen.json                     the last normal boot of known hosts,
- *                                       written every few seconds, not per boot
- *   STATE/.lock                         flock: read-modify-write of the above
+/* What lifeboatd and lifeboatctl keep: hosts (each a JSON document as
+ * hostfile.h reads it), the token index, pending auto-created hosts, the
+ * event log (events.h), BMC credentials (bmc.h), admin tokens (admin.h)
+ * and the last normal boot of known hosts, in a database (db.h): SQLite
+ * in STATE/lifeboat.db by default, or PostgreSQL shared by several
+ * lifeboatd (`database = postgresql://...`). A state directory of JSON
+ * files from before (STATE/hosts/ ...) is imported once (import.h).
+ *
+ * The state directory keeps what belongs to one lifeboatd:
  *   STATE/lifeboatd.pid                 flock held by the one lifeboatd
  *   STATE/lifeboatd.sock                its control socket (localsock.h)
- * Reading a host needs no lock (files are replaced by rename). */
+ * Reading needs no lock; a change is store_lock .. store_unlock, one
+ * transaction that every other writer of the database waits for. */
 #ifndef LIFEBOAT_STORE_H
 #define LIFEBOAT_STORE_H
 
@@ -26,52 +21,65 @@
 #include "hostfile.h"
 #include "wire.h"
 
+#include "db.h"
+
 struct store {
 	char dir[512];      /* the state directory */
-	int lock_fd;        /* held between store_lock and store_unlock */
+	struct db db;
 	int claim_fd;       /* lifeboatd: store_claim's lock, held until exit */
-	pthread_mutex_t mu; /* the threads of one process, one at a time */
+	pthread_mutex_t mu; /* the writing threads of one process, one at a time */
 };
 
-int store_open(struct store *s, const char *dir, char *err, size_t errlen);
+/* Opens the state directory and the database (database: "" for
+ * STATE/lifeboat.db, sqlite:PATH, postgresql://...), brings its schema up
+ * to date, and imports a JSON state directory found in dir once (the
+ * import's summary goes to note, "" when nothing was imported). */
+int store_open(struct store *s, const char *dir, const char *database, char *note, size_t notelen, char *err,
+	       size_t errlen);
 
 /* One lifeboatd per state directory: an exclusive flock on
- * STATE/lifeboatd.pid (holding our pid), kept until we exit. -EBUSY when
- * another lifeboatd holds it (err names its pid), or -errno. */
-int store_claim(struct store *s, char *err, size_t errlen);
+ * STATE/lifeboatd.pid (holding our pid), kept until we exit; called
+ * before store_open. -EBUSY when another lifeboatd holds it (err names
+ * its pid), or -errno. */
+int store_claim_dir(struct store *s, const char *dir, char *err, size_t errlen);
 
-/* Excludes other threads and other processes (flock on STATE/.lock).
- * 0: locked, call store_unlock; a negative errno: not locked, nothing to
- * undo (callers refuse to change anything then). */
-int store_lock(struct store *s);
-void store_unlock(struct store *s);
+/* Opens a write transaction: other threads and every other process
+ * writing this database wait. 0: call store_unlock (or store_abort); a
+ * negative errno: nothing to undo (callers refuse to change anything).
+ * err may be NULL. */
+int store_lock(struct store *s, char *err, size_t errlen);
+/* Commits: 0, or -errno when nothing of the transaction was kept (a
+ * statement in it failed, or the commit did): err says why. */
+int store_unlock(struct store *s, char *err, size_t errlen);
+/* Rolls back. */
+void store_abort(struct store *s);
 
-/* The host file as parsed (new reference), NULL when there is none (or
- * it is not JSON: err, if given, says why). */
-json_object *store_load_raw(struct store *s, const char *mac, char *err, size_t errlen);
+/* The host's document as parsed (new reference), NULL when there is none
+ * (or it is not JSON: err, if given, says why). version (may be NULL):
+ * the row's version, one more at each save. */
+json_object *store_load_raw(struct store *s, const char *mac, long long *version, char *err, size_t errlen);
+
+/* 1 when the host has a row (readable or not), 0 when not, -errno. */
+int store_exists(struct store *s, const char *mac);
+
+/* The row's version without reading the document: 0, -ENOENT, -errno. */
+int store_version(struct store *s, const char *mac, long long *version);
 
 /* The host as readers see it: clean (hostfile_clean), with what was
  * skipped in sk (may be NULL). NULL when unknown or unreadable. */
 json_object *store_load(struct store *s, const char *mac, struct schema_skipped *sk);
 
-/* STATE/hosts/aa-bb-cc-dd-ee-ff.json for mac: 0, -EINVAL, -ENAMETOOLONG. */
-int store_host_path(struct store *s, const char *mac, char *buf, size_t len);
-/* STATE/<subdir>/aa-bb-cc-dd-ee-ff<suffix>: a per-host file of another
- * kind (events, bmc; store_open makes those directories). -EINVAL when
- * mac is not one. */
-int store_mac_path(struct store *s, const char *subdir, const char *mac, const char *suffix, char *buf, size_t len);
-
+/* Writes the host's document (inside store_lock). 0 or -errno with err. */
 int store_save(struct store *s, const char *mac, json_object *host, char *err, size_t errlen);
+/* The same with the document's text as it is (import, tests). */
+int store_save_text(struct store *s, const char *mac, const char *text, char *err, size_t errlen);
 
-/* text to path (mode 0600) through path.tmp: write, fsync, rename, fsync
- * of the directory. 0 or -errno. */
-int store_write_atomic(const char *path, const char *text, size_t len);
-
-/* Removes the host's file and its index entries. 0, -ENOENT, ... */
+/* Removes the host, its tokens, pending entry, last boot, events and BMC.
+ * 0, -ENOENT, ... */
 int store_forget(struct store *s, const char *mac);
 
-/* Calls fn for every host file, sorted by MAC: the clean host (NULL when
- * nothing of it could be read), the file's MAC, what was skipped. */
+/* Calls fn for every host, sorted by MAC: the clean host (NULL when
+ * nothing of it could be read), the row's MAC, what was skipped. */
 int store_each(struct store *s, void (*fn)(json_object *host, const char *mac, const struct schema_skipped *sk,
 					  void *ctx), void *ctx);
 
@@ -87,9 +95,17 @@ void store_pending_del(struct store *s, const char *mac);
 void store_pending_count(struct store *s, const char *source, long long now, long long max_age,
 			 unsigned int *total, unsigned int *from_source);
 
-/* seen.json: {"aa:bb:..": {"time":..,"source":..,"decision":..}, ...} */
-json_object *store_seen_read(struct store *s);
-int store_seen_write(struct store *s, json_object *seen, char *err, size_t errlen);
+/* The last normal boot of known hosts: {"time":..,"source":..,"decision":..}.
+ * put: every member of batch ({"aa:bb:..": {...}, ...}) in one transaction
+ * (lifeboatd writes them every few seconds, not per boot); get: one host's
+ * (new reference) or NULL. */
+int store_seen_put(struct store *s, json_object *batch, char *err, size_t errlen);
+json_object *store_seen_get(struct store *s, const char *mac);
+
+/* A small setting of the database itself (the JSON import's record):
+ * 0 with value, -ENOENT, -errno. set: inside store_lock. */
+int store_meta_get(struct store *s, const char *key, char *value, size_t len);
+int store_meta_set(struct store *s, const char *key, const char *value);
 
 /* A fresh per-boot token: LB_TOKEN_LEN characters from getrandom(). 0,
  * or -EIO when the system has no randomness. */

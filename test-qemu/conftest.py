@@ -85,6 +85,137 @@ def wait_for_text(path, text, timeout=10):
         time.sleep(0.05)
 
 
+class Postgres:
+    """A real PostgreSQL server from Debian's postgresql package, in a
+    temporary directory (initdb), on a free port of 127.0.0.1, run as the
+    package's postgres user (initdb refuses root); stopped and removed at
+    the end. One database per lifeboatd (or per shared group of them)."""
+
+    def __init__(self):
+        import glob
+        import shutil
+        import tempfile
+        from lifeboat_vm import free_port
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            pytest.skip("the PostgreSQL tests need Debian's postgresql package (no "
+                        "/usr/lib/postgresql/*/bin/initdb)")
+        self.bin = os.path.dirname(bins[-1])
+        self.dir = tempfile.mkdtemp(prefix="lifeboat-pg.")
+        self.port = free_port()
+        self.user = []
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+            self.user = ["runuser", "-u", "postgres", "--"]
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "postgres.log")
+        self.run("initdb", "-D", self.data, "-U", "lifeboat", "--auth=trust", "-E", "UTF8", "--locale=C")
+        self.run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
+                 f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                 f"-c max_connections=400", "start")
+        self.n = 0
+
+    def run(self, prog, *args):
+        r = subprocess.run([*self.user, os.path.join(self.bin, prog), *args], capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            log = open(self.log).read() if os.path.exists(self.log) else ""
+            raise AssertionError(f"{prog} {args}: {r.returncode} {r.stderr} {log[-2000:]}")
+        return r
+
+    def url(self, name):
+        return f"postgresql://lifeboat@127.0.0.1:{self.port}/{name}"
+
+    def new_database(self):
+        import psycopg2
+        self.n += 1
+        name = f"lb{self.n}"
+        c = psycopg2.connect(self.url("postgres"))
+        c.autocommit = True
+        c.cursor().execute(f"CREATE DATABASE {name}")
+        c.close()
+        return self.url(name)
+
+    def stop(self):
+        import shutil
+        subprocess.run([*self.user, os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    pg = Postgres()
+    yield pg
+    pg.stop()
+
+
+class StoreDB:
+    """What a lifeboatd stored, read and written from the test (the database
+    behind it: its SQLite file, or its PostgreSQL database)."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def connect(self):
+        if self.url.startswith("postgresql://"):
+            import psycopg2
+            return psycopg2.connect(self.url)
+        import sqlite3
+        return sqlite3.connect(self.url, timeout=10, isolation_level=None)
+
+    def _sql(self, sql):
+        return sql if not self.url.startswith("postgresql://") else sql.replace("?", "%s")
+
+    def rows(self, sql, *params):
+        c = self.connect()
+        try:
+            cur = c.cursor()
+            cur.execute(self._sql(sql), params)
+            out = cur.fetchall() if cur.description else []
+            c.commit()
+            return out
+        finally:
+            c.close()
+
+    def doc(self, mac):
+        r = self.rows("SELECT doc FROM hosts WHERE mac = ?", mac)
+        return r[0][0] if r else None
+
+    def put_doc(self, mac, text):
+        """A document as an older lifeboatd or a hand edit left it."""
+        self.rows("INSERT INTO hosts (mac, doc, version, updated) VALUES (?, ?, "
+                  "(SELECT value + 1000000 FROM counters WHERE name = 'host_version'), 0) "
+                  "ON CONFLICT (mac) DO UPDATE SET doc = excluded.doc, version = excluded.version + 1", mac, text)
+
+    def dump(self):
+        """Every row of every table, as text (what a database dump shows)."""
+        tables = ("hosts", "tokens", "pending", "events", "seen", "bmc", "admin_tokens", "meta")
+        return "\n".join(repr(row) for t in tables for row in self.rows(f"SELECT * FROM {t}"))
+
+    def refuse_writes(self, why="writes refused by the test"):
+        """The database fails every change of a host from now on."""
+        if self.url.startswith("postgresql://"):
+            self.rows("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                      f"$$BEGIN RAISE EXCEPTION '{why}'; END$$")
+            self.rows("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE OR DELETE ON hosts "
+                      "FOR EACH ROW EXECUTE FUNCTION refuse()")
+        else:
+            for op in ("INSERT", "UPDATE", "DELETE"):
+                self.rows(f"CREATE TRIGGER refuse_{op.lower()} BEFORE {op} ON hosts "
+                          f"BEGIN SELECT RAISE(ABORT, '{why}'); END")
+
+    def hold_write_lock(self):
+        """Another writer's transaction, held until the returned connection
+        is closed (or rolled back)."""
+        c = self.connect()
+        if self.url.startswith("postgresql://"):
+            c.cursor().execute("SELECT pg_advisory_xact_lock(19522)")
+        else:
+            c.execute("BEGIN IMMEDIATE")
+        return c
+
+
 # common/wire.h LB_PHASES_SSH_UP
 SSH_UP = ("ssh-ready", "tools-ready", "tools-failed")
 
@@ -93,7 +224,7 @@ class Lifeboatd:
     """A real lifeboatd on 127.0.0.1 with its own state directory."""
 
     def __init__(self, out_dir, tmp_path, keys="", nat=False, default_policy="normal", payload_dir=None,
-                 extra=(), binary=None, port=None, tls=False):
+                 extra=(), binary=None, port=None, tls=False, database=None):
         from lifeboat_vm import free_port
         self.port = port or free_port()
         tmp_path.mkdir(parents=True, exist_ok=True)
@@ -108,6 +239,11 @@ class Lifeboatd:
                      "--keys-file", str(self.keys_file), "--heartbeat", "2",
                      "--default-policy", default_policy, "--nat", "yes" if nat else "no",
                      "--kernel-args", "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on", *extra]
+        # "" (the default): SQLite in the state directory
+        self.database = database or ""
+        if self.database:
+            self.args += ["--database", self.database]
+        self.db = StoreDB(self.database or str(self.state / "lifeboat.db"))
         self.proc = None
         self.tls_port = None
         self.ca = None
@@ -187,11 +323,14 @@ class Lifeboatd:
         return wait_for_text(self.log_path, text, timeout)
 
     def ctl(self, *args, check=True):
-        r = subprocess.run([self.ctl_bin, "--state-dir", str(self.state), *args],
+        r = subprocess.run([self.ctl_bin, "--state-dir", str(self.state), *self.ctl_database(), *args],
                            capture_output=True, text=True, timeout=30)
         if check and r.returncode != 0:
             raise AssertionError(f"lifeboatctl {args}: {r.returncode} {r.stderr}")
         return r
+
+    def ctl_database(self):
+        return ["--database", self.database] if self.database else []
 
     def host(self, mac):
         import json as _json
@@ -217,10 +356,28 @@ class Lifeboatd:
 
 
 @pytest.fixture
-def lifeboatd(out_dir, tmp_path):
+def db_backend(request):
+    """The store's back end for this test's lifeboatd: sqlite, or both for
+    the modules marked `backends` (pytest_generate_tests)."""
+    return getattr(request, "param", "sqlite")
+
+
+def pytest_generate_tests(metafunc):
+    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends: run with every store back end (SQLite and PostgreSQL)")
+
+
+@pytest.fixture
+def lifeboatd(out_dir, tmp_path, db_backend, request):
     made = []
 
     def make(start=True, **kw):
+        if db_backend == "postgresql" and "database" not in kw:
+            kw["database"] = request.getfixturevalue("postgres").new_database()
         d = Lifeboatd(out_dir, tmp_path / f"lifeboatd{len(made)}", **kw)
         made.append(d)
         return d.start() if start else d

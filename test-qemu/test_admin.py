@@ -11,6 +11,9 @@ import urllib.parse
 
 import pytest
 
+# every test here runs on each store back end: SQLite, and a real PostgreSQL
+pytestmark = pytest.mark.backends
+
 MAC = "52:54:00:12:34:56"
 KEYS = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdmin admin@example\n"
 
@@ -98,6 +101,8 @@ def test_admin_requests_need_an_admin_token(lifeboatd):
     for f in d.state.rglob("*"):
         if f.is_file():
             assert second not in f.read_text(errors="replace") and d.admin_token not in f.read_text(errors="replace")
+    stored = d.db.dump()
+    assert second not in stored and d.admin_token not in stored and "tests" in stored  # only hashes
 
 
 def test_foreign_host_header_is_refused(lifeboatd):

@@ -11,6 +11,11 @@ import signal
 import subprocess
 import tempfile
 
+import pytest
+
+# every test here runs on each store back end: SQLite, and a real PostgreSQL
+pytestmark = pytest.mark.backends
+
 MAC = "52:54:00:12:34:56"
 OTHER = "52:54:00:ab:cd:ef"
 KEYS = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdmin admin@example\n"
@@ -158,7 +163,7 @@ def test_per_boot_token_through_the_api(lifeboatd):
     answer = json.loads(out)
     token = answer["token"]
     assert answer["mac"] == MAC and answer["seconds"] == 86400 and len(token) >= 20
-    assert token not in (d.state / "hosts" / (MAC.replace(":", "-") + ".json")).read_text()
+    assert token not in d.db.doc(MAC)
     report = {"format": "lifeboat-status", "version": 1, "seq": 1, "phase": "network-up"}
     assert d.request("POST", "/api/v1/status", body=json.dumps(report), source="127.0.0.2",
                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})[0] == 200
@@ -204,26 +209,28 @@ def test_event_log_says_who_did_what(lifeboatd):
     assert d.request("GET", f"/api/v1/hosts/{OTHER}/events", admin=True, tls=True)[0] == 404
     assert d.request("GET", f"/api/v1/hosts/{MAC}/events", tls=True)[0] == 401
     post(d, f"/api/v1/hosts/{MAC}/forget")
-    assert not list((d.state / "events").glob("*"))
+    assert d.db.rows("SELECT count(*) FROM events") == [(0,)]
 
 
-def test_event_log_is_cut_to_its_newest_half(lifeboatd):
+def test_event_log_keeps_its_newest_thousand(lifeboatd):
     d = lifeboatd(keys=KEYS)
     d.ctl("rescue", MAC)
-    log = d.state / "events" / (MAC.replace(":", "-") + ".jsonl")
-    old = "".join(json.dumps({"time": i, "kind": "phase", "text": f"old event {i:06d}"}) + "\n" for i in range(4000))
-    log.write_text(log.read_text() + old + "not json\n")
-    assert log.stat().st_size > 128 * 1024
+    c = d.db.connect()
+    c.cursor().executemany(d.db._sql("INSERT INTO events (mac, time, kind, text) VALUES (?, ?, 'phase', ?)"),
+                           [(MAC, i, f"old event {i:06d}") for i in range(4000)])
+    c.commit()
+    c.close()
     d.ctl("normal", MAC)
-    assert log.stat().st_size <= 64 * 1024
-    lines = log.read_text().splitlines()
-    assert all(json.loads(l) for l in lines[:-2])  # cut at a line start
-    assert json.loads(lines[-1])["text"] == f"normal, set by {LOCAL}"
-    text = d.ctl("events", MAC).stdout.splitlines()  # the stray line is skipped
+    count = "SELECT count(*) FROM events WHERE mac = ?"
+    assert d.db.rows(count, MAC) == [(1000,)]
+    text = d.ctl("events", MAC).stdout.splitlines()
     assert text[-1].endswith(f"policy   normal, set by {LOCAL}") and "old event 003999" in text[-2]
-    # the page reads only the log's tail for its 5 newest
+    # the page shows the 5 newest
     page = d.request("GET", "/", admin=True)[2].decode()
     assert f"normal, set by {LOCAL}" in page and "old event 003996" in page and "old event 003995" not in page
+    # another host's log is not cut by this one's
+    d.ctl("rescue", OTHER)
+    assert d.db.rows(count, MAC) == [(1000,)] and d.db.rows(count, OTHER) == [(1,)]
 
 
 ALICE = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlice alice@laptop"

@@ -185,9 +185,11 @@ def test_rescue_reset_ssh_and_back_to_the_disk(lifeboatd, bmc_vm, ssh_key, tmp_p
     show = ctl(d, "show", MAC).stdout
     assert json.loads(show)["bmc"] == {"driver": "ipmi", "address": "127.0.0.1", "port": b.port, "user": "admin"}
     assert PASSWORD not in show and PASSWORD not in ctl(d, "events", MAC).stdout
-    assert PASSWORD not in (d.state / "hosts" / (MAC.replace(":", "-") + ".json")).read_text()
-    cred = d.state / "bmc" / (MAC.replace(":", "-") + ".json")
-    assert stat.S_IMODE(cred.stat().st_mode) == 0o600
+    assert PASSWORD not in d.db.doc(MAC)
+    # apart from the host, in the database that only lifeboatd's user reads
+    assert PASSWORD in d.db.rows("SELECT doc FROM bmc WHERE mac = ?", MAC)[0][0]
+    assert stat.S_IMODE((d.state / "lifeboat.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE(d.state.stat().st_mode) == 0o700
     assert ctl(d, "power", MAC, "status").stdout == f"{MAC}: power off\n"
 
     # one command from "it's dead" to the rescue, one to a verified shell

@@ -15,6 +15,9 @@ import urllib.parse
 
 import pytest
 
+# every test here runs on each store back end: SQLite, and a real PostgreSQL
+pytestmark = pytest.mark.backends
+
 MAC = "52:54:00:12:34:56"
 REAL, ATTACKER = "127.0.0.2", "127.0.0.3"
 REAL_KEY = {"type": "ssh-ed25519", "key": "AAAAC3NzaC1lZDI1NTE5AAAAIRealRealReal", "fingerprint": "SHA256:real"}
@@ -194,19 +197,19 @@ def test_readers_survive_hostile_host_files(lifeboatd):
         host = {"mac": mac, "policy": "normal", "phase": "ssh-ready", "report_source": REAL,
                 "report": {"format": "lifeboat-status", "version": 1, "seq": 1, "phase": "ssh-ready", **bad},
                 "session": {"state": "ended", "bound": REAL, "host_keys": "x"}}
-        (d.state / "hosts" / (mac.replace(":", "-") + ".json")).write_text(json.dumps(host))
-    odd = {"52-54-00-00-01-00": "{not json", "52-54-00-00-01-01": "[1,2]",
-           "52-54-00-00-01-02": json.dumps({"mac": "52:54:00:00:09:09", "policy": "rescue"}),
-           "52-54-00-00-01-03": json.dumps({"mac": 5, "policy": ["x"], "session": {"state": 1}})}
-    for name, text in odd.items():
-        (d.state / "hosts" / (name + ".json")).write_text(text)
+        d.db.put_doc(mac, json.dumps(host))
+    odd = {"52:54:00:00:01:00": "{not json", "52:54:00:00:01:01": "[1,2]",
+           "52:54:00:00:01:02": json.dumps({"mac": "52:54:00:00:09:09", "policy": "rescue"}),
+           "52:54:00:00:01:03": json.dumps({"mac": 5, "policy": ["x"], "session": {"state": 1}})}
+    for mac, text in odd.items():
+        d.db.put_doc(mac, text)
     for attempt in range(2):
         status, _, page = d.request("GET", "/", admin=True)
         assert status == 200
         page = page.decode()
-        assert "skipped from the host file: report.interfaces (not an array)" in page
+        assert "skipped from the stored host: report.interfaces (not an array)" in page
         assert "report.interfaces[0].ipv4[0] (null, want a string)" in page
-        assert "unreadable host file: the whole file (not JSON)" in page
+        assert "unreadable stored host: the whole document (not JSON)" in page
         status, _, api = d.request("GET", "/api/v1/hosts", admin=True)
         hosts = json.loads(api)
         assert status == 200 and len(hosts) == 8
@@ -218,13 +221,13 @@ def test_readers_survive_hostile_host_files(lifeboatd):
             for cmd in ("show", "known-hosts"):
                 r = d.ctl(cmd, mac, check=False)
                 assert r.returncode in (0, 1), (cmd, mac, r.returncode, r.stderr)  # not a signal
-        assert "skipped from the host file" in d.ctl("show", macs[0], check=False).stderr
+        assert "skipped from the stored host" in d.ctl("show", macs[0], check=False).stderr
         d.stop()
         d.start()
-    # an unreadable file is never replaced behind the admin's back
+    # an unreadable document is never replaced behind the admin's back
     r = d.ctl("rescue", "52:54:00:00:01:00", check=False)
-    assert r.returncode == 1 and "its host file cannot be read" in r.stderr
-    assert (d.state / "hosts" / "52-54-00-00-01-00.json").read_text() == "{not json"
+    assert r.returncode == 1 and "its stored document cannot be read" in r.stderr
+    assert d.db.doc("52:54:00:00:01:00") == "{not json"
 
 
 # ---- 3. unauthenticated requests change nothing --------------------------------------
@@ -251,10 +254,10 @@ def test_default_rescue_cannot_be_used_to_create_hosts(lifeboatd):
     d = lifeboatd(keys=KEYS, default_policy="rescue", extra=["--auto-hosts", "8"])
     tokens = [token_of(boot(d, ATTACKER, mac=f"52:54:00:99:{i // 256:02x}:{i % 256:02x}")) for i in range(300)]
     assert sum(t is not None for t in tokens) == 1
-    assert len(list((d.state / "hosts").iterdir())) == 1
+    assert d.db.rows("SELECT count(*) FROM hosts") == [(1,)]
     for i in range(20):
         boot(d, f"127.0.1.{i + 1}", mac=f"52:54:00:98:00:{i:02x}")
-    assert len(list((d.state / "hosts").iterdir())) == 8
+    assert d.db.rows("SELECT count(*) FROM hosts") == [(8,)]
     assert "too many new hosts" in boot(d, "127.0.2.1", mac="52:54:00:97:00:01")
     assert d.host("52:54:00:98:00:00")["auto"] is True
 
@@ -375,38 +378,42 @@ def test_over_the_connection_cap_answers_503(lifeboatd):
 
 
 def test_normal_boots_write_nothing_and_others_never_wait_for_the_lock(lifeboatd):
-    """A known host's normal boot writes no file (its last request reaches
-    seen.json within seconds); chain, payload and normal boots answer while
-    the state lock is held by someone else."""
+    """A known host's normal boot writes nothing to its row (its last request
+    reaches the store within seconds, in a batch); chain, payload and normal
+    boots answer while another writer holds the database's write lock."""
     d = lifeboatd(keys=KEYS)
     d.ctl("normal", MAC)
     # a host without a session (it once aborted the API: json-c's assertion)
     assert d.api_host(MAC)["policy"] == "normal" and d.request("GET", "/api/v1/hosts", admin=True)[0] == 200
     assert d.ctl("show", MAC).returncode == 0
-    path = d.state / "hosts" / (MAC.replace(":", "-") + ".json")
-    before = (path.stat().st_ino, path.stat().st_mtime_ns)
+    version = "SELECT version, updated FROM hosts WHERE mac = ?"
+    before = d.db.rows(version, MAC)
     for _ in range(100):
         boot(d, "127.0.0.1", mac=MAC)
-    assert (path.stat().st_ino, path.stat().st_mtime_ns) == before
+    assert d.db.rows(version, MAC) == before
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not (d.state / "seen.json").exists():
+    seen = "SELECT decision FROM seen WHERE mac = ?"
+    while time.monotonic() < deadline and not d.db.rows(seen, MAC):
         time.sleep(0.2)
-    assert json.loads((d.state / "seen.json").read_text())[MAC]["decision"] == "normal"
-    with open(d.state / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    assert d.db.rows(seen, MAC) == [("normal",)]
+    assert d.api_host(MAC)["last_request"]["decision"] == "normal"
+    lock = d.db.hold_write_lock()
+    try:
         for path in ("/chain.ipxe", "/payload/bzImage", f"/boot.ipxe?mac={MAC}&ip=127.0.0.1"):
             status, _, _ = d.request("HEAD" if "payload" in path else "GET", path, timeout=3)
             assert status == 200, path
-        fcntl.flock(lock, fcntl.LOCK_UN)
+    finally:
+        lock.rollback()
+        lock.close()
 
 
 def test_reports_find_their_host_by_the_token_index(lifeboatd):
     d = lifeboatd(keys=KEYS)
     d.ctl("rescue", MAC)
     t = token_of(boot(d, REAL))
-    index = d.state / "tokens" / hashlib.sha256(t.encode()).hexdigest()
-    assert index.read_text() == MAC
-    index.unlink()  # without the index entry the host is not found: no scan
+    digest = hashlib.sha256(t.encode()).hexdigest()
+    assert d.db.rows("SELECT mac FROM tokens WHERE hash = ?", digest) == [(MAC,)]
+    d.db.rows("DELETE FROM tokens WHERE hash = ?", digest)  # without the index entry the host is not found: no scan
     status, _, body = post(d, t, report(REAL, REAL_KEY), REAL)
     assert status == 403 and b"unknown token" in body
 
@@ -434,10 +441,12 @@ def test_keys_need_a_keys_file_with_keys(lifeboatd):
 def test_no_token_is_served_that_was_not_stored(lifeboatd):
     d = lifeboatd(keys=KEYS)
     d.ctl("rescue", MAC)
-    (d.state / "hosts" / (MAC.replace(":", "-") + ".json.tmp")).mkdir()  # the save will fail
+    d.db.refuse_writes()  # the save will fail
     status, _, body = d.request("GET", f"/boot.ipxe?mac={MAC}&ip={REAL}", source=REAL)
     assert status == 503 and b"cannot store the session" in body and b"lifeboat.token" not in body
-    assert list((d.state / "tokens").iterdir()) == []
+    assert b"writes refused by the test" in body
+    # all or nothing: the token index entry made before the failed save is gone too
+    assert d.db.rows("SELECT count(*) FROM tokens") == [(0,)]
     assert d.host(MAC)["session"]["state"] == "armed"
 
 
@@ -448,10 +457,11 @@ def test_tokens_expire_end_with_normal_and_are_stored_hashed(lifeboatd):
     assert post(d, t, report(REAL, REAL_KEY, "booted"), REAL)[0] == 200
     for f in d.state.rglob("*"):
         if f.is_file():
-            assert t not in f.read_text(errors="replace"), f  # only its SHA-256
+            assert t.encode() not in f.read_bytes(), f  # only its SHA-256
+    assert t not in d.db.dump() and hashlib.sha256(t.encode()).hexdigest() in d.db.dump()
     time.sleep(2.5)
     assert post(d, t, report(REAL, REAL_KEY), REAL)[0] == 403  # expired
-    assert list((d.state / "tokens").iterdir()) == []  # and its index entry is gone
+    assert d.db.rows("SELECT count(*) FROM tokens") == [(0,)]  # and its index entry is gone
     assert "ended (expired)" in d.ctl("list").stdout
     script = boot(d, REAL)
     assert "has policy rescue-ended: booting from the next device" in script and token_of(script) is None
@@ -473,24 +483,25 @@ def test_rescue_once_session_ends_after_the_grace(lifeboatd):
     assert known_hosts(d).stdout == f"{REAL} ssh-ed25519 {REAL_KEY['key']}\n"
 
 
-def test_lifeboatctl_waits_for_the_lock_and_lock_failures_are_errors(lifeboatd):
+def test_lifeboatctl_waits_for_the_lock_and_database_failures_are_errors(lifeboatd):
     d = lifeboatd(keys=KEYS)
     d.ctl("rescue", MAC)
-    with open(d.state / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        p = subprocess.Popen([d.ctl_bin, "--state-dir", str(d.state), "forget", MAC],
+    lock = d.db.hold_write_lock()  # another writer (lifeboatctl, another lifeboatd)
+    try:
+        p = subprocess.Popen([d.ctl_bin, "--state-dir", str(d.state), *d.ctl_database(), "forget", MAC],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(1)
         assert p.poll() is None  # forget waits for the lock
-        fcntl.flock(lock, fcntl.LOCK_UN)
+    finally:
+        lock.rollback()
+        lock.close()
     assert p.wait(timeout=10) == 0 and d.host(MAC) is None
     d.ctl("rescue", MAC)
-    (d.state / ".lock").unlink()
-    (d.state / ".lock").mkdir()  # the lock cannot be taken
+    d.db.refuse_writes()
     status, _, body = d.request("GET", f"/boot.ipxe?mac={MAC}&ip={REAL}", source=REAL)
-    assert status == 503 and b"cannot lock the state directory" in body
+    assert status == 503 and b"writes refused by the test" in body
     r = d.ctl("normal", MAC, check=False)
-    assert r.returncode == 1 and "cannot lock the state directory" in r.stderr
+    assert r.returncode == 1 and "writes refused by the test" in r.stderr
     assert d.host(MAC)["policy"] == "rescue"
 
 

@@ -8,6 +8,11 @@ import os
 import signal
 import urllib.parse
 
+import pytest
+
+# every test here runs on each store back end: SQLite, and a real PostgreSQL
+pytestmark = pytest.mark.backends
+
 MAC = "52:54:00:12:34:56"
 REPORT = {"format": "lifeboat-status", "version": 1, "seq": 1, "phase": "ssh-ready",
           "history": [{"phase": "booted", "uptime": 1.0}],
@@ -107,7 +112,7 @@ def test_concurrent_boots(lifeboatd):
     for mac in macs:
         # the bound machine rebooting: a fresh token per boot, one live at a time
         assert len(results[mac]) == 10 and None not in results[mac]
-        state = json.loads((d.state / "hosts" / (mac.replace(":", "-") + ".json")).read_text())
+        state = json.loads(d.db.doc(mac))
         live = [t for t in results[mac] if hashlib.sha256(t.encode()).hexdigest() == state["session"]["token_sha256"]]
         assert len(live) == 1 and state["session"]["state"] == "active" and state["session"]["boots"] == 10
     for mac in unknown:
