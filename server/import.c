@@ -366,6 +366,13 @@ int import_json_dir(struct store *s, const char *dir, struct import_counts *n, c
 	int rc;
 
 	memset(n, 0, sizeof(*n));
+	snprintf(key, sizeof(key), "%s/hosts", dir);
+	if (access(key, R_OK | X_OK) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot import %s: %s (not a JSON state directory: it has no hosts/)", dir,
+			 strerror(errno));
+		return rc;
+	}
 	rc = store_lock(s, err, errlen);
 	if (rc < 0) {
 		return rc;

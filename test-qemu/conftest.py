@@ -155,7 +155,7 @@ class StoreDB:
     behind it: its SQLite file, or its PostgreSQL database)."""
 
     def __init__(self, url):
-        self.url = url
+        self.url = url[len("sqlite:"):] if url.startswith("sqlite:") else url
 
     def connect(self):
         if self.url.startswith("postgresql://"):
@@ -269,7 +269,11 @@ class Lifeboatd:
             try:
                 urllib.request.urlopen(self.local("/chain.ipxe"), timeout=1)
                 if self.admin_token is None:
-                    self.admin_token = self.ctl("admin-token", "add", "tests").stdout.strip()
+                    r = self.ctl("admin-token", "add", "tests", check=False)
+                    if "has an admin token already" in r.stderr:  # a second lifeboatd on one database
+                        r = self.ctl("admin-token", "add", f"tests-{self.port}")
+                    assert r.returncode == 0, r.stderr
+                    self.admin_token = r.stdout.strip()
                 return self
             except OSError:
                 if self.proc.poll() is not None:

@@ -1,0 +1,252 @@
+"""The store (server/store.c on server/db.h): schema migrations, the
+one-shot import of a JSON state directory, and several lifeboatd on one
+database: a token issued once however they race, no update lost between
+the API, reports and lifeboatctl, and a VM that boots through one lifeboatd
+and reports to the other while the admin sees one host. Every test runs on
+SQLite and on a real PostgreSQL (conftest's Postgres)."""
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from test_security import KEYS, REAL, REAL_KEY, boot, post, report, token_of
+
+# every test here runs on each store back end: SQLite, and a real PostgreSQL
+pytestmark = pytest.mark.backends
+
+MAC = "52:54:00:12:34:56"
+
+
+def shared_database(db_backend, request, tmp_path):
+    """One database for several lifeboatd: a PostgreSQL database, or an SQLite
+    file outside their state directories."""
+    if db_backend == "postgresql":
+        return request.getfixturevalue("postgres").new_database()
+    return f"sqlite:{tmp_path}/shared.db"
+
+
+# ---- schema versions ---------------------------------------------------------------------
+
+def test_new_database_gets_the_schema_and_a_newer_one_is_refused(lifeboatd):
+    d = lifeboatd(keys=KEYS)
+    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(1,)]
+    d.ctl("rescue", MAC)
+    d.stop()
+    d.start()  # opened again: nothing to migrate, nothing lost
+    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(1,)] and d.host(MAC)["policy"] == "rescue"
+    d.stop()
+    d.db.rows("UPDATE lifeboat_schema SET version = 99")  # written by a newer lifeboat
+    r = subprocess.run(d.args, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert "its schema is version 99, newer than this lifeboat knows (1): upgrade lifeboat" in r.stderr
+    r = d.ctl("list", check=False)
+    assert r.returncode == 2 and "newer than this lifeboat knows" in r.stderr
+    assert d.db.rows("SELECT count(*) FROM hosts") == [(1,)]  # untouched
+
+
+def test_unreachable_database_is_named_without_its_password(lifeboatd, tmp_path):
+    d = lifeboatd(start=False, database="postgresql://lifeboat:s3cret@127.0.0.1:1/lifeboat")
+    r = subprocess.run(d.args, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert "cannot connect to database postgresql://lifeboat@127.0.0.1:1/lifeboat" in r.stderr
+    assert "s3cret" not in r.stderr
+    r = subprocess.run([d.bin, "--state-dir", str(tmp_path / "s"), "--database", "mysql://x/y"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "database: want postgresql://..., sqlite:/PATH or an absolute path" in r.stderr
+
+
+# ---- the JSON state directory of lifeboat before the database ------------------------------
+
+def old_state(state, token):
+    """A state directory as lifeboat wrote it before the database."""
+    name = MAC.replace(":", "-")
+    for sub in ("hosts", "tokens", "pending", "events", "bmc", "admin"):
+        (state / sub).mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    host = {"mac": MAC, "policy": "rescue", "nat": False, "created": 1700000000, "alias": "db1",
+            "phase": "booted", "report_source": REAL,
+            "session": {"id": 1, "state": "active", "armed": 1700000000, "expires": 4000000000, "issued": 1700000001,
+                        "once": False, "boots": 1, "token_sha256": digest, "bound": REAL}}
+    (state / "hosts" / f"{name}.json").write_text(json.dumps(host, indent=2))
+    (state / "hosts" / "52-54-00-00-00-02.json").write_text("{not json")  # kept as it is: readers say so
+    (state / "hosts" / "52-54-00-00-00-03.json").write_bytes(b'{"mac": "52:54:00:00:00:03", "alias": "\xff"}')
+    (state / "tokens" / digest).write_text(MAC)
+    (state / "events" / f"{name}.jsonl").write_text(
+        json.dumps({"time": 1700000000, "kind": "policy", "text": "rescue, set by an old lifeboatctl"}) + "\n"
+        + "not json\n")
+    (state / "bmc" / f"{name}.json").write_text(json.dumps(
+        {"driver": "ipmi", "address": "192.0.2.9", "port": 623, "user": "admin", "password": "pw-old"}))
+    admin = "lba_" + "A" * 32
+    (state / "admin" / hashlib.sha256(admin.encode()).hexdigest()).write_text("oldadmin 1700000000\n")
+    (state / "seen.json").write_text(json.dumps({"52:54:00:00:00:09": {"time": 1700000005, "source": "10.0.0.9",
+                                                                         "decision": "normal"}}))
+    return admin
+
+
+def test_json_state_directory_is_imported_once(lifeboatd):
+    d = lifeboatd(start=False, keys=KEYS)
+    token = "T" * 32
+    admin = old_state(d.state, token)
+    d.start()
+    log = d.wait_log("imported the JSON state directory")
+    assert (f"imported the JSON state directory {d.state} into {d.db.url if d.database else d.state / 'lifeboat.db'}"
+            ": 2 hosts, 1 token index entries, 0 pending, 1 events, 1 BMCs, 1 admin tokens, 1 last boots; "
+            "1 files skipped, the first: " + str(d.state / "hosts" / "52-54-00-00-00-03.json")
+            + " (not UTF-8 text); the files are kept in " + str(d.state / "json-imported-")) in log, log
+    assert "cannot import " + str(d.state / "hosts" / "52-54-00-00-00-03.json") + ": not UTF-8 text" in log
+    moved = [p for p in d.state.iterdir() if p.name.startswith("json-imported-")]
+    assert len(moved) == 1 and (moved[0] / "hosts" / "52-54-00-00-00-03.json").exists()  # nothing lost
+    assert not (d.state / "hosts").exists() and not (d.state / "seen.json").exists()
+    # the session goes on: the old token is accepted from its bound address
+    assert post(d, token, report(REAL, REAL_KEY, "ssh-ready"), REAL)[0] == 200
+    h = d.host(MAC)
+    assert h["alias"] == "db1" and h["phase"] == "ssh-ready" and h["session"]["bound"] == REAL
+    assert d.host("db1")["mac"] == MAC
+    events = d.ctl("events", MAC).stdout
+    assert "rescue, set by an old lifeboatctl" in events and "booted -> ssh-ready" in events
+    assert "unreadable: the whole document (not JSON)" in d.ctl("list").stdout
+    assert d.request("GET", "/api/v1/hosts", headers={"Authorization": f"Bearer {admin}"})[0] == 200
+    assert d.api_host("52:54:00:00:00:09") is None  # a last boot alone is not a host
+    assert d.db.rows("SELECT source FROM seen WHERE mac = ?", "52:54:00:00:00:09") == [("10.0.0.9",)]
+    assert "pw-old" in d.db.rows("SELECT doc FROM bmc WHERE mac = ?", MAC)[0][0]
+    # once: a restart imports nothing again
+    d.stop()
+    d.start()
+    assert d.log_path.read_text().count("imported the JSON state directory") == 0
+    assert d.db.rows("SELECT count(*) FROM hosts") == [(2,)]
+
+
+def test_lifeboatctl_import_json_keeps_what_the_database_has(lifeboatd, tmp_path):
+    d = lifeboatd(keys=KEYS)
+    d.ctl("rescue", MAC, "--once")  # the database's own, newer than the directory's
+    other = tmp_path / "other-site"
+    old_state(other, "U" * 32)
+    d.stop()
+    r = d.ctl("import-json", str(other), check=False)
+    assert r.returncode == 1  # one file skipped, named
+    assert "1 hosts (1 kept as the database had them)" in r.stdout, r.stdout
+    assert "cannot import " + str(other / "hosts" / "52-54-00-00-00-03.json") + ": not UTF-8 text" in r.stderr
+    assert d.host(MAC)["policy"] == "rescue-once" and "alias" not in d.host(MAC)
+    assert (other / "hosts").exists()  # an explicit import leaves the directory as it is
+    # a mistyped directory is an error, not "0 hosts"
+    r = d.ctl("import-json", str(other / "nothing-here"), check=False)
+    assert r.returncode == 1 and "nothing-here: No such file or directory (not a JSON state directory" in r.stderr
+
+
+# ---- several lifeboatd on one database -------------------------------------------------------------
+
+def test_a_token_is_issued_once_when_two_lifeboatd_race(lifeboatd, db_backend, request, tmp_path):
+    """Twenty claimants, ten at each of two lifeboatd sharing the database,
+    ask for one armed session at once: one token is handed out; everyone
+    else is refused or finds the conflict; the stored session names the one
+    winner."""
+    db = shared_database(db_backend, request, tmp_path)
+    a = lifeboatd(keys=KEYS, database=db)
+    b = lifeboatd(keys=KEYS, database=db)
+    for attempt in range(3):
+        a.ctl("rescue", MAC)
+        sources = [f"127.0.{10 + attempt}.{i + 1}" for i in range(20)]
+
+        def claim(i):
+            d = (a, b)[i % 2]
+            status, _, body = d.request("GET", f"/boot.ipxe?mac={MAC}&ip={sources[i]}", source=sources[i])
+            assert status == 200, body
+            return sources[i], token_of(body.decode())
+
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(claim, range(20)))
+        winners = [(src, t) for src, t in results if t is not None]
+        assert len(winners) == 1, winners
+        src, t = winners[0]
+        h = a.host(MAC)
+        assert h["session"]["bound"] == src and h["last_boot"]["source"] == src
+        assert h["session"]["state"] in ("active", "conflict")
+        assert a.db.rows("SELECT hash, mac FROM tokens") == [(hashlib.sha256(t.encode()).hexdigest(), MAC)]
+        assert b.host(MAC)["session"] == h["session"]  # one truth
+
+
+def test_no_update_is_lost_between_api_reports_and_lifeboatctl(lifeboatd, db_backend, request, tmp_path):
+    """Aliases set through one lifeboatd's API, reports accepted by the other,
+    and lifeboatctl changes at the same time, on one host: every change is
+    in the stored host and in its event log."""
+    db = shared_database(db_backend, request, tmp_path)
+    a = lifeboatd(keys=KEYS, database=db, tls=True)
+    b = lifeboatd(keys=KEYS, database=db)
+    a.ctl("rescue", MAC)
+    t = token_of(boot(b, REAL))
+    n = 25
+
+    def set_alias(i):
+        body = json.dumps({"alias": f"web{i}"})
+        return a.request("POST", f"/api/v1/hosts/{MAC}/alias", body=body, admin=True, tls=True,
+                         headers={"Content-Type": "application/json"})[0]
+
+    def send_report(i):
+        phase = ("network-up", "ssh-ready")[i % 2]
+        r = report(REAL, REAL_KEY, phase)
+        r["seq"] = i + 1
+        return post(b, t, r, REAL)[0]
+
+    def set_bmc(i):
+        pw = tmp_path / f"pw{i}"
+        pw.write_text("secret\n")
+        return b.ctl("bmc", MAC, "--address", f"192.0.2.{i + 1}", "--user", "admin", "--password-file",
+                     str(pw)).returncode
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:  # all at once, interleaved
+        jobs = [(kind, pool.submit(fn, i)) for i in range(n)
+                for kind, fn in (("alias", set_alias), ("report", send_report), ("bmc", set_bmc)) if kind != "bmc" or i < 5]
+        results = [(kind, f.result(timeout=60)) for kind, f in jobs]
+    assert {r for kind, r in results if kind != "bmc"} == {200} and {r for kind, r in results if kind == "bmc"} == {0}
+    h = b.host(MAC)
+    events = a.db.rows("SELECT kind, text FROM events WHERE mac = ? ORDER BY id", MAC)
+    alias_events = [text for kind, text in events if kind == "alias"]
+    assert len(alias_events) == n and h["alias"] == alias_events[-1].split()[1].rstrip(",")  # the last one stays
+    assert len([1 for kind, _ in events if kind == "bmc"]) == 5 and h["bmc"]["address"].startswith("192.0.2.")
+    assert h["report"]["seq"] >= 1 and h["phase"] in ("network-up", "ssh-ready")
+    assert h["session"]["state"] == "active" and h["session"]["host_keys"][0]["key"] == REAL_KEY["key"]
+    assert a.host(MAC) == h
+
+
+def test_vm_boots_through_one_lifeboatd_and_reports_to_the_other(vms, lifeboatd, db_backend, request, tmp_path,
+                                                                  ssh_key):
+    """Two lifeboatd on one database, "one name" being B's: the stock iPXE
+    ROM asks A for its boot decision (DHCP's boot file names A's
+    /boot.ipxe), A issues the token and names B in the script; the agent
+    loads the payload from B and reports to B; the admin sees one host
+    through either, and ssh checks the host key strictly."""
+    from test_boot import IPXE_DEADLINE, KERNEL_DEADLINE
+    from test_lifeboatd_vm import strict_ssh
+    key, pub = ssh_key
+    db = shared_database(db_backend, request, tmp_path)
+    b = lifeboatd(keys=pub + "\n", database=db)
+    a = lifeboatd(keys=pub + "\n", database=db, extra=["--public-url", f"http://10.0.2.2:{b.port}"])
+    a.ctl("rescue", MAC, "--once", "--nat")
+    # iPXE expands ${...} in the DHCP boot file name
+    bootfile = a.guest_url("/boot.ipxe?mac=${mac}&ip=${ip}&serial=${serial}")
+    vm = vms("two-servers", ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:@SSHPORT@-:22,bootfile={bootfile}",
+                             "-device", f"virtio-net-pci,netdev=n0,mac={MAC}", "-smbios", "type=1,serial=SN-A",
+                             "-boot", "n"], ssh_key=key)
+    vm.wait_for(f"Lifeboat: {MAC} has policy rescue-once: booting the rescue system", IPXE_DEADLINE)
+    vm.wait_for("Linux version", KERNEL_DEADLINE)
+    host = a.wait_phase(MAC, "ssh-ready", 90, vm)
+    log_a, log_b = a.log_path.read_text(), b.log_path.read_text()
+    assert '"GET /boot.ipxe" 200' in log_a and '"GET /boot.ipxe"' not in log_b
+    assert '"POST /api/v1/status" 200' in log_b and '"POST /api/v1/status"' not in log_a
+    assert '"GET /payload/bzImage" 200' in log_b
+    assert host["last_boot"]["serial"] == "SN-A" and host["policy"] == "normal"
+    assert b.host(MAC)["session"] == host["session"] and b.host(MAC)["phase"] == host["phase"]
+    known = tmp_path / "known_hosts"
+    known.write_text(a.ctl("known-hosts", MAC, "--host", f"[127.0.0.1]:{vm.ssh_port}").stdout)
+    assert known.read_text() == b.ctl("known-hosts", MAC, "--host", f"[127.0.0.1]:{vm.ssh_port}").stdout
+    r = strict_ssh(vm, known, "cat /proc/cmdline")
+    assert r.returncode == 0, r.stderr
+    assert f"lifeboat.server=http://10.0.2.2:{b.port}" in r.stdout
+    events = a.ctl("events", MAC).stdout
+    assert "session claimed: rescue script with a token for 127.0.0.1" in events  # A's, through QEMU's NAT
+    assert "reported from 127.0.0.1" in events and "ssh-ready" in events  # B's
