@@ -9,7 +9,7 @@ number of runs, the median and the min-max. A target that is missed is
 reported as missed; nothing here fails the build.
 
     bench/bench.py --out out --peer ~/.cache/lifeboat/bench-peer [--runs 5]
-                   [--only sizes,boot,ram,build,server,sessions,tls] [--results bench/results.md]
+                   [--only sizes,boot,ram,build,server,sessions,tls,fleet] [--results bench/results.md]
 """
 
 import argparse
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "test-qemu"))
 from lifeboat_vm import ACCEL, VM, free_port  # noqa: E402
 
-SECTIONS = ("sizes", "boot", "ram", "build", "server", "sessions", "tls")
+SECTIONS = ("sizes", "boot", "ram", "build", "server", "sessions", "tls", "fleet")
 ROW_SECTION = {"size": "sizes"}  # a row's first cell, where it is not its section's name
 OUR_ARGS = "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on printk.time=1"
 # The peer waits for a root device that never comes, with dropbear up
@@ -588,8 +588,120 @@ class Bench:
         finally:
             d.stop()
 
-    def wrk_paths(self, port, name, paths):
-        return self.wrk(port, name, paths, "{mac}")
+    # -- a fleet on each store back end (issue: state for a fleet)
+    def fleet(self):
+        """10,000 enrolled hosts (normal policy) on SQLite and on PostgreSQL:
+        a boot storm of all of them against /chain.ipxe (a static script from
+        the same server), then 500 rescue agents reporting every 5 s."""
+        from conftest import Lifeboatd, Postgres
+        hosts = [f"52:54:04:{i >> 16:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}" for i in range(10000)]
+        agents = hosts[:500]
+        pg = None
+        try:
+            pg = Postgres(fsync=True)
+        except BaseException as e:  # pytest.skip's exception when the package is missing
+            self.t.note(f"fleet: no PostgreSQL here ({e}): SQLite only")
+        backends = [("SQLite", "")] + ([("PostgreSQL", None)] if pg else [])
+        try:
+            for name, database in backends:
+                if database is None:
+                    database = pg.new_database()
+                self.fleet_one(Lifeboatd, name, database, hosts, agents)
+        finally:
+            if pg:
+                pg.stop()
+        self.t.note(f"fleet: {len(hosts):,} hosts enrolled with lifeboatctl import-json; the storm: wrk, "
+                    f"{self.o.fleet_clients} connections, 2 threads, {self.o.seconds} s, one MAC per request "
+                    f"round the fleet; heartbeats: 500 agents (threads, each its own 127.x address and token, "
+                    f"a new connection per report as the agent does), every 5 s for {self.o.heartbeat_seconds} s; "
+                    f"SQLite synchronous=FULL, PostgreSQL {pg.version if pg else ''} with fsync on, on this machine")
+
+    def fleet_one(self, Lifeboatd, name, database, hosts, agents):
+        import json as _json
+        import random
+        d = Lifeboatd(str(self.out), self.work / f"fleet-{name}", keys=self.pub + "\n", database=database,
+                      extra=["--max-per-address", str(self.o.fleet_clients + 64),
+                             "--max-connections", str(self.o.fleet_clients + 1024)])
+        old = self.work / f"fleet-{name}-json"
+        (old / "hosts").mkdir(parents=True)
+        for mac in hosts:
+            (old / "hosts" / (mac.replace(":", "-") + ".json")).write_text(_json.dumps(
+                {"mac": mac, "policy": "normal", "nat": False, "created": 1700000000}))
+        start = time.monotonic()
+        r = subprocess.run([d.ctl_bin, "--state-dir", str(d.state), *d.ctl_database(), "import-json", str(old)],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            raise RuntimeError(f"import-json: {r.stderr}")
+        enroll = time.monotonic() - start
+        d.start()
+        try:
+            query = "/boot.ipxe?mac={mac}&ip=127.0.0.1&platform=pcbios&buildarch=x86_64"
+            paths = [query.format(mac=m) for m in random.Random(1).sample(hosts, len(hosts))]
+            chain = self.wrk_paths(d.port, f"fleet-chain-{name}", ["/chain.ipxe"], self.o.fleet_clients)
+            storm = self.wrk_paths(d.port, f"fleet-storm-{name}", paths, self.o.fleet_clients)
+            ratio = storm["rps"] / chain["rps"] if chain["rps"] else 0
+            self.t.add("fleet", f"{name}: boot storm of 10,000 known hosts, normal policy: decisions/s",
+                       f"{storm['rps']:.0f}", f"/chain.ipxe {chain['rps']:.0f}", ">= 0.5x /chain.ipxe",
+                       f"{ratio:.2f}x {verdict(ratio >= 0.5)}")
+            self.t.add("fleet", f"{name}: boot storm p99", f"{storm['p99']:.1f} ms",
+                       f"/chain.ipxe {chain['p99']:.1f} ms")
+            lat = self.heartbeats(d, agents)
+            p99 = percentile(lat, 99)
+            self.t.add("fleet", f"{name}: 500 agents reporting every 5 s: report p99", f"{p99:.1f} ms",
+                       f"median {statistics.median(lat):.1f} ms, {len(lat)} reports", "< 50 ms",
+                       verdict(p99 < 50))
+            self.t.add("fleet", f"{name}: enrolling 10,000 hosts (lifeboatctl import-json)", f"{enroll:.1f} s")
+        finally:
+            d.stop()
+
+    def heartbeats(self, d, agents):
+        """Arms the agents through the API, claims each session from its own
+        address, then every agent reports every 5 s; the latencies in ms."""
+        import json as _json
+        import threading as _threading
+        from test_security import report
+        tokens = {}
+        for i, mac in enumerate(agents):
+            src = f"127.1.{i // 250}.{i % 250 + 1}"
+            status, _, body = d.request("POST", f"/api/v1/hosts/{mac}/rescue", body='{"nat": true}', admin=True,
+                                        headers={"Content-Type": "application/json"})
+            if status != 200:
+                raise RuntimeError(f"rescue {mac}: {status} {body}")
+            status, _, body = d.request("GET", f"/boot.ipxe?mac={mac}&ip={src}", source=src)
+            tokens[mac] = (src, next(w.split("=", 1)[1] for w in body.decode().split()
+                                     if w.startswith("lifeboat.token=")))
+        lat, errors, lock = [], [], _threading.Lock()
+        end = time.monotonic() + self.o.heartbeat_seconds
+
+        def agent(i, mac):
+            src, token = tokens[mac]
+            body = report(src, {"type": "ssh-ed25519", "key": "AAAAC3NzaC1lZDI1NTE5AAAAIBench" + str(i),
+                                "fingerprint": "SHA256:bench"})
+            time.sleep(5 * i / len(agents))  # spread over the period, as boots would be
+            seq = 1
+            while time.monotonic() < end:
+                body["seq"] = seq
+                t0 = time.monotonic()
+                status, _, out = d.request("POST", "/api/v1/status", _json.dumps(body).encode(),
+                                           {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                                           source=src, timeout=30)
+                ms = (time.monotonic() - t0) * 1000
+                with lock:
+                    (lat if status == 200 else errors).append(ms if status == 200 else (status, out))
+                seq += 1
+                time.sleep(max(0.0, 5 - ms / 1000))
+
+        threads = [_threading.Thread(target=agent, args=(i, mac)) for i, mac in enumerate(agents)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise RuntimeError(f"{len(errors)} reports refused: {errors[:3]}")
+        return lat
+
+    def wrk_paths(self, port, name, paths, clients=None):
+        return self.wrk(port, name, paths, "{mac}", clients=clients)
 
     def client_latency(self, d, mac, n):
         lat = []
@@ -691,7 +803,7 @@ http {{
             time.sleep(0.1)
         raise RuntimeError(f"nginx did not start: {(self.work / 'nginx-error.log').read_text()}")
 
-    def wrk(self, port, kind, macs, query, scheme="http", close=False):
+    def wrk(self, port, kind, macs, query, scheme="http", close=False, clients=None):
         """Runs wrk; each connection is one simulated client (its own MAC
         for the boot script). close: a new connection (for https, a new
         TLS handshake) for every request."""
@@ -700,7 +812,7 @@ http {{
         if query == "{mac}":  # wrk_paths: the paths themselves
             scripts = list(macs)
         payload = ["/payload/bzImage", "/payload/initramfs.cpio.xz"]
-        if kind in ("script", "chain", "normal", "rescue"):
+        if kind in ("script", "chain", "normal", "rescue") or kind.startswith("fleet"):
             paths = scripts
         elif kind == "payload":
             paths = payload
@@ -717,7 +829,7 @@ http {{
             "  io.write(string.format('RESULT %d %d %f %f\\n', summary.requests, summary.bytes,\n"
             "    summary.duration / 1e6, latency:percentile(99) / 1000))\n"
             "end\n")
-        r = subprocess.run(["wrk", "-t2", f"-c{self.o.clients}", f"-d{self.o.seconds}s", "--timeout", "30s",
+        r = subprocess.run(["wrk", "-t2", f"-c{clients or self.o.clients}", f"-d{self.o.seconds}s", "--timeout", "30s",
                             "-s", str(lua), f"{scheme}://127.0.0.1:{port}"],
                            capture_output=True, text=True, timeout=self.o.seconds + 60)
         m = re.search(r"^RESULT (\d+) (\d+) ([\d.]+) ([\d.]+)$", r.stdout, re.M)
@@ -891,6 +1003,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--fleet-clients", type=int, default=500)
+    ap.add_argument("--heartbeat-seconds", type=int, default=30)
     ap.add_argument("--only", default=",".join(SECTIONS))
     ap.add_argument("--results", default=str(REPO / "bench" / "results.md"))
     o = ap.parse_args()

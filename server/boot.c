@@ -20,23 +20,39 @@
 #define SCRIPT_MAX 8192
 
 /* ---- facts, cached by the row's version ------------------------------------
- * A normal boot of a known host reads only the version of its row (one
- * small query), then the facts (policy, nat, session) cached for that
- * version. Every save takes a new version from one counter of the
- * database, so any change shows, by whichever lifeboatd or lifeboatctl,
- * and a forgotten host made again never matches the old entry. */
+ * A normal boot of a known host costs no query while its cached facts
+ * (policy, nat, session) are fresh: checked against the database less
+ * than FACTS_FRESH_MS ago, with no change made through this process
+ * since (store_hosts_generation). Otherwise the row's version is read
+ * (one small query) and the document only when it changed. Every save
+ * takes a new version from one counter of the database, so a forgotten
+ * host made again never matches an old entry. A change made through
+ * another lifeboatd on the same database shows here within
+ * FACTS_FRESH_MS; a rescue is decided again inside the write transaction
+ * (carry_out), never from this cache. */
 
 #define FACT_BUCKETS 4096
+#define FACTS_FRESH_MS 1000
 
 struct fact_entry {
 	struct fact_entry *next;
 	char mac[18];
 	long long version;
+	long long checked_ms;   /* when the version was last read */
+	unsigned long gen;      /* store_hosts_generation then */
 	struct boot_facts f;
 };
 
 static struct fact_entry *facts_tab[FACT_BUCKETS];
 static pthread_mutex_t facts_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static unsigned int mac_bucket(const char *mac)
 {
@@ -57,29 +73,48 @@ static void facts_from_host(json_object *h, struct boot_facts *f)
 	session_read(h, &f->s);
 }
 
+static struct fact_entry *facts_find(const char *mac, unsigned int b)
+{
+	struct fact_entry *e = NULL;
+
+	for (e = facts_tab[b]; e != NULL && strcmp(e->mac, mac) != 0; e = e->next) {
+	}
+	return e;
+}
+
 static void facts_get(const char *mac, struct boot_facts *f)
 {
 	struct fact_entry *e = NULL;
 	json_object *h = NULL;
-	long long version = 0;
+	long long version = 0, t = now_ms();
+	unsigned long gen = store_hosts_generation(&srv.store);
 	unsigned int b = mac_bucket(mac);
+	int same = 0;
 
-	if (store_version(&srv.store, mac, &version) < 0) {
-		memset(f, 0, sizeof(*f));
-		return;
-	}
 	pthread_mutex_lock(&facts_mu);
-	for (e = facts_tab[b]; e != NULL; e = e->next) {
-		if (strcmp(e->mac, mac) == 0) {
-			break;
-		}
-	}
-	if (e != NULL && e->version == version) {
+	e = facts_find(mac, b);
+	if (e != NULL && e->gen == gen && t - e->checked_ms < FACTS_FRESH_MS) {
 		*f = e->f;
 		pthread_mutex_unlock(&facts_mu);
 		return;
 	}
 	pthread_mutex_unlock(&facts_mu);
+	if (store_version(&srv.store, mac, &version) < 0) {
+		memset(f, 0, sizeof(*f)); /* unknown (or the database did not answer): not cached */
+		return;
+	}
+	pthread_mutex_lock(&facts_mu);
+	e = facts_find(mac, b);
+	if (e != NULL && e->version == version) {
+		*f = e->f;
+		e->checked_ms = t;
+		e->gen = gen;
+		same = 1;
+	}
+	pthread_mutex_unlock(&facts_mu);
+	if (same) {
+		return;
+	}
 	h = store_load_raw(&srv.store, mac, &version, NULL, 0);
 	if (h != NULL) {
 		json_object *clean = hostfile_clean(h, NULL);
@@ -90,10 +125,7 @@ static void facts_get(const char *mac, struct boot_facts *f)
 	facts_from_host(h, f); /* unreadable: known, policy normal */
 	json_object_put(h);
 	pthread_mutex_lock(&facts_mu);
-	if (e == NULL) {
-		for (e = facts_tab[b]; e != NULL && strcmp(e->mac, mac) != 0; e = e->next) {
-		}
-	}
+	e = facts_find(mac, b);
 	if (e == NULL && (e = calloc(1, sizeof(*e))) != NULL) {
 		snprintf(e->mac, sizeof(e->mac), "%s", mac);
 		e->next = facts_tab[b];
@@ -101,6 +133,8 @@ static void facts_get(const char *mac, struct boot_facts *f)
 	}
 	if (e != NULL) {
 		e->version = version;
+		e->checked_ms = t;
+		e->gen = gen;
 		e->f = *f;
 	}
 	pthread_mutex_unlock(&facts_mu);

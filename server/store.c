@@ -98,6 +98,8 @@ int store_claim_dir(struct store *s, const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+static void hosts_changed(struct store *s);
+
 /* Two locks: the mutex for the threads of this process (one writer at a
  * time, without each waiting inside the database), then the database's
  * write transaction for other processes (lifeboatctl, other lifeboatd). */
@@ -123,6 +125,7 @@ int store_unlock(struct store *s, char *err, size_t errlen)
 	char why[300];
 	int rc = db_commit(&s->db, why, sizeof(why));
 
+	hosts_changed(s);
 	pthread_mutex_unlock(&s->mu);
 	if (rc < 0 && err != NULL) {
 		snprintf(err, errlen, "cannot write database %s: %s", s->db.shown, why);
@@ -224,6 +227,18 @@ int store_exists(struct store *s, const char *mac)
 	return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
 }
 
+unsigned long store_hosts_generation(struct store *s)
+{
+	return __atomic_load_n(&s->hosts_gen, __ATOMIC_ACQUIRE);
+}
+
+/* after the commit a reader may see the change: bumped then too, so a
+ * cache that checked in between checks again */
+static void hosts_changed(struct store *s)
+{
+	__atomic_add_fetch(&s->hosts_gen, 1, __ATOMIC_RELEASE);
+}
+
 int store_save_text(struct store *s, const char *mac, const char *text, char *err, size_t errlen)
 {
 	char now[24], version[24], why[300];
@@ -236,6 +251,7 @@ int store_save_text(struct store *s, const char *mac, const char *text, char *er
 	rc = db_exec(&s->db, "UPDATE counters SET value = value + 1 WHERE name = 'host_version' RETURNING value", 0,
 		     NULL, take_int, &v, why, sizeof(why));
 	snprintf(version, sizeof(version), "%lld", v);
+	hosts_changed(s);
 	if (rc >= 0) {
 		rc = db_exec(&s->db, "INSERT INTO hosts (mac, doc, version, updated) VALUES ($1, $2, $4, $3) "
 				     "ON CONFLICT (mac) DO UPDATE SET doc = excluded.doc, version = excluded.version, "

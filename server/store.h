@@ -28,7 +28,12 @@ struct store {
 	struct db db;
 	int claim_fd;       /* lifeboatd: store_claim's lock, held until exit */
 	pthread_mutex_t mu; /* the writing threads of one process, one at a time */
+	unsigned long hosts_gen; /* one more at each change of a host through this
+	                          * process (atomic): caches check it */
 };
+
+/* The generation above (read atomically). */
+unsigned long store_hosts_generation(struct store *s);
 
 /* Opens the state directory and the database (database: "" for
  * STATE/lifeboat.db, sqlite:PATH, postgresql://...), brings its schema up

@@ -91,7 +91,7 @@ class Postgres:
     package's postgres user (initdb refuses root); stopped and removed at
     the end. One database per lifeboatd (or per shared group of them)."""
 
-    def __init__(self):
+    def __init__(self, fsync=False):
         import glob
         import shutil
         import tempfile
@@ -111,8 +111,9 @@ class Postgres:
         self.log = os.path.join(self.dir, "postgres.log")
         self.run("initdb", "-D", self.data, "-U", "lifeboat", "--auth=trust", "-E", "UTF8", "--locale=C")
         self.run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
-                 f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                 f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'} "
                  f"-c max_connections=400", "start")
+        self.version = self.run("pg_ctl", "--version").stdout.split()[-1]
         self.n = 0
 
     def run(self, prog, *args):
