@@ -19,17 +19,17 @@
 #define MAX_ARGS 32
 #define SCRIPT_MAX 8192
 
-/* ---- facts, cached by the row's version ------------------------------------
- * A normal boot of a known host costs no query while its cached facts
- * (policy, nat, session) are fresh: checked against the database less
- * than FACTS_FRESH_MS ago, with no change made through this process
- * since (store_hosts_generation). Otherwise the row's version is read
- * (one small query) and the document only when it changed. Every save
- * takes a new version from one counter of the database, so a forgotten
- * host made again never matches an old entry. A change made through
- * another lifeboatd on the same database shows here within
- * FACTS_FRESH_MS; a rescue is decided again inside the write transaction
- * (carry_out), never from this cache. */
+/* ---- facts of every host, following the database ---------------------------
+ * A boot request is decided from the facts (policy, nat, session) of every
+ * host kept here, loaded at the first request and brought up to date from
+ * the database's changes (store_changes: the hosts saved or forgotten since
+ * the newest version seen; one query, usually returning nothing) at most
+ * every FACTS_FRESH_MS, and before the next request after any change made
+ * through this process (store_hosts_generation). So a storm of boots costs
+ * no query per boot, a change through this lifeboatd shows at once, and one
+ * through another lifeboatd on the same database within FACTS_FRESH_MS. A
+ * rescue is decided again inside the write transaction (carry_out), never
+ * from here; a host missing here is unknown. */
 
 #define FACT_BUCKETS 4096
 #define FACTS_FRESH_MS 1000
@@ -37,14 +37,15 @@
 struct fact_entry {
 	struct fact_entry *next;
 	char mac[18];
-	long long version;
-	long long checked_ms;   /* when the version was last read */
-	unsigned long gen;      /* store_hosts_generation then */
 	struct boot_facts f;
 };
 
 static struct fact_entry *facts_tab[FACT_BUCKETS];
-static pthread_mutex_t facts_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t facts_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER; /* one sync at a time */
+static long long synced_version;  /* the newest version applied (under facts_lock) */
+static long long synced_ms = -1;  /* when (monotonic; -1: never) */
+static unsigned long synced_gen;  /* store_hosts_generation when the sync began */
 
 static long long now_ms(void)
 {
@@ -73,71 +74,110 @@ static void facts_from_host(json_object *h, struct boot_facts *f)
 	session_read(h, &f->s);
 }
 
-static struct fact_entry *facts_find(const char *mac, unsigned int b)
+static struct fact_entry *facts_find(const char *mac, unsigned int b, struct fact_entry ***link)
 {
-	struct fact_entry *e = NULL;
+	struct fact_entry **l = &facts_tab[b];
 
-	for (e = facts_tab[b]; e != NULL && strcmp(e->mac, mac) != 0; e = e->next) {
+	while (*l != NULL && strcmp((*l)->mac, mac) != 0) {
+		l = &(*l)->next;
 	}
-	return e;
+	if (link != NULL) {
+		*link = l;
+	}
+	return *l;
+}
+
+/* under facts_lock (written) */
+static int apply_change(const char *mac, long long version, const char *doc, void *ctx)
+{
+	unsigned int b = mac_bucket(mac);
+	struct fact_entry **link = NULL, *e = facts_find(mac, b, &link);
+
+	(void)ctx;
+	if (version > synced_version) {
+		synced_version = version;
+	}
+	if (doc == NULL) { /* forgotten */
+		if (e != NULL) {
+			*link = e->next;
+			free(e);
+		}
+		return 0;
+	}
+	if (e == NULL) {
+		e = calloc(1, sizeof(*e));
+		if (e == NULL) {
+			return -ENOMEM;
+		}
+		snprintf(e->mac, sizeof(e->mac), "%s", mac);
+		e->next = facts_tab[b];
+		facts_tab[b] = e;
+	}
+	{
+		json_object *raw = json_tokener_parse(doc), *h = raw != NULL ? hostfile_clean(raw, NULL) : NULL;
+
+		facts_from_host(h, &e->f); /* unreadable: known, policy normal */
+		json_object_put(h);
+		json_object_put(raw);
+	}
+	return 0;
+}
+
+/* Brings the facts up to date when they are older than FACTS_FRESH_MS or
+ * this process changed a host since; a failed query keeps what is here
+ * (and is tried again by the next request). */
+static void facts_sync(void)
+{
+	unsigned long gen = store_hosts_generation(&srv.store);
+	long long t = now_ms();
+	int fresh, current;
+
+	pthread_rwlock_rdlock(&facts_lock);
+	current = synced_ms >= 0 && synced_gen == gen; /* loaded, and nothing of ours since */
+	fresh = current && t - synced_ms < FACTS_FRESH_MS;
+	pthread_rwlock_unlock(&facts_lock);
+	if (fresh) {
+		return;
+	}
+	/* a change of our own must show now: wait for a sync in progress;
+	 * otherwise one thread syncs and the others answer from what is here */
+	if (current) {
+		if (pthread_mutex_trylock(&sync_mu) != 0) {
+			return;
+		}
+	} else {
+		pthread_mutex_lock(&sync_mu);
+	}
+	gen = store_hosts_generation(&srv.store);
+	pthread_rwlock_wrlock(&facts_lock);
+	if (!(synced_ms >= 0 && synced_gen == gen && now_ms() - synced_ms < FACTS_FRESH_MS)) {
+		if (store_changes(&srv.store, synced_version, apply_change, NULL) == 0) {
+			synced_ms = t;
+			synced_gen = gen;
+		}
+	}
+	pthread_rwlock_unlock(&facts_lock);
+	pthread_mutex_unlock(&sync_mu);
+}
+
+void boot_facts_load(void)
+{
+	facts_sync();
 }
 
 static void facts_get(const char *mac, struct boot_facts *f)
 {
 	struct fact_entry *e = NULL;
-	json_object *h = NULL;
-	long long version = 0, t = now_ms();
-	unsigned long gen = store_hosts_generation(&srv.store);
-	unsigned int b = mac_bucket(mac);
-	int same = 0;
 
-	pthread_mutex_lock(&facts_mu);
-	e = facts_find(mac, b);
-	if (e != NULL && e->gen == gen && t - e->checked_ms < FACTS_FRESH_MS) {
-		*f = e->f;
-		pthread_mutex_unlock(&facts_mu);
-		return;
-	}
-	pthread_mutex_unlock(&facts_mu);
-	if (store_version(&srv.store, mac, &version) < 0) {
-		memset(f, 0, sizeof(*f)); /* unknown (or the database did not answer): not cached */
-		return;
-	}
-	pthread_mutex_lock(&facts_mu);
-	e = facts_find(mac, b);
-	if (e != NULL && e->version == version) {
-		*f = e->f;
-		e->checked_ms = t;
-		e->gen = gen;
-		same = 1;
-	}
-	pthread_mutex_unlock(&facts_mu);
-	if (same) {
-		return;
-	}
-	h = store_load_raw(&srv.store, mac, &version, NULL, 0);
-	if (h != NULL) {
-		json_object *clean = hostfile_clean(h, NULL);
-
-		json_object_put(h);
-		h = clean;
-	}
-	facts_from_host(h, f); /* unreadable: known, policy normal */
-	json_object_put(h);
-	pthread_mutex_lock(&facts_mu);
-	e = facts_find(mac, b);
-	if (e == NULL && (e = calloc(1, sizeof(*e))) != NULL) {
-		snprintf(e->mac, sizeof(e->mac), "%s", mac);
-		e->next = facts_tab[b];
-		facts_tab[b] = e;
-	}
+	facts_sync();
+	pthread_rwlock_rdlock(&facts_lock);
+	e = facts_find(mac, mac_bucket(mac), NULL);
 	if (e != NULL) {
-		e->version = version;
-		e->checked_ms = t;
-		e->gen = gen;
-		e->f = *f;
+		*f = e->f;
+	} else {
+		memset(f, 0, sizeof(*f));
 	}
-	pthread_mutex_unlock(&facts_mu);
+	pthread_rwlock_unlock(&facts_lock);
 }
 
 /* ---- the last boot request of known hosts ---------------------------------------

@@ -8,6 +8,8 @@
 
 #include <json-c/json.h>
 
+/* Loads the facts of every host (at start, before the first boot asks). */
+void boot_facts_load(void);
 /* Writes the boots seen since the last flush (housekeeping, and at stop). */
 void boot_seen_flush(void);
 /* Adds the host's last normal boot request (last_request), if any. */

@@ -160,7 +160,7 @@ int db_exec(struct db *d, const char *sql, int nparams, const char *const *param
 	return rc;
 }
 
-int db_begin(struct db *d, char *err, size_t errlen)
+static int begin(struct db *d, const char *sql, char *err, size_t errlen)
 {
 	struct db_conn *c = NULL;
 	int rc = db_conn(d, &c, err, errlen);
@@ -168,7 +168,7 @@ int db_begin(struct db *d, char *err, size_t errlen)
 	if (rc < 0) {
 		return rc;
 	}
-	rc = d->be->script(c, d->be->begin_write, err, errlen);
+	rc = d->be->script(c, sql, err, errlen);
 	if (rc < 0) {
 		d->be->script(c, "ROLLBACK", NULL, 0);
 		return rc;
@@ -177,6 +177,16 @@ int db_begin(struct db *d, char *err, size_t errlen)
 	c->spoiled = 0;
 	c->spoil_reason[0] = '\0';
 	return 0;
+}
+
+int db_begin(struct db *d, char *err, size_t errlen)
+{
+	return begin(d, d->be->begin_write, err, errlen);
+}
+
+int db_begin_rows(struct db *d, char *err, size_t errlen)
+{
+	return begin(d, d->be->begin_rows != NULL ? d->be->begin_rows : d->be->begin_write, err, errlen);
 }
 
 void db_rollback(struct db *d)

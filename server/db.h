@@ -52,6 +52,8 @@ struct db_backend {
 	/* Runs several statements without parameters (the schema). */
 	int (*script)(struct db_conn *c, const char *sql, char *err, size_t errlen);
 	const char *begin_write; /* the statements that open a write transaction */
+	const char *begin_rows;  /* a transaction that locks only the rows it writes
+	                          * (no read-modify-write in it), NULL: begin_write */
 	const char *const *migrations; /* schema version i+1 from version i; NULL-terminated */
 };
 
@@ -83,6 +85,8 @@ int db_latest_version(const struct db *d);
 int db_exec(struct db *d, const char *sql, int nparams, const char *const *params, db_row_fn fn, void *ctx,
 	    char *err, size_t errlen);
 int db_begin(struct db *d, char *err, size_t errlen);
+/* A transaction for writes that read nothing first (begin_rows). */
+int db_begin_rows(struct db *d, char *err, size_t errlen);
 int db_commit(struct db *d, char *err, size_t errlen);
 void db_rollback(struct db *d);
 

@@ -39,6 +39,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE bmc (mac TEXT PRIMARY KEY, doc TEXT NOT NULL);"
 	"CREATE TABLE admin_tokens (hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created BIGINT NOT NULL);"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE INDEX hosts_version ON hosts (version);"
+	"CREATE TABLE forgotten (mac TEXT PRIMARY KEY, version BIGINT NOT NULL);"
 	"CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
 	"INSERT INTO counters (name, value) VALUES ('host_version', 0);",
 	NULL,
@@ -233,5 +235,6 @@ const struct db_backend db_postgresql = {
 	.script = pg_script,
 	/* one lock for every writer of this database (0x4c42: "LB") */
 	.begin_write = "BEGIN; SELECT pg_advisory_xact_lock(19522)",
+	.begin_rows = "BEGIN",
 	.migrations = migrations,
 };

@@ -41,6 +41,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE bmc (mac TEXT PRIMARY KEY, doc TEXT NOT NULL);"
 	"CREATE TABLE admin_tokens (hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE INDEX hosts_version ON hosts (version);"
+	"CREATE TABLE forgotten (mac TEXT PRIMARY KEY, version BIGINT NOT NULL);"
 	"CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
 	"INSERT INTO counters (name, value) VALUES ('host_version', 0);",
 	NULL,

@@ -145,6 +145,7 @@ int main(int argc, char **argv)
 	if (note[0] != '\0') {
 		fprintf(stderr, "lifeboatd: %s\n", note);
 	}
+	boot_facts_load();
 	if (access(srv.conf.keys_file, R_OK) < 0) {
 		fprintf(stderr, "lifeboatd: warning: cannot read keys_file %s: %s (rescued hosts get no keys from here)\n",
 			srv.conf.keys_file, strerror(errno));

@@ -197,6 +197,54 @@ json_object *store_load(struct store *s, const char *mac, struct schema_skipped 
 	return clean;
 }
 
+struct maybe_doc {
+	long long version;
+	int found;
+	char *text; /* NULL: unchanged */
+};
+
+static int take_maybe_doc(const struct db_row *r, void *ctx)
+{
+	struct maybe_doc *d = ctx;
+
+	d->found = 1;
+	d->version = db_int(r, 0);
+	if (r->n > 1 && r->v[1] != NULL) {
+		d->text = strdup(r->v[1]);
+		return d->text == NULL ? -ENOMEM : 0;
+	}
+	return 0;
+}
+
+int store_load_if_changed(struct store *s, const char *mac, long long have, long long *version, json_object **doc)
+{
+	char h[24];
+	const char *p[2] = { mac, h };
+	struct maybe_doc d = { .text = NULL };
+	int rc;
+
+	snprintf(h, sizeof(h), "%lld", have);
+	*doc = NULL;
+	rc = db_exec(&s->db, "SELECT version, CASE WHEN version = CAST($2 AS BIGINT) THEN NULL ELSE doc END FROM hosts "
+			     "WHERE mac = $1", 2, p, take_maybe_doc, &d, NULL, 0);
+	if (rc < 0 || !d.found) {
+		free(d.text);
+		return rc < 0 ? rc : -ENOENT;
+	}
+	*version = d.version;
+	if (d.text != NULL) {
+		json_object *raw = json_tokener_parse(d.text);
+
+		free(d.text);
+		*doc = raw != NULL ? hostfile_clean(raw, NULL) : NULL;
+		json_object_put(raw);
+		if (*doc == NULL) {
+			*doc = json_object_new_object(); /* unreadable: known, policy normal */
+		}
+	}
+	return 0;
+}
+
 static int take_int(const struct db_row *r, void *ctx)
 {
 	*(long long *)ctx = db_int(r, 0);
@@ -282,7 +330,9 @@ int store_forget(struct store *s, const char *mac)
 		"DELETE FROM seen WHERE mac = $1",   "DELETE FROM events WHERE mac = $1",
 		"DELETE FROM bmc WHERE mac = $1",
 	};
-	const char *p[1] = { mac };
+	const char *p[2] = { mac, NULL };
+	char version[24];
+	long long v = 0;
 	size_t i;
 	int rc = db_exec(&s->db, "DELETE FROM hosts WHERE mac = $1", 1, p, NULL, NULL, NULL, 0);
 
@@ -292,7 +342,43 @@ int store_forget(struct store *s, const char *mac)
 	for (i = 0; rc >= 0 && i < sizeof(drops) / sizeof(drops[0]); i++) {
 		rc = db_exec(&s->db, drops[i], 1, p, NULL, NULL, NULL, 0);
 	}
+	/* for caches that follow the changes (store_changes): it is gone */
+	if (rc >= 0) {
+		rc = db_exec(&s->db, "UPDATE counters SET value = value + 1 WHERE name = 'host_version' RETURNING value", 0,
+			     NULL, take_int, &v, NULL, 0);
+	}
+	if (rc >= 0) {
+		snprintf(version, sizeof(version), "%lld", v);
+		p[1] = version;
+		rc = db_exec(&s->db, "INSERT INTO forgotten (mac, version) VALUES ($1, $2) ON CONFLICT (mac) DO UPDATE SET "
+				     "version = excluded.version", 2, p, NULL, NULL, NULL, 0);
+	}
 	return rc < 0 ? rc : 0;
+}
+
+struct change_ctx {
+	int (*fn)(const char *mac, long long version, const char *doc, void *ctx);
+	void *ctx;
+};
+
+static int take_change(const struct db_row *r, void *ctx)
+{
+	struct change_ctx *c = ctx;
+
+	return c->fn(db_text(r, 0), db_int(r, 1), r->n > 2 ? r->v[2] : NULL, c->ctx);
+}
+
+int store_changes(struct store *s, long long since, int (*fn)(const char *mac, long long version, const char *doc,
+							       void *ctx), void *ctx)
+{
+	char v[24];
+	const char *p[1] = { v };
+	struct change_ctx c = { .fn = fn, .ctx = ctx };
+
+	snprintf(v, sizeof(v), "%lld", since);
+	return db_exec(&s->db, "SELECT mac, version, doc FROM hosts WHERE version > CAST($1 AS BIGINT) UNION ALL "
+			       "SELECT mac, version, NULL FROM forgotten WHERE version > CAST($1 AS BIGINT) "
+			       "ORDER BY 2", 1, p, take_change, &c, NULL, 0);
 }
 
 struct rows {
@@ -464,28 +550,71 @@ void store_pending_count(struct store *s, const char *source, long long now, lon
 
 /* ---- the last normal boots --------------------------------------------------------------- */
 
+#define SEEN_CHUNK 64
+#define SEEN_ONE "INSERT INTO seen (mac, time, source, decision) VALUES ($1, $2, $3, $4)"
+#define SEEN_UPSERT " ON CONFLICT (mac) DO UPDATE SET time = excluded.time, source = excluded.source, " \
+		    "decision = excluded.decision"
+
+/* SEEN_CHUNK rows in one statement, its text made once (the statement
+ * caches know a statement by the address of its text) */
+static char seen_many[SEEN_CHUNK * 24 + 256];
+static pthread_once_t seen_many_once = PTHREAD_ONCE_INIT;
+
+static void make_seen_many(void)
+{
+	size_t n = (size_t)snprintf(seen_many, sizeof(seen_many), "INSERT INTO seen (mac, time, source, decision) VALUES ");
+	int i;
+
+	for (i = 0; i < SEEN_CHUNK; i++) {
+		n += (size_t)snprintf(seen_many + n, sizeof(seen_many) - n, "%s($%d, $%d, $%d, $%d)", i ? ", " : "",
+				      4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4);
+	}
+	snprintf(seen_many + n, sizeof(seen_many) - n, "%s", SEEN_UPSERT);
+}
+
+/* Only upserts of rows nothing reads first: on PostgreSQL a transaction
+ * that locks those rows alone, so a flush of 10,000 boots never holds up
+ * a claim or a report; on SQLite the one writer's lock, as every write. */
 int store_seen_put(struct store *s, json_object *batch, char *err, size_t errlen)
 {
-	char why[300];
-	int rc = store_lock(s, err, errlen);
+	const char *p[4 * SEEN_CHUNK];
+	char times[SEEN_CHUNK][24], why[300] = "";
+	int rows = 0, rc, rows_txn = s->db.be->begin_rows != NULL;
 
+	pthread_once(&seen_many_once, make_seen_many);
+	rc = rows_txn ? db_begin_rows(&s->db, why, sizeof(why)) : store_lock(s, err, errlen);
 	if (rc < 0) {
+		if (rows_txn) {
+			snprintf(err, errlen, "cannot write database %s: %s", s->db.shown, why);
+		}
 		return rc;
 	}
 	json_object_object_foreach(batch, mac, b)
 	{
-		char t[24];
-		const char *p[4] = { mac, t, jstr(b, "source"), jstr(b, "decision") };
-
-		snprintf(t, sizeof(t), "%lld", jint(b, "time"));
-		rc = db_exec(&s->db, "INSERT INTO seen (mac, time, source, decision) VALUES ($1, $2, $3, $4) "
-				     "ON CONFLICT (mac) DO UPDATE SET time = excluded.time, source = excluded.source, "
-				     "decision = excluded.decision", 4, p, NULL, NULL, why, sizeof(why));
-		if (rc < 0) {
-			break;
+		snprintf(times[rows], sizeof(times[rows]), "%lld", jint(b, "time"));
+		p[4 * rows] = mac;
+		p[4 * rows + 1] = times[rows];
+		p[4 * rows + 2] = jstr(b, "source");
+		p[4 * rows + 3] = jstr(b, "decision");
+		if (++rows == SEEN_CHUNK) {
+			rc = db_exec(&s->db, seen_many, 4 * SEEN_CHUNK, p, NULL, NULL, why, sizeof(why));
+			rows = 0;
+			if (rc < 0) {
+				break;
+			}
 		}
 	}
-	return store_unlock(s, err, errlen);
+	for (int i = 0; rc >= 0 && i < rows; i++) {
+		rc = db_exec(&s->db, SEEN_ONE SEEN_UPSERT, 4, p + 4 * i, NULL, NULL, why, sizeof(why));
+	}
+	if (!rows_txn) {
+		return store_unlock(s, err, errlen);
+	}
+	rc = db_commit(&s->db, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write database %s: %s", s->db.shown, why);
+	}
+	return rc;
 }
 
 static int take_seen(const struct db_row *r, void *ctx)

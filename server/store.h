@@ -64,6 +64,17 @@ void store_abort(struct store *s);
  * the row's version, one more at each save. */
 json_object *store_load_raw(struct store *s, const char *mac, long long *version, char *err, size_t errlen);
 
+/* One query for a cache: the row's version, and the clean document
+ * (*doc, a new reference; an empty object when unreadable) only when the
+ * version is not have (else *doc = NULL). 0, -ENOENT, -errno. */
+int store_load_if_changed(struct store *s, const char *mac, long long have, long long *version, json_object **doc);
+
+/* What changed since version `since` (0: everything), oldest first: fn
+ * gets each host saved since (its document's text) and each forgotten
+ * since (doc NULL). For caches that follow the database. 0 or -errno. */
+int store_changes(struct store *s, long long since, int (*fn)(const char *mac, long long version, const char *doc,
+							       void *ctx), void *ctx);
+
 /* 1 when the host has a row (readable or not), 0 when not, -errno. */
 int store_exists(struct store *s, const char *mac);
 

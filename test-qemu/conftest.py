@@ -184,10 +184,21 @@ class StoreDB:
         return r[0][0] if r else None
 
     def put_doc(self, mac, text):
-        """A document as an older lifeboatd or a hand edit left it."""
-        self.rows("INSERT INTO hosts (mac, doc, version, updated) VALUES (?, ?, "
-                  "(SELECT value + 1000000 FROM counters WHERE name = 'host_version'), 0) "
-                  "ON CONFLICT (mac) DO UPDATE SET doc = excluded.doc, version = excluded.version + 1", mac, text)
+        """A document as an older lifeboatd or a hand edit left it (with a new
+        version from the counter, as every writer takes one)."""
+        c = self.connect()
+        try:
+            cur = c.cursor()
+            if not self.url.startswith("postgresql://"):
+                cur.execute("BEGIN IMMEDIATE")
+            cur.execute("UPDATE counters SET value = value + 1 WHERE name = 'host_version'")
+            cur.execute(self._sql("INSERT INTO hosts (mac, doc, version, updated) VALUES (?, ?, "
+                                  "(SELECT value FROM counters WHERE name = 'host_version'), 0) "
+                                  "ON CONFLICT (mac) DO UPDATE SET doc = excluded.doc, version = excluded.version"),
+                        (mac, text))
+            cur.execute("COMMIT") if not self.url.startswith("postgresql://") else c.commit()
+        finally:
+            c.close()
 
     def dump(self):
         """Every row of every table, as text (what a database dump shows)."""

@@ -9,6 +9,7 @@ import glob
 import os
 import re
 import shutil
+import stat
 import subprocess
 import time
 import urllib.request
@@ -121,7 +122,10 @@ def test_deb_installs_and_runs_in_a_clean_debian(out_dir, tmp_path):
         listing = run(["chroot", str(root), "lifeboatctl", "list"], env=env).stdout
         assert MAC in listing and "rescue-once" in listing
         wait_for_text(tmp_path / "lifeboatd.log", f'local "POST /api/v1/hosts/{MAC}/rescue" 200')
-        assert (root / "var/lib/lifeboat/hosts").stat().st_uid == int(pw[2])
+        # the database in the state directory, lifeboatd's user's alone
+        db = root / "var/lib/lifeboat/lifeboat.db"
+        assert db.stat().st_uid == int(pw[2]) and stat.S_IMODE(db.stat().st_mode) == 0o600
+        assert "database /var/lib/lifeboat/lifeboat.db" in (tmp_path / "lifeboatd.log").read_text()
     finally:
         if d is not None:
             d.terminate()
