@@ -67,7 +67,12 @@ $(B)/unit/test_range: server/tests/test_range.c server/range.c $(SERVER_HDRS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< server/range.c -lcmocka
-UNIT_TESTS += $(B)/unit/test_query $(B)/unit/test_status $(B)/unit/test_decide $(B)/unit/test_range
+$(B)/unit/test_store: server/tests/test_store.c $(SERVER_LIB_SRCS) $(SERVER_HDRS)
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(SERVER_LIB_SRCS) $(SERVER_LIBS) -lpthread -lcmocka
+UNIT_TESTS += $(B)/unit/test_query $(B)/unit/test_status $(B)/unit/test_decide $(B)/unit/test_range \
+	$(B)/unit/test_store
 
 $(B)/fuzz/fuzz_server: server/tests/fuzz_server.c $(SERVER_LIB_SRCS) $(SERVER_HDRS)
 	@echo "  CLANG   $@"

@@ -170,6 +170,35 @@ def test_a_token_is_issued_once_when_two_lifeboatd_race(lifeboatd, db_backend, r
         assert b.host(MAC)["session"] == h["session"]  # one truth
 
 
+def test_a_change_through_one_lifeboatd_shows_at_the_other_within_a_second(lifeboatd, db_backend, request,
+                                                                          tmp_path):
+    """A decides normal boots from facts it keeps; B arms, forgets and arms
+    again: A's next boot answers follow within a second (and A's own
+    changes at once)."""
+    db = shared_database(db_backend, request, tmp_path)
+    a = lifeboatd(keys=KEYS, database=db)
+    b = lifeboatd(keys=KEYS, database=db)
+    b.ctl("normal", MAC)
+    assert "has policy normal" in boot(a, REAL)
+
+    def a_says(text, within=2.0):
+        deadline = time.monotonic() + within
+        while True:
+            script = boot(a, REAL)
+            if text in script or time.monotonic() > deadline:
+                assert text in script, script
+                return script
+            time.sleep(0.05)
+
+    b.ctl("rescue", MAC)
+    assert token_of(a_says("has policy rescue")) is not None  # claimed at A, decided in A's transaction
+    b.ctl("forget", MAC)
+    a_says("booting from the next device")
+    assert a.host(MAC) is None
+    a.ctl("rescue", MAC)  # through A itself: at once
+    assert token_of(boot(a, REAL)) is not None
+
+
 def test_no_update_is_lost_between_api_reports_and_lifeboatctl(lifeboatd, db_backend, request, tmp_path):
     """Aliases set through one lifeboatd's API, reports accepted by the other,
     and lifeboatctl changes at the same time, on one host: every change is

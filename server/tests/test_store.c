@@ -1,0 +1,267 @@
+/* The store on SQLite in a temporary directory: the schema and its
+ * version, documents and their versions, the token index, forgetting, the
+ * changes a cache follows, transactions that keep all or nothing, the JSON
+ * import, and how a PostgreSQL URL is shown. (The same store on a real
+ * PostgreSQL: test-qemu/test_store.py and every `backends` test module.) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "db.h"
+#include "events.h"
+#include "import.h"
+#include "store.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/lifeboat-test-store.XXXXXX");
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void open_store(struct store *s)
+{
+	char note[600], err[600];
+
+	s->claim_fd = -1;
+	assert_int_equal(store_open(s, dir, "", note, sizeof(note), err, sizeof(err)), 0);
+}
+
+static void save(struct store *s, const char *mac, const char *policy)
+{
+	char err[300];
+	json_object *h = store_new_host(mac, policy);
+
+	assert_int_equal(store_lock(s, err, sizeof(err)), 0);
+	assert_int_equal(store_save(s, mac, h, err, sizeof(err)), 0);
+	assert_int_equal(store_unlock(s, err, sizeof(err)), 0);
+	json_object_put(h);
+}
+
+static void test_schema_version_and_file_mode(void **state)
+{
+	struct store s;
+	struct stat sb;
+	char path[128];
+	int from = -1;
+	char err[300];
+
+	(void)state;
+	open_store(&s);
+	snprintf(path, sizeof(path), "%s/lifeboat.db", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(db_migrate(&s.db, 0, &from, err, sizeof(err)), 0);
+	assert_int_equal(from, db_latest_version(&s.db)); /* nothing left to do */
+}
+
+static void test_documents_versions_and_tokens(void **state)
+{
+	struct store s;
+	long long v1 = 0, v2 = 0, v3 = 0;
+	char mac[18];
+	json_object *h = NULL;
+
+	(void)state;
+	open_store(&s);
+	save(&s, "52:54:00:00:00:01", "rescue");
+	save(&s, "52:54:00:00:00:02", "normal");
+	assert_int_equal(store_version(&s, "52:54:00:00:00:01", &v1), 0);
+	assert_int_equal(store_version(&s, "52:54:00:00:00:02", &v2), 0);
+	save(&s, "52:54:00:00:00:01", "normal");
+	assert_int_equal(store_version(&s, "52:54:00:00:00:01", &v3), 0);
+	assert_true(v1 < v2 && v2 < v3); /* one counter for every row */
+	h = store_load(&s, "52:54:00:00:00:01", NULL);
+	assert_string_equal(jstr(h, "policy"), "normal");
+	json_object_put(h);
+	assert_int_equal(store_exists(&s, "52:54:00:00:00:03"), 0);
+	assert_int_equal(store_version(&s, "52:54:00:00:00:03", &v1), -ENOENT);
+
+	assert_int_equal(store_lock(&s, NULL, 0), 0);
+	assert_int_equal(store_token_put(&s, "ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd",
+					 "52:54:00:00:00:01"), 0);
+	assert_int_equal(store_token_put(&s, "not-a-hash", "52:54:00:00:00:01"), -EINVAL);
+	assert_int_equal(store_unlock(&s, NULL, 0), 0);
+	assert_int_equal(store_token_find(&s, "ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd", mac),
+			 0);
+	assert_string_equal(mac, "52:54:00:00:00:01");
+	assert_int_equal(store_token_find(&s, "cd0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd", mac),
+			 -ENOENT);
+}
+
+struct seen_changes {
+	char log[512];
+};
+
+static int note_change(const char *mac, long long version, const char *doc, void *ctx)
+{
+	struct seen_changes *c = ctx;
+	size_t n = strlen(c->log);
+
+	(void)version;
+	snprintf(c->log + n, sizeof(c->log) - n, "%s%s ", mac, doc == NULL ? "-" : "+");
+	return 0;
+}
+
+static void test_forget_and_the_changes_a_cache_follows(void **state)
+{
+	struct store s;
+	struct seen_changes c = { "" };
+	long long v = 0;
+	json_object *ev = NULL;
+
+	(void)state;
+	open_store(&s);
+	save(&s, "52:54:00:00:00:01", "rescue");
+	save(&s, "52:54:00:00:00:02", "normal");
+	assert_int_equal(store_version(&s, "52:54:00:00:00:02", &v), 0);
+	assert_int_equal(store_lock(&s, NULL, 0), 0);
+	assert_int_equal(events_add(&s, "52:54:00:00:00:01", 1, "policy", "armed by %s", "test"), 0);
+	assert_int_equal(store_forget(&s, "52:54:00:00:00:01"), 0);
+	assert_int_equal(store_forget(&s, "52:54:00:00:00:09"), -ENOENT);
+	assert_int_equal(store_unlock(&s, NULL, 0), 0);
+	ev = events_read(&s, "52:54:00:00:00:01", 10);
+	assert_int_equal(json_object_array_length(ev), 0); /* forgotten with the host */
+	json_object_put(ev);
+	assert_int_equal(store_changes(&s, 0, note_change, &c), 0);
+	assert_string_equal(c.log, "52:54:00:00:00:02+ 52:54:00:00:00:01- ");
+	c.log[0] = '\0';
+	assert_int_equal(store_changes(&s, v, note_change, &c), 0);
+	assert_string_equal(c.log, "52:54:00:00:00:01- "); /* only what came after */
+}
+
+static void test_a_failed_statement_keeps_nothing_of_its_transaction(void **state)
+{
+	struct store s;
+	char err[300] = "";
+
+	(void)state;
+	open_store(&s);
+	assert_int_equal(store_lock(&s, NULL, 0), 0);
+	assert_int_equal(store_token_put(&s, "ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd",
+					 "52:54:00:00:00:01"), 0);
+	assert_true(db_exec(&s.db, "INSERT INTO nowhere VALUES (1)", 0, NULL, NULL, NULL, NULL, 0) < 0);
+	assert_int_equal(store_unlock(&s, err, sizeof(err)), -EIO);
+	assert_non_null(strstr(err, "rolled back: no such table: nowhere"));
+	assert_int_equal(store_exists(&s, "52:54:00:00:00:01"), 0);
+	assert_true(store_token_find(&s, "ab0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd",
+				     (char[18]){ 0 }) == -ENOENT);
+	/* and an abort keeps nothing either */
+	assert_int_equal(store_lock(&s, NULL, 0), 0);
+	assert_int_equal(store_save_text(&s, "52:54:00:00:00:05", "{}", err, sizeof(err)), 0);
+	store_abort(&s);
+	assert_int_equal(store_exists(&s, "52:54:00:00:00:05"), 0);
+}
+
+static void test_a_newer_schema_is_refused(void **state)
+{
+	struct store s, again;
+	char note[600], err[600];
+
+	(void)state;
+	open_store(&s);
+	assert_true(db_exec(&s.db, "UPDATE lifeboat_schema SET version = 7", 0, NULL, NULL, NULL, NULL, 0) >= 0);
+	again.claim_fd = -1;
+	assert_int_equal(store_open(&again, dir, "", note, sizeof(note), err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "its schema is version 7, newer than this lifeboat knows (1): upgrade lifeboat"));
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_json_directory_import(void **state)
+{
+	struct store s;
+	struct import_counts n;
+	char path[256], note[900], err[600];
+	json_object *h = NULL;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/hosts/52-54-00-00-00-01.json", dir);
+	write_file(path, "{\"mac\": \"52:54:00:00:00:01\", \"policy\": \"rescue\", \"alias\": \"db1\"}");
+	snprintf(path, sizeof(path), "%s/hosts/52-54-00-00-00-02.json", dir);
+	write_file(path, "{\"alias\": \"\xc0\xaf\"}"); /* an overlong '/': not UTF-8 */
+	snprintf(path, sizeof(path), "%s/hosts/README", dir);
+	write_file(path, "not a host");
+	s.claim_fd = -1;
+	assert_int_equal(store_open(&s, dir, "", note, sizeof(note), err, sizeof(err)), 0);
+	assert_non_null(strstr(note, "imported the JSON state directory"));
+	assert_non_null(strstr(note, ": 1 hosts, 0 token index entries"));
+	assert_non_null(strstr(note, "1 files skipped, the first: "));
+	assert_non_null(strstr(note, "52-54-00-00-00-02.json (not UTF-8 text)"));
+	h = store_load(&s, "52:54:00:00:00:01", NULL);
+	assert_string_equal(jstr(h, "alias"), "db1");
+	json_object_put(h);
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	assert_int_equal(access(path, F_OK), -1); /* moved aside, not read again */
+	assert_int_equal(import_json_dir(&s, "/nonexistent", &n, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "not a JSON state directory: it has no hosts/"));
+}
+
+static void test_urls_are_shown_without_passwords(void **state)
+{
+	char out[300];
+	struct db d;
+	char err[300];
+
+	(void)state;
+	db_redact("postgresql://lifeboat:s3cret@db.example:5432/lifeboat", out, sizeof(out));
+	assert_string_equal(out, "postgresql://lifeboat@db.example:5432/lifeboat");
+	db_redact("postgresql://db.example/lifeboat?sslmode=verify-full&password=s3cret", out, sizeof(out));
+	assert_null(strstr(out, "s3cret"));
+	db_redact("postgres://u@h/db", out, sizeof(out));
+	assert_string_equal(out, "postgres://u@h/db");
+	assert_int_equal(db_setup(&d, "mysql://h/db", "/x", err, sizeof(err)), -EINVAL);
+	assert_int_equal(db_setup(&d, "", "/var/lib/lifeboat", err, sizeof(err)), 0);
+	assert_string_equal(d.target, "/var/lib/lifeboat/lifeboat.db");
+	assert_string_equal(d.be->name, "sqlite");
+	assert_int_equal(db_setup(&d, "sqlite:/srv/l.db", "/x", err, sizeof(err)), 0);
+	assert_string_equal(d.target, "/srv/l.db");
+	assert_int_equal(db_setup(&d, "postgresql://a:b@h/db", "/x", err, sizeof(err)), 0);
+	assert_string_equal(d.be->name, "postgresql");
+	assert_string_equal(d.shown, "postgresql://a@h/db");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema_version_and_file_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_documents_versions_and_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_and_the_changes_a_cache_follows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_failed_statement_keeps_nothing_of_its_transaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_newer_schema_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_directory_import, setup, teardown),
+		cmocka_unit_test(test_urls_are_shown_without_passwords),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
