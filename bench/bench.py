@@ -691,7 +691,7 @@ class Bench:
             " got = got + t:get('got') end\n"
             "  io.write(string.format('RESULT %d %f %f\\n', got, z - a, latency:percentile(99) / 1000))\n"
             "end\n")
-        r = subprocess.run(["wrk", "-t2", f"-c{clients}", "-d20s", "--timeout", "30s", "-s", str(lua),
+        r = subprocess.run(["wrk", "-t2", f"-c{clients}", "-d5s", "--timeout", "30s", "-s", str(lua),
                             f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=120)
         m = re.search(r"^RESULT (\d+) ([\d.]+) ([\d.]+)$", r.stdout, re.M)
         if not m or "Non-2xx" in r.stdout:

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_schema.h"
 
 #define CACHED 64
 
@@ -25,24 +26,7 @@ struct pg_conn {
 };
 
 static const char *const migrations[] = {
-	/* 1: as db_sqlite.c's, in PostgreSQL's types */
-	"CREATE TABLE hosts (mac TEXT PRIMARY KEY, doc TEXT NOT NULL, version BIGINT NOT NULL,"
-	" updated BIGINT NOT NULL);"
-	"CREATE TABLE tokens (hash TEXT PRIMARY KEY, mac TEXT NOT NULL);"
-	"CREATE INDEX tokens_mac ON tokens (mac);"
-	"CREATE TABLE pending (mac TEXT PRIMARY KEY, source TEXT NOT NULL, time BIGINT NOT NULL);"
-	"CREATE TABLE events (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, mac TEXT NOT NULL,"
-	" time BIGINT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL);"
-	"CREATE INDEX events_mac ON events (mac, id);"
-	"CREATE TABLE seen (mac TEXT PRIMARY KEY, time BIGINT NOT NULL, source TEXT NOT NULL,"
-	" decision TEXT NOT NULL);"
-	"CREATE TABLE bmc (mac TEXT PRIMARY KEY, doc TEXT NOT NULL);"
-	"CREATE TABLE admin_tokens (hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created BIGINT NOT NULL);"
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE INDEX hosts_version ON hosts (version);"
-	"CREATE TABLE forgotten (mac TEXT PRIMARY KEY, version BIGINT NOT NULL);"
-	"CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
-	"INSERT INTO counters (name, value) VALUES ('host_version', 0);",
+	DB_SCHEMA_1("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
 	NULL,
 };
 

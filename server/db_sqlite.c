@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "db.h"
+#include "db_schema.h"
 
 #define CACHED 64
 
@@ -25,26 +27,7 @@ struct sqlite_conn {
 };
 
 static const char *const migrations[] = {
-	/* 1: hosts as documents (hostfile.h), the token index, pending
-	 * auto-created hosts, the event log, the last normal boots, BMC
-	 * credentials, admin tokens */
-	"CREATE TABLE hosts (mac TEXT PRIMARY KEY, doc TEXT NOT NULL, version INTEGER NOT NULL,"
-	" updated INTEGER NOT NULL);"
-	"CREATE TABLE tokens (hash TEXT PRIMARY KEY, mac TEXT NOT NULL);"
-	"CREATE INDEX tokens_mac ON tokens (mac);"
-	"CREATE TABLE pending (mac TEXT PRIMARY KEY, source TEXT NOT NULL, time INTEGER NOT NULL);"
-	"CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, mac TEXT NOT NULL, time INTEGER NOT NULL,"
-	" kind TEXT NOT NULL, text TEXT NOT NULL);"
-	"CREATE INDEX events_mac ON events (mac, id);"
-	"CREATE TABLE seen (mac TEXT PRIMARY KEY, time INTEGER NOT NULL, source TEXT NOT NULL,"
-	" decision TEXT NOT NULL);"
-	"CREATE TABLE bmc (mac TEXT PRIMARY KEY, doc TEXT NOT NULL);"
-	"CREATE TABLE admin_tokens (hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);"
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE INDEX hosts_version ON hosts (version);"
-	"CREATE TABLE forgotten (mac TEXT PRIMARY KEY, version BIGINT NOT NULL);"
-	"CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
-	"INSERT INTO counters (name, value) VALUES ('host_version', 0);",
+	DB_SCHEMA_1("INTEGER PRIMARY KEY AUTOINCREMENT"),
 	NULL,
 };
 
@@ -97,6 +80,33 @@ static void sq_disconnect(struct db_conn *base)
 	free(c);
 }
 
+/* root (lifeboatctl before lifeboatd's first start) makes the file for the
+ * owner of the state directory, lifeboatd's user; SQLite itself gives its
+ * -wal and -shm files the owner of the database when it runs as root */
+static void own_like_dir(int fd, const char *path)
+{
+	char dir[600];
+	char *slash = NULL;
+	struct stat sb;
+
+	if (geteuid() != 0) {
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+	} else {
+		*slash = slash == dir ? '/' : '\0';
+		if (slash == dir) {
+			dir[1] = '\0';
+		}
+	}
+	if (stat(dir, &sb) == 0 && sb.st_uid != 0 && fchown(fd, sb.st_uid, sb.st_gid) < 0) {
+		/* the file stays root's: lifeboatd then says it cannot open it */
+	}
+}
+
 static int sq_connect(const char *path, struct db_conn **out, char *err, size_t errlen)
 {
 	struct sqlite_conn *c = calloc(1, sizeof(*c));
@@ -118,6 +128,7 @@ static int sq_connect(const char *path, struct db_conn **out, char *err, size_t 
 			goto err_file;
 		}
 		if (fd >= 0) {
+			own_like_dir(fd, path);
 			close(fd);
 		}
 	}

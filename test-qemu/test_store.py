@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +280,33 @@ def test_vm_boots_through_one_lifeboatd_and_reports_to_the_other(vms, lifeboatd,
     events = a.ctl("events", MAC).stdout
     assert "session claimed: rescue script with a token for 127.0.0.1" in events  # A's, through QEMU's NAT
     assert "reported from 127.0.0.1" in events and "ssh-ready" in events  # B's
+
+
+def test_root_makes_the_database_for_lifeboatds_user(out_dir):
+    """lifeboatctl as root before lifeboatd's first start (admin-token add)
+    makes the SQLite file for the owner of the state directory, so lifeboatd
+    running as that user can open it."""
+    import pwd
+    import shutil
+    import tempfile
+    if os.geteuid() != 0:
+        pytest.skip("needs root (to own the state directory by another user)")
+    nobody = pwd.getpwnam("nobody")
+    top = tempfile.mkdtemp(prefix="lifeboat-owner.")  # pytest's own directory is root's alone
+    try:
+        os.chmod(top, 0o755)
+        state = Path(top) / "state"
+        state.mkdir(mode=0o700)
+        os.chown(state, nobody.pw_uid, nobody.pw_gid)
+        ctl = os.path.join(out_dir, "build", "server", "lifeboatctl")
+        r = subprocess.run([ctl, "--state-dir", str(state), "admin-token", "add", "alice"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        db = state / "lifeboat.db"
+        assert (db.stat().st_uid, db.stat().st_mode & 0o777) == (nobody.pw_uid, 0o600)
+        assert [p.name for p in state.iterdir() if p.stat().st_uid != nobody.pw_uid] == []
+        r = subprocess.run(["runuser", "-u", "nobody", "--", ctl, "--state-dir", str(state), "admin-token", "list"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and "alice" in r.stdout, r.stderr
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
