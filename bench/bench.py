@@ -611,10 +611,12 @@ class Bench:
             if pg:
                 pg.stop()
         self.t.note(f"fleet: {len(hosts):,} hosts enrolled with lifeboatctl import-json; the storm: wrk, "
-                    f"{self.o.fleet_clients} connections, 2 threads, {self.o.seconds} s, one MAC per request "
-                    f"round the fleet; heartbeats: 500 agents (threads, each its own 127.x address and token, "
-                    f"a new connection per report as the agent does), every 5 s for {self.o.heartbeat_seconds} s; "
-                    f"SQLite synchronous=FULL, PostgreSQL {pg.version if pg else ''} with fsync on, on this machine")
+                    f"{self.o.fleet_clients} connections, 2 threads, every host's /boot.ipxe once (from the first "
+                    f"request to the last answer), against /chain.ipxe {len(hosts):,} times the same way, three "
+                    f"rounds each, the median; asking again: {self.o.seconds} s round the fleet; heartbeats: 500 "
+                    f"agents (threads, each its own 127.1.x.y and token, a new connection per report as the agent "
+                    f"does), every 5 s for {self.o.heartbeat_seconds} s; SQLite synchronous=FULL, PostgreSQL "
+                    f"{pg.version if pg else '-'} (fsync on) on the same machine")
 
     def fleet_one(self, Lifeboatd, name, database, hosts, agents):
         import json as _json

@@ -81,7 +81,9 @@ int db_conn(struct db *d, struct db_conn **c, char *err, size_t errlen);
 int db_migrate(struct db *d, int to, int *from, char *err, size_t errlen);
 int db_latest_version(const struct db *d);
 
-/* On this thread's connection. */
+/* On this thread's connection. sql must live as long as the program and
+ * never change (a literal, or a buffer written once): each connection
+ * keeps its prepared statements by the text's address. */
 int db_exec(struct db *d, const char *sql, int nparams, const char *const *params, db_row_fn fn, void *ctx,
 	    char *err, size_t errlen);
 int db_begin(struct db *d, char *err, size_t errlen);

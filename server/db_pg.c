@@ -121,20 +121,27 @@ static int pg_script(struct db_conn *base, const char *sql, char *err, size_t er
 	struct pg_conn *c = (struct pg_conn *)base;
 	PGresult *res = NULL;
 	char buf[300];
-	int rc;
+	int rc, tries;
 
 	if (err == NULL) {
 		err = buf;
 		errlen = sizeof(buf);
 	}
-	rc = alive(c, err, errlen);
-	if (rc < 0) {
-		return rc;
+	/* outside a transaction (BEGIN), a broken connection is made again once */
+	for (tries = base->in_txn ? 1 : 2; tries > 0; tries--) {
+		rc = alive(c, err, errlen);
+		if (rc < 0) {
+			return rc;
+		}
+		res = PQexec(c->pg, sql);
+		rc = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK ?
+			     0 :
+			     say(c, res, err, errlen);
+		PQclear(res);
+		if (rc != -ENOTCONN) {
+			break;
+		}
 	}
-	res = PQexec(c->pg, sql);
-	rc = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK ? 0 :
-												   say(c, res, err, errlen);
-	PQclear(res);
 	return rc;
 }
 
@@ -167,8 +174,24 @@ static int statement(struct pg_conn *c, const char *sql, int nparams, char name[
 	return rc;
 }
 
+static int pg_exec_once(struct db_conn *base, const char *sql, int nparams, const char *const *params,
+			db_row_fn fn, void *ctx, char *err, size_t errlen);
+
+/* A statement outside a transaction that finds the connection broken
+ * (the server restarted, a failover) is tried once more on a new one. */
 static int pg_exec(struct db_conn *base, const char *sql, int nparams, const char *const *params, db_row_fn fn,
 		   void *ctx, char *err, size_t errlen)
+{
+	int rc = pg_exec_once(base, sql, nparams, params, fn, ctx, err, errlen);
+
+	if (rc == -ENOTCONN && !base->in_txn) {
+		rc = pg_exec_once(base, sql, nparams, params, fn, ctx, err, errlen);
+	}
+	return rc;
+}
+
+static int pg_exec_once(struct db_conn *base, const char *sql, int nparams, const char *const *params,
+			db_row_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct pg_conn *c = (struct pg_conn *)base;
 	PGresult *res = NULL;

@@ -1016,7 +1016,6 @@ int main(int argc, char **argv)
 	if (cmd->needs_store) {
 		char note[1200];
 
-		store.claim_fd = -1;
 		if (store_open(&store, state, conf.database, note, sizeof(note), err, sizeof(err)) < 0) {
 			fprintf(stderr, "lifeboatctl: %s\n", err);
 			return 2;

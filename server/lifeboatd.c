@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 {
 	char err[700], note[1200];
 	sigset_t stop;
-	int sig, rc;
+	int sig, rc, claim = -1; /* the state directory's lock: held until exit */
 
 	srv.conf = conf_defaults;
 	if (make_opts() < 0) {
@@ -136,8 +136,8 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	}
 	/* the claim first: the import moves files of the state directory */
-	if (conf_finish(&srv.conf, err, sizeof(err)) < 0 || store_claim_dir(&srv.store, srv.conf.state_dir, err,
-									     sizeof(err)) < 0 ||
+	if (conf_finish(&srv.conf, err, sizeof(err)) < 0 ||
+	    (claim = store_claim_dir(srv.conf.state_dir, err, sizeof(err))) < 0 ||
 	    store_open(&srv.store, srv.conf.state_dir, srv.conf.database, note, sizeof(note), err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return 2;

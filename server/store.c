@@ -21,10 +21,7 @@ int store_open(struct store *s, const char *dir, const char *database, char *not
 {
 	int rc, from = 0;
 
-	int claim_fd = s->claim_fd; /* store_claim_dir's, when it came first */
-
 	memset(s, 0, sizeof(*s));
-	s->claim_fd = claim_fd;
 	note[0] = '\0';
 	pthread_mutex_init(&s->mu, NULL);
 	if (strlen(dir) >= sizeof(s->dir)) {
@@ -53,13 +50,12 @@ int store_open(struct store *s, const char *dir, const char *database, char *not
 	return import_state_dir(s, note, notelen, err, errlen);
 }
 
-int store_claim_dir(struct store *s, const char *dir, char *err, size_t errlen)
+int store_claim_dir(const char *dir, char *err, size_t errlen)
 {
 	char path[600], buf[32] = "";
 	ssize_t n;
 	int fd = -1, rc;
 
-	s->claim_fd = -1;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(errno));
@@ -94,8 +90,7 @@ int store_claim_dir(struct store *s, const char *dir, char *err, size_t errlen)
 		close(fd);
 		return rc;
 	}
-	s->claim_fd = fd; /* held until exit */
-	return 0;
+	return fd; /* held until exit */
 }
 
 static void hosts_changed(struct store *s);

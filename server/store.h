@@ -26,7 +26,6 @@
 struct store {
 	char dir[512];      /* the state directory */
 	struct db db;
-	int claim_fd;       /* lifeboatd: store_claim's lock, held until exit */
 	pthread_mutex_t mu; /* the writing threads of one process, one at a time */
 	unsigned long hosts_gen; /* one more at each change of a host through this
 	                          * process (atomic): caches check it */
@@ -43,10 +42,11 @@ int store_open(struct store *s, const char *dir, const char *database, char *not
 	       size_t errlen);
 
 /* One lifeboatd per state directory: an exclusive flock on
- * STATE/lifeboatd.pid (holding our pid), kept until we exit; called
- * before store_open. -EBUSY when another lifeboatd holds it (err names
- * its pid), or -errno. */
-int store_claim_dir(struct store *s, const char *dir, char *err, size_t errlen);
+ * STATE/lifeboatd.pid (holding our pid), on the descriptor returned, to
+ * be kept open until we exit; called before store_open (which may move
+ * files of the directory). -EBUSY when another lifeboatd holds it (err
+ * names its pid), or -errno. */
+int store_claim_dir(const char *dir, char *err, size_t errlen);
 
 /* Opens a write transaction: other threads and every other process
  * writing this database wait. 0: call store_unlock (or store_abort); a

@@ -113,7 +113,8 @@ class Postgres:
         self.run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'} "
                  f"-c max_connections=400", "start")
-        self.version = self.run("pg_ctl", "--version").stdout.split()[-1]
+        import re
+        self.version = re.search(r"\d+\.\d+", self.run("pg_ctl", "--version").stdout)[0]
         self.n = 0
 
     def run(self, prog, *args):

@@ -43,7 +43,6 @@ static void open_store(struct store *s)
 {
 	char note[600], err[600];
 
-	s->claim_fd = -1;
 	assert_int_equal(store_open(s, dir, "", note, sizeof(note), err, sizeof(err)), 0);
 }
 
@@ -181,7 +180,6 @@ static void test_a_newer_schema_is_refused(void **state)
 	(void)state;
 	open_store(&s);
 	assert_true(db_exec(&s.db, "UPDATE lifeboat_schema SET version = 7", 0, NULL, NULL, NULL, NULL, 0) >= 0);
-	again.claim_fd = -1;
 	assert_int_equal(store_open(&again, dir, "", note, sizeof(note), err, sizeof(err)), -EPROTO);
 	assert_non_null(strstr(err, "its schema is version 7, newer than this lifeboat knows (1): upgrade lifeboat"));
 }
@@ -211,7 +209,6 @@ static void test_json_directory_import(void **state)
 	write_file(path, "{\"alias\": \"\xc0\xaf\"}"); /* an overlong '/': not UTF-8 */
 	snprintf(path, sizeof(path), "%s/hosts/README", dir);
 	write_file(path, "not a host");
-	s.claim_fd = -1;
 	assert_int_equal(store_open(&s, dir, "", note, sizeof(note), err, sizeof(err)), 0);
 	assert_non_null(strstr(note, "imported the JSON state directory"));
 	assert_non_null(strstr(note, ": 1 hosts, 0 token index entries"));
