@@ -380,12 +380,17 @@ def db_backend(request):
 
 
 def pytest_generate_tests(metafunc):
-    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+    if "db_backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("postgresql_only"):
+        metafunc.parametrize("db_backend", ["postgresql"], indirect=True)
+    elif metafunc.definition.get_closest_marker("backends"):
         metafunc.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "backends: run with every store back end (SQLite and PostgreSQL)")
+    config.addinivalue_line("markers", "postgresql_only: run with the PostgreSQL back end only")
 
 
 @pytest.fixture

@@ -50,12 +50,11 @@ def test_new_database_gets_the_schema_and_a_newer_one_is_refused(lifeboatd):
     assert d.db.rows("SELECT count(*) FROM hosts") == [(1,)]  # untouched
 
 
-def test_lifeboatd_goes_on_after_postgresql_restarts(lifeboatd, db_backend, request):
+@pytest.mark.postgresql_only
+def test_lifeboatd_goes_on_after_postgresql_restarts(lifeboatd, postgres):
     """The database server restarts (an upgrade, a failover): the next
     requests find new connections; nothing stored is lost."""
-    if db_backend != "postgresql":
-        pytest.skip("SQLite has no server to restart")
-    pg = request.getfixturevalue("postgres")
+    pg = postgres
     d = lifeboatd(keys=KEYS)
     d.ctl("rescue", MAC)
     pg.run("pg_ctl", "-D", pg.data, "-l", pg.log, "-m", "fast", "-w", "restart", "-o",
