@@ -324,14 +324,14 @@ enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char 
 /* ---- GET /api/v1/hosts, GET / --------------------------------------------------- */
 
 /* What the API shows of a host: no token hash; what was skipped, named. */
-json_object *api_host(json_object *h, const char *mac, const struct schema_skipped *sk)
+json_object *api_host(json_object *h, const char *mac, const struct schema_skipped *sk, int seen_read)
 {
 	json_object *out = NULL;
 
 	if (h != NULL) {
 		json_object_deep_copy(h, &out, NULL);
 		jdel(jget(out, "session"), "token_sha256");
-		boot_seen_merge(out);
+		boot_seen_merge(out, seen_read);
 	} else {
 		out = json_object_new_object();
 		json_object_object_add(out, "mac", json_object_new_string(mac));
@@ -345,7 +345,7 @@ json_object *api_host(json_object *h, const char *mac, const struct schema_skipp
 
 static void add_host(json_object *h, const char *mac, const struct schema_skipped *sk, void *ctx)
 {
-	json_object_array_add(ctx, api_host(h, mac, sk));
+	json_object_array_add(ctx, api_host(h, mac, sk, 1)); /* store_each read last_request */
 }
 
 enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char *macs)
@@ -363,7 +363,7 @@ enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char
 			return http_text(c, r, 404, sk.count ? "lifeboatd: the stored host cannot be read" :
 							       "lifeboatd: no such host");
 		}
-		out = api_host(h, mac, &sk);
+		out = api_host(h, mac, &sk, 0);
 		json_object_put(h);
 	}
 	ret = http_json(c, r, 200, out);

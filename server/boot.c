@@ -232,7 +232,7 @@ void boot_seen_flush(void)
 	json_object_put(batch);
 }
 
-void boot_seen_merge(json_object *host)
+void boot_seen_merge(json_object *host, int seen_read)
 {
 	json_object *b = NULL, *copy = NULL;
 
@@ -241,7 +241,7 @@ void boot_seen_merge(json_object *host)
 		json_object_deep_copy(b, &copy, NULL);
 	}
 	pthread_mutex_unlock(&seen_mu);
-	if (copy == NULL) {
+	if (copy == NULL && !seen_read) {
 		copy = store_seen_get(&srv.store, jstr(host, "mac"));
 	}
 	if (copy != NULL) {

@@ -12,7 +12,9 @@
 void boot_facts_load(void);
 /* Writes the boots seen since the last flush (housekeeping, and at stop). */
 void boot_seen_flush(void);
-/* Adds the host's last normal boot request (last_request), if any. */
-void boot_seen_merge(json_object *host);
+/* Adds the host's last normal boot request (last_request), if any: the
+ * one not yet written, else the stored one (read with the host already
+ * when seen_read, as store_each does). */
+void boot_seen_merge(json_object *host, int seen_read);
 
 #endif

@@ -115,7 +115,7 @@ static enum MHD_Result answer_host(struct MHD_Connection *c, struct req *r, cons
 	json_object *h = store_load(&srv.store, mac, &sk), *out = NULL;
 	enum MHD_Result ret;
 
-	out = api_host(h, mac, &sk);
+	out = api_host(h, mac, &sk, 0);
 	json_object_put(h);
 	ret = http_json(c, r, 200, out);
 	json_object_put(out);

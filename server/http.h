@@ -57,8 +57,9 @@ enum MHD_Result handle_status(struct MHD_Connection *c, struct req *r, const cha
 enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char *mac);
 enum MHD_Result handle_hosts(struct MHD_Connection *c, struct req *r, const char *mac);
 /* What the API shows of a host (a new reference): no token hash, the
- * last request seen, what of a damaged file was skipped. */
-json_object *api_host(json_object *h, const char *mac, const struct schema_skipped *sk);
+ * last request seen (already read with the host when seen_read), what of
+ * a damaged document was skipped. */
+json_object *api_host(json_object *h, const char *mac, const struct schema_skipped *sk, int seen_read);
 /* The control API (control.c): GET /api/v1/hosts/<mac>[/known-hosts|/events],
  * POST /api/v1/hosts/<mac>/<rescue|normal|forget>. */
 enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const char *rest);

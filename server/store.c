@@ -376,9 +376,12 @@ int store_changes(struct store *s, long long since, int (*fn)(const char *mac, l
 			       "ORDER BY 2", 1, p, take_change, &c, NULL, 0);
 }
 
+static int take_seen(const struct db_row *r, void *ctx);
+
 struct rows {
 	char (*macs)[18];
 	char **docs;
+	json_object **seen; /* the last normal boot request, or NULL */
 	size_t n, cap;
 };
 
@@ -391,6 +394,7 @@ static int take_host(const struct db_row *r, void *ctx)
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		char(*m)[18] = realloc(l->macs, cap * sizeof(*m));
 		char **d = NULL;
+		json_object **seen = NULL;
 
 		if (m == NULL) {
 			return -ENOMEM;
@@ -401,12 +405,23 @@ static int take_host(const struct db_row *r, void *ctx)
 			return -ENOMEM;
 		}
 		l->docs = d;
+		seen = realloc(l->seen, cap * sizeof(*seen));
+		if (seen == NULL) {
+			return -ENOMEM;
+		}
+		l->seen = seen;
 		l->cap = cap;
 	}
 	snprintf(l->macs[l->n], 18, "%.17s", db_text(r, 0));
 	l->docs[l->n] = strdup(db_text(r, 1));
 	if (l->docs[l->n] == NULL) {
 		return -ENOMEM;
+	}
+	l->seen[l->n] = NULL;
+	if (r->n > 4 && r->v[2] != NULL) {
+		struct db_row rest = { .n = 3, .v = r->v + 2 };
+
+		take_seen(&rest, &l->seen[l->n]);
 	}
 	l->n++;
 	return 0;
@@ -417,7 +432,10 @@ int store_each(struct store *s, void (*fn)(json_object *host, const char *mac, c
 {
 	struct rows l = { .n = 0 };
 	size_t i;
-	int rc = db_exec(&s->db, "SELECT mac, doc FROM hosts ORDER BY mac", 0, NULL, take_host, &l, NULL, 0);
+	/* with each host its last normal boot request (last_request): one query
+	 * for a list of thousands, not one more per host */
+	int rc = db_exec(&s->db, "SELECT h.mac, h.doc, s.time, s.source, s.decision FROM hosts h LEFT JOIN seen s "
+				 "ON s.mac = h.mac ORDER BY h.mac", 0, NULL, take_host, &l, NULL, 0);
 
 	for (i = 0; i < l.n; i++) {
 		struct schema_skipped sk = { .count = 0 };
@@ -437,14 +455,19 @@ int store_each(struct store *s, void (*fn)(json_object *host, const char *mac, c
 			snprintf(sk.text, sizeof(sk.text), "mac (not the row's)");
 			sk.count++;
 		}
+		if (h != NULL && l.seen[i] != NULL) {
+			json_object_object_add(h, "last_request", json_object_get(l.seen[i]));
+		}
 		if (rc >= 0) {
 			fn(h, l.macs[i], &sk, ctx);
 		}
 		json_object_put(h);
+		json_object_put(l.seen[i]);
 		free(l.docs[i]);
 	}
 	free(l.macs);
 	free(l.docs);
+	free(l.seen);
 	return rc < 0 ? rc : 0;
 }
 

@@ -95,7 +95,8 @@ int store_save_text(struct store *s, const char *mac, const char *text, char *er
 int store_forget(struct store *s, const char *mac);
 
 /* Calls fn for every host, sorted by MAC: the clean host (NULL when
- * nothing of it could be read), the row's MAC, what was skipped. */
+ * nothing of it could be read) with its last normal boot request as
+ * "last_request" when one was stored, the row's MAC, what was skipped. */
 int store_each(struct store *s, void (*fn)(json_object *host, const char *mac, const struct schema_skipped *sk,
 					  void *ctx), void *ctx);
 

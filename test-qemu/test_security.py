@@ -397,6 +397,8 @@ def test_normal_boots_write_nothing_and_others_never_wait_for_the_lock(lifeboatd
         time.sleep(0.2)
     assert d.db.rows(seen, MAC) == [("normal",)]
     assert d.api_host(MAC)["last_request"]["decision"] == "normal"
+    listing = json.loads(d.request("GET", "/api/v1/hosts", admin=True)[2])  # read with the hosts, one query
+    assert [h["last_request"]["decision"] for h in listing if h["mac"] == MAC] == ["normal"]
     lock = d.db.hold_write_lock()
     try:
         for path in ("/chain.ipxe", "/payload/bzImage", f"/boot.ipxe?mac={MAC}&ip=127.0.0.1"):
