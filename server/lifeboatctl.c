@@ -1015,8 +1015,16 @@ int main(int argc, char **argv)
 	}
 	if (cmd->needs_store) {
 		char note[1200];
+		/* JSON files of an older lifeboat are imported (and moved) only
+		 * while no lifeboatd runs on them: we hold its lock meanwhile */
+		int idle = store_dir_idle(state), rc;
 
-		if (store_open(&store, state, conf.database, note, sizeof(note), err, sizeof(err)) < 0) {
+		rc = store_open(&store, state, conf.database, idle >= 0 || idle == -ENOENT, note, sizeof(note), err,
+				sizeof(err));
+		if (idle >= 0) {
+			close(idle);
+		}
+		if (rc < 0) {
 			fprintf(stderr, "lifeboatctl: %s\n", err);
 			return 2;
 		}

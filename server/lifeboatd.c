@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	/* the claim first: the import moves files of the state directory */
 	if (conf_finish(&srv.conf, err, sizeof(err)) < 0 ||
 	    (claim = store_claim_dir(srv.conf.state_dir, err, sizeof(err))) < 0 ||
-	    store_open(&srv.store, srv.conf.state_dir, srv.conf.database, note, sizeof(note), err, sizeof(err)) < 0) {
+	    store_open(&srv.store, srv.conf.state_dir, srv.conf.database, 1, note, sizeof(note), err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return 2;
 	}

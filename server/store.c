@@ -16,8 +16,8 @@
 #include "schema.h"
 #include "store.h"
 
-int store_open(struct store *s, const char *dir, const char *database, char *note, size_t notelen, char *err,
-	       size_t errlen)
+int store_open(struct store *s, const char *dir, const char *database, int may_import, char *note, size_t notelen,
+	       char *err, size_t errlen)
 {
 	int rc, from = 0;
 
@@ -47,7 +47,37 @@ int store_open(struct store *s, const char *dir, const char *database, char *not
 	if (rc < 0) {
 		return rc;
 	}
+	if (!may_import) {
+		char hosts[600];
+		struct stat sb;
+
+		snprintf(hosts, sizeof(hosts), "%s/hosts", dir);
+		if (stat(hosts, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			snprintf(note, notelen, "%s still holds the JSON files of an older lifeboat, and a lifeboatd runs "
+				 "on it: they are imported when lifeboatd starts again", dir);
+		}
+		return 0;
+	}
 	return import_state_dir(s, note, notelen, err, errlen);
+}
+
+int store_dir_idle(const char *dir)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lifeboatd.pid", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		return errno == ENOENT ? -ENOENT : -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 int store_claim_dir(const char *dir, char *err, size_t errlen)

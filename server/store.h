@@ -36,10 +36,12 @@ unsigned long store_hosts_generation(struct store *s);
 
 /* Opens the state directory and the database (database: "" for
  * STATE/lifeboat.db, sqlite:PATH, postgresql://...), brings its schema up
- * to date, and imports a JSON state directory found in dir once (the
- * import's summary goes to note, "" when nothing was imported). */
-int store_open(struct store *s, const char *dir, const char *database, char *note, size_t notelen, char *err,
-	       size_t errlen);
+ * to date, and, when may_import (the caller holds store_claim_dir's lock:
+ * no lifeboatd of any version works on those files), imports a JSON state
+ * directory found in dir once. note: the import's summary, or why it
+ * waits; "" when there was nothing to say. */
+int store_open(struct store *s, const char *dir, const char *database, int may_import, char *note, size_t notelen,
+	       char *err, size_t errlen);
 
 /* One lifeboatd per state directory: an exclusive flock on
  * STATE/lifeboatd.pid (holding our pid), on the descriptor returned, to
@@ -47,6 +49,12 @@ int store_open(struct store *s, const char *dir, const char *database, char *not
  * files of the directory). -EBUSY when another lifeboatd holds it (err
  * names its pid), or -errno. */
 int store_claim_dir(const char *dir, char *err, size_t errlen);
+
+/* lifeboatctl's question before it imports: is no lifeboatd running on
+ * dir? A descriptor holding the same lock (close it when done), -ENOENT
+ * (no lifeboatd ever claimed dir: idle too), -EBUSY (one runs), -errno.
+ * Makes nothing (root must not create lifeboatd's pid file). */
+int store_dir_idle(const char *dir);
 
 /* Opens a write transaction: other threads and every other process
  * writing this database wait. 0: call store_unlock (or store_abort); a

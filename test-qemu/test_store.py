@@ -137,6 +137,23 @@ def test_json_state_directory_is_imported_once(lifeboatd):
     assert d.db.rows("SELECT count(*) FROM hosts") == [(2,)]
 
 
+def test_json_files_are_not_moved_from_under_a_running_lifeboatd(lifeboatd):
+    """An older lifeboatd still runs on its JSON files (it holds the state
+    directory's lock) when the new lifeboatctl is used: nothing is imported
+    or moved; the new lifeboatd imports them when it starts."""
+    import fcntl
+    d = lifeboatd(start=False, keys=KEYS)
+    old_state(d.state, "V" * 32)
+    with open(d.state / "lifeboatd.pid", "w") as pid:
+        fcntl.flock(pid, fcntl.LOCK_EX)  # the running older lifeboatd
+        r = d.ctl("admin-token", "list")
+        assert "still holds the JSON files of an older lifeboat, and a lifeboatd runs on it" in r.stderr
+        assert (d.state / "hosts").is_dir() and d.db.rows("SELECT count(*) FROM hosts") == [(0,)]
+    d.start()  # the older one stopped; the new one imports
+    d.wait_log("imported the JSON state directory")
+    assert d.host(MAC)["alias"] == "db1" and not (d.state / "hosts").exists()
+
+
 def test_lifeboatctl_import_json_keeps_what_the_database_has(lifeboatd, tmp_path):
     d = lifeboatd(keys=KEYS)
     d.ctl("rescue", MAC, "--once")  # the database's own, newer than the directory's

@@ -43,7 +43,7 @@ static void open_store(struct store *s)
 {
 	char note[600], err[600];
 
-	assert_int_equal(store_open(s, dir, "", note, sizeof(note), err, sizeof(err)), 0);
+	assert_int_equal(store_open(s, dir, "", 1, note, sizeof(note), err, sizeof(err)), 0);
 }
 
 static void save(struct store *s, const char *mac, const char *policy)
@@ -180,7 +180,7 @@ static void test_a_newer_schema_is_refused(void **state)
 	(void)state;
 	open_store(&s);
 	assert_true(db_exec(&s.db, "UPDATE lifeboat_schema SET version = 7", 0, NULL, NULL, NULL, NULL, 0) >= 0);
-	assert_int_equal(store_open(&again, dir, "", note, sizeof(note), err, sizeof(err)), -EPROTO);
+	assert_int_equal(store_open(&again, dir, "", 1, note, sizeof(note), err, sizeof(err)), -EPROTO);
 	assert_non_null(strstr(err, "its schema is version 7, newer than this lifeboat knows (1): upgrade lifeboat"));
 }
 
@@ -209,7 +209,7 @@ static void test_json_directory_import(void **state)
 	write_file(path, "{\"alias\": \"\xc0\xaf\"}"); /* an overlong '/': not UTF-8 */
 	snprintf(path, sizeof(path), "%s/hosts/README", dir);
 	write_file(path, "not a host");
-	assert_int_equal(store_open(&s, dir, "", note, sizeof(note), err, sizeof(err)), 0);
+	assert_int_equal(store_open(&s, dir, "", 1, note, sizeof(note), err, sizeof(err)), 0);
 	assert_non_null(strstr(note, "imported the JSON state directory"));
 	assert_non_null(strstr(note, ": 1 hosts, 0 token index entries"));
 	assert_non_null(strstr(note, "1 files skipped, the first: "));
