@@ -149,6 +149,12 @@ echo "e2fsck from the backup superblock: $rc"; tail -n 3 /tmp/fsck.log
 e2fsck -fn /dev/vg0/data
 mdadm /dev/md0 --add /dev/vdb
 mdadm --wait /dev/md0 || true
+# md marks the array clean once it has been idle for its safe_mode_delay
+# (0.2 s): "active" right after the resync is the same healthy array
+for i in $(seq 50); do
+    mdadm --detail /dev/md0 | grep -qE 'State : clean *$' && break
+    sleep 0.2
+done
 mdadm --detail /dev/md0 | grep -E 'State :|Active Devices' | tr -s ' ' | tr '\n' ' '
 echo
 mount -o ro /dev/vg0/data /mnt/data
