@@ -168,7 +168,6 @@ void store_abort(struct store *s)
 
 struct doc {
 	char *text;
-	long long version;
 	int found;
 };
 
@@ -177,25 +176,21 @@ static int take_doc(const struct db_row *r, void *ctx)
 	struct doc *d = ctx;
 
 	d->found = 1;
-	d->version = db_int(r, 1);
 	d->text = strdup(db_text(r, 0));
 	return d->text == NULL ? -ENOMEM : 0;
 }
 
-json_object *store_load_raw(struct store *s, const char *mac, long long *version, char *err, size_t errlen)
+json_object *store_load_raw(struct store *s, const char *mac, char *err, size_t errlen)
 {
 	const char *p[1] = { mac };
 	struct doc d = { .text = NULL };
 	json_object *o = NULL;
 	enum json_tokener_error jerr = json_tokener_success;
 
-	if (db_exec(&s->db, "SELECT doc, version FROM hosts WHERE mac = $1", 1, p, take_doc, &d, NULL, 0) < 0 ||
+	if (db_exec(&s->db, "SELECT doc FROM hosts WHERE mac = $1", 1, p, take_doc, &d, NULL, 0) < 0 ||
 	    !d.found) {
 		free(d.text);
 		return NULL;
-	}
-	if (version != NULL) {
-		*version = d.version;
 	}
 	o = json_tokener_parse_verbose(d.text, &jerr);
 	if (o == NULL && err != NULL) {
@@ -208,7 +203,7 @@ json_object *store_load_raw(struct store *s, const char *mac, long long *version
 json_object *store_load(struct store *s, const char *mac, struct schema_skipped *sk)
 {
 	char err[300] = "";
-	json_object *raw = store_load_raw(s, mac, NULL, err, sizeof(err)), *clean = NULL;
+	json_object *raw = store_load_raw(s, mac, err, sizeof(err)), *clean = NULL;
 
 	if (raw == NULL) {
 		if (sk != NULL && err[0] != '\0') {
@@ -220,54 +215,6 @@ json_object *store_load(struct store *s, const char *mac, struct schema_skipped 
 	clean = hostfile_clean(raw, sk);
 	json_object_put(raw);
 	return clean;
-}
-
-struct maybe_doc {
-	long long version;
-	int found;
-	char *text; /* NULL: unchanged */
-};
-
-static int take_maybe_doc(const struct db_row *r, void *ctx)
-{
-	struct maybe_doc *d = ctx;
-
-	d->found = 1;
-	d->version = db_int(r, 0);
-	if (r->n > 1 && r->v[1] != NULL) {
-		d->text = strdup(r->v[1]);
-		return d->text == NULL ? -ENOMEM : 0;
-	}
-	return 0;
-}
-
-int store_load_if_changed(struct store *s, const char *mac, long long have, long long *version, json_object **doc)
-{
-	char h[24];
-	const char *p[2] = { mac, h };
-	struct maybe_doc d = { .text = NULL };
-	int rc;
-
-	snprintf(h, sizeof(h), "%lld", have);
-	*doc = NULL;
-	rc = db_exec(&s->db, "SELECT version, CASE WHEN version = CAST($2 AS BIGINT) THEN NULL ELSE doc END FROM hosts "
-			     "WHERE mac = $1", 2, p, take_maybe_doc, &d, NULL, 0);
-	if (rc < 0 || !d.found) {
-		free(d.text);
-		return rc < 0 ? rc : -ENOENT;
-	}
-	*version = d.version;
-	if (d.text != NULL) {
-		json_object *raw = json_tokener_parse(d.text);
-
-		free(d.text);
-		*doc = raw != NULL ? hostfile_clean(raw, NULL) : NULL;
-		json_object_put(raw);
-		if (*doc == NULL) {
-			*doc = json_object_new_object(); /* unreadable: known, policy normal */
-		}
-	}
-	return 0;
 }
 
 static int take_int(const struct db_row *r, void *ctx)
@@ -690,30 +637,6 @@ json_object *store_seen_get(struct store *s, const char *mac)
 }
 
 /* ---- the database's own settings ---------------------------------------------------------- */
-
-struct text {
-	char *buf;
-	size_t len;
-	int found;
-};
-
-static int take_text(const struct db_row *r, void *ctx)
-{
-	struct text *t = ctx;
-
-	snprintf(t->buf, t->len, "%s", db_text(r, 0));
-	t->found = 1;
-	return 0;
-}
-
-int store_meta_get(struct store *s, const char *key, char *value, size_t len)
-{
-	const char *p[1] = { key };
-	struct text t = { .buf = value, .len = len };
-	int rc = db_exec(&s->db, "SELECT value FROM meta WHERE key = $1", 1, p, take_text, &t, NULL, 0);
-
-	return rc < 0 ? rc : t.found ? 0 : -ENOENT;
-}
 
 int store_meta_set(struct store *s, const char *key, const char *value)
 {

@@ -68,14 +68,8 @@ int store_unlock(struct store *s, char *err, size_t errlen);
 void store_abort(struct store *s);
 
 /* The host's document as parsed (new reference), NULL when there is none
- * (or it is not JSON: err, if given, says why). version (may be NULL):
- * the row's version, one more at each save. */
-json_object *store_load_raw(struct store *s, const char *mac, long long *version, char *err, size_t errlen);
-
-/* One query for a cache: the row's version, and the clean document
- * (*doc, a new reference; an empty object when unreadable) only when the
- * version is not have (else *doc = NULL). 0, -ENOENT, -errno. */
-int store_load_if_changed(struct store *s, const char *mac, long long have, long long *version, json_object **doc);
+ * (or it is not JSON: err, if given, says why). */
+json_object *store_load_raw(struct store *s, const char *mac, char *err, size_t errlen);
 
 /* What changed since version `since` (0: everything), oldest first: fn
  * gets each host saved since (its document's text) and each forgotten
@@ -127,9 +121,8 @@ void store_pending_count(struct store *s, const char *source, long long now, lon
 int store_seen_put(struct store *s, json_object *batch, char *err, size_t errlen);
 json_object *store_seen_get(struct store *s, const char *mac);
 
-/* A small setting of the database itself (the JSON import's record):
- * 0 with value, -ENOENT, -errno. set: inside store_lock. */
-int store_meta_get(struct store *s, const char *key, char *value, size_t len);
+/* Records a note of the database itself (the JSON import's summary),
+ * inside store_lock. 0 or -EIO. */
 int store_meta_set(struct store *s, const char *key, const char *value);
 
 /* A fresh per-boot token: LB_TOKEN_LEN characters from getrandom(). 0,
