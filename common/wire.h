@@ -24,6 +24,10 @@
 #define LB_KARG_TLSPIN "lifeboat.tlspin"
 #define LB_TLSPIN_PREFIX "sha256:"
 
+/* IPv6 for the agent (the kernel's ip= has none): auto (SLAAC and
+ * DHCPv6, the default), off, or ADDRESS/PREFIX[,GATEWAY[,DNS]]. */
+#define LB_KARG_IP6 "lifeboat.ip6"
+
 /* Status report: format name, version, the largest body accepted. */
 #define LB_REPORT_FORMAT "lifeboat-status"
 #define LB_REPORT_VERSION 1

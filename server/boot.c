@@ -284,9 +284,12 @@ static void record_boot(json_object *h, const struct boot_query *q, const char *
 	if (q->f[0] != '\0') {                                                     \
 		json_object_object_add(b, #f, json_object_new_string(q->f));       \
 	}
-	ADD(ip) ADD(netmask) ADD(gateway) ADD(dns) ADD(uuid) ADD(serial) ADD(product) ADD(manufacturer)
-	ADD(platform) ADD(buildarch)
+	ADD(ip) ADD(netmask) ADD(gateway) ADD(dns) ADD(ip6) ADD(gateway6) ADD(uuid) ADD(serial) ADD(product)
+	ADD(manufacturer) ADD(platform) ADD(buildarch)
 #undef ADD
+	if (q->len6 != 0) {
+		json_object_object_add(b, "len6", json_object_new_int((int)q->len6));
+	}
 	json_object_object_add(h, "last_boot", b);
 }
 

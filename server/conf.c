@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "script.h"
 
@@ -48,13 +49,18 @@ static int copy_to(char *dst, size_t len, const char *val, char *err, size_t err
 
 static int set_listen(struct conf *c, const char *v, char *err, size_t errlen)
 {
-	struct in_addr a;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char bare[ADDR_TEXT_MAX + 2];
 
-	if (inet_pton(AF_INET, v, &a) != 1) {
-		snprintf(err, errlen, "'%s' is not an IPv4 address", v);
+	if (addr_listen(v, &ss, &len) < 0) {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address (:: listens on both)", v);
 		return -EINVAL;
 	}
-	return copy_to(c->listen, sizeof(c->listen), v, err, errlen);
+	/* kept without brackets: URLs and messages add them */
+	snprintf(bare, sizeof(bare), "%s", v[0] == '[' ? v + 1 : v);
+	bare[strcspn(bare, "]")] = '\0';
+	return copy_to(c->listen, sizeof(c->listen), bare, err, errlen);
 }
 
 static int set_uint(unsigned int *dst, const char *v, unsigned long min, unsigned long max, char *err,
@@ -324,10 +330,12 @@ int conf_parse_file(FILE *f, const char *fname, struct conf *c, char *err, size_
 
 int conf_finish(struct conf *c, char *err, size_t errlen)
 {
-	char url[600];
+	char url[600], host[ADDR_TEXT_MAX + 2];
 
+	/* a wildcard listen gives a URL nobody can use: lifeboatd warns */
+	addr_url_host(c->listen, host, sizeof(host));
 	if (c->public_url[0] == '\0') {
-		snprintf(url, sizeof(url), "http://%s:%u", c->listen, c->port);
+		snprintf(url, sizeof(url), "http://%s:%u", host, c->port);
 		if (set_public_url(c, url, err, errlen) < 0) {
 			return -EINVAL;
 		}
@@ -348,7 +356,7 @@ int conf_finish(struct conf *c, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		if (c->tls_public_url[0] == '\0') {
-			snprintf(url, sizeof(url), "https://%s:%u", c->listen, c->tls_port);
+			snprintf(url, sizeof(url), "https://%s:%u", host, c->tls_port);
 			if (set_tls_public_url(c, url, err, errlen) < 0) {
 				return -EINVAL;
 			}
@@ -372,7 +380,7 @@ int conf_finish(struct conf *c, char *err, size_t errlen)
 
 		url_host(c->public_url, pub, sizeof(pub));
 		url_host(c->tls_public_url, tls, sizeof(tls));
-		snprintf(c->admin_hosts, sizeof(c->admin_hosts), "%s %s %s localhost 127.0.0.1", pub, tls, c->listen);
+		snprintf(c->admin_hosts, sizeof(c->admin_hosts), "%s %s %s localhost 127.0.0.1 [::1]", pub, tls, host);
 	}
 	return 0;
 }

@@ -22,9 +22,10 @@ static void set(struct boot_outcome *o, enum decision d, enum boot_step step, co
 void boot_decide(const struct boot_facts *f, const struct boot_query *q, const struct boot_env *e,
 		 struct boot_outcome *o)
 {
-	/* plausible: the address iPXE says it has is the one the request came
-	 * from (behind NAT nobody can tell) */
-	int nat = e->server_nat || f->nat, plausible = nat || strcmp(q->ip, e->source) == 0;
+	/* plausible: the address iPXE says it has, in the family the request
+	 * came in, is the one it came from (behind NAT nobody can tell) */
+	int nat = e->server_nat || f->nat,
+	    plausible = nat || strcmp(boot_claimed_address(q, e->source), e->source) == 0;
 	enum session_state st;
 
 	if (!f->known) {

@@ -38,7 +38,7 @@ static const struct schema_field hostkey_elem = { NULL, SK_OBJECT, 0, 0, 0, NULL
 
 static const struct schema_field conflict_members[] = {
 	T("time"),
-	S("source", 15, schema_ipv4, "an IPv4 address"),
+	S("source", 45, schema_ip, "an IP address"),
 	S("reason", 200, NULL, NULL),
 	END,
 };
@@ -49,7 +49,7 @@ static const struct schema_field session_members[] = {
 	T("armed"), T("expires"), T("issued"), T("ssh_ready"), T("ends"), T("ended"),
 	{ "once", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	S("token_sha256", 64, schema_hex64, "a SHA-256 in hex"),
-	S("bound", 15, schema_ipv4, "an IPv4 address"),
+	S("bound", 45, schema_ip, "an IP address"),
 	{ "boots", SK_INT, 0, 0, 1LL << 30, NULL, NULL, NULL, NULL },
 	{ "host_keys", SK_ARRAY, 0, 0, 8, NULL, NULL, NULL, &hostkey_elem },
 	{ "conflict", SK_OBJECT, 0, 0, 0, NULL, NULL, conflict_members, NULL },
@@ -59,12 +59,15 @@ static const struct schema_field session_members[] = {
 
 static const struct schema_field boot_members[] = {
 	T("time"),
-	S("source", 15, schema_ipv4, "an IPv4 address"),
+	S("source", 45, schema_ip, "an IP address"),
 	S("decision", 32, is_decision, "a word"),
 	S("ip", 15, schema_ipv4, "an IPv4 address"),
 	S("netmask", 15, schema_ipv4, "an IPv4 address"),
 	S("gateway", 15, schema_ipv4, "an IPv4 address"),
 	S("dns", 15, schema_ipv4, "an IPv4 address"),
+	S("ip6", 45, schema_ip, "an IP address"),
+	{ "len6", SK_INT, 0, 1, 128, NULL, NULL, NULL, NULL },
+	S("gateway6", 45, schema_ip, "an IP address"),
 	S("uuid", 36, NULL, NULL),
 	S("serial", 64, NULL, NULL),
 	S("product", 64, NULL, NULL),
@@ -105,7 +108,7 @@ const struct schema_field host_members[] = {
 	T("created"),
 	S("phase", 32, is_phase, "a phase"),
 	T("report_time"),
-	S("report_source", 15, schema_ipv4, "an IPv4 address"),
+	S("report_source", 45, schema_ip, "an IP address"),
 	{ "report", SK_OBJECT, 0, 0, 0, NULL, NULL, report_members, NULL },
 	{ "last_boot", SK_OBJECT, 0, 0, 0, NULL, NULL, boot_members, NULL },
 	{ "session", SK_OBJECT, 0, 0, 0, NULL, NULL, session_members, NULL },

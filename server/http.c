@@ -345,10 +345,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		safe_copy(r->path, sizeof(r->path), url, 0);
 		if (r->local) {
 			strcpy(r->client, "local");
-		} else if (ci != NULL && ci->client_addr->sa_family == AF_INET) {
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, r->client,
-				  sizeof(r->client));
-		} else {
+		} else if (ci == NULL || addr_from_sockaddr(ci->client_addr, r->client) < 0) {
 			strcpy(r->client, "?");
 		}
 		*con_cls = r;
@@ -453,9 +450,45 @@ static char *read_pem(const char *path, const char *what, char *err, size_t errl
 	return buf;
 }
 
+/* The listening address: listen = with port. "::" is both families (an
+ * IPv6 socket that also takes IPv4, whose peers addr_from_sockaddr names
+ * as IPv4); where the kernel has no IPv6 (ipv6.disable=1) it falls back
+ * to every IPv4 address and says so. */
+static int listen_address(unsigned int port, struct sockaddr_storage *ss, unsigned int *flags)
+{
+	socklen_t len;
+	int fd;
+
+	addr_listen(srv.conf.listen, ss, &len); /* checked by conf.c */
+	*flags = 0;
+	if (ss->ss_family == AF_INET) {
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	*flags = addr_is_wildcard(srv.conf.listen) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 && errno == EAFNOSUPPORT && *flags == MHD_USE_DUAL_STACK) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		memset(ss, 0, sizeof(*ss));
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*flags = 0;
+		snprintf(srv.listen_note, sizeof(srv.listen_note), " (IPv4 only: this kernel has no IPv6)");
+		return 0;
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return 0;
+}
+
 static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_t errlen)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_storage sa;
+	unsigned int family_flags = 0;
+	char host[ADDR_TEXT_MAX + 2];
 	unsigned int hard = srv.conf.max_connections + 64;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	/* a state write (fsync) blocks its thread: more threads than cores,
@@ -468,12 +501,11 @@ static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_
 	};
 	struct MHD_Daemon *d = NULL;
 
-	inet_pton(AF_INET, srv.conf.listen, &sa.sin_addr);
-	sa.sin_port = htons((uint16_t)port);
+	listen_address(port, &sa, &family_flags);
 	/* no MHD_OPTION_LISTENING_ADDRESS_REUSE: with it MHD sets SO_REUSEPORT
 	 * and a second lifeboatd (another state directory) shared the port */
 	errno = 0;
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | family_flags |
 				     (tls ? MHD_USE_TLS : 0),
 			     0, NULL, NULL, on_request, (void *)(tls ? &on_tls : &on_plain), MHD_OPTION_SOCK_ADDR,
 			     (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
@@ -483,7 +515,8 @@ static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.conf.max_per_address, MHD_OPTION_ARRAY,
 			     tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
 	if (d == NULL) {
-		snprintf(err, errlen, "cannot listen on %s:%u%s: %s", srv.conf.listen, port, tls ? " (HTTPS)" : "",
+		addr_url_host(srv.conf.listen, host, sizeof(host));
+		snprintf(err, errlen, "cannot listen on %s:%u%s: %s", host, port, tls ? " (HTTPS)" : "",
 			 errno == 0 ? "libmicrohttpd failed (for HTTPS: is the key the certificate's?)" : strerror(errno));
 	}
 	return d;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "store.h"
 
@@ -18,6 +19,7 @@ struct server {
 	struct conf conf;
 	struct store store;
 	char tls_pin[80]; /* lifeboat.tlspin= for scripts served over HTTPS */
+	char listen_note[80]; /* how listen = :: came out: "" or " (IPv4 only: ...)" */
 };
 extern struct server srv;
 
@@ -30,7 +32,7 @@ struct req {
 	char *body;
 	size_t len;
 	int too_big;
-	char client[INET_ADDRSTRLEN];
+	char client[ADDR_TEXT_MAX]; /* canonical text; IPv4-mapped as IPv4 */
 	char why[200];      /* for 4xx/5xx: the reason, logged */
 	int tls;            /* it came in on the HTTPS listener */
 	int local;          /* it came in on the control socket (admin: the peer's user) */

@@ -6,6 +6,7 @@
  *   lifeboatctl --server URL COMMAND ...: the control API from anywhere
  * One table of commands (below). */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "admin.h"
 #include "bmc.h"
 #include "conf.h"
@@ -540,7 +542,7 @@ static int wait_ssh_ready(const char *mac, long long deadline_s, char addr[64])
 			snprintf(shown, sizeof(shown), "%s", phase);
 		}
 		if (h != NULL && lb_phase_ssh_up(phase)) {
-			view_first_ipv4(h, addr, 64);
+			view_first_address(h, addr, 64);
 			json_object_put(h);
 			return 0;
 		}
@@ -587,9 +589,18 @@ static int cmd_ssh(int argc, char **argv)
 	if (wait_ssh_ready(mac, deadline, addr) != 0) {
 		return 1;
 	}
-	/* --via HOST[:PORT]: where ssh connects (a jump, a port forward) */
+	/* --via HOST[:PORT] or [IPv6]:PORT: where ssh connects (a jump, a
+	 * port forward); a bare IPv6 address has no port */
 	snprintf(host, sizeof(host), "%s", via ? via : addr);
-	if (strchr(host, ':') != NULL) {
+	if (host[0] == '[' && strchr(host, ']') != NULL) {
+		char *end = strchr(host, ']');
+
+		if (end[1] == ':') {
+			snprintf(port, sizeof(port), "%s", end + 2);
+		}
+		*end = '\0';
+		memmove(host, host + 1, strlen(host));
+	} else if (strchr(host, ':') != NULL && strchr(host, ':') == strrchr(host, ':')) {
 		snprintf(port, sizeof(port), "%s", strchr(host, ':') + 1);
 		*strchr(host, ':') = '\0';
 	}
@@ -702,6 +713,65 @@ static const char *ipxe_origin(const char *bios)
 						  : "Debian's ipxe package, /usr/lib/ipxe/";
 }
 
+/* dnsmasq for IPv6 on a link it advertises (RA): SLAAC with stateless
+ * DHCPv6 for the options (the default), or addresses from DHCPv6
+ * (stateful). Either way iPXE asks DHCPv6 and gets the boot file URL
+ * (option 59); iPXE (user class "iPXE") gets the chain script. */
+static int dnsmasq_ipv6(const char *server, const char *prefix, const char *mode, const char *tftp)
+{
+	char net[ADDR_TEXT_MAX], addr[ADDR_TEXT_MAX + 8], *slash = NULL;
+	unsigned long len = 0;
+	int stateful = strcmp(mode, "stateful") == 0;
+
+	snprintf(addr, sizeof(addr), "%s", prefix);
+	slash = strchr(addr, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		len = strtoul(slash + 1, NULL, 10);
+	}
+	if (slash == NULL || addr_parse_ipv6(addr, net) < 0 || len < 8 || len > 64 ||
+	    strspn(slash + 1, "0123456789") != strlen(slash + 1)) {
+		fprintf(stderr, "lifeboatctl: cannot use --ipv6 '%s': want the link's prefix, 2001:db8:1::/64\n", prefix);
+		return 2;
+	}
+	if (!stateful && strcmp(mode, "slaac") != 0) {
+		fprintf(stderr, "lifeboatctl: cannot use --ipv6-mode '%s': want slaac or stateful\n", mode);
+		return 2;
+	}
+	if (stateful && len != 64) {
+		fprintf(stderr, "lifeboatctl: cannot use --ipv6 '%s' with stateful: dnsmasq's DHCPv6 range wants a /64\n",
+			prefix);
+		return 2;
+	}
+	printf("# IPv6 (%s): dnsmasq sends router advertisements for %s; put it on the\n"
+	       "# interface that has an address in it (interface=...), and no other RA there.\n"
+	       "enable-ra\n",
+	       stateful ? "addresses from DHCPv6" : "SLAAC, options from stateless DHCPv6", prefix);
+	if (stateful) {
+		struct in6_addr a;
+		char lo[ADDR_TEXT_MAX], hi[ADDR_TEXT_MAX];
+
+		/* the /64's hosts ::1000 to ::1fff */
+		inet_pton(AF_INET6, net, &a);
+		memset(a.s6_addr + 8, 0, 8);
+		a.s6_addr[14] = 0x10;
+		inet_ntop(AF_INET6, &a, lo, sizeof(lo));
+		a.s6_addr[14] = 0x1f;
+		a.s6_addr[15] = 0xff;
+		inet_ntop(AF_INET6, &a, hi, sizeof(hi));
+		printf("dhcp-range=%s,%s,64,1h\n", lo, hi);
+	} else {
+		printf("dhcp-range=%s,ra-stateless,%lu\n", net, len);
+	}
+	printf("dhcp-userclass=set:ipxe6,iPXE\n"
+	       "dhcp-option=tag:ipxe6,option6:bootfile-url,%s/chain.ipxe\n", server);
+	if (tftp != NULL && strchr(tftp, ':') != NULL) {
+		printf("# UEFI's own PXE over IPv6 loads iPXE by TFTP\n"
+		       "dhcp-option=tag:!ipxe6,option6:bootfile-url,tftp://[%s]/snponly.efi\n", tftp);
+	}
+	return 0;
+}
+
 /* dnsmasq as proxyDHCP beside the existing DHCP server, or ISC dhcpd:
  * PXE ROMs get iPXE over TFTP, iPXE itself (option 175 / user class
  * "iPXE": no loop) gets lifeboatd's chain script. */
@@ -710,8 +780,9 @@ static int cmd_dhcp_config(int argc, char **argv)
 	int i = 0;
 
 	const char *kind = NULL, *server = NULL, *subnet = "192.0.2.0", *tftp = NULL, *bios = "undionly.kpxe",
-		   *uefi = "snponly.efi";
-	char ip[16];
+		   *uefi = "snponly.efi", *prefix6 = NULL, *mode6 = "slaac";
+	char ip[ADDR_TEXT_MAX];
+	int rc;
 
 	if (i >= argc) {
 		return usage(stderr);
@@ -724,6 +795,10 @@ static int cmd_dhcp_config(int argc, char **argv)
 			subnet = argv[i + 1];
 		} else if (strcmp(argv[i], "--tftp-server") == 0) {
 			tftp = argv[i + 1];
+		} else if (strcmp(argv[i], "--ipv6") == 0) {
+			prefix6 = argv[i + 1];
+		} else if (strcmp(argv[i], "--ipv6-mode") == 0) {
+			mode6 = argv[i + 1];
 		} else if (strcmp(argv[i], "--ipxe") == 0 && strcmp(argv[i + 1], "lifeboat") == 0) {
 			/* our builds (make rom: embedded script, HTTPS, pinned CA) */
 			bios = "lifeboat-undionly.kpxe";
@@ -740,12 +815,17 @@ static int cmd_dhcp_config(int argc, char **argv)
 		return 2;
 	}
 	if ((strncmp(server, "http://", 7) != 0 && strncmp(server, "https://", 8) != 0) ||
-	    strspn(server, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:/-_") != strlen(server)) {
-		fprintf(stderr, "lifeboatctl: cannot use --server '%s': want http://host:port\n", server);
+	    strspn(server, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:/-_[]") != strlen(server)) {
+		fprintf(stderr, "lifeboatctl: cannot use --server '%s': want http://host:port or http://[v6 address]:port\n",
+			server);
 		return 2;
 	}
-	if (parse_ipv4(subnet, ip) < 0 || (tftp != NULL && parse_ipv4(tftp, ip) < 0)) {
-		fprintf(stderr, "lifeboatctl: cannot use --subnet/--tftp-server: want IPv4 addresses\n");
+	if (addr_parse_ipv4(subnet, ip) < 0 || (tftp != NULL && addr_parse(tftp, ip) < 0)) {
+		fprintf(stderr, "lifeboatctl: cannot use --subnet/--tftp-server: want an IPv4 subnet and an IP address\n");
+		return 2;
+	}
+	if (prefix6 != NULL && strcmp(kind, "dnsmasq") != 0) {
+		fprintf(stderr, "lifeboatctl: cannot write --ipv6 for '%s': only for dnsmasq\n", kind);
 		return 2;
 	}
 	if (strcmp(kind, "dnsmasq") == 0) {
@@ -764,7 +844,8 @@ static int cmd_dhcp_config(int argc, char **argv)
 		       "pxe-service=tag:ipxe,x86PC,\"Lifeboat\",%s/chain.ipxe\n"
 		       "pxe-service=tag:ipxe,X86-64_EFI,\"Lifeboat\",%s/chain.ipxe\n",
 		       subnet, bios, uefi, ipxe_origin(bios), bios, uefi, server, server);
-		return 0;
+		rc = prefix6 != NULL ? dnsmasq_ipv6(server, prefix6, mode6, tftp) : 0;
+		return rc;
 	}
 	if (strcmp(kind, "isc") == 0) {
 		printf("# Lifeboat: ISC dhcpd. PXE ROMs get iPXE by TFTP; iPXE (user class \"iPXE\")\n"
@@ -870,8 +951,11 @@ static const struct cmd cmds[] = {
 	{ "import-json", "DIR", "import a state directory of JSON files (lifeboat before the database)\n"
 	  "                                into the database; hosts it has already are kept", 1, 1, 1, 0,
 	  cmd_import_json },
-	{ "dhcp-config", "dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP] [--ipxe debian|lifeboat]",
-	  "DHCP configuration to chainload iPXE without flashing", 1, 9, 0, 1, cmd_dhcp_config },
+	{ "dhcp-config", "dnsmasq|isc --server URL [--subnet NET] [--tftp-server IP] [--ipxe debian|lifeboat]\n"
+	  "                                [--ipv6 PREFIX/LEN [--ipv6-mode slaac|stateful]]",
+	  "DHCP configuration to chainload iPXE without flashing (--ipv6: dnsmasq\n"
+	  "                                advertises PREFIX and hands out the boot file URL by DHCPv6)", 1, 13, 0, 1,
+	  cmd_dhcp_config },
 	{ "help", "", "this text", 0, 0, 0, 1, cmd_help },
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "boot.h"
 #include "conf.h"
 #include "http.h"
@@ -119,7 +120,7 @@ static int read_flags(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	char err[700], note[1200];
+	char err[700], note[1200], host[ADDR_TEXT_MAX + 2], pub[160], tls[160];
 	sigset_t stop;
 	int sig, rc, claim = -1; /* the state directory's lock: held until exit */
 
@@ -159,13 +160,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "lifeboatd: listening on %s:%u (public %s, payload %s, state %s, database %s, default "
-		"policy %s%s)\n", srv.conf.listen, srv.conf.port, srv.conf.public_url, srv.conf.payload_url, srv.conf.state_dir,
+	addr_url_host(srv.conf.listen, host, sizeof(host));
+	fprintf(stderr, "lifeboatd: listening on %s:%u%s (public %s, payload %s, state %s, database %s, default "
+		"policy %s%s)\n", host, srv.conf.port, srv.listen_note, srv.conf.public_url, srv.conf.payload_url, srv.conf.state_dir,
 		srv.store.db.shown,
 		srv.conf.default_policy, srv.conf.nat ? ", nat" : "");
+	url_host(srv.conf.public_url, pub, sizeof(pub));
+	url_host(srv.conf.tls_public_url, tls, sizeof(tls));
+	if (addr_is_wildcard(pub) || (srv.conf.tls_port != 0 && addr_is_wildcard(tls))) {
+		fprintf(stderr, "lifeboatd: warning: listen = %s and no public_url%s: iPXE and agents are sent to %s, which "
+			"they cannot reach; set public_url\n", srv.conf.listen, srv.conf.tls_port ? " or tls_public_url" : "",
+			srv.conf.public_url);
+	}
 	if (srv.conf.tls_port != 0) {
 		fprintf(stderr, "lifeboatd: HTTPS on %s:%u (%s, certificate %s); the admin interface is %s; agents "
-			"booted over plain HTTP report %s\n", srv.conf.listen, srv.conf.tls_port, srv.conf.tls_public_url,
+			"booted over plain HTTP report %s\n", host, srv.conf.tls_port, srv.conf.tls_public_url,
 			srv.tls_pin, srv.conf.admin_http ? "on both listeners" : "on HTTPS only",
 			srv.conf.agent_ca ? "over HTTPS (agent_ca)" : "over plain HTTP");
 	} else {

@@ -103,15 +103,18 @@ void page_login(struct page *pg, const char *msg)
 
 static void cell_addresses(struct page *pg, json_object *h)
 {
+	static const char *const families[] = { "ipv4", "ipv6" };
 	json_object *ifs = jget(jget(h, "report"), "interfaces");
-	size_t i, k;
+	size_t f, i, k;
 
-	for (i = 0; ifs != NULL && i < json_object_array_length(ifs); i++) {
-		json_object *ips = jget(json_object_array_get_idx(ifs, i), "ipv4");
+	for (f = 0; f < 2; f++) {
+		for (i = 0; ifs != NULL && i < json_object_array_length(ifs); i++) {
+			json_object *ips = jget(json_object_array_get_idx(ifs, i), families[f]);
 
-		for (k = 0; ips != NULL && k < json_object_array_length(ips); k++) {
-			text(pg, json_object_get_string(json_object_array_get_idx(ips, k)));
-			raw(pg, "<br>");
+			for (k = 0; ips != NULL && k < json_object_array_length(ips); k++) {
+				text(pg, json_object_get_string(json_object_array_get_idx(ips, k)));
+				raw(pg, "<br>");
+			}
 		}
 	}
 }

@@ -1,4 +1,3 @@
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -30,22 +29,25 @@ int parse_mac(const char *s, char out[18])
 	return 0;
 }
 
-int parse_ipv4(const char *s, char out[16])
+/* iPXE's ${netX/len6}: 1 to 128 */
+static int parse_len6(const char *s, unsigned int *out)
 {
-	struct in_addr a;
+	unsigned int v = 0;
 	size_t i, n = strlen(s);
 
-	/* inet_pton alone takes what we want: four decimal parts; refuse
-	 * leading zeros, which some parsers read as octal */
-	if (n == 0 || n > 15 || inet_pton(AF_INET, s, &a) != 1) {
+	if (n == 0 || n > 3 || (n > 1 && s[0] == '0')) {
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++) {
-		if (s[i] == '0' && (i == 0 || s[i - 1] == '.') && i + 1 < n && s[i + 1] != '.') {
+		if (!isdigit((unsigned char)s[i])) {
 			return -EINVAL;
 		}
+		v = v * 10 + (unsigned int)(s[i] - '0');
 	}
-	strcpy(out, s);
+	if (v < 1 || v > 128) {
+		return -EINVAL;
+	}
+	*out = v;
 	return 0;
 }
 
@@ -146,7 +148,7 @@ static int parse_word(const char *s, char *out, size_t outlen)
 	return 0;
 }
 
-enum qfield { F_MAC, F_IP, F_NETMASK, F_GATEWAY, F_DNS, F_UUID, F_SERIAL, F_PRODUCT, F_MANUFACTURER,
+enum qfield { F_MAC, F_IP, F_NETMASK, F_GATEWAY, F_DNS, F_IP6, F_LEN6, F_GATEWAY6, F_UUID, F_SERIAL, F_PRODUCT, F_MANUFACTURER,
 	      F_PLATFORM, F_BUILDARCH, F_SMBIOS, F_COUNT };
 
 static const struct {
@@ -158,6 +160,9 @@ static const struct {
 	[F_NETMASK] = { "netmask", "an IPv4 netmask" },
 	[F_GATEWAY] = { "gateway", "an IPv4 address" },
 	[F_DNS] = { "dns", "an IPv4 address" },
+	[F_IP6] = { "ip6", "an IPv6 address" },
+	[F_LEN6] = { "len6", "a prefix length 1-128" },
+	[F_GATEWAY6] = { "gateway6", "an IPv6 address" },
 	[F_UUID] = { "uuid", "a UUID 8-4-4-4-12" },
 	[F_SERIAL] = { "serial", "printable ASCII, at most 64 bytes" },
 	[F_PRODUCT] = { "product", "printable ASCII, at most 64 bytes" },
@@ -173,13 +178,19 @@ static int parse_field(enum qfield f, const char *v, struct boot_query *q, int s
 	case F_MAC:
 		return parse_mac(v, q->mac);
 	case F_IP:
-		return parse_ipv4(v, q->ip);
+		return addr_parse_ipv4(v, q->ip);
 	case F_NETMASK:
-		return parse_ipv4(v, q->netmask);
+		return addr_parse_ipv4(v, q->netmask);
 	case F_GATEWAY:
-		return parse_ipv4(v, q->gateway);
+		return addr_parse_ipv4(v, q->gateway);
 	case F_DNS:
-		return parse_ipv4(v, q->dns);
+		return addr_parse_ipv4(v, q->dns);
+	case F_IP6:
+		return addr_parse_ipv6(v, q->ip6);
+	case F_LEN6:
+		return parse_len6(v, &q->len6);
+	case F_GATEWAY6:
+		return addr_parse_ipv6(v, q->gateway6);
 	case F_UUID:
 		return parse_uuid(v, q->uuid);
 	case F_SERIAL:
@@ -255,4 +266,9 @@ int boot_query_parse(const struct qarg *args, size_t n, struct boot_query *q, ch
 		return -EINVAL;
 	}
 	return 0;
+}
+
+const char *boot_claimed_address(const struct boot_query *q, const char *source)
+{
+	return strchr(source, ':') != NULL ? q->ip6 : q->ip;
 }

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "addr.h"
+
 struct qarg {
 	const char *key;
 	const char *val;
@@ -18,6 +20,9 @@ struct boot_query {
 	char netmask[16];
 	char gateway[16];
 	char dns[16];
+	char ip6[ADDR_TEXT_MAX];       /* IPv6, canonical text, or "" */
+	unsigned int len6;             /* its prefix length, 0: not given */
+	char gateway6[ADDR_TEXT_MAX];  /* IPv6 (often link-local), or "" */
 	char uuid[37];       /* lower case, or "" */
 	char serial[SMBIOS_MAX + 1];
 	char product[SMBIOS_MAX + 1];
@@ -33,6 +38,9 @@ struct boot_query {
 int boot_query_parse(const struct qarg *args, size_t n, struct boot_query *q, char *err, size_t errlen);
 
 int parse_mac(const char *s, char out[18]);
-int parse_ipv4(const char *s, char out[16]);
+
+/* The address iPXE says it has in the family of source (canonical text,
+ * as the HTTP layer writes a peer): ip6 for an IPv6 source, else ip. */
+const char *boot_claimed_address(const struct boot_query *q, const char *source);
 
 #endif

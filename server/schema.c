@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "query.h"
+#include "addr.h"
 #include "schema.h"
 
 #define PATH_MAX_LEN 160
@@ -307,6 +308,29 @@ int schema_ipv4_cidr(const char *s)
 	addr[slash - s] = '\0';
 	bits = strtol(slash + 1, &end, 10);
 	return *end == '\0' && bits >= 0 && bits <= 32 && schema_ipv4(addr);
+}
+
+int schema_ip(const char *s)
+{
+	char out[ADDR_TEXT_MAX];
+
+	return addr_parse(s, out) > 0;
+}
+
+int schema_ipv6_cidr(const char *s)
+{
+	char addr[ADDR_TEXT_MAX], out[ADDR_TEXT_MAX];
+	const char *slash = strchr(s, '/');
+	char *end = NULL;
+	long bits;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr) || !isdigit((unsigned char)slash[1])) {
+		return 0;
+	}
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	bits = strtol(slash + 1, &end, 10);
+	return *end == '\0' && bits >= 0 && bits <= 128 && addr_parse_ipv6(addr, out) == 0;
 }
 
 int schema_base64(const char *s)

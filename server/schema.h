@@ -58,6 +58,8 @@ int schema_word(const char *s);       /* [A-Za-z0-9._:@+-], not empty */
 int schema_mac(const char *s);        /* aa:bb:cc:dd:ee:ff */
 int schema_ipv4(const char *s);       /* dotted quad */
 int schema_ipv4_cidr(const char *s);  /* dotted quad / 0-32 */
+int schema_ip(const char *s);         /* IPv4 or IPv6 (no zone, no brackets) */
+int schema_ipv6_cidr(const char *s);  /* IPv6 / 0-128 */
 int schema_base64(const char *s);     /* [A-Za-z0-9+/=], not empty */
 int schema_hex64(const char *s);
 int schema_pubkey(const char *s);     /* one OpenSSH public key line: ssh-|ecdsa-|sk- type, base64, comment */      /* 64 lower-case hex digits (a SHA-256) */

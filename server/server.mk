@@ -14,7 +14,7 @@ SERVER_LDFLAGS = $(SERVER_HARDEN_LDFLAGS) $(LDFLAGS)
 
 # parsers, tables and models (no HTTP): shared by both programs, the unit
 # tests and the fuzzers
-SERVER_LIB_SRCS := server/conf.c server/query.c server/script.c server/status.c server/schema.c \
+SERVER_LIB_SRCS := server/addr.c server/conf.c server/query.c server/script.c server/status.c server/schema.c \
 	server/hostfile.c server/session.c server/decide.c server/range.c server/store.c server/view.c \
 	server/page.c server/admin.c server/hostops.c server/events.c server/bmc.c \
 	server/db.c server/db_sqlite.c server/db_pg.c server/import.c
@@ -51,10 +51,10 @@ $(LIFEBOATD_TSAN): $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/se
 tsan: $(LIFEBOATD_TSAN)
 
 SERVER_UNIT_CFLAGS := $(UNIT_CFLAGS) -Iserver -Icommon $(PQ_CFLAGS)
-$(B)/unit/test_query: server/tests/test_query.c server/query.c server/script.c $(SERVER_HDRS)
+$(B)/unit/test_query: server/tests/test_query.c server/addr.c server/query.c server/script.c $(SERVER_HDRS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< server/query.c server/script.c -lcmocka
+	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< server/addr.c server/query.c server/script.c -lcmocka
 $(B)/unit/test_status: server/tests/test_status.c $(SERVER_LIB_SRCS) $(SERVER_HDRS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)

@@ -23,10 +23,10 @@ struct session {
 	int once;
 	int boots;
 	char token_sha256[65];
-	char bound[16];           /* "" until a token is used (lifeboatctl token) */
+	char bound[46];           /* IPv4 or IPv6 (ADDR_TEXT_MAX); "" until a token is used (lifeboatctl token) */
 	char end_reason[33];
 	long long conflict_time;
-	char conflict_source[16];
+	char conflict_source[46];
 	char conflict_reason[201];
 };
 

@@ -50,6 +50,7 @@ static const struct schema_field history_members[] = {
 static const struct schema_field history_elem = OBJ(NULL, 0, history_members);
 
 static const struct schema_field cidr_elem = STRC(NULL, 0, 1, 18, schema_ipv4_cidr, "an IPv4 address/prefix");
+static const struct schema_field cidr6_elem = STRC(NULL, 0, 1, 49, schema_ipv6_cidr, "an IPv6 address/prefix");
 static const struct schema_field interface_members[] = {
 	STRC("name", SF_REQUIRED, 1, 15, schema_word, "an interface name"),
 	STRC("mac", SF_NULL, 0, 17, schema_mac, "a MAC address"),
@@ -58,6 +59,7 @@ static const struct schema_field interface_members[] = {
 	INT("speed_mbps", SF_NULL, -1, 10000000),
 	INT("mtu", SF_NULL, 0, 65535),
 	ARR("ipv4", SF_NULL, 32, &cidr_elem),
+	ARR("ipv6", SF_NULL, 32, &cidr6_elem),
 	END,
 };
 static const struct schema_field interface_elem = OBJ(NULL, 0, interface_members);

@@ -3,24 +3,38 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "hostfile.h"
 #include "session.h"
 #include "view.h"
 
-const char *view_first_ipv4(json_object *h, char *buf, size_t len)
+/* The first reported address of family key ("ipv4" or "ipv6"), without
+ * its prefix; IPv6 link-local ones are no use to ssh from elsewhere. */
+static int first_of(json_object *ifs, const char *key, char *buf, size_t len)
+{
+	size_t i, k;
+
+	for (i = 0; ifs != NULL && i < json_object_array_length(ifs); i++) {
+		json_object *ips = jget(json_object_array_get_idx(ifs, i), key);
+
+		for (k = 0; ips != NULL && k < json_object_array_length(ips); k++) {
+			snprintf(buf, len, "%s", json_object_get_string(json_object_array_get_idx(ips, k)));
+			buf[strcspn(buf, "/")] = '\0';
+			if (!addr_is_link_local6(buf)) {
+				return 1;
+			}
+		}
+	}
+	buf[0] = '\0';
+	return 0;
+}
+
+const char *view_first_address(json_object *h, char *buf, size_t len)
 {
 	json_object *ifs = jget(jget(h, "report"), "interfaces");
-	size_t i;
 
-	buf[0] = '\0';
-	for (i = 0; ifs != NULL && i < json_object_array_length(ifs); i++) {
-		json_object *ips = jget(json_object_array_get_idx(ifs, i), "ipv4");
-
-		if (ips != NULL && json_object_array_length(ips) > 0) {
-			snprintf(buf, len, "%s", json_object_get_string(json_object_array_get_idx(ips, 0)));
-			buf[strcspn(buf, "/")] = '\0';
-			return buf;
-		}
+	if (!first_of(ifs, "ipv4", buf, len)) {
+		first_of(ifs, "ipv6", buf, len);
 	}
 	return buf;
 }
@@ -85,7 +99,7 @@ void view_list_line(json_object *h, const char *mac, const struct schema_skipped
 		strncat(age, " ago", sizeof(age) - strlen(age) - 1);
 	}
 	fprintf(out, "%-17s  %-11s  %-13s  %-15s  %-11s  %s%s%s\n", mac, jstr(h, "policy")[0] ? jstr(h, "policy") : "-",
-		jstr(h, "phase")[0] ? jstr(h, "phase") : "-", view_first_ipv4(h, ip, sizeof(ip))[0] ? ip : "-", age,
+		jstr(h, "phase")[0] ? jstr(h, "phase") : "-", view_first_address(h, ip, sizeof(ip))[0] ? ip : "-", age,
 		view_session(h, now, sess, sizeof(sess)), sk && sk->count ? "; skipped: " : "",
 		sk && sk->count ? sk->text : "");
 }
@@ -114,7 +128,7 @@ int view_known_hosts(json_object *h, const char *name, long long now, FILE *out,
 		return -1;
 	}
 	if (name == NULL) {
-		name = view_first_ipv4(h, ip, sizeof(ip));
+		name = view_first_address(h, ip, sizeof(ip));
 		if (name[0] == '\0') {
 			snprintf(err, errlen, "cannot tell its address: give --host NAME");
 			return -1;

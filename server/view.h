@@ -10,7 +10,9 @@
 #include "schema.h"
 
 /* The first reported IPv4 address without its prefix, or "". */
-const char *view_first_ipv4(json_object *h, char *buf, size_t len);
+/* The address to ssh to: the first reported IPv4 address, else the first
+ * IPv6 one that is not link-local; "" when it reported none. */
+const char *view_first_address(json_object *h, char *buf, size_t len);
 
 /* "active, bound to 192.0.2.7, ends in 23h 59m", "conflict: 192.0.2.9 ...". */
 const char *view_session(json_object *h, long long now, char *buf, size_t len);

@@ -10,7 +10,7 @@
 #include "script.h"
 #include "status.h"
 
-static void fuzz_query(const char *s)
+static void fuzz_query(const char *s, int v6)
 {
 	struct qarg a[16];
 	char copy[1024], *p = copy, *tok = NULL, *save = NULL, out[8192], err[256];
@@ -37,7 +37,8 @@ static void fuzz_query(const char *s)
 		c.payload_url = "http://10.0.2.2:8080/payload";
 		c.token = "tokentokentoken";
 		c.extra_args = "console=ttyS0";
-		c.source_ip = "10.0.2.15";
+		/* the request's family decides which claimed address is compared */
+		c.source_ip = v6 ? "2001:db8::10" : "10.0.2.15";
 		for (int d = 0; d < 3; d++) {
 			if (script_render((enum decision)d, &c, out, sizeof(out), err, sizeof(err)) > 0 &&
 			    (strstr(out, "${") != NULL || strchr(q.serial, '\n') != NULL)) {
@@ -63,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
 	if (data[0] & 1) {
-		fuzz_query(s);
+		fuzz_query(s, data[0] & 2);
 	} else {
 		o = status_parse(s, size - 1, err, sizeof(err));
 		if (o != NULL) {

@@ -17,7 +17,8 @@ static struct boot_query query(const char *ip)
 
 	memset(&q, 0, sizeof(q));
 	strcpy(q.mac, "52:54:00:12:34:56");
-	strcpy(q.ip, ip);
+	/* an IPv6 ip here is what iPXE says as ip6= */
+	strcpy(strchr(ip, ':') ? q.ip6 : q.ip, ip);
 	return q;
 }
 
@@ -116,6 +117,32 @@ static void test_active_session(void **state)
 	expect(&f, "10.0.0.5", &e, DECIDE_RESCUE, STEP_ISSUE);
 }
 
+/* IPv6: the same model, the address of the request's family compared
+ * (HTTP writes peers canonically; query.c canonicalizes ip6=). */
+static void test_ipv6_sessions(void **state)
+{
+	struct boot_facts f = host("rescue", SS_ARMED, "");
+	struct boot_env e = env("2001:db8::10"), other = env("2001:db8::66"), v4 = env("10.0.0.5");
+	struct boot_query q = query("10.0.0.5");
+	struct boot_outcome o;
+
+	expect(&f, "2001:db8::10", &e, DECIDE_RESCUE, STEP_ISSUE);
+	expect(&f, "2001:db8::11", &e, DECIDE_IP_MISMATCH, STEP_NONE);
+	/* an IPv6 request that says only an IPv4 ip= is not plausible */
+	boot_decide(&f, &q, &e, &o);
+	assert_int_equal(o.d, DECIDE_IP_MISMATCH);
+	/* nor an IPv4 request that says only ip6= */
+	q = query("2001:db8::10");
+	boot_decide(&f, &q, &v4, &o);
+	assert_int_equal(o.d, DECIDE_IP_MISMATCH);
+	/* bound to an IPv6 address: another one, or the machine's own IPv4,
+	 * contests it (a session has one address) */
+	f = host("rescue", SS_ACTIVE, "2001:db8::10");
+	expect(&f, "2001:db8::10", &e, DECIDE_RESCUE, STEP_REISSUE);
+	expect(&f, "2001:db8::66", &other, DECIDE_CONFLICT, STEP_CONFLICT);
+	expect(&f, "10.0.0.5", &v4, DECIDE_CONFLICT, STEP_CONFLICT);
+}
+
 static void test_conflict_and_end(void **state)
 {
 	struct boot_facts f = host("rescue", SS_CONFLICT, "10.0.0.5");
@@ -206,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_hosts),
 		cmocka_unit_test(test_armed_session),
 		cmocka_unit_test(test_active_session),
+		cmocka_unit_test(test_ipv6_sessions),
 		cmocka_unit_test(test_conflict_and_end),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_session_roundtrip),

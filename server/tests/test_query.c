@@ -139,7 +139,7 @@ static void test_render_rescue(void **state)
 	assert_non_null(strstr(out, "#!ipxe\n"));
 	assert_non_null(strstr(out, "kernel http://10.0.2.2:8080/payload/bzImage initrd=initramfs.cpio.xz "
 				    "console=ttyS0,115200n8 panic=-1 BOOTIF=01-52-54-00-12-34-56 "
-				    "ip=10.0.2.15::10.0.2.2:255.255.255.0:::: lifeboat.server=http://10.0.2.2:8080 "
+				    "ip=10.0.2.15::10.0.2.2:255.255.255.0:::: lifeboat.ip6=auto lifeboat.server=http://10.0.2.2:8080 "
 				    "lifeboat.token=AbCdEfGhIjKlMnOpQrStUvWxYz012345 "
 				    "lifeboat.keys=http://10.0.2.2:8080/api/v1/keys/52:54:00:12:34:56 "
 				    "lifeboat.heartbeat=30 lifeboat.toolbox=http://10.0.2.2:8080/payload/toolbox.squashfs "
@@ -178,6 +178,60 @@ static void test_render_normal_and_mismatch(void **state)
 /* Anything that is not whitelisted cannot reach a script: not even values
  * that passed their own parser (an SMBIOS string such as "${x} || shell"
  * is printable, so it is simply never written into a script). */
+static void test_ipv6_query_and_script(void **state)
+{
+	const struct qarg a[] = { { "mac", "52:54:00:12:34:56" }, { "ip", "" }, { "ip6", "2001:DB8:0:0::0:10" },
+				  { "len6", "64" }, { "gateway6", "fe80::1" } };
+	const struct qarg ll[] = { { "mac", "52:54:00:12:34:56" }, { "ip6", "fe80::5054:ff:fe12:3456" },
+				   { "len6", "64" } };
+	const struct qarg zone[] = { { "mac", "52:54:00:12:34:56" }, { "ip6", "fe80::1%net0" } };
+	const struct qarg mapped[] = { { "mac", "52:54:00:12:34:56" }, { "ip6", "::ffff:10.0.0.1" } };
+	const struct qarg v4in6[] = { { "mac", "52:54:00:12:34:56" }, { "ip", "2001:db8::1" } };
+	const struct qarg brack[] = { { "mac", "52:54:00:12:34:56" }, { "ip6", "[2001:db8::1]" } };
+	const struct qarg len0[] = { { "mac", "52:54:00:12:34:56" }, { "len6", "0" } };
+	const struct qarg len129[] = { { "mac", "52:54:00:12:34:56" }, { "len6", "129" } };
+	const struct qarg len064[] = { { "mac", "52:54:00:12:34:56" }, { "len6", "064" } };
+	struct boot_query q;
+	struct render_ctx c;
+	char out[4096], err[256];
+
+	assert_int_equal(boot_query_parse(a, N(a), &q, err, sizeof(err)), 0);
+	/* canonical text: compared with the peer's address as the HTTP layer writes it */
+	assert_string_equal(q.ip6, "2001:db8::10");
+	assert_int_equal(q.len6, 64);
+	assert_string_equal(boot_claimed_address(&q, "2001:db8::10"), "2001:db8::10");
+	assert_string_equal(boot_claimed_address(&q, "10.0.0.1"), "");
+	c = *ctx(&q, "rescue");
+	c.public_url = "http://[2001:db8::1]:8080";
+	c.payload_url = "http://[2001:db8::1]:8080/payload";
+	assert_true(script_render(DECIDE_RESCUE, &c, out, sizeof(out), err, sizeof(err)) > 0);
+	assert_non_null(strstr(out, "kernel http://[2001:db8::1]:8080/payload/bzImage "));
+	assert_non_null(strstr(out, " ip=dhcp lifeboat.ip6=2001:db8::10/64,fe80::1 lifeboat.server=http://[2001:db8::1]:8080 "));
+	assert_non_null(strstr(out, "initrd http://[2001:db8::1]:8080/payload/initramfs.cpio.xz || goto failed\n"));
+	c.source_ip = "2001:db8::99";
+	assert_true(script_render(DECIDE_IP_MISMATCH, &c, out, sizeof(out), err, sizeof(err)) > 0);
+	assert_non_null(strstr(out, "the request came from 2001:db8::99 but iPXE says ip6=2001:db8::10"));
+	/* only a link-local address: the agent configures itself */
+	assert_int_equal(boot_query_parse(ll, N(ll), &q, err, sizeof(err)), 0);
+	assert_true(script_render(DECIDE_RESCUE, ctx(&q, "rescue"), out, sizeof(out), err, sizeof(err)) > 0);
+	assert_non_null(strstr(out, " lifeboat.ip6=auto "));
+	bad(zone, N(zone), "parameter ip6: 'fe80::1%net0' is not an IPv6 address");
+	bad(mapped, N(mapped), "parameter ip6");
+	bad(v4in6, N(v4in6), "parameter ip: '2001:db8::1' is not an IPv4 address");
+	bad(brack, N(brack), "parameter ip6");
+	bad(len0, N(len0), "parameter len6: '0' is not a prefix length 1-128");
+	bad(len129, N(len129), "parameter len6");
+	bad(len064, N(len064), "parameter len6");
+	/* the chain script asks an iPXE with IPv6 for its address; the
+	 * brackets of an IPv6 URL may go into a script, nothing else new */
+	assert_true(script_render_chain("http://[2001:db8::1]:8080", out, sizeof(out), err, sizeof(err)) > 0);
+	assert_non_null(strstr(out, "chain http://[2001:db8::1]:8080/boot.ipxe?mac=${netX/mac}&ip=${netX/ip}"));
+	assert_non_null(strstr(out, "&ip6=${netX/ip6}&len6=${netX/len6}&gateway6=${netX/gateway6}&"));
+	assert_int_equal(ipxe_safe_word("http://[2001:db8::1]:8080"), 1);
+	assert_int_equal(ipxe_safe_word("http://[fe80::1%net0]:8080"), 1); /* % is percent-encoding's */
+	assert_int_equal(ipxe_safe_word("a{b}"), 0);
+}
+
 static void test_injection(void **state)
 {
 	const struct qarg a[] = { { "mac", "52:54:00:12:34:56" }, { "serial", "${x} || shell" },
@@ -220,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_render_rescue),
 		cmocka_unit_test(test_render_normal_and_mismatch),
 		cmocka_unit_test(test_injection),
+		cmocka_unit_test(test_ipv6_query_and_script),
 	};
 	return cmocka_run_group_tests_name("query", tests, NULL, NULL);
 }
