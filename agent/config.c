@@ -45,6 +45,18 @@ static int opt_ip(struct config *cfg, const char *val, char *err, size_t errlen)
 	return 0;
 }
 
+static int opt_ip6(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	struct ip6conf c;
+	int rc = ip6conf_parse(val, &c, err, errlen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	cfg->ip6 = c;
+	return 0;
+}
+
 static int opt_bootif(struct config *cfg, const char *val, char *err, size_t errlen)
 {
 	uint8_t mac[6];
@@ -264,6 +276,7 @@ static int opt_mtu(struct config *cfg, const char *val, char *err, size_t errlen
 
 static const struct option_desc options[] = {
 	{ "ip", opt_ip },
+	{ LB_KARG_IP6, opt_ip6 },
 	{ "BOOTIF", opt_bootif },
 	{ "lifeboat.sshkey", opt_sshkey },
 	{ "lifeboat.carrier_timeout", opt_carrier_timeout },

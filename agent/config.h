@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cmdline.h"
+#include "ip6conf.h"
 #include "ipconf.h"
 
 #define CONFIG_MAX_SSHKEYS 16
@@ -14,6 +15,7 @@
 struct config {
 	struct ipconf ip;           /* ip= */
 	int have_ip;
+	struct ip6conf ip6;         /* lifeboat.ip6=, default auto */
 	uint8_t bootif[6];          /* BOOTIF= */
 	int have_bootif;
 	const char *sshkeys[CONFIG_MAX_SSHKEYS]; /* lifeboat.sshkey=, point into the cmdline */

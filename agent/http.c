@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -17,10 +18,52 @@
 
 #define RAW_MAX (HTTP_MAX_BODY + 16384)
 
+/* The port after a host: digits, 1 to 65535. */
+static int parse_port(const char *port, size_t plen, const char *s, struct url *u, char *err, size_t errlen)
+{
+	long v;
+
+	if (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen) {
+		lb_err(err, errlen, "'%s': bad port", s);
+		return -EINVAL;
+	}
+	memcpy(u->port, port, plen);
+	v = strtol(u->port, NULL, 10);
+	if (v < 1 || v > 65535) {
+		lb_err(err, errlen, "'%s': port %ld is out of range", s, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* [IPv6 address] (RFC 3986's IP-literal, no zone): into u->host without
+ * the brackets. Returns the length of the bracketed part. */
+static int parse_ipv6_host(const char *host, size_t hlen, const char *s, struct url *u, char *err, size_t errlen)
+{
+	const char *end = memchr(host, ']', hlen);
+	struct in6_addr a;
+	size_t n;
+
+	n = end ? (size_t)(end - host - 1) : 0;
+	if (end == NULL || n == 0 || n >= sizeof(u->host)) {
+		lb_err(err, errlen, "'%s': bad IPv6 host (want [address])", s);
+		return -EINVAL;
+	}
+	memcpy(u->host, host + 1, n);
+	u->host[n] = '\0';
+	if (strspn(u->host, "0123456789abcdefABCDEF:.") != n || inet_pton(AF_INET6, u->host, &a) != 1) {
+		lb_err(err, errlen, "'%s': '%s' is not an IPv6 address", s, u->host);
+		return -EINVAL;
+	}
+	u->ipv6 = 1;
+	return (int)n + 2;
+}
+
 int url_parse(const char *s, struct url *u, char *err, size_t errlen)
 {
 	const char *p = NULL, *host = NULL, *slash = NULL, *colon = NULL;
 	size_t hlen, i;
+	int rc;
 
 	memset(u, 0, sizeof(*u));
 	if (strncasecmp(s, "https://", 8) == 0) {
@@ -34,40 +77,43 @@ int url_parse(const char *s, struct url *u, char *err, size_t errlen)
 	}
 	slash = strchr(host, '/');
 	hlen = slash ? (size_t)(slash - host) : strlen(host);
-	colon = memchr(host, ':', hlen);
-	if (colon != NULL) {
-		const char *port = colon + 1;
-		size_t plen = hlen - (size_t)(port - host);
-		long v;
-
-		if (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen) {
-			lb_err(err, errlen, "'%s': bad port", s);
+	if (hlen > 0 && host[0] == '[') {
+		rc = parse_ipv6_host(host, hlen, s, u, err, errlen);
+		if (rc < 0) {
+			return rc;
+		}
+		colon = (size_t)rc < hlen ? host + rc : NULL;
+		if (colon != NULL && *colon != ':') {
+			lb_err(err, errlen, "'%s': bad character '%c' after the IPv6 host", s, *colon);
 			return -EINVAL;
 		}
-		memcpy(u->port, port, plen);
-		v = strtol(u->port, NULL, 10);
-		if (v < 1 || v > 65535) {
-			lb_err(err, errlen, "'%s': port %ld is out of range", s, v);
+	} else {
+		colon = memchr(host, ':', hlen);
+	}
+	if (colon != NULL) {
+		if (parse_port(colon + 1, hlen - (size_t)(colon + 1 - host), s, u, err, errlen) < 0) {
 			return -EINVAL;
 		}
 		hlen = (size_t)(colon - host);
 	} else {
 		strcpy(u->port, u->tls ? "443" : "80");
 	}
-	if (hlen == 0 || hlen >= sizeof(u->host)) {
-		lb_err(err, errlen, "'%s': bad host", s);
-		return -EINVAL;
-	}
-	for (i = 0; i < hlen; i++) {
-		char c = host[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-		      c == '-')) {
-			lb_err(err, errlen, "'%s': bad character '%c' in host", s, c);
+	if (!u->ipv6) {
+		if (hlen == 0 || hlen >= sizeof(u->host)) {
+			lb_err(err, errlen, "'%s': bad host", s);
 			return -EINVAL;
 		}
+		for (i = 0; i < hlen; i++) {
+			char c = host[i];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+			      c == '-')) {
+				lb_err(err, errlen, "'%s': bad character '%c' in host", s, c);
+				return -EINVAL;
+			}
+		}
+		memcpy(u->host, host, hlen);
 	}
-	memcpy(u->host, host, hlen);
 	p = slash ? slash : "/";
 	if (strlen(p) >= sizeof(u->path)) {
 		lb_err(err, errlen, "'%s': path too long", s);
@@ -80,6 +126,7 @@ int url_parse(const char *s, struct url *u, char *err, size_t errlen)
 		}
 	}
 	strcpy(u->path, p);
+	snprintf(u->authority, sizeof(u->authority), u->ipv6 ? "[%s]:%s" : "%s:%s", u->host, u->port);
 	return 0;
 }
 
@@ -109,7 +156,9 @@ static int wait_fd(int fd, short events, long long deadline)
 
 static int connect_to(const struct url *u, long long deadline, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+	/* either family: a name resolves to what the network has (musl's
+	 * getaddrinfo puts the addresses it can route to first) */
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL, *ai = NULL;
 	int fd = -1, rc, soerr = 0;
 	socklen_t sl = sizeof(soerr);
@@ -138,7 +187,7 @@ static int connect_to(const struct url *u, long long deadline, char *err, size_t
 	freeaddrinfo(res);
 	if (fd < 0) {
 		rc = rc < 0 ? rc : -ECONNREFUSED;
-		lb_err(err, errlen, "cannot connect to %s:%s: %s", u->host, u->port, strerror(-rc));
+		lb_err(err, errlen, "cannot connect to %s: %s", u->authority, strerror(-rc));
 		return rc;
 	}
 	return fd;
@@ -339,7 +388,7 @@ static int conn_open_send(struct conn *c, const struct url *u, const struct tls_
 		}
 	}
 	if ((rc = conn_send(c, head, head_len)) < 0 || (body_len > 0 && (rc = conn_send(c, body, body_len)) < 0)) {
-		lb_err(err, errlen, "cannot send to %s:%s: %s", u->host, u->port, strerror(-rc));
+		lb_err(err, errlen, "cannot send to %s: %s", u->authority, strerror(-rc));
 		goto err_send;
 	}
 	return 0;
@@ -361,9 +410,9 @@ static void conn_close(struct conn *c)
 static void say_recv_error(const struct url *u, int rc, unsigned int timeout_ms, char *err, size_t errlen)
 {
 	if (rc == -ETIMEDOUT) {
-		lb_err(err, errlen, "no answer from %s:%s within %u ms", u->host, u->port, timeout_ms);
+		lb_err(err, errlen, "no answer from %s within %u ms", u->authority, timeout_ms);
 	} else {
-		lb_err(err, errlen, "cannot read from %s:%s: %s", u->host, u->port, strerror(-rc));
+		lb_err(err, errlen, "cannot read from %s: %s", u->authority, strerror(-rc));
 	}
 }
 
@@ -377,10 +426,10 @@ int http_request(const char *method, const struct url *u, const struct tls_trust
 	int rc, n;
 
 	n = snprintf(head, sizeof(head),
-		     "%s %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: lifeboat-agent\r\nConnection: close\r\n"
+		     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: lifeboat-agent\r\nConnection: close\r\n"
 		     "%s%s%s%s%s%s"
 		     "Content-Length: %zu\r\n\r\n",
-		     method, path ? path : u->path, u->host, u->port,
+		     method, path ? path : u->path, u->authority,
 		     token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "",
 		     content_type ? "Content-Type: " : "", content_type ? content_type : "",
 		     content_type ? "\r\n" : "", body_len);
@@ -410,13 +459,13 @@ int http_request(const char *method, const struct url *u, const struct tls_trust
 		used += (size_t)r;
 		if (used == RAW_MAX) {
 			rc = -EFBIG;
-			lb_err(err, errlen, "answer from %s:%s is larger than %d bytes", u->host, u->port, RAW_MAX);
+			lb_err(err, errlen, "answer from %s is larger than %d bytes", u->authority, RAW_MAX);
 			goto err_io;
 		}
 	}
 	rc = http_parse_response(raw, used, resp);
 	if (rc < 0) {
-		lb_err(err, errlen, "garbage answer from %s:%s", u->host, u->port);
+		lb_err(err, errlen, "garbage answer from %s", u->authority);
 	}
 err_io:
 	conn_close(&c);
@@ -443,13 +492,13 @@ static int read_head(struct conn *c, const struct url *u, char *buf, size_t cap,
 			break;
 		}
 		if (r == 0 || *used == cap) {
-			lb_err(err, errlen, "garbage answer from %s:%s (%s)", u->host, u->port,
+			lb_err(err, errlen, "garbage answer from %s (%s)", u->authority,
 			       r == 0 ? "closed before the end of the headers" : "headers too large");
 			return -EPROTO;
 		}
 	}
 	if (http_parse_head(buf, *used, h) < 0) {
-		lb_err(err, errlen, "garbage answer from %s:%s", u->host, u->port);
+		lb_err(err, errlen, "garbage answer from %s", u->authority);
 		return -EPROTO;
 	}
 	return 0;
@@ -464,7 +513,7 @@ static int check_stream_head(const struct http_head *h, const struct url *u, con
 		return h->status == 404 ? -ENOENT : h->status == 401 || h->status == 403 ? -EACCES : -EPROTO;
 	}
 	if (h->chunked || h->content_length < 0) {
-		lb_err(err, errlen, "the answer from %s:%s has no Content-Length", u->host, u->port);
+		lb_err(err, errlen, "the answer from %s has no Content-Length", u->authority);
 		return -EPROTO;
 	}
 	if ((unsigned long long)h->content_length > max) {
@@ -490,8 +539,8 @@ int http_get_stream(const struct url *u, const struct tls_trust *trust, const ch
 	*got = 0;
 	path = path ? path : u->path;
 	n = snprintf(head, sizeof(head),
-		     "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: lifeboat-agent\r\nConnection: close\r\n\r\n", path,
-		     u->host, u->port);
+		     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: lifeboat-agent\r\nConnection: close\r\n\r\n", path,
+		     u->authority);
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		lb_err(err, errlen, "request too large");
 		return -E2BIG;

@@ -11,12 +11,14 @@ struct tls_trust;
 
 struct url {
 	int tls;           /* https:// */
-	char host[254];
+	int ipv6;          /* the host is an IPv6 literal ([...] in the URL) */
+	char host[254];    /* without brackets */
 	char port[6];
 	char path[1024]; /* starts with '/' */
+	char authority[264]; /* host:port, [v6]:port: the Host header's */
 };
 
-/* Parses http[s]://host[:port][/path]. -EINVAL with a reason otherwise. */
+/* Parses http[s]://host[:port][/path]; host may be [IPv6]. -EINVAL with a reason otherwise. */
 int url_parse(const char *s, struct url *u, char *err, size_t errlen);
 
 #define HTTP_MAX_BODY 65536

@@ -218,35 +218,67 @@ static void write_disks(struct json *j)
 	free_list(names, n);
 }
 
-static void write_addresses(struct json *j, const char *ifname)
+/* Leading one bits of a netmask of n bytes. */
+static int mask_prefix(const unsigned char *m, size_t n)
 {
-	struct ifaddrs *ifa = NULL, *p = NULL;
-	char addr[INET_ADDRSTRLEN + 4], buf[INET_ADDRSTRLEN];
+	size_t i;
+	int prefix = 0;
 
-	json_key(j, "ipv4");
+	for (i = 0; i < n && m[i] == 0xff; i++) {
+		prefix += 8;
+	}
+	for (int bit = 7; i < n && bit >= 0 && (m[i] & (1u << bit)); bit--) {
+		prefix++;
+	}
+	return prefix;
+}
+
+/* The addresses of family on ifname as "address/prefix" under key:
+ * "ipv4", or "ipv6" (link-local ones too: the admin on the same link may
+ * use them, the boot server knows to skip them). */
+static void write_family(struct json *j, const struct ifaddrs *ifa, const char *ifname, int family, const char *key)
+{
+	const struct ifaddrs *p = NULL;
+	char addr[INET6_ADDRSTRLEN + 4], buf[INET6_ADDRSTRLEN];
+	const void *a = NULL, *m = NULL;
+	size_t mlen = family == AF_INET ? 4 : 16;
+
+	json_key(j, key);
 	json_array_begin(j);
-	if (getifaddrs(&ifa) == 0) {
-		for (p = ifa; p != NULL; p = p->ifa_next) {
-			if (p->ifa_addr == NULL || p->ifa_addr->sa_family != AF_INET || strcmp(p->ifa_name, ifname) != 0) {
-				continue;
-			}
-			inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, buf, sizeof(buf));
-			if (p->ifa_netmask != NULL) {
-				uint32_t m = ntohl(((struct sockaddr_in *)p->ifa_netmask)->sin_addr.s_addr);
-				int prefix = 0;
-
-				while (prefix < 32 && (m & (0x80000000u >> prefix))) {
-					prefix++;
-				}
-				snprintf(addr, sizeof(addr), "%s/%d", buf, prefix);
-			} else {
-				snprintf(addr, sizeof(addr), "%s", buf);
-			}
-			json_string(j, addr);
+	for (p = ifa; p != NULL; p = p->ifa_next) {
+		if (p->ifa_addr == NULL || p->ifa_addr->sa_family != family || strcmp(p->ifa_name, ifname) != 0) {
+			continue;
 		}
-		freeifaddrs(ifa);
+		if (family == AF_INET) {
+			a = &((const struct sockaddr_in *)p->ifa_addr)->sin_addr;
+			m = p->ifa_netmask ? (const void *)&((const struct sockaddr_in *)p->ifa_netmask)->sin_addr : NULL;
+		} else {
+			a = &((const struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
+			m = p->ifa_netmask ? (const void *)&((const struct sockaddr_in6 *)p->ifa_netmask)->sin6_addr : NULL;
+		}
+		inet_ntop(family, a, buf, sizeof(buf));
+		if (m != NULL) {
+			snprintf(addr, sizeof(addr), "%s/%d", buf, mask_prefix(m, mlen));
+		} else {
+			snprintf(addr, sizeof(addr), "%s", buf);
+		}
+		json_string(j, addr);
 	}
 	json_array_end(j);
+}
+
+static void write_addresses(struct json *j, const char *ifname)
+{
+	struct ifaddrs *ifa = NULL;
+
+	if (getifaddrs(&ifa) != 0) {
+		ifa = NULL;
+	}
+	write_family(j, ifa, ifname, AF_INET, "ipv4");
+	write_family(j, ifa, ifname, AF_INET6, "ipv6");
+	if (ifa != NULL) {
+		freeifaddrs(ifa);
+	}
 }
 
 void inventory_interfaces(struct json *j)

@@ -193,23 +193,41 @@ static int ssh_setup(const struct config *cfg)
 	return 0;
 }
 
+/* One line per address, IPv4 first, with the ssh command for it (a
+ * link-local IPv6 address needs its link: ssh root@fe80::1%eth0). */
+static void print_addresses(const struct ifaddrs *ifa, int family)
+{
+	const struct ifaddrs *p = NULL;
+	char addr[INET6_ADDRSTRLEN];
+
+	for (p = ifa; p != NULL; p = p->ifa_next) {
+		const struct in6_addr *a6 = NULL;
+
+		if (p->ifa_addr == NULL || p->ifa_addr->sa_family != family || (p->ifa_flags & IFF_LOOPBACK)) {
+			continue;
+		}
+		if (family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, addr, sizeof(addr));
+			lb_log("  %-8s %s    ssh root@%s", p->ifa_name, addr, addr);
+			continue;
+		}
+		a6 = &((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
+		inet_ntop(AF_INET6, a6, addr, sizeof(addr));
+		lb_log("  %-8s %s    ssh root@%s%s%s", p->ifa_name, addr, addr, IN6_IS_ADDR_LINKLOCAL(a6) ? "%" : "",
+		       IN6_IS_ADDR_LINKLOCAL(a6) ? p->ifa_name : "");
+	}
+}
+
 static void print_summary(void)
 {
-	struct ifaddrs *ifa = NULL, *p = NULL;
-	char addr[INET_ADDRSTRLEN];
+	struct ifaddrs *ifa = NULL;
 	size_t i;
 
 	lb_log("==================================================================");
 	lb_log("Lifeboat rescue system %s", LIFEBOAT_VERSION);
 	if (getifaddrs(&ifa) == 0) {
-		for (p = ifa; p != NULL; p = p->ifa_next) {
-			if (p->ifa_addr == NULL || p->ifa_addr->sa_family != AF_INET ||
-			    (p->ifa_flags & IFF_LOOPBACK)) {
-				continue;
-			}
-			inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, addr, sizeof(addr));
-			lb_log("  %-8s %s    ssh root@%s", p->ifa_name, addr, addr);
-		}
+		print_addresses(ifa, AF_INET);
+		print_addresses(ifa, AF_INET6);
 		freeifaddrs(ifa);
 	}
 	for (i = 0; i < sizeof(hostkeys) / sizeof(hostkeys[0]); i++) {

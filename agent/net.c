@@ -2,11 +2,13 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ip6conf.h"
 #include "net.h"
 #include "netlink.h"
 
@@ -91,10 +93,10 @@ int net_link_up(const struct iface *ifc)
 	return nl_link_up(ifc->index);
 }
 
-int net_write_resolv(const struct in_addr *dns, unsigned int ndns)
+int net_write_resolv(const struct in_addr *dns, unsigned int ndns, const struct in6_addr *dns6)
 {
 	const char *tmp = "/etc/resolv.conf.tmp";
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 	FILE *f = fopen(tmp, "we");
 	unsigned int i;
 
@@ -103,6 +105,9 @@ int net_write_resolv(const struct in_addr *dns, unsigned int ndns)
 	}
 	for (i = 0; i < ndns; i++) {
 		fprintf(f, "nameserver %s\n", inet_ntop(AF_INET, &dns[i], a, sizeof(a)));
+	}
+	if (dns6 != NULL) {
+		fprintf(f, "nameserver %s\n", inet_ntop(AF_INET6, dns6, a, sizeof(a)));
 	}
 	if (fclose(f) != 0) {
 		unlink(tmp);
@@ -115,6 +120,37 @@ int net_write_resolv(const struct in_addr *dns, unsigned int ndns)
 		return rc;
 	}
 	return 0;
+}
+
+int net_ipv6_conf(const char *ifname, const char *key, const char *value)
+{
+	char path[96];
+	int fd, rc = 0;
+	size_t n = strlen(value);
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, key);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (write(fd, value, n) != (ssize_t)n) {
+		rc = -errno;
+	}
+	close(fd);
+	return rc;
+}
+
+int net_ipv6_usable(const char *ifname, struct in6_addr *first)
+{
+	FILE *f = fopen("/proc/net/if_inet6", "re");
+	int n;
+
+	if (f == NULL) {
+		return -errno; /* ENOENT: a kernel without IPv6 */
+	}
+	n = ip6_usable_count(f, ifname, first);
+	fclose(f);
+	return n;
 }
 
 const char *net_mac_str(const uint8_t mac[6], char buf[18])

@@ -24,8 +24,16 @@ int net_carrier(const char *ifname);
 
 int net_link_up(const struct iface *ifc);
 
-/* Writes /etc/resolv.conf (temporary + rename). */
-int net_write_resolv(const struct in_addr *dns, unsigned int ndns);
+/* Writes /etc/resolv.conf (temporary + rename): the IPv4 servers, then
+ * the IPv6 one (NULL: none). */
+int net_write_resolv(const struct in_addr *dns, unsigned int ndns, const struct in6_addr *dns6);
+
+/* Writes /proc/sys/net/ipv6/conf/IFNAME/KEY (autoconf, disable_ipv6...). */
+int net_ipv6_conf(const char *ifname, const char *key, const char *value);
+
+/* How many addresses ifname has that reach beyond the link, done with
+ * DAD (ip6_usable_count on /proc/net/if_inet6); -ENOENT without IPv6. */
+int net_ipv6_usable(const char *ifname, struct in6_addr *first);
 
 const char *net_mac_str(const uint8_t mac[6], char buf[18]);
 

@@ -110,6 +110,49 @@ int nl_addr_add(int ifindex, struct in_addr addr, unsigned int prefix)
 	return nl_transact(&req);
 }
 
+int nl_addr6_add(int ifindex, const struct in6_addr *addr, unsigned int prefix)
+{
+	struct nl_req req;
+	struct ifaddrmsg *ifa = NULL;
+
+	memset(&req, 0, sizeof(req));
+	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
+	req.hdr.nlmsg_type = RTM_NEWADDR;
+	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ifa = NLMSG_DATA(&req.hdr);
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	/* iPXE used this address a moment ago, or the admin gave it: no
+	 * duplicate detection, so it works at once */
+	ifa->ifa_flags = IFA_F_NODAD;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	nl_put_attr(&req, IFA_LOCAL, addr, sizeof(*addr));
+	nl_put_attr(&req, IFA_ADDRESS, addr, sizeof(*addr));
+	return nl_transact(&req);
+}
+
+int nl_route6_add_default(int ifindex, const struct in6_addr *gw)
+{
+	struct nl_req req;
+	struct rtmsg *rtm = NULL;
+	unsigned int oif = (unsigned int)ifindex;
+
+	memset(&req, 0, sizeof(req));
+	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*rtm));
+	req.hdr.nlmsg_type = RTM_NEWROUTE;
+	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	rtm = NLMSG_DATA(&req.hdr);
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	nl_put_attr(&req, RTA_GATEWAY, gw, sizeof(*gw));
+	nl_put_attr(&req, RTA_OIF, &oif, sizeof(oif));
+	return nl_transact(&req);
+}
+
 int nl_route_add_default(int ifindex, struct in_addr gw)
 {
 	struct nl_req req;

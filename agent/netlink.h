@@ -1,4 +1,4 @@
-/* Minimal rtnetlink requests: link up, IPv4 address, default route. */
+/* Minimal rtnetlink requests: link up, addresses, default routes. */
 #ifndef LIFEBOAT_NETLINK_H
 #define LIFEBOAT_NETLINK_H
 
@@ -7,6 +7,10 @@
 int nl_link_up(int ifindex);
 int nl_addr_add(int ifindex, struct in_addr addr, unsigned int prefix);
 int nl_route_add_default(int ifindex, struct in_addr gw);
+/* IPv6: an address (no DAD: it is known to be this machine's) and a
+ * default route (the gateway may be link-local: it is on ifindex). */
+int nl_addr6_add(int ifindex, const struct in6_addr *addr, unsigned int prefix);
+int nl_route6_add_default(int ifindex, const struct in6_addr *gw);
 int nl_link_set_mtu(int ifindex, unsigned int mtu);
 /* Creates an 802.1Q link "name" with id vid on top of parent. */
 int nl_vlan_add(int parent_index, const char *name, unsigned int vid);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "wire.h"
 #include "net.h"
 #include "netlink.h"
 #include "network.h"
@@ -15,12 +16,15 @@
 #define LEASE_DIR "/run/lifeboat"
 #define CARRIER_GRACE_MS 2000 /* after the first link, time for the others */
 #define POLL_MS 100
+#define FAMILY_GRACE_MS 3000 /* after one family's address, time for the other's */
 
 static struct iface ifaces[NET_MAX_IFACES];
 static int nifaces;
 /* udhcpc argv per interface: must outlive the supervised service */
 static char *dhcp_argv[NET_MAX_IFACES][16];
 static int dhcp_started[NET_MAX_IFACES];
+static char *dhcp6_argv[NET_MAX_IFACES][16];
+static int dhcp6_started[NET_MAX_IFACES];
 
 static int list_ifaces(unsigned int timeout_s)
 {
@@ -146,7 +150,7 @@ static int configure_static(const struct config *cfg, const struct iface *ifc)
 			return rc;
 		}
 	}
-	if (ip->ndns > 0 && (rc = net_write_resolv(ip->dns, ip->ndns)) < 0) {
+	if (ip->ndns > 0 && (rc = net_write_resolv(ip->dns, ip->ndns, cfg->ip6.have_dns ? &cfg->ip6.dns : NULL)) < 0) {
 		lb_error("cannot write /etc/resolv.conf: %s", strerror(-rc));
 	}
 	if (ip->hostname[0] != '\0' && sethostname(ip->hostname, strlen(ip->hostname)) < 0) {
@@ -183,28 +187,56 @@ static void start_dhcp(int i)
 	dhcp_started[i] = 1;
 }
 
-/* Waits for the udhcpc hook to record a lease on any of the links. */
-static int wait_lease(const int on[], unsigned int timeout_s)
+/* 1 when link i has an IPv4 lease (the udhcpc hook records it). */
+static int has_lease(int i)
 {
-	uint64_t deadline = proc_now_ms() + timeout_s * 1000u;
 	char path[64];
-	int i;
+
+	snprintf(path, sizeof(path), LEASE_DIR "/lease.%s", ifaces[i].name);
+	return access(path, F_OK) == 0;
+}
+
+/* 1 when link i has an IPv6 address beyond the link, done with DAD
+ * (SLAAC, DHCPv6 or static). */
+static int has_ipv6(int i)
+{
+	return net_ipv6_usable(ifaces[i].name, NULL) > 0;
+}
+
+/* Waits for an address on any of the links: an IPv4 lease, or (with
+ * want_v6) a usable IPv6 address, whichever comes first; then up to
+ * FAMILY_GRACE_MS for the other family, so the first report has both.
+ * Returns the link's index, or -ETIMEDOUT. */
+static int wait_address(const int on[], unsigned int timeout_s, int want_v6)
+{
+	uint64_t deadline = proc_now_ms() + timeout_s * 1000u, grace = 0;
+	int i, v4 = -1, v6 = -1;
 
 	for (;;) {
 		for (i = 0; i < nifaces; i++) {
-			snprintf(path, sizeof(path), LEASE_DIR "/lease.%s", ifaces[i].name);
-			if (on[i] && access(path, F_OK) == 0) {
-				return i;
+			if (on[i] && v4 < 0 && has_lease(i)) {
+				v4 = i;
+			}
+			if (on[i] && want_v6 && v6 < 0 && has_ipv6(i)) {
+				v6 = i;
 			}
 		}
-		if (proc_now_ms() >= deadline) {
-			return -ETIMEDOUT;
+		if ((v4 >= 0 || v6 >= 0) && grace == 0) {
+			grace = proc_now_ms() + FAMILY_GRACE_MS;
+		}
+		if ((v4 >= 0 && (v6 >= 0 || !want_v6)) || (grace != 0 && proc_now_ms() >= grace) ||
+		    proc_now_ms() >= deadline) {
+			break;
 		}
 		proc_sleep(POLL_MS);
 	}
+	if (v6 >= 0) {
+		lb_log("IPv6 address on %s", ifaces[v6].name);
+	}
+	return v4 >= 0 ? v4 : v6 >= 0 ? v6 : -ETIMEDOUT;
 }
 
-static int run_dhcp(const int on[], unsigned int timeout_s)
+static int run_dhcp(const int on[], unsigned int timeout_s, int want_v6)
 {
 	char names[128] = "";
 	int i, rc;
@@ -216,13 +248,16 @@ static int run_dhcp(const int on[], unsigned int timeout_s)
 				 names[0] ? " " : "", ifaces[i].name);
 		}
 	}
-	lb_log("waiting up to %u s for a DHCP lease on %s", timeout_s, names);
-	rc = wait_lease(on, timeout_s);
+	lb_log("waiting up to %u s for a DHCP lease%s on %s", timeout_s, want_v6 ? " or an IPv6 address" : "", names);
+	rc = wait_address(on, timeout_s, want_v6);
 	if (rc < 0) {
-		lb_error("cannot get a DHCP lease on %s within %u s: udhcpc keeps trying", names, timeout_s);
+		lb_error("cannot get a DHCP lease%s on %s within %u s: udhcpc keeps trying", want_v6 ? " or an IPv6 address" : "",
+			 names, timeout_s);
 		return rc;
 	}
-	lb_log("DHCP lease on %s", ifaces[rc].name);
+	if (has_lease(rc)) {
+		lb_log("DHCP lease on %s", ifaces[rc].name);
+	}
 	return 0;
 }
 
@@ -285,15 +320,125 @@ static int first_set(const int v[])
 	return -1;
 }
 
+/* Before the links go up: off turns IPv6 off on them; static keeps
+ * SLAAC from adding a second address the session is not bound to
+ * (router advertisements still give routes). A kernel without IPv6 has
+ * no /proc/sys/net/ipv6: nothing to do then. */
+static void ipv6_prepare(const struct config *cfg, const int chosen[])
+{
+	const char *key = cfg->ip6.method == IP6CONF_OFF ? "disable_ipv6" : "autoconf";
+	int i, rc;
+
+	if (cfg->ip6.method == IP6CONF_AUTO) {
+		return;
+	}
+	for (i = 0; i < nifaces; i++) {
+		if (chosen[i] && (rc = net_ipv6_conf(ifaces[i].name, key, cfg->ip6.method == IP6CONF_OFF ? "1" : "0")) < 0 &&
+		    rc != -ENOENT) {
+			lb_error("cannot set IPv6 %s on %s: %s", key, ifaces[i].name, strerror(-rc));
+		}
+	}
+}
+
+static int configure_static6(const struct config *cfg, const struct iface *ifc)
+{
+	const struct ip6conf *c = &cfg->ip6;
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+	int rc;
+
+	inet_ntop(AF_INET6, &c->addr, a, sizeof(a));
+	lb_log("configuring %s: %s/%u", ifc->name, a, c->prefix);
+	rc = nl_addr6_add(ifc->index, &c->addr, c->prefix);
+	if (rc < 0) {
+		lb_error("cannot add address %s/%u to %s: %s", a, c->prefix, ifc->name, strerror(-rc));
+		return rc;
+	}
+	if (c->have_gateway) {
+		inet_ntop(AF_INET6, &c->gateway, g, sizeof(g));
+		rc = nl_route6_add_default(ifc->index, &c->gateway);
+		if (rc < 0) {
+			lb_error("cannot add default route via %s on %s: %s", g, ifc->name, strerror(-rc));
+			return rc;
+		}
+	}
+	/* with a static IPv4 DNS server, configure_static wrote both */
+	if (c->have_dns && !(cfg->have_ip && cfg->ip.method == IPCONF_STATIC && cfg->ip.ndns > 0) &&
+	    (rc = net_write_resolv(NULL, 0, &c->dns)) < 0) {
+		lb_error("cannot write /etc/resolv.conf: %s", strerror(-rc));
+	}
+	return 0;
+}
+
+/* DHCPv6 beside SLAAC (the kernel's, from router advertisements): an
+ * address when the network hands them out, DNS servers either way. */
+static void start_dhcp6(int i)
+{
+	char **argv = dhcp6_argv[i];
+	int k = 0;
+
+	if (dhcp6_started[i]) {
+		return;
+	}
+	argv[k++] = "/bin/udhcpc6";
+	argv[k++] = "-f";
+	argv[k++] = "-i";
+	argv[k++] = ifaces[i].name;
+	argv[k++] = "-s";
+	argv[k++] = "/etc/udhcpc6.script";
+	argv[k++] = "-t";
+	argv[k++] = "5";
+	argv[k++] = "-T";
+	argv[k++] = "2";
+	argv[k++] = "-A";
+	argv[k++] = "5";
+	argv[k] = NULL;
+	if (proc_service_add("udhcpc6", argv, NULL) < 0) {
+		lb_error("cannot start udhcpc6 on %s: too many services", ifaces[i].name);
+		return;
+	}
+	dhcp6_started[i] = 1;
+}
+
+/* After carrier: the static address, or DHCPv6 on the links; SLAAC runs
+ * by itself. Returns 1 when IPv6 may bring an address. */
+static int ipv6_setup(const struct config *cfg, const int on[])
+{
+	int i;
+
+	if (access("/proc/net/if_inet6", F_OK) != 0) {
+		if (cfg->ip6.method == IP6CONF_STATIC) {
+			lb_error("cannot configure " LB_KARG_IP6 ": this kernel has no IPv6");
+		}
+		return 0;
+	}
+	switch (cfg->ip6.method) {
+	case IP6CONF_OFF:
+		lb_log(LB_KARG_IP6 "=off: no IPv6");
+		return 0;
+	case IP6CONF_STATIC:
+		i = first_set(on);
+		return i >= 0 && configure_static6(cfg, &ifaces[i]) == 0;
+	case IP6CONF_AUTO:
+		for (i = 0; i < nifaces; i++) {
+			if (on[i]) {
+				start_dhcp6(i);
+			}
+		}
+		return 1;
+	}
+	return 0;
+}
+
 int network_setup(const struct config *cfg)
 {
 	int chosen[NET_MAX_IFACES] = { 0 }, carrier[NET_MAX_IFACES] = { 0 };
 	int all[NET_MAX_IFACES] = { 0 };
-	int i, rc, nchosen;
+	int i, rc, nchosen, v4_off = cfg->have_ip && cfg->ip.method == IPCONF_OFF, v6 = 0;
+	const int *on = NULL;
 
 	mkdir(LEASE_DIR, 0755);
-	if (cfg->have_ip && cfg->ip.method == IPCONF_OFF) {
-		lb_log("ip=off: leaving the network unconfigured");
+	if (v4_off && cfg->ip6.method == IP6CONF_OFF) {
+		lb_log("ip=off and " LB_KARG_IP6 "=off: leaving the network unconfigured");
 		return 0;
 	}
 	if (list_ifaces(cfg->carrier_timeout) <= 0) {
@@ -304,6 +449,7 @@ int network_setup(const struct config *cfg)
 	if (cfg->mtu != 0) {
 		set_mtu(chosen, cfg->mtu);
 	}
+	ipv6_prepare(cfg, chosen);
 	links_up(chosen);
 	if (wait_carrier(chosen, carrier, cfg->carrier_timeout) == 0) {
 		lb_error("cannot see carrier on the chosen interfaces within %u s", cfg->carrier_timeout);
@@ -311,6 +457,21 @@ int network_setup(const struct config *cfg)
 	if (cfg->vlan != 0 && make_vlans(cfg->vlan, chosen, carrier) == 0) {
 		lb_log("no VLAN link could be made: falling back to DHCP on every link");
 		nchosen = 0;
+	}
+	on = first_set(carrier) >= 0 ? carrier : chosen;
+	if (!(cfg->vlan != 0 && nchosen == 0)) {
+		if (cfg->vlan != 0) {
+			ipv6_prepare(cfg, chosen); /* the VLAN links are new */
+		}
+		v6 = ipv6_setup(cfg, on);
+	}
+	if (v4_off) {
+		lb_log("ip=off: no IPv4");
+		rc = v6 ? wait_address(on, cfg->dhcp_timeout, 1) : -ENETUNREACH;
+		if (rc < 0) {
+			lb_error("cannot get an IPv6 address within %u s", cfg->dhcp_timeout);
+		}
+		return rc < 0 ? rc : 0;
 	}
 	if (cfg->vlan != 0 && nchosen == 0) {
 		/* straight to the fallback below */
@@ -326,7 +487,7 @@ int network_setup(const struct config *cfg)
 		}
 		lb_log("static configuration failed: falling back to DHCP on every link");
 	} else {
-		rc = run_dhcp(first_set(carrier) >= 0 ? carrier : chosen, cfg->dhcp_timeout);
+		rc = run_dhcp(on, cfg->dhcp_timeout, v6);
 		if (rc == 0) {
 			return 0;
 		}
@@ -339,5 +500,5 @@ int network_setup(const struct config *cfg)
 		all[i] = 1;
 	}
 	links_up(all);
-	return run_dhcp(all, cfg->dhcp_timeout);
+	return run_dhcp(all, cfg->dhcp_timeout, v6);
 }

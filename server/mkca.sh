@@ -14,9 +14,12 @@ mkdir -p "$dir"
 san=""
 # An address goes in as IP: (browsers, iPXE, curl) and also as DNS: with
 # the same text, because the agent's TLS library (BearSSL) matches the URL's
-# host against DNS names only.
+# host against DNS names only. An IPv6 address goes in as IP: alone (a DNS
+# name has no colons): agents checking by the CA reach such a lifeboatd by
+# a name; agents booted over HTTPS check the pinned certificate instead.
 for n in "$@"; do
 	case $n in
+	*:*) san="$san${san:+,}IP:$n" ;;
 	*[!0-9.]*) san="$san${san:+,}DNS:$n" ;;
 	*) san="$san${san:+,}IP:$n,DNS:$n" ;;
 	esac

@@ -33,6 +33,40 @@ static void test_url_parse(void **state)
 	assert_int_equal(url_parse("HTTPS://10.0.2.2:8443/x", &u, err, sizeof(err)), 0);
 	assert_int_equal(u.tls, 1);
 	assert_string_equal(u.port, "8443");
+	assert_string_equal(u.authority, "10.0.2.2:8443");
+	/* IPv6 literals (RFC 3986): the host without brackets for
+	 * getaddrinfo, with them in the Host header */
+	assert_int_equal(url_parse("http://[2001:db8::1]:8080/api/v1/status", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.host, "2001:db8::1");
+	assert_string_equal(u.port, "8080");
+	assert_string_equal(u.path, "/api/v1/status");
+	assert_string_equal(u.authority, "[2001:db8::1]:8080");
+	assert_int_equal(u.ipv6, 1);
+	assert_int_equal(url_parse("https://[::1]", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.host, "::1");
+	assert_string_equal(u.port, "443");
+	assert_string_equal(u.path, "/");
+	assert_string_equal(u.authority, "[::1]:443");
+	assert_int_equal(url_parse("http://[::ffff:10.0.2.2]/", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.host, "::ffff:10.0.2.2");
+}
+
+static void test_url_ipv6_rejects(void **state)
+{
+	struct url u;
+	char err[256] = "";
+
+	assert_int_equal(url_parse("http://[2001:db8::1:8080/", &u, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad IPv6 host"));
+	assert_int_equal(url_parse("http://[]:80/", &u, err, sizeof(err)), -EINVAL);
+	assert_int_equal(url_parse("http://[fe80::1%eth0]:80/", &u, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is not an IPv6 address"));
+	assert_int_equal(url_parse("http://[boot.example]/", &u, err, sizeof(err)), -EINVAL);
+	assert_int_equal(url_parse("http://[2001:db8::1]x/", &u, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "after the IPv6 host"));
+	assert_int_equal(url_parse("http://[2001:db8::1]:/", &u, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad port"));
+	assert_int_equal(url_parse("http://2001:db8::1/", &u, err, sizeof(err)), -EINVAL);
 }
 
 static void check_bad(const char *url, const char *expect)
@@ -229,6 +263,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_parse),
 		cmocka_unit_test(test_url_rejects),
+		cmocka_unit_test(test_url_ipv6_rejects),
 		cmocka_unit_test(test_response_parse),
 		cmocka_unit_test(test_response_garbage),
 		cmocka_unit_test(test_head_parse),
