@@ -154,6 +154,88 @@ static int wait_fd(int fd, short events, long long deadline)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
+/* Source pinning (http_pin_sources): lifeboatd binds a session to the
+ * address the first report came from, and a machine with several
+ * addresses of one family (SLAAC and DHCPv6, a lease renewed elsewhere)
+ * must keep talking from that one. */
+static const char *source_dir = NULL;
+
+void http_pin_sources(const char *dir)
+{
+	source_dir = dir;
+}
+
+static void source_path(int family, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/source.%s", source_dir, family == AF_INET6 ? "ipv6" : "ipv4");
+}
+
+/* Binds fd to the address recorded for its family; one that is gone is
+ * forgotten (the next connection records the new one). */
+static void bind_pinned(int fd, int family)
+{
+	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
+	char path[128], text[INET6_ADDRSTRLEN] = "";
+	void *a = family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+				     : (void *)&((struct sockaddr_in *)&ss)->sin_addr;
+	FILE *f = NULL;
+
+	if (source_dir == NULL) {
+		return;
+	}
+	source_path(family, path, sizeof(path));
+	f = fopen(path, "re");
+	if (f == NULL) {
+		return;
+	}
+	if (fgets(text, sizeof(text), f) != NULL) {
+		text[strcspn(text, "\n")] = '\0';
+	}
+	fclose(f);
+	if (inet_pton(family, text, a) != 1 ||
+	    bind(fd, (struct sockaddr *)&ss, family == AF_INET6 ? sizeof(struct sockaddr_in6)
+								 : sizeof(struct sockaddr_in)) < 0) {
+		unlink(path);
+	}
+}
+
+/* After a connect: an IPv6 link-local source for a peer beyond the link
+ * (the only address before SLAAC or DHCPv6 gave one) is no source at all;
+ * the first usable one is recorded (link(): the first process wins). */
+static int check_source(int fd, const struct addrinfo *ai)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char path[128], tmp[160], text[INET6_ADDRSTRLEN];
+	const struct sockaddr_in6 *peer6 = (const struct sockaddr_in6 *)ai->ai_addr;
+	FILE *f = NULL;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		return -errno;
+	}
+	if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)&ss)->sin6_addr) &&
+	    !IN6_IS_ADDR_LINKLOCAL(&peer6->sin6_addr)) {
+		return -EADDRNOTAVAIL;
+	}
+	if (source_dir == NULL) {
+		return 0;
+	}
+	inet_ntop(ss.ss_family, ss.ss_family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+							 : (void *)&((struct sockaddr_in *)&ss)->sin_addr,
+		  text, sizeof(text));
+	source_path(ss.ss_family, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	f = fopen(tmp, "we");
+	if (f != NULL) {
+		fprintf(f, "%s\n", text);
+		if (fclose(f) == 0 && link(tmp, path) < 0 && errno != EEXIST) {
+			lb_log("cannot record the source address %s: %s", text, strerror(errno));
+		}
+		unlink(tmp);
+	}
+	return 0;
+}
+
 static int connect_to(const struct url *u, long long deadline, char *err, size_t errlen)
 {
 	/* either family: a name resolves to what the network has (musl's
@@ -173,14 +255,17 @@ static int connect_to(const struct url *u, long long deadline, char *err, size_t
 		if (fd < 0) {
 			continue;
 		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			break;
+		bind_pinned(fd, ai->ai_family);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) == 0 &&
+		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)) {
+			rc = check_source(fd, ai);
+			if (rc == 0) {
+				break;
+			}
+		} else {
+			rc = soerr ? -soerr : (now_ms() >= deadline ? -ETIMEDOUT : -errno);
 		}
-		if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) == 0 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0) {
-			break;
-		}
-		rc = soerr ? -soerr : (now_ms() >= deadline ? -ETIMEDOUT : -errno);
 		close(fd);
 		fd = -1;
 	}

@@ -21,6 +21,12 @@ struct url {
 /* Parses http[s]://host[:port][/path]; host may be [IPv6]. -EINVAL with a reason otherwise. */
 int url_parse(const char *s, struct url *u, char *err, size_t errlen);
 
+/* Connections keep the source address the first one used, per family,
+ * recorded in DIR/source.ipv4 and source.ipv6 (the agent's services share
+ * it); never an IPv6 link-local one for a peer beyond the link. Without
+ * a call (host tests) nothing is recorded. */
+void http_pin_sources(const char *dir);
+
 #define HTTP_MAX_BODY 65536
 
 struct http_response {

@@ -174,6 +174,66 @@ int nl_route_add_default(int ifindex, struct in_addr gw)
 	return nl_transact(&req);
 }
 
+/* The IPv6 flags of a link (IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_FLAGS,
+ * as `ip -6 link` would need): which router advertisement came. */
+int nl_ipv6_flags(int ifindex, unsigned int *flags)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct nl_req req;
+	char buf[16384];
+	struct nlmsghdr *h = NULL;
+	ssize_t n;
+	int fd, rc = -ENOENT;
+
+	nl_newlink_init(&req, ifindex);
+	req.hdr.nlmsg_type = RTM_GETLINK;
+	req.hdr.nlmsg_flags = NLM_F_REQUEST;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (sendto(fd, &req, req.hdr.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		rc = -errno;
+		goto err_io;
+	}
+	for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		struct rtattr *a = NULL, *af = NULL, *f = NULL;
+		int alen, aflen, flen;
+
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			rc = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			break;
+		}
+		if (h->nlmsg_type != RTM_NEWLINK) {
+			continue;
+		}
+		alen = (int)IFLA_PAYLOAD(h);
+		for (a = IFLA_RTA(NLMSG_DATA(h)); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+			if (a->rta_type != IFLA_AF_SPEC) {
+				continue;
+			}
+			aflen = (int)RTA_PAYLOAD(a);
+			for (af = RTA_DATA(a); RTA_OK(af, aflen); af = RTA_NEXT(af, aflen)) {
+				if (af->rta_type != AF_INET6) {
+					continue;
+				}
+				flen = (int)RTA_PAYLOAD(af);
+				for (f = RTA_DATA(af); RTA_OK(f, flen); f = RTA_NEXT(f, flen)) {
+					if (f->rta_type == IFLA_INET6_FLAGS && RTA_PAYLOAD(f) >= sizeof(*flags)) {
+						memcpy(flags, RTA_DATA(f), sizeof(*flags));
+						rc = 0;
+					}
+				}
+			}
+		}
+		break;
+	}
+err_io:
+	close(fd);
+	return rc;
+}
+
 int nl_link_set_mtu(int ifindex, unsigned int mtu)
 {
 	struct nl_req req;

@@ -25,6 +25,7 @@ static char *dhcp_argv[NET_MAX_IFACES][16];
 static int dhcp_started[NET_MAX_IFACES];
 static char *dhcp6_argv[NET_MAX_IFACES][16];
 static int dhcp6_started[NET_MAX_IFACES];
+static int dhcp6_auto; /* lifeboat.ip6=auto: DHCPv6 once an advertisement says so */
 
 static int list_ifaces(unsigned int timeout_s)
 {
@@ -187,6 +188,8 @@ static void start_dhcp(int i)
 	dhcp_started[i] = 1;
 }
 
+static void start_dhcp6(int i);
+
 /* 1 when link i has an IPv4 lease (the udhcpc hook records it). */
 static int has_lease(int i)
 {
@@ -214,6 +217,9 @@ static int wait_address(const int on[], unsigned int timeout_s, int want_v6)
 
 	for (;;) {
 		for (i = 0; i < nifaces; i++) {
+			if (on[i] && dhcp6_auto) {
+				start_dhcp6(i);
+			}
 			if (on[i] && v4 < 0 && has_lease(i)) {
 				v4 = i;
 			}
@@ -369,18 +375,29 @@ static int configure_static6(const struct config *cfg, const struct iface *ifc)
 	return 0;
 }
 
-/* DHCPv6 beside SLAAC (the kernel's, from router advertisements): an
- * address when the network hands them out, DNS servers either way. */
+/* DHCPv6 as the router advertisement says (RFC 4861's M and O flags):
+ * managed, an address (and options); other, options only (an
+ * information request: asking such a server for an address gets a
+ * refusal udhcpc6 answers at once, forever); neither, none. SLAAC is the
+ * kernel's. Called while waiting, until an advertisement came. */
 static void start_dhcp6(int i)
 {
 	char **argv = dhcp6_argv[i];
+	unsigned int flags = 0;
 	int k = 0;
 
-	if (dhcp6_started[i]) {
+	if (dhcp6_started[i] || nl_ipv6_flags(ifaces[i].index, &flags) < 0 || !(flags & NL_IF_RA_RCVD)) {
+		return;
+	}
+	if (!(flags & (NL_IF_RA_MANAGED | NL_IF_RA_OTHERCONF))) {
+		dhcp6_started[i] = 1; /* the router says: no DHCPv6 here */
 		return;
 	}
 	argv[k++] = "/bin/udhcpc6";
 	argv[k++] = "-f";
+	if (!(flags & NL_IF_RA_MANAGED)) {
+		argv[k++] = "-l";
+	}
 	argv[k++] = "-i";
 	argv[k++] = ifaces[i].name;
 	argv[k++] = "-s";
@@ -396,6 +413,7 @@ static void start_dhcp6(int i)
 		lb_error("cannot start udhcpc6 on %s: too many services", ifaces[i].name);
 		return;
 	}
+	lb_log("DHCPv6 on %s (%s)", ifaces[i].name, flags & NL_IF_RA_MANAGED ? "managed" : "options only");
 	dhcp6_started[i] = 1;
 }
 
@@ -419,6 +437,7 @@ static int ipv6_setup(const struct config *cfg, const int on[])
 		i = first_set(on);
 		return i >= 0 && configure_static6(cfg, &ifaces[i]) == 0;
 	case IP6CONF_AUTO:
+		dhcp6_auto = 1;
 		for (i = 0; i < nifaces; i++) {
 			if (on[i]) {
 				start_dhcp6(i);

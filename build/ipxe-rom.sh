@@ -15,7 +15,7 @@ case $server in
 http://*|https://*) ;;
 *) echo "lifeboat: cannot build iPXE: SERVER '$server' is not an http(s):// URL (make rom SERVER=http://host:port)" >&2; exit 1 ;;
 esac
-if [ -n "$(printf '%s' "$server" | tr -d 'A-Za-z0-9.:/_-')" ]; then
+if [ -n "$(printf '%s' "$server" | tr -d 'A-Za-z0-9.:/_[]-')" ]; then
 	echo "lifeboat: cannot build iPXE: SERVER '$server' has characters a script cannot carry" >&2
 	exit 1
 fi
@@ -25,7 +25,9 @@ mkdir -p "$work" "$out"
 rsync -a --delete --exclude '/src/bin*' "$src/" "$work/ipxe/"
 sed "s|@SERVER@|$server|" "$here/ipxe/embed.ipxe" > "$work/embed.ipxe"
 local_h="$work/ipxe/src/config/local/general.h"
-: > "$local_h"
+# IPv6 (SLAAC, DHCPv6, IPv6 URLs): iPXE leaves it out of BIOS builds by
+# default, for size; a ROM that must work on an IPv6-only network needs it
+echo "#define NET_PROTO_IPV6" > "$local_h"
 if [ -n "$https" ]; then
 	echo "#define DOWNLOAD_PROTO_HTTPS" >> "$local_h"
 fi
