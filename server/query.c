@@ -29,12 +29,17 @@ int parse_mac(const char *s, char out[18])
 	return 0;
 }
 
-/* iPXE's ${netX/len6}: 1 to 128 */
+/* iPXE's ${netX/len6}: 1 to 128. Its type is int8, so a /128 (DHCPv6)
+ * comes as -128 (and :uint8 would write hex, 0x80). */
 static int parse_len6(const char *s, unsigned int *out)
 {
 	unsigned int v = 0;
 	size_t i, n = strlen(s);
 
+	if (strcmp(s, "-128") == 0) {
+		*out = 128;
+		return 0;
+	}
 	if (n == 0 || n > 3 || (n > 1 && s[0] == '0')) {
 		return -EINVAL;
 	}

@@ -172,15 +172,16 @@ def test_ipv6_only_network_through_our_rom(net6, out_dir, ssh_key, tmp_path):
         # the DHCPv6 address iPXE had, which the agent took over
         assert bound.startswith(PREFIX) and 0x1000 <= int(bound.rsplit(":", 1)[1], 16) <= 0x1fff, h["session"]
         assert h["last_boot"]["ip6"] == bound and h["last_boot"]["source"] == bound
-        assert h["last_boot"]["len6"] == 64 and "ip" not in h["last_boot"]
+        # a DHCPv6 address is a /128 (the prefix is on the link by the RA)
+        assert h["last_boot"]["len6"] == 128 and "ip" not in h["last_boot"]
         assert h["report_source"] == bound
         assert bound in addresses(h, "ipv6") and addresses(h, "ipv4") == []
         vm.wait_for(f"ssh root@{bound}", 30)
-        assert "lifeboat.ip6=" + bound + "/64" in vm.log()
+        assert "lifeboat.ip6=" + bound + "/128," in vm.log()
         r = run(*ns.argv(d.ctl_bin, "--state-dir", str(d.state), "ssh", MAC, "-i", key, "--deadline", "30", "--",
                          "ip -6 addr show scope global; ip -4 addr show scope global; cat /proc/cmdline"), check=False)
         assert r.returncode == 0, r.stderr
-        assert f"inet6 {bound}/64" in r.stdout
+        assert f"inet6 {bound}/128" in r.stdout
         assert "inet " not in r.stdout  # no IPv4 anywhere
         assert f"lifeboatctl: ssh root@{bound} with the host keys" in r.stderr
         # the known_hosts line names the bare address (port 22)

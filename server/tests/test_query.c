@@ -222,6 +222,15 @@ static void test_ipv6_query_and_script(void **state)
 	bad(len0, N(len0), "parameter len6: '0' is not a prefix length 1-128");
 	bad(len129, N(len129), "parameter len6");
 	bad(len064, N(len064), "parameter len6");
+	/* iPXE formats len6 as an int8: a /128 arrives as -128 (its uint8 would be hex) */
+	{
+		const struct qarg m128[] = { { "mac", "52:54:00:12:34:56" }, { "len6", "-128" } };
+		const struct qarg m64[] = { { "mac", "52:54:00:12:34:56" }, { "len6", "-64" } };
+
+		assert_int_equal(boot_query_parse(m128, N(m128), &q, err, sizeof(err)), 0);
+		assert_int_equal(q.len6, 128);
+		bad(m64, N(m64), "parameter len6");
+	}
 	/* the chain script asks an iPXE with IPv6 for its address; the
 	 * brackets of an IPv6 URL may go into a script, nothing else new */
 	assert_true(script_render_chain("http://[2001:db8::1]:8080", out, sizeof(out), err, sizeof(err)) > 0);
