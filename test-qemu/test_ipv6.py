@@ -192,6 +192,35 @@ def test_ipv6_only_network_through_our_rom(net6, out_dir, ssh_key, tmp_path):
     assert f"lifeboatd: {bound} \"GET /boot.ipxe" in log
 
 
+def test_ipv6_only_network_through_the_stock_rom(net6, out_dir, ssh_key, tmp_path):
+    """Debian's 2019 iPXE (QEMU's e1000 ROM, built with IPv6): SLAAC from
+    dnsmasq's RA, the boot file URL (chain.ipxe) from stateless DHCPv6 by
+    its user class, the chain script's ip6= matching the request's source
+    (no nat), the payload over IPv6, ssh with the reported key."""
+    key, pub = ssh_key
+    ns = net6(ipv4=False)
+    d = Lifeboatd6(ns, out_dir, tmp_path / "d", SERVER6, keys=pub + "\n")
+    d.start()
+    conf, v6 = dnsmasq_conf(out_dir, tmp_path, d.guest_url(""), "slaac", ipv4=False)
+    ns.spawn(["dnsmasq", "--keep-in-foreground", "--conf-file=" + str(conf), "--pid-file=" + str(tmp_path / "pid")],
+             open(tmp_path / "dnsmasq.log", "w"))
+    d.ctl("rescue", MAC, "--once")
+    vm = ns_vm(ns, "ipv6-only-stock", tmp_path, [
+        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+        "-device", f"e1000,netdev=n0,mac={MAC}", "-boot", "n"], key)
+    vm.start()
+    try:
+        vm.wait_for(f"Filename: http://[{SERVER6}]:{d.port}/chain.ipxe", 90)
+        vm.wait_for(f"Lifeboat: {MAC} has policy rescue-once: booting the rescue system", 60)
+        h = d.wait_phase(MAC, "ssh-ready", READY_DEADLINE, vm)
+        assert h["session"]["bound"] == SLAAC == h["last_boot"]["ip6"] == h["report_source"], h["session"]
+        r = strict_ssh(ns, d, key, SLAAC, "cat /proc/cmdline", tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert f"lifeboat.ip6={SLAAC}/64" in r.stdout
+    finally:
+        vm.stop()
+
+
 def test_dual_stack_agent_slaac_dhcpv6_and_dhcp(net6, out_dir, ssh_key, tmp_path):
     """Both families on one link, nothing given on the kernel command line
     but where lifeboatd is (an IPv6 URL) and a token: the agent takes a
