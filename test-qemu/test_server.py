@@ -317,3 +317,25 @@ def test_dhcp_config(out_dir, tmp_path):
     assert 'filename "undionly.kpxe"' in isc and "client-arch = 00:07" in isc
     bad = subprocess.run([ctl, "dhcp-config", "isc", "--server", 'http://x";evil'], capture_output=True, text=True)
     assert bad.returncode == 2 and "cannot use --server" in bad.stderr
+    # IPv6: RA + DHCPv6 with the boot file URL, both modes, checked by dnsmasq too
+    for mode, want in (("slaac", "dhcp-range=2001:db8:1::,ra-stateless,64"),
+                       ("stateful", "dhcp-range=2001:db8:1::1000,2001:db8:1::1fff,64,1h")):
+        r = subprocess.run([ctl, "dhcp-config", "dnsmasq", "--server", "http://[2001:db8:1::5]:8080", "--ipv6",
+                            "2001:db8:1::/64", "--ipv6-mode", mode, "--tftp-server", "2001:db8:1::5"],
+                           capture_output=True, text=True, check=True)
+        conf.write_text(r.stdout)
+        check = subprocess.run(["dnsmasq", "--test", "-C", str(conf)], capture_output=True, text=True)
+        assert check.returncode == 0 and "syntax check OK" in check.stderr, check.stderr
+        assert "enable-ra" in r.stdout and want in r.stdout, r.stdout
+        assert "dhcp-option=tag:ipxe6,option6:bootfile-url,http://[2001:db8:1::5]:8080/chain.ipxe" in r.stdout
+        assert "dhcp-option=tag:!ipxe6,option6:bootfile-url,tftp://[2001:db8:1::5]/snponly.efi" in r.stdout
+    for args, why in ((["--ipv6", "2001:db8:1::"], "want the link's prefix"),
+                      (["--ipv6", "10.0.0.0/24"], "want the link's prefix"),
+                      (["--ipv6", "2001:db8::/48", "--ipv6-mode", "stateful"], "wants a /64"),
+                      (["--ipv6", "2001:db8:1::/64", "--ipv6-mode", "dhcp"], "want slaac or stateful")):
+        bad = subprocess.run([ctl, "dhcp-config", "dnsmasq", "--server", "http://[2001:db8:1::5]:8080", *args],
+                             capture_output=True, text=True)
+        assert bad.returncode == 2 and why in bad.stderr, (args, bad.stderr)
+    bad = subprocess.run([ctl, "dhcp-config", "isc", "--server", "http://[2001:db8:1::5]:8080", "--ipv6",
+                          "2001:db8:1::/64"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "only for dnsmasq" in bad.stderr
