@@ -86,23 +86,32 @@ int nl_link_up(int ifindex)
 	return nl_transact(&req);
 }
 
+/* Starts an RTM_NEWADDR request: family's address of alen bytes. */
+static void nl_newaddr_init(struct nl_req *req, int family, int ifindex, const void *addr, size_t alen,
+			    unsigned int prefix, unsigned char flags)
+{
+	struct ifaddrmsg *ifa = NULL;
+
+	memset(req, 0, sizeof(*req));
+	req->hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
+	req->hdr.nlmsg_type = RTM_NEWADDR;
+	req->hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ifa = NLMSG_DATA(&req->hdr);
+	ifa->ifa_family = (unsigned char)family;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_flags = flags;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	nl_put_attr(req, IFA_LOCAL, addr, alen);
+	nl_put_attr(req, IFA_ADDRESS, addr, alen);
+}
+
 int nl_addr_add(int ifindex, struct in_addr addr, unsigned int prefix)
 {
 	struct nl_req req;
-	struct ifaddrmsg *ifa = NULL;
 	struct in_addr brd;
 
-	memset(&req, 0, sizeof(req));
-	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
-	req.hdr.nlmsg_type = RTM_NEWADDR;
-	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	ifa = NLMSG_DATA(&req.hdr);
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = (unsigned char)prefix;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	ifa->ifa_index = (unsigned int)ifindex;
-	nl_put_attr(&req, IFA_LOCAL, &addr, sizeof(addr));
-	nl_put_attr(&req, IFA_ADDRESS, &addr, sizeof(addr));
+	nl_newaddr_init(&req, AF_INET, ifindex, &addr, sizeof(addr), prefix, 0);
 	if (prefix < 31) {
 		brd.s_addr = addr.s_addr | htonl(0xffffffffu >> prefix);
 		nl_put_attr(&req, IFA_BROADCAST, &brd, sizeof(brd));
@@ -113,26 +122,15 @@ int nl_addr_add(int ifindex, struct in_addr addr, unsigned int prefix)
 int nl_addr6_add(int ifindex, const struct in6_addr *addr, unsigned int prefix)
 {
 	struct nl_req req;
-	struct ifaddrmsg *ifa = NULL;
 
-	memset(&req, 0, sizeof(req));
-	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
-	req.hdr.nlmsg_type = RTM_NEWADDR;
-	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	ifa = NLMSG_DATA(&req.hdr);
-	ifa->ifa_family = AF_INET6;
-	ifa->ifa_prefixlen = (unsigned char)prefix;
 	/* iPXE used this address a moment ago, or the admin gave it: no
 	 * duplicate detection, so it works at once */
-	ifa->ifa_flags = IFA_F_NODAD;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	ifa->ifa_index = (unsigned int)ifindex;
-	nl_put_attr(&req, IFA_LOCAL, addr, sizeof(*addr));
-	nl_put_attr(&req, IFA_ADDRESS, addr, sizeof(*addr));
+	nl_newaddr_init(&req, AF_INET6, ifindex, addr, sizeof(*addr), prefix, IFA_F_NODAD);
 	return nl_transact(&req);
 }
 
-int nl_route6_add_default(int ifindex, const struct in6_addr *gw)
+/* A default route of family via gw (glen bytes) out of ifindex. */
+static int nl_route_default(int family, int ifindex, const void *gw, size_t glen)
 {
 	struct nl_req req;
 	struct rtmsg *rtm = NULL;
@@ -143,35 +141,24 @@ int nl_route6_add_default(int ifindex, const struct in6_addr *gw)
 	req.hdr.nlmsg_type = RTM_NEWROUTE;
 	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
 	rtm = NLMSG_DATA(&req.hdr);
-	rtm->rtm_family = AF_INET6;
+	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	nl_put_attr(&req, RTA_GATEWAY, gw, sizeof(*gw));
+	nl_put_attr(&req, RTA_GATEWAY, gw, glen);
 	nl_put_attr(&req, RTA_OIF, &oif, sizeof(oif));
 	return nl_transact(&req);
 }
 
 int nl_route_add_default(int ifindex, struct in_addr gw)
 {
-	struct nl_req req;
-	struct rtmsg *rtm = NULL;
-	unsigned int oif = (unsigned int)ifindex;
+	return nl_route_default(AF_INET, ifindex, &gw, sizeof(gw));
+}
 
-	memset(&req, 0, sizeof(req));
-	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(*rtm));
-	req.hdr.nlmsg_type = RTM_NEWROUTE;
-	req.hdr.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	rtm = NLMSG_DATA(&req.hdr);
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
-	nl_put_attr(&req, RTA_GATEWAY, &gw, sizeof(gw));
-	nl_put_attr(&req, RTA_OIF, &oif, sizeof(oif));
-	return nl_transact(&req);
+int nl_route6_add_default(int ifindex, const struct in6_addr *gw)
+{
+	return nl_route_default(AF_INET6, ifindex, gw, sizeof(*gw));
 }
 
 /* The IPv6 flags of a link (IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_FLAGS,

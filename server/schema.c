@@ -294,9 +294,10 @@ int schema_ipv4(const char *s)
 	return strlen(s) <= 15 && inet_pton(AF_INET, s, &a) == 1;
 }
 
-int schema_ipv4_cidr(const char *s)
+/* "address/bits": the address as addr_ok says, bits 0 to max_bits. */
+static int schema_cidr(const char *s, int (*addr_ok)(const char *), long max_bits)
 {
-	char addr[16];
+	char addr[ADDR_TEXT_MAX];
 	const char *slash = strchr(s, '/');
 	char *end = NULL;
 	long bits;
@@ -307,7 +308,12 @@ int schema_ipv4_cidr(const char *s)
 	memcpy(addr, s, (size_t)(slash - s));
 	addr[slash - s] = '\0';
 	bits = strtol(slash + 1, &end, 10);
-	return *end == '\0' && bits >= 0 && bits <= 32 && schema_ipv4(addr);
+	return *end == '\0' && bits >= 0 && bits <= max_bits && addr_ok(addr);
+}
+
+int schema_ipv4_cidr(const char *s)
+{
+	return schema_cidr(s, schema_ipv4, 32);
 }
 
 int schema_ip(const char *s)
@@ -317,20 +323,16 @@ int schema_ip(const char *s)
 	return addr_parse(s, out) > 0;
 }
 
+static int schema_ipv6(const char *s)
+{
+	char out[ADDR_TEXT_MAX];
+
+	return addr_parse_ipv6(s, out) == 0;
+}
+
 int schema_ipv6_cidr(const char *s)
 {
-	char addr[ADDR_TEXT_MAX], out[ADDR_TEXT_MAX];
-	const char *slash = strchr(s, '/');
-	char *end = NULL;
-	long bits;
-
-	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr) || !isdigit((unsigned char)slash[1])) {
-		return 0;
-	}
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	bits = strtol(slash + 1, &end, 10);
-	return *end == '\0' && bits >= 0 && bits <= 128 && addr_parse_ipv6(addr, out) == 0;
+	return schema_cidr(s, schema_ipv6, 128);
 }
 
 int schema_base64(const char *s)

@@ -105,6 +105,21 @@ def dnsmasq_conf(out_dir, tmp_path, url, mode, ipv4):
     return conf, v6
 
 
+def start_dnsmasq(ns, out_dir, tmp_path, url, mode, ipv4):
+    conf, v6 = dnsmasq_conf(out_dir, tmp_path, url, mode, ipv4)
+    ns.spawn(["dnsmasq", "--keep-in-foreground", "--conf-file=" + str(conf), "--pid-file=" + str(tmp_path / "pid")],
+             open(tmp_path / "dnsmasq.log", "w"))
+    return v6
+
+
+def boot_network(net6, out_dir, tmp_path, mode, ipv4, listen, pub):
+    """The namespace, lifeboatd in it (keys: pub), dnsmasq for mode."""
+    ns = net6(ipv4=ipv4)
+    d = Lifeboatd6(ns, out_dir, tmp_path / "d", listen, keys=pub + "\n")
+    d.start()
+    return ns, d, start_dnsmasq(ns, out_dir, tmp_path, d.guest_url(""), mode, ipv4)
+
+
 @pytest.fixture
 def net6(tmp_path):
     made = []
@@ -151,14 +166,9 @@ def test_ipv6_only_network_through_our_rom(net6, out_dir, ssh_key, tmp_path):
     the reported host key over IPv6."""
     from test_rom import build_rom
     key, pub = ssh_key
-    ns = net6(ipv4=False)
-    d = Lifeboatd6(ns, out_dir, tmp_path / "d", SERVER6, keys=pub + "\n")
-    d.start()
-    conf, v6 = dnsmasq_conf(out_dir, tmp_path, d.guest_url(""), "stateful", ipv4=False)
+    ns, d, v6 = boot_network(net6, out_dir, tmp_path, "stateful", False, SERVER6, pub)
     assert f"dhcp-range={PREFIX}1000,{PREFIX}1fff,64,1h" in v6
     assert f"option6:bootfile-url,http://[{SERVER6}]:{d.port}/chain.ipxe" in v6
-    ns.spawn(["dnsmasq", "--keep-in-foreground", "--conf-file=" + str(conf), "--pid-file=" + str(tmp_path / "pid")],
-             open(tmp_path / "dnsmasq.log", "w"))
     d.ctl("rescue", MAC, "--once")
     rom = build_rom(out_dir, d.guest_url(""))
     vm = ns_vm(ns, "ipv6-only-rom", tmp_path, [
@@ -198,12 +208,7 @@ def test_ipv6_only_network_through_the_stock_rom(net6, out_dir, ssh_key, tmp_pat
     its user class, the chain script's ip6= matching the request's source
     (no nat), the payload over IPv6, ssh with the reported key."""
     key, pub = ssh_key
-    ns = net6(ipv4=False)
-    d = Lifeboatd6(ns, out_dir, tmp_path / "d", SERVER6, keys=pub + "\n")
-    d.start()
-    conf, v6 = dnsmasq_conf(out_dir, tmp_path, d.guest_url(""), "slaac", ipv4=False)
-    ns.spawn(["dnsmasq", "--keep-in-foreground", "--conf-file=" + str(conf), "--pid-file=" + str(tmp_path / "pid")],
-             open(tmp_path / "dnsmasq.log", "w"))
+    ns, d, v6 = boot_network(net6, out_dir, tmp_path, "slaac", False, SERVER6, pub)
     d.ctl("rescue", MAC, "--once")
     vm = ns_vm(ns, "ipv6-only-stock", tmp_path, [
         "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
@@ -228,13 +233,8 @@ def test_dual_stack_agent_slaac_dhcpv6_and_dhcp(net6, out_dir, ssh_key, tmp_path
     options) at once, reports both over IPv6, and ssh with the verified key
     works to either address."""
     key, pub = ssh_key
-    ns = net6(ipv4=True)
-    d = Lifeboatd6(ns, out_dir, tmp_path / "d", "::", keys=pub + "\n")
-    d.start()
-    conf, v6 = dnsmasq_conf(out_dir, tmp_path, d.guest_url(""), "slaac", ipv4=True)
+    ns, d, v6 = boot_network(net6, out_dir, tmp_path, "slaac", True, "::", pub)
     assert f"dhcp-range={PREFIX},ra-stateless,64" in v6
-    ns.spawn(["dnsmasq", "--keep-in-foreground", "--conf-file=" + str(conf), "--pid-file=" + str(tmp_path / "pid")],
-             open(tmp_path / "dnsmasq.log", "w"))
     token = d.ctl("token", MAC).stdout.strip()
     url = d.guest_url("")
     vm = ns_vm(ns, "dual-stack", tmp_path, [
