@@ -2,10 +2,10 @@
 # Builds iPXE with ipxe/embed.ipxe embedded, from the user's own iPXE tree
 # (iPXE is not in Debian's source archive here; we never ship its code).
 # The tree is copied, not modified.
-#   build/ipxe-rom.sh IPXE_SRC OUTDIR SERVER "PCI_IDS" [HTTPS] [TRUST]
+#   build/ipxe-rom.sh IPXE_SRC OUTDIR SERVER "PCI_IDS" [HTTPS] [TRUST] [IPV6]
 # LIFEBOAT_ROM_NO_EFI=1 skips ipxe.efi (tests).
 set -eu
-src=$1 out=$2 server=$3 ids=$4 https=${5:-} trust=${6:-}
+src=$1 out=$2 server=$3 ids=$4 https=${5:-} trust=${6:-} ipv6=${7:-1}
 if [ ! -f "$src/src/Makefile" ] || [ ! -d "$src/src/config" ]; then
 	echo "lifeboat: cannot build iPXE: $src is not an iPXE tree (want src/Makefile)." >&2
 	echo "  Get one: git clone https://github.com/ipxe/ipxe && make rom IPXE_SRC=\$PWD/ipxe SERVER=..." >&2
@@ -27,7 +27,11 @@ sed "s|@SERVER@|$server|" "$here/ipxe/embed.ipxe" > "$work/embed.ipxe"
 local_h="$work/ipxe/src/config/local/general.h"
 # IPv6 (SLAAC, DHCPv6, IPv6 URLs): iPXE leaves it out of BIOS builds by
 # default, for size; a ROM that must work on an IPv6-only network needs it
-echo "#define NET_PROTO_IPV6" > "$local_h"
+# (IPV6=0 leaves it out: the embedded script then gets no ip6)
+case $ipv6 in
+0|no) echo "#undef NET_PROTO_IPV6" > "$local_h" ;;
+*) echo "#define NET_PROTO_IPV6" > "$local_h" ;;
+esac
 if [ -n "$https" ]; then
 	echo "#define DOWNLOAD_PROTO_HTTPS" >> "$local_h"
 fi
