@@ -198,7 +198,7 @@ netiso:
 
 # ---- iPXE with our embedded script -----------------------------------------
 # make rom IPXE_SRC=/path/to/ipxe SERVER=http://host:port [HTTPS=1] [TRUST=ca.pem] [IPV6=0]
-# (IPV6=0: without IPv6, about 6 KB smaller, for a NIC whose flash is tight)
+# (IPV6=0: without IPv6, 4.5 KiB smaller: 72 KiB for the e1000 ROM, for a NIC whose flash is tight)
 # QEMU e1000, virtio; e1000e 82574L; igb i210, i350; ixgbe 82599; tg3 5720. (iPXE has no
 # bnx2 driver: those NICs chainload undionly.kpxe from their own PXE ROM.)
 ROM_IDS ?= 8086100e 1af41000 808610d3 80861533 80861521 808610fb 14e4165f
