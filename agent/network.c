@@ -257,8 +257,8 @@ static int run_dhcp(const int on[], unsigned int timeout_s, int want_v6)
 	lb_log("waiting up to %u s for a DHCP lease%s on %s", timeout_s, want_v6 ? " or an IPv6 address" : "", names);
 	rc = wait_address(on, timeout_s, want_v6);
 	if (rc < 0) {
-		lb_error("cannot get a DHCP lease%s on %s within %u s: udhcpc keeps trying", want_v6 ? " or an IPv6 address" : "",
-			 names, timeout_s);
+		lb_error("cannot get a DHCP lease on %s within %u s%s: udhcpc keeps trying", names, timeout_s,
+			 want_v6 ? " (nor an IPv6 address)" : "");
 		return rc;
 	}
 	if (has_lease(rc)) {

@@ -454,7 +454,7 @@ static char *read_pem(const char *path, const char *what, char *err, size_t errl
  * IPv6 socket that also takes IPv4, whose peers addr_from_sockaddr names
  * as IPv4); where the kernel has no IPv6 (ipv6.disable=1) it falls back
  * to every IPv4 address and says so. */
-static int listen_address(unsigned int port, struct sockaddr_storage *ss, unsigned int *flags)
+static void listen_address(unsigned int port, struct sockaddr_storage *ss, unsigned int *flags)
 {
 	socklen_t len;
 	int fd;
@@ -463,7 +463,7 @@ static int listen_address(unsigned int port, struct sockaddr_storage *ss, unsign
 	*flags = 0;
 	if (ss->ss_family == AF_INET) {
 		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-		return 0;
+		return;
 	}
 	((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 	*flags = addr_is_wildcard(srv.conf.listen) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
@@ -476,12 +476,11 @@ static int listen_address(unsigned int port, struct sockaddr_storage *ss, unsign
 		sin->sin_port = htons((uint16_t)port);
 		*flags = 0;
 		snprintf(srv.listen_note, sizeof(srv.listen_note), " (IPv4 only: this kernel has no IPv6)");
-		return 0;
+		return;
 	}
 	if (fd >= 0) {
 		close(fd);
 	}
-	return 0;
 }
 
 static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_t errlen)
