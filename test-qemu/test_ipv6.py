@@ -276,6 +276,49 @@ def test_dual_stack_agent_slaac_dhcpv6_and_dhcp(net6, out_dir, ssh_key, tmp_path
         vm.stop()
 
 
+def test_ip6_off_and_static_from_the_command_line(net6, out_dir, ssh_key, tmp_path):
+    """lifeboat.ip6=off on a dual-stack link: no IPv6 address at all, not
+    even link-local, while IPv4 works; then lifeboat.ip6=ADDRESS/PREFIX with
+    ip=off: that address only (no SLAAC one beside it), reachable at once."""
+    key, pub = ssh_key
+    ns, d, v6 = boot_network(net6, out_dir, tmp_path, "slaac", True, "::", pub)
+    base = [f"{DIRECT_ARGS} BOOTIF=01-{MAC.replace(':', '-')}", f'lifeboat.sshkey="{pub}"']
+    for name, args, check in (
+            ("ip6-off", "lifeboat.ip6=off", "ip -6 addr show dev eth0; ip -4 addr show dev eth0"),
+            ("ip6-static", f"ip=off lifeboat.ip6={PREFIX}77/64,,{SERVER6}",
+             "ip -6 addr show dev eth0 scope global; ip -4 addr show dev eth0; cat /etc/resolv.conf")):
+        vm = ns_vm(ns, name, tmp_path, [
+            "-kernel", os.path.join(out_dir, "bzImage"), "-initrd", os.path.join(out_dir, "initramfs.cpio.xz"),
+            "-append", " ".join(base + [args]),
+            "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+            "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"], key)
+        vm.start()
+        try:
+            vm.wait_for("lifeboat: ready", READY_DEADLINE)
+            if name == "ip6-off":
+                vm.wait_for("lifeboat: DHCP lease on eth0", 10)
+                host = [line.split()[2] for line in vm.log().splitlines() if "ssh root@192.168.66." in line][0]
+            else:
+                vm.wait_for(f"lifeboat: configuring eth0: {PREFIX}77/64", 10)
+                host = f"{PREFIX}77"
+            deadline = time.monotonic() + SSH_DEADLINE
+            while True:
+                r = run(*ns.argv("ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                                 "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
+                                 f"root@{host}", check), check=False)
+                if r.returncode == 0 or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            assert r.returncode == 0, (name, r.stderr)
+            if name == "ip6-off":
+                assert "inet6" not in r.stdout and "inet 192.168.66." in r.stdout, r.stdout
+            else:
+                assert r.stdout.count("inet6 ") == 1 and f"inet6 {PREFIX}77/64" in r.stdout, r.stdout
+                assert "inet " not in r.stdout and f"nameserver {SERVER6}" in r.stdout, r.stdout
+        finally:
+            vm.stop()
+
+
 def test_dual_stack_listener_names_ipv4_peers_as_ipv4(net6, out_dir, tmp_path):
     """listen = ::: an IPv4 peer on the IPv6 socket is 192.168.66.1, not
     ::ffff:192.168.66.1 (so sessions and logs name one machine one way); a
