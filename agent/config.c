@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,20 @@ static int opt_server(struct config *cfg, const char *val, char *err, size_t err
 	return opt_url(cfg->server, sizeof(cfg->server), val, err, errlen);
 }
 
+static int opt_bound(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strlen(val) >= sizeof(cfg->bound) ||
+	    (inet_pton(AF_INET, val, &a4) != 1 && inet_pton(AF_INET6, val, &a6) != 1)) {
+		lb_err(err, errlen, "'%.60s' is not an IPv4 or IPv6 address", val);
+		return -EINVAL;
+	}
+	strcpy(cfg->bound, val);
+	return 0;
+}
+
 static int opt_keys(struct config *cfg, const char *val, char *err, size_t errlen)
 {
 	return opt_url(cfg->keys_url, sizeof(cfg->keys_url), val, err, errlen);
@@ -283,6 +298,7 @@ static const struct option_desc options[] = {
 	{ "lifeboat.dhcp_timeout", opt_dhcp_timeout },
 	{ "lifeboat.server", opt_server },
 	{ "lifeboat.token", opt_token },
+	{ LB_KARG_BOUND, opt_bound },
 	{ "lifeboat.keys", opt_keys },
 	{ LB_KARG_TOOLBOX, opt_toolbox },
 	{ LB_KARG_TLSPIN, opt_tlspin },

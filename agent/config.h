@@ -24,6 +24,7 @@ struct config {
 	unsigned int dhcp_timeout;    /* lifeboat.dhcp_timeout= seconds */
 	char server[512];             /* lifeboat.server= base URL for reports */
 	char token[257];              /* lifeboat.token= per-boot token */
+	char bound[46];               /* lifeboat.bound= the session's address, or "" */
 	char keys_url[512];           /* lifeboat.keys= URL of authorized keys */
 	char toolbox_url[512];        /* lifeboat.toolbox= URL of the toolbox squashfs */
 	uint8_t tlspin[32];           /* lifeboat.tlspin= SHA-256 of lifeboatd's certificate */

@@ -159,19 +159,46 @@ static int wait_fd(int fd, short events, long long deadline)
  * addresses of one family (SLAAC and DHCPv6, a lease renewed elsewhere)
  * must keep talking from that one. */
 static const char *source_dir = NULL;
-
-void http_pin_sources(const char *dir)
-{
-	source_dir = dir;
-}
+static int source_family = AF_UNSPEC;
+static const char *source_bound = NULL;
 
 static void source_path(int family, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/source.%s", source_dir, family == AF_INET6 ? "ipv6" : "ipv4");
 }
 
+/* Writes text as family's source unless one is recorded (link(): the
+ * first process wins). */
+static void record_source(int family, const char *text)
+{
+	char path[128], tmp[160];
+	FILE *f = NULL;
+
+	source_path(family, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	f = fopen(tmp, "we");
+	if (f != NULL) {
+		fprintf(f, "%s\n", text);
+		if (fclose(f) == 0 && link(tmp, path) < 0 && errno != EEXIST) {
+			lb_log("cannot record the source address %s: %s", text, strerror(errno));
+		}
+		unlink(tmp);
+	}
+}
+
+void http_pin_sources(const char *dir, const char *bound)
+{
+	source_dir = dir;
+	if (bound != NULL && bound[0] != '\0') {
+		source_bound = bound;
+		source_family = strchr(bound, ':') != NULL ? AF_INET6 : AF_INET;
+		record_source(source_family, bound);
+	}
+}
+
 /* Binds fd to the address recorded for its family; one that is gone is
- * forgotten (the next connection records the new one). */
+ * forgotten (the next connection records the new one), unless it is the
+ * bound one: not this machine's yet, or never (behind NAT). */
 static void bind_pinned(int fd, int family)
 {
 	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
@@ -192,9 +219,10 @@ static void bind_pinned(int fd, int family)
 		text[strcspn(text, "\n")] = '\0';
 	}
 	fclose(f);
-	if (inet_pton(family, text, a) != 1 ||
-	    bind(fd, (struct sockaddr *)&ss, family == AF_INET6 ? sizeof(struct sockaddr_in6)
-								 : sizeof(struct sockaddr_in)) < 0) {
+	if ((inet_pton(family, text, a) != 1 ||
+	     bind(fd, (struct sockaddr *)&ss, family == AF_INET6 ? sizeof(struct sockaddr_in6)
+								  : sizeof(struct sockaddr_in)) < 0) &&
+	    (source_bound == NULL || strcmp(text, source_bound) != 0)) {
 		unlink(path);
 	}
 }
@@ -206,9 +234,8 @@ static int check_source(int fd, const struct addrinfo *ai)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char path[128], tmp[160], text[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN];
 	const struct sockaddr_in6 *peer6 = (const struct sockaddr_in6 *)ai->ai_addr;
-	FILE *f = NULL;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		return -errno;
@@ -223,16 +250,7 @@ static int check_source(int fd, const struct addrinfo *ai)
 	inet_ntop(ss.ss_family, ss.ss_family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
 							 : (void *)&((struct sockaddr_in *)&ss)->sin_addr,
 		  text, sizeof(text));
-	source_path(ss.ss_family, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	f = fopen(tmp, "we");
-	if (f != NULL) {
-		fprintf(f, "%s\n", text);
-		if (fclose(f) == 0 && link(tmp, path) < 0 && errno != EEXIST) {
-			lb_log("cannot record the source address %s: %s", text, strerror(errno));
-		}
-		unlink(tmp);
-	}
+	record_source(ss.ss_family, text);
 	return 0;
 }
 
@@ -240,7 +258,7 @@ static int connect_to(const struct url *u, long long deadline, char *err, size_t
 {
 	/* either family: a name resolves to what the network has (musl's
 	 * getaddrinfo puts the addresses it can route to first) */
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = { .ai_family = source_family, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL, *ai = NULL;
 	int fd = -1, rc, soerr = 0;
 	socklen_t sl = sizeof(soerr);

@@ -23,9 +23,12 @@ int url_parse(const char *s, struct url *u, char *err, size_t errlen);
 
 /* Connections keep the source address the first one used, per family,
  * recorded in DIR/source.ipv4 and source.ipv6 (the agent's services share
- * it); never an IPv6 link-local one for a peer beyond the link. Without
- * a call (host tests) nothing is recorded. */
-void http_pin_sources(const char *dir);
+ * it); never an IPv6 link-local one for a peer beyond the link. With
+ * bound (lifeboat.bound=, may be "" or NULL), only its family is used, and
+ * it is the address recorded first (one that is not this machine's, as
+ * behind NAT, is forgotten at the first connection). Without a call (host
+ * tests) nothing is recorded. */
+void http_pin_sources(const char *dir, const char *bound);
 
 #define HTTP_MAX_BODY 65536
 

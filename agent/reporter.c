@@ -167,9 +167,8 @@ int report_main(void)
 	unsigned long seq = 0;
 	sigset_t wake;
 
-	http_pin_sources(STATE_DIR);
-
 	config_read_quietly(&cl, &cfg);
+	http_pin_sources(STATE_DIR, cfg.bound);
 	if (tls_trust_load(&trust, cfg.have_tlspin ? cfg.tlspin : NULL, LB_PATH_AGENT_CA, &have_ca, err,
 			   sizeof(err)) < 0) {
 		/* a CA that was meant to be there but cannot be used: talking

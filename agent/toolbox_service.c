@@ -283,9 +283,8 @@ int toolbox_main(void)
 	char text[128], err[700] = "", line[800], last[700] = "";
 	unsigned int wait_s = RETRY_MIN_S, failures = 0;
 
-	http_pin_sources(STATE_DIR);
-
 	config_read_quietly(&cl, &cfg);
+	http_pin_sources(STATE_DIR, cfg.bound);
 	if (read_text(LB_PATH_TOOLBOX_SHA256, text, sizeof(text)) < 0) {
 		fail_forever("cannot read " LB_PATH_TOOLBOX_SHA256);
 	}

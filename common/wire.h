@@ -28,6 +28,12 @@
  * DHCPv6, the default), off, or ADDRESS/PREFIX[,GATEWAY[,DNS]]. */
 #define LB_KARG_IP6 "lifeboat.ip6"
 
+/* The address lifeboatd bound the session to (the boot request's
+ * source): the agent talks to lifeboatd from it, or at least in its
+ * family, so a name with both A and AAAA records cannot make a dual-stack
+ * machine report from an address the session is not bound to. */
+#define LB_KARG_BOUND "lifeboat.bound"
+
 /* Status report: format name, version, the largest body accepted. */
 #define LB_REPORT_FORMAT "lifeboat-status"
 #define LB_REPORT_VERSION 1

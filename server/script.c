@@ -149,16 +149,18 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 		    check("token", c->token, 0, err, errlen) < 0 ||
 		    check("kernel arguments", c->extra_args, 1, err, errlen) < 0 ||
 		    check("ip argument", ip, 0, err, errlen) < 0 || check("ip6 argument", ip6, 0, err, errlen) < 0 ||
-		    (c->tls_pin != NULL && check("tls pin", c->tls_pin, 0, err, errlen) < 0)) {
+		    (c->tls_pin != NULL && check("tls pin", c->tls_pin, 0, err, errlen) < 0) ||
+		    check("source address", c->source_ip, 0, err, errlen) < 0) {
 			return -EINVAL;
 		}
 		emit(&o, "echo Lifeboat: %s has policy %s: booting the rescue system\n", mac, c->policy);
 		/* the toolbox comes after SSH, from the same place as the payload */
 		emit(&o, "kernel %s/bzImage initrd=initramfs.cpio.xz %s BOOTIF=%s %s %s lifeboat.server=%s "
-			 "lifeboat.token=%s lifeboat.keys=%s" LB_PATH_KEYS "%s lifeboat.heartbeat=%u " LB_KARG_TOOLBOX
-			 "=%s/" LB_TOOLBOX_FILE "%s%s || goto failed\n",
-		     c->payload_url, c->extra_args, bootif, ip, ip6, c->public_url, c->token, c->public_url, mac,
-		     c->heartbeat, c->payload_url, c->tls_pin ? " " LB_KARG_TLSPIN "=" : "", c->tls_pin ? c->tls_pin : "");
+			 "lifeboat.token=%s " LB_KARG_BOUND "=%s lifeboat.keys=%s" LB_PATH_KEYS "%s lifeboat.heartbeat=%u "
+			 LB_KARG_TOOLBOX "=%s/" LB_TOOLBOX_FILE "%s%s || goto failed\n",
+		     c->payload_url, c->extra_args, bootif, ip, ip6, c->public_url, c->token, c->source_ip, c->public_url,
+		     mac, c->heartbeat, c->payload_url, c->tls_pin ? " " LB_KARG_TLSPIN "=" : "",
+		     c->tls_pin ? c->tls_pin : "");
 		emit(&o, "initrd %s/initramfs.cpio.xz || goto failed\n", c->payload_url);
 		if (c->signed_payload) {
 			/* needs an iPXE built with IMAGE_TRUST_CMD and TRUST= (make rom) */

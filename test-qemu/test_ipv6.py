@@ -19,10 +19,14 @@ from test_boot import DIRECT_ARGS, READY_DEADLINE, SSH_DEADLINE
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 IPXE_SRC = os.environ.get("IPXE_SRC", "")
 MAC = "52:54:00:12:34:56"
-PREFIX = "2001:db8:6::"
-SERVER6 = "2001:db8:6::1"
+# A unique local prefix (fd00::/8): with it, RFC 6724's default policy
+# (musl's getaddrinfo) prefers IPv4 to IPv6 for a name with both records,
+# while iPXE asks AAAA first: the two families really differ in
+# test_dual_stack_name_with_a_and_aaaa_records
+PREFIX = "fd00:6::"
+SERVER6 = "fd00:6::1"
 SERVER4 = "192.168.66.1"
-SLAAC = "2001:db8:6:0:5054:ff:fe12:3456"  # EUI-64 of MAC, canonical (RFC 5952: no :: for one group)
+SLAAC = "fd00:6::5054:ff:fe12:3456"  # EUI-64 of MAC, canonical text (RFC 5952)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 
@@ -74,11 +78,12 @@ class Lifeboatd6(Lifeboatd):
     """lifeboatd inside the namespace, on its IPv6 address (or :: for both
     families). lifeboatctl reaches it through the control socket."""
 
-    def __init__(self, ns, out_dir, tmp_path, listen, **kw):
+    def __init__(self, ns, out_dir, tmp_path, listen, host=f"[{SERVER6}]", **kw):
         super().__init__(out_dir, tmp_path, **kw)
         self.ns = ns
+        self.host6 = host
         i = self.args.index("--public-url")
-        self.args[i + 1] = f"http://[{SERVER6}]:{self.port}"
+        self.args[i + 1] = f"http://{host}:{self.port}"
         self.args = ns.argv(*self.args, "--listen", listen)
 
     def start(self):
@@ -89,7 +94,7 @@ class Lifeboatd6(Lifeboatd):
         return self
 
     def guest_url(self, path):
-        return f"http://[{SERVER6}]:{self.port}{path}"
+        return f"http://{self.host6}:{self.port}{path}"
 
 
 def dnsmasq_conf(out_dir, tmp_path, url, mode, ipv4):
@@ -319,6 +324,47 @@ def test_ip6_off_and_static_from_the_command_line(net6, out_dir, ssh_key, tmp_pa
             vm.stop()
 
 
+def test_dual_stack_name_with_a_and_aaaa_records(net6, out_dir, ssh_key, tmp_path):
+    """lifeboatd by a name with both an A and an AAAA record (dnsmasq's DNS)
+    on a dual-stack link, the stock ROM booted by DHCPv4: whichever family
+    iPXE reached lifeboatd in (IPv6: it asks AAAA first), the session is
+    bound to that address, and the agent (lifeboat.bound=) reports from it,
+    not from its other family (its resolver prefers IPv4 for a unique local
+    address: without lifeboat.bound the report would be refused as from
+    another address and put the session in conflict)."""
+    key, pub = ssh_key
+    ns = net6(ipv4=True)
+    d = Lifeboatd6(ns, out_dir, tmp_path / "d", "::", host="boot.test", keys=pub + "\n")
+    d.start()
+    conf, v6 = dnsmasq_conf(out_dir, tmp_path, d.guest_url(""), "slaac", ipv4=True)
+    text = conf.read_text().replace("port=0\n", "no-resolv\nno-hosts\n")
+    text = "".join(line + "\n" for line in text.splitlines() if "bootfile-url" not in line)
+    conf.write_text(text + f"host-record=boot.test,{SERVER4},{SERVER6}\ndhcp-boot={d.guest_url('/chain.ipxe')}\n")
+    ns.spawn(["dnsmasq", "--keep-in-foreground", "--conf-file=" + str(conf), "--pid-file=" + str(tmp_path / "pid")],
+             open(tmp_path / "dnsmasq.log", "w"))
+    d.ctl("rescue", MAC, "--once")
+    vm = ns_vm(ns, "dual-stack-name", tmp_path, [
+        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+        "-device", f"e1000,netdev=n0,mac={MAC}", "-boot", "n"], key)
+    vm.start()
+    try:
+        vm.wait_for(f"Lifeboat: {MAC} has policy rescue-once: booting the rescue system", 90)
+        h = d.wait_phase(MAC, "ssh-ready", READY_DEADLINE, vm)
+        bound = h["session"]["bound"]
+        assert bound == SLAAC and f"lifeboat.bound={bound} " in vm.log()
+        # both families are there, and the reports come from the bound one
+        time.sleep(5)  # heartbeats every 2 s: a report from the other family would show
+        h = d.host(MAC)
+        assert h["session"]["state"] == "active", h["session"]
+        assert h["report_source"] == bound
+        assert [a for a in addresses(h, "ipv4") if a.startswith("192.168.66.")] and SLAAC in addresses(h, "ipv6")
+        r = strict_ssh(ns, d, key, bound, "true", tmp_path)
+        assert r.returncode == 0, r.stderr
+    finally:
+        vm.stop()
+    assert "session conflict" not in d.log_path.read_text()
+
+
 def test_dual_stack_listener_names_ipv4_peers_as_ipv4(net6, out_dir, tmp_path):
     """listen = ::: an IPv4 peer on the IPv6 socket is 192.168.66.1, not
     ::ffff:192.168.66.1 (so sessions and logs name one machine one way); a
@@ -349,7 +395,7 @@ def test_dual_stack_listener_names_ipv4_peers_as_ipv4(net6, out_dir, tmp_path):
     assert f"lifeboatd: {SERVER4} \"GET /boot.ipxe" in log and "::ffff:" not in log
     # and bound over IPv6: with len6 and gateway6 the agent gets them as given
     d.ctl("rescue", MAC)
-    out = get(SERVER6, f"mac={MAC}&ip6=2001:DB8:6:0::1&len6=64&gateway6=fe80::1")
+    out = get(SERVER6, f"mac={MAC}&ip6=FD00:6:0::1&len6=64&gateway6=fe80::1")  # canonicalized
     assert f"lifeboat.ip6={SERVER6}/64,fe80::1 " in out and "ip=dhcp" in out
     assert d.host(MAC)["session"]["bound"] == SERVER6
     out = get(SERVER4, f"mac={MAC}&ip={SERVER4}")

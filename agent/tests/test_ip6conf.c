@@ -95,17 +95,20 @@ static void test_config(void **state)
 {
 	struct cmdline cl;
 	struct config cfg;
-	char line[] = "lifeboat.ip6=2001:db8::10/64,fe80::1 ip=off", bad_line[] = "lifeboat.ip6=2001:db8::10";
+	char line[] = "lifeboat.ip6=2001:db8::10/64,fe80::1 ip=off lifeboat.bound=2001:db8::10",
+	     bad_line[] = "lifeboat.ip6=2001:db8::10 lifeboat.bound=2001:db8::10%eth0";
 	char err[128];
 
 	assert_int_equal(cmdline_parse(line, &cl, err, sizeof(err)), 0);
 	assert_int_equal(config_from_cmdline(&cl, &cfg, report), 0);
 	assert_int_equal(cfg.ip6.method, IP6CONF_STATIC);
 	assert_int_equal(cfg.ip.method, IPCONF_OFF);
+	assert_string_equal(cfg.bound, "2001:db8::10");
 	cmdline_free(&cl);
 	assert_int_equal(cmdline_parse(bad_line, &cl, err, sizeof(err)), 0);
-	assert_int_equal(config_from_cmdline(&cl, &cfg, report), 1);
+	assert_int_equal(config_from_cmdline(&cl, &cfg, report), 2);
 	assert_int_equal(cfg.ip6.method, IP6CONF_AUTO);
+	assert_string_equal(cfg.bound, "");
 	cmdline_free(&cl);
 }
 

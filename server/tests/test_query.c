@@ -140,7 +140,7 @@ static void test_render_rescue(void **state)
 	assert_non_null(strstr(out, "kernel http://10.0.2.2:8080/payload/bzImage initrd=initramfs.cpio.xz "
 				    "console=ttyS0,115200n8 panic=-1 BOOTIF=01-52-54-00-12-34-56 "
 				    "ip=10.0.2.15::10.0.2.2:255.255.255.0:::: lifeboat.ip6=auto lifeboat.server=http://10.0.2.2:8080 "
-				    "lifeboat.token=AbCdEfGhIjKlMnOpQrStUvWxYz012345 "
+				    "lifeboat.token=AbCdEfGhIjKlMnOpQrStUvWxYz012345 lifeboat.bound=10.0.2.15 "
 				    "lifeboat.keys=http://10.0.2.2:8080/api/v1/keys/52:54:00:12:34:56 "
 				    "lifeboat.heartbeat=30 lifeboat.toolbox=http://10.0.2.2:8080/payload/toolbox.squashfs "
 				    "|| goto failed\n"));
@@ -208,6 +208,9 @@ static void test_ipv6_query_and_script(void **state)
 	assert_non_null(strstr(out, "kernel http://[2001:db8::1]:8080/payload/bzImage "));
 	assert_non_null(strstr(out, " ip=dhcp lifeboat.ip6=2001:db8::10/64,fe80::1 lifeboat.server=http://[2001:db8::1]:8080 "));
 	assert_non_null(strstr(out, "initrd http://[2001:db8::1]:8080/payload/initramfs.cpio.xz || goto failed\n"));
+	c.source_ip = "2001:db8::10";
+	assert_true(script_render(DECIDE_RESCUE, &c, out, sizeof(out), err, sizeof(err)) > 0);
+	assert_non_null(strstr(out, " lifeboat.bound=2001:db8::10 "));
 	c.source_ip = "2001:db8::99";
 	assert_true(script_render(DECIDE_IP_MISMATCH, &c, out, sizeof(out), err, sizeof(err)) > 0);
 	assert_non_null(strstr(out, "the request came from 2001:db8::99 but iPXE says ip6=2001:db8::10"));
