@@ -206,14 +206,24 @@ static int has_ipv6(int i)
 	return net_ipv6_usable(ifaces[i].name, NULL) > 0;
 }
 
+/* 1 when a router advertisement came on link i: IPv6 is on its way. */
+static int has_ra(int i)
+{
+	unsigned int flags = 0;
+
+	return nl_ipv6_flags(ifaces[i].index, &flags) == 0 && (flags & NL_IF_RA_RCVD);
+}
+
 /* Waits for an address on any of the links: an IPv4 lease, or (with
  * want_v6) a usable IPv6 address, whichever comes first; then up to
- * FAMILY_GRACE_MS for the other family, so the first report has both.
+ * FAMILY_GRACE_MS for the other family, so the first report has both:
+ * for IPv6 only when a router advertised (an IPv4-only network waits for
+ * nothing), for IPv4 always (DHCPv4 gives no sign before its lease).
  * Returns the link's index, or -ETIMEDOUT. */
 static int wait_address(const int on[], unsigned int timeout_s, int want_v6)
 {
 	uint64_t deadline = proc_now_ms() + timeout_s * 1000u, grace = 0;
-	int i, v4 = -1, v6 = -1;
+	int i, v4 = -1, v6 = -1, ra = 0;
 
 	for (;;) {
 		for (i = 0; i < nifaces; i++) {
@@ -226,11 +236,14 @@ static int wait_address(const int on[], unsigned int timeout_s, int want_v6)
 			if (on[i] && want_v6 && v6 < 0 && has_ipv6(i)) {
 				v6 = i;
 			}
+			if (on[i] && want_v6 && v4 >= 0 && !ra) {
+				ra = has_ra(i);
+			}
 		}
 		if ((v4 >= 0 || v6 >= 0) && grace == 0) {
 			grace = proc_now_ms() + FAMILY_GRACE_MS;
 		}
-		if ((v4 >= 0 && (v6 >= 0 || !want_v6)) || (grace != 0 && proc_now_ms() >= grace) ||
+		if ((v4 >= 0 && (v6 >= 0 || !want_v6 || !ra)) || (grace != 0 && proc_now_ms() >= grace) ||
 		    proc_now_ms() >= deadline) {
 			break;
 		}
