@@ -256,14 +256,20 @@ static int check_source(int fd, const struct addrinfo *ai)
 
 static int connect_to(const struct url *u, long long deadline, char *err, size_t errlen)
 {
-	/* either family: a name resolves to what the network has (musl's
-	 * getaddrinfo puts the addresses it can route to first) */
+	/* the bound address's family (lifeboat.bound=), else either, in the
+	 * order musl's getaddrinfo sorts them (RFC 6724); a URL with no
+	 * address of the bound family is tried in the other (lifeboatd will
+	 * say whether it accepts that) */
 	struct addrinfo hints = { .ai_family = source_family, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL, *ai = NULL;
 	int fd = -1, rc, soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
 	rc = getaddrinfo(u->host, u->port, &hints, &res);
+	if (rc != 0 && hints.ai_family != AF_UNSPEC) {
+		hints.ai_family = AF_UNSPEC;
+		rc = getaddrinfo(u->host, u->port, &hints, &res);
+	}
 	if (rc != 0) {
 		lb_err(err, errlen, "cannot resolve %s: %s", u->host, gai_strerror(rc));
 		return -EHOSTUNREACH;
@@ -274,6 +280,7 @@ static int connect_to(const struct url *u, long long deadline, char *err, size_t
 			continue;
 		}
 		bind_pinned(fd, ai->ai_family);
+		soerr = 0;
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
 		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) == 0 &&
 		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)) {
