@@ -195,7 +195,8 @@ int script_render_chain(const char *public_url, char *out, size_t outlen, char *
 	/* ip6, len6, gateway6: what an iPXE with IPv6 configured (SLAAC or
 	 * DHCPv6); empty in one without IPv6, which lifeboatd reads as absent */
 	emit(&o, "chain %s/boot.ipxe?mac=${netX/mac}&ip=${netX/ip}&netmask=${netX/netmask}&gateway=${netX/gateway}"
-		 "&dns=${netX/dns}&ip6=${netX/ip6}&len6=${netX/len6}&gateway6=${netX/gateway6}&uuid=${uuid}&smbios=hex&serial=${serial:hexhyp}&product=${product:hexhyp}"
+		 "&dns=${netX/dns}&ip6=${netX/ip6}&len6=${netX/len6}&gateway6=${netX/gateway6}&uuid=${uuid}"
+		 "&smbios=hex&serial=${serial:hexhyp}&product=${product:hexhyp}"
 		 "&manufacturer=${manufacturer:hexhyp}&platform=${platform}&buildarch=${buildarch} || goto failed\n",
 	     public_url);
 	emit(&o, "exit 0\n");
