@@ -160,35 +160,65 @@ static int configure_static(const struct config *cfg, const struct iface *ifc)
 	return 0;
 }
 
-static void start_dhcp(int i)
+/* BusyBox's udhcpc or udhcpc6 on link i, supervised: argv (which must
+ * outlive the service) is path, then flag when not NULL. 0 or -ENOSPC. */
+static int start_udhcpc(const char *name, const char *path, const char *script, const char *flag, int i,
+			char **argv)
 {
-	char **argv = dhcp_argv[i];
 	int k = 0;
 
-	if (dhcp_started[i]) {
-		return;
-	}
-	argv[k++] = "/sbin/udhcpc";
+	argv[k++] = (char *)path;
 	argv[k++] = "-f";               /* stay in the foreground: supervised */
 	argv[k++] = "-i";
 	argv[k++] = ifaces[i].name;
 	argv[k++] = "-s";
-	argv[k++] = "/etc/udhcpc.script";
+	argv[k++] = (char *)script;
 	argv[k++] = "-t";
 	argv[k++] = "5";                /* discover 5 times ... */
 	argv[k++] = "-T";
 	argv[k++] = "2";                /* ... 2 s apart ... */
 	argv[k++] = "-A";
 	argv[k++] = "5";                /* ... then pause 5 s and start over */
-	argv[k] = NULL;
-	if (proc_service_add("udhcpc", argv, NULL) < 0) {
-		lb_error("cannot start udhcpc on %s: too many services", ifaces[i].name);
-		return;
+	if (flag != NULL) {
+		argv[k++] = (char *)flag;
 	}
-	dhcp_started[i] = 1;
+	argv[k] = NULL;
+	if (proc_service_add(name, argv, NULL) < 0) {
+		lb_error("cannot start %s on %s: too many services", name, ifaces[i].name);
+		return -ENOSPC;
+	}
+	return 0;
 }
 
-static void start_dhcp6(int i);
+static void start_dhcp(int i)
+{
+	if (!dhcp_started[i] && start_udhcpc("udhcpc", "/sbin/udhcpc", "/etc/udhcpc.script", NULL, i, dhcp_argv[i]) == 0) {
+		dhcp_started[i] = 1;
+	}
+}
+
+/* DHCPv6 as the router advertisement says (RFC 4861's M and O flags):
+ * managed, an address (and options); other, options only (an
+ * information request: asking such a server for an address gets a
+ * refusal udhcpc6 answers at once, forever); neither, none. SLAAC is the
+ * kernel's. Called while waiting, until an advertisement came. */
+static void start_dhcp6(int i)
+{
+	unsigned int flags = 0;
+
+	if (dhcp6_started[i] || nl_ipv6_flags(ifaces[i].index, &flags) < 0 || !(flags & NL_IF_RA_RCVD)) {
+		return;
+	}
+	if (!(flags & (NL_IF_RA_MANAGED | NL_IF_RA_OTHERCONF))) {
+		dhcp6_started[i] = 1; /* the router says: no DHCPv6 here */
+		return;
+	}
+	if (start_udhcpc("udhcpc6", "/bin/udhcpc6", "/etc/udhcpc6.script", flags & NL_IF_RA_MANAGED ? NULL : "-l", i,
+			 dhcp6_argv[i]) == 0) {
+		lb_log("DHCPv6 on %s (%s)", ifaces[i].name, flags & NL_IF_RA_MANAGED ? "managed" : "options only");
+		dhcp6_started[i] = 1;
+	}
+}
 
 /* 1 when link i has an IPv4 lease (the udhcpc hook records it). */
 static int has_lease(int i)
@@ -388,47 +418,6 @@ static int configure_static6(const struct config *cfg, const struct iface *ifc)
 	return 0;
 }
 
-/* DHCPv6 as the router advertisement says (RFC 4861's M and O flags):
- * managed, an address (and options); other, options only (an
- * information request: asking such a server for an address gets a
- * refusal udhcpc6 answers at once, forever); neither, none. SLAAC is the
- * kernel's. Called while waiting, until an advertisement came. */
-static void start_dhcp6(int i)
-{
-	char **argv = dhcp6_argv[i];
-	unsigned int flags = 0;
-	int k = 0;
-
-	if (dhcp6_started[i] || nl_ipv6_flags(ifaces[i].index, &flags) < 0 || !(flags & NL_IF_RA_RCVD)) {
-		return;
-	}
-	if (!(flags & (NL_IF_RA_MANAGED | NL_IF_RA_OTHERCONF))) {
-		dhcp6_started[i] = 1; /* the router says: no DHCPv6 here */
-		return;
-	}
-	argv[k++] = "/bin/udhcpc6";
-	argv[k++] = "-f";
-	if (!(flags & NL_IF_RA_MANAGED)) {
-		argv[k++] = "-l";
-	}
-	argv[k++] = "-i";
-	argv[k++] = ifaces[i].name;
-	argv[k++] = "-s";
-	argv[k++] = "/etc/udhcpc6.script";
-	argv[k++] = "-t";
-	argv[k++] = "5";
-	argv[k++] = "-T";
-	argv[k++] = "2";
-	argv[k++] = "-A";
-	argv[k++] = "5";
-	argv[k] = NULL;
-	if (proc_service_add("udhcpc6", argv, NULL) < 0) {
-		lb_error("cannot start udhcpc6 on %s: too many services", ifaces[i].name);
-		return;
-	}
-	lb_log("DHCPv6 on %s (%s)", ifaces[i].name, flags & NL_IF_RA_MANAGED ? "managed" : "options only");
-	dhcp6_started[i] = 1;
-}
 
 /* After carrier: the static address, or DHCPv6 on the links; SLAAC runs
  * by itself. Returns 1 when IPv6 may bring an address. */
