@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "sockaddr.h"
 #include "tls.h"
 
 #define RAW_MAX (HTTP_MAX_BODY + 16384)
@@ -203,8 +204,7 @@ static void bind_pinned(int fd, int family)
 {
 	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
 	char path[128], text[INET6_ADDRSTRLEN] = "";
-	void *a = family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
-				     : (void *)&((struct sockaddr_in *)&ss)->sin_addr;
+	void *a = sockaddr_addr((struct sockaddr *)&ss, family);
 	FILE *f = NULL;
 
 	if (source_dir == NULL) {
@@ -247,9 +247,7 @@ static int check_source(int fd, const struct addrinfo *ai)
 	if (source_dir == NULL) {
 		return 0;
 	}
-	inet_ntop(ss.ss_family, ss.ss_family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
-							 : (void *)&((struct sockaddr_in *)&ss)->sin_addr,
-		  text, sizeof(text));
+	inet_ntop(ss.ss_family, sockaddr_addr((struct sockaddr *)&ss, ss.ss_family), text, sizeof(text));
 	record_source(ss.ss_family, text);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "inventory.h"
+#include "sockaddr.h"
 
 /* Reads a small sysfs/proc file, trimmed; "" when absent. */
 static const char *read_trim(const char *path, char *buf, size_t len)
@@ -240,7 +241,6 @@ static void write_family(struct json *j, const struct ifaddrs *ifa, const char *
 {
 	const struct ifaddrs *p = NULL;
 	char addr[INET6_ADDRSTRLEN + 4], buf[INET6_ADDRSTRLEN];
-	const void *a = NULL, *m = NULL;
 	size_t mlen = family == AF_INET ? 4 : 16;
 
 	json_key(j, key);
@@ -249,16 +249,9 @@ static void write_family(struct json *j, const struct ifaddrs *ifa, const char *
 		if (p->ifa_addr == NULL || p->ifa_addr->sa_family != family || strcmp(p->ifa_name, ifname) != 0) {
 			continue;
 		}
-		if (family == AF_INET) {
-			a = &((const struct sockaddr_in *)p->ifa_addr)->sin_addr;
-			m = p->ifa_netmask ? (const void *)&((const struct sockaddr_in *)p->ifa_netmask)->sin_addr : NULL;
-		} else {
-			a = &((const struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
-			m = p->ifa_netmask ? (const void *)&((const struct sockaddr_in6 *)p->ifa_netmask)->sin6_addr : NULL;
-		}
-		inet_ntop(family, a, buf, sizeof(buf));
-		if (m != NULL) {
-			snprintf(addr, sizeof(addr), "%s/%d", buf, mask_prefix(m, mlen));
+		inet_ntop(family, sockaddr_addr(p->ifa_addr, family), buf, sizeof(buf));
+		if (p->ifa_netmask != NULL) {
+			snprintf(addr, sizeof(addr), "%s/%d", buf, mask_prefix(sockaddr_addr(p->ifa_netmask, family), mlen));
 		} else {
 			snprintf(addr, sizeof(addr), "%s", buf);
 		}

@@ -21,6 +21,7 @@
 #include "net.h"
 #include "proc.h"
 #include "reporter.h"
+#include "sockaddr.h"
 #include "ssh.h"
 #include "state.h"
 #include "toolbox.h"
@@ -201,20 +202,17 @@ static void print_addresses(const struct ifaddrs *ifa, int family)
 	char addr[INET6_ADDRSTRLEN];
 
 	for (p = ifa; p != NULL; p = p->ifa_next) {
-		const struct in6_addr *a6 = NULL;
+		const void *a = NULL;
+		int link_local;
 
 		if (p->ifa_addr == NULL || p->ifa_addr->sa_family != family || (p->ifa_flags & IFF_LOOPBACK)) {
 			continue;
 		}
-		if (family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, addr, sizeof(addr));
-			lb_log("  %-8s %s    ssh root@%s", p->ifa_name, addr, addr);
-			continue;
-		}
-		a6 = &((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
-		inet_ntop(AF_INET6, a6, addr, sizeof(addr));
-		lb_log("  %-8s %s    ssh root@%s%s%s", p->ifa_name, addr, addr, IN6_IS_ADDR_LINKLOCAL(a6) ? "%" : "",
-		       IN6_IS_ADDR_LINKLOCAL(a6) ? p->ifa_name : "");
+		a = sockaddr_addr(p->ifa_addr, family);
+		link_local = family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)a);
+		inet_ntop(family, a, addr, sizeof(addr));
+		lb_log("  %-8s %s    ssh root@%s%s%s", p->ifa_name, addr, addr, link_local ? "%" : "",
+		       link_local ? p->ifa_name : "");
 	}
 }
 
