@@ -55,7 +55,7 @@ int addr_is_link_local6(const char *s)
 	return inet_pton(AF_INET6, s, &a) == 1 && IN6_IS_ADDR_LINKLOCAL(&a);
 }
 
-int addr_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+int addr_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, char bare[ADDR_TEXT_MAX])
 {
 	char inner[ADDR_TEXT_MAX];
 	size_t n = strlen(s);
@@ -63,22 +63,28 @@ int addr_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 	memset(ss, 0, sizeof(*ss));
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']' && n - 2 < sizeof(inner)) {
-		memcpy(inner, s + 1, n - 2);
-		inner[n - 2] = '\0';
-		s = inner;
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
 	}
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+	if (n >= sizeof(inner)) {
+		return -EINVAL;
+	}
+	memcpy(inner, s, n);
+	inner[n] = '\0';
+	if (inet_pton(AF_INET, inner, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+	} else if (inet_pton(AF_INET6, inner, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		*len = sizeof(*sin6);
-		return 0;
+	} else {
+		return -EINVAL;
 	}
-	return -EINVAL;
+	if (bare != NULL) {
+		strcpy(bare, inner);
+	}
+	return 0;
 }
 
 int addr_is_wildcard(const char *s)
@@ -86,7 +92,7 @@ int addr_is_wildcard(const char *s)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (addr_listen(s, &ss, &len) < 0) {
+	if (addr_listen(s, &ss, &len, NULL) < 0) {
 		return 0;
 	}
 	if (ss.ss_family == AF_INET) {

@@ -28,8 +28,9 @@ int addr_is_link_local6(const char *s);
 
 /* The listen address: an IPv4 or IPv6 address, the latter optionally in
  * brackets; "::" listens on both families (IPv6 socket, IPV6_V6ONLY off).
- * Fills ss and its length (port 0). 0 or -EINVAL. */
-int addr_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+ * Fills ss and its length (port 0), and bare (may be NULL) with the text
+ * without brackets. 0 or -EINVAL. */
+int addr_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, char bare[ADDR_TEXT_MAX]);
 
 /* 1 for 0.0.0.0 and :: (no agent can be sent there). */
 int addr_is_wildcard(const char *s);

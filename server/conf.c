@@ -51,15 +51,13 @@ static int set_listen(struct conf *c, const char *v, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char bare[ADDR_TEXT_MAX + 2];
+	char bare[ADDR_TEXT_MAX];
 
-	if (addr_listen(v, &ss, &len) < 0) {
+	/* kept without brackets: URLs and messages add them */
+	if (addr_listen(v, &ss, &len, bare) < 0) {
 		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address (:: listens on both)", v);
 		return -EINVAL;
 	}
-	/* kept without brackets: URLs and messages add them */
-	snprintf(bare, sizeof(bare), "%s", v[0] == '[' ? v + 1 : v);
-	bare[strcspn(bare, "]")] = '\0';
 	return copy_to(c->listen, sizeof(c->listen), bare, err, errlen);
 }
 

@@ -459,7 +459,7 @@ static void listen_address(unsigned int port, struct sockaddr_storage *ss, unsig
 	socklen_t len;
 	int fd;
 
-	addr_listen(srv.conf.listen, ss, &len); /* checked by conf.c */
+	addr_listen(srv.conf.listen, ss, &len, NULL); /* checked by conf.c */
 	*flags = 0;
 	if (ss->ss_family == AF_INET) {
 		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);

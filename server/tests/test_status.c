@@ -175,6 +175,21 @@ static void test_config(void **state)
 	conf_bad("default_policy = maybe\n", "'maybe' is not normal or rescue");
 	conf_bad("session_timeout = 0\n", "session_timeout: '0' is not a number from 1 to 2678400");
 	conf_bad("max_per_address = 0\n", "max_per_address: '0' is not a number from 1 to 100000");
+	conf_bad("listen = [2001:db8::5\n", "'[2001:db8::5' is not an IPv4 or IPv6 address");
+	conf_bad("listen = fe80::1%eth0\n", "is not an IPv4 or IPv6 address");
+	/* an IPv6 listen address, in brackets or not: kept bare, bracketed in URLs */
+	{
+		const char *v6 = "listen = [2001:db8::5]\nport = 8080\n";
+		struct conf c6 = conf_defaults;
+
+		f = fmemopen((void *)v6, strlen(v6), "r");
+		assert_int_equal(conf_parse_file(f, "l.conf", &c6, err, sizeof(err)), 0);
+		fclose(f);
+		assert_int_equal(conf_finish(&c6, err, sizeof(err)), 0);
+		assert_string_equal(c6.listen, "2001:db8::5");
+		assert_string_equal(c6.public_url, "http://[2001:db8::5]:8080");
+		assert_non_null(strstr(c6.admin_hosts, "[2001:db8::5]"));
+	}
 }
 
 int main(void)
