@@ -110,10 +110,14 @@ def dnsmasq_conf(out_dir, tmp_path, url, mode, ipv4):
     return conf, v6
 
 
-def start_dnsmasq(ns, out_dir, tmp_path, url, mode, ipv4):
-    conf, v6 = dnsmasq_conf(out_dir, tmp_path, url, mode, ipv4)
+def spawn_dnsmasq(ns, conf, tmp_path):
     ns.spawn(["dnsmasq", "--keep-in-foreground", "--conf-file=" + str(conf), "--pid-file=" + str(tmp_path / "pid")],
              open(tmp_path / "dnsmasq.log", "w"))
+
+
+def start_dnsmasq(ns, out_dir, tmp_path, url, mode, ipv4):
+    conf, v6 = dnsmasq_conf(out_dir, tmp_path, url, mode, ipv4)
+    spawn_dnsmasq(ns, conf, tmp_path)
     return v6
 
 
@@ -145,13 +149,25 @@ def ns_vm(ns, name, tmp_path, args, key):
     return vm
 
 
+def nic(model):
+    """The VM's NIC on the namespace's tap0."""
+    return ["-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no", "-device", f"{model},netdev=n0,mac={MAC}"]
+
+
+def ns_ssh(ns, key, host, command, known_hosts=None, *opts):
+    """ssh from the namespace: checking the host key against known_hosts
+    (StrictHostKeyChecking=yes), or, without one, not at all."""
+    check = (["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}"] if known_hosts else
+             ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
+    return run(*ns.argv("ssh", "-i", key, *check, *opts, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                        "-o", "LogLevel=ERROR", f"root@{host}", command), check=False)
+
+
 def strict_ssh(ns, d, key, host, command, tmp_path):
     """ssh to host with only the keys lifeboatd verified (known-hosts)."""
     kh = tmp_path / f"known_hosts-{host}"
     kh.write_text(d.ctl("known-hosts", MAC, "--host", host).stdout)
-    return run(*ns.argv("ssh", "-i", key, "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={kh}",
-                        "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
-                        f"root@{host}", command), check=False)
+    return ns_ssh(ns, key, host, command, kh)
 
 
 def addresses(host, family):
@@ -177,8 +193,7 @@ def test_ipv6_only_network_through_our_rom(net6, out_dir, ssh_key, tmp_path):
     d.ctl("rescue", MAC, "--once")
     rom = build_rom(out_dir, d.guest_url(""))
     vm = ns_vm(ns, "ipv6-only-rom", tmp_path, [
-        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-        "-device", f"e1000,netdev=n0,mac={MAC},romfile={rom}", "-boot", "n"], key)
+        *nic(f"e1000,romfile={rom}"), "-boot", "n"], key)
     vm.start()
     try:
         vm.wait_for(f"Lifeboat: {MAC} has policy rescue-once: booting the rescue system", 120)
@@ -216,8 +231,7 @@ def test_ipv6_only_network_through_the_stock_rom(net6, out_dir, ssh_key, tmp_pat
     ns, d, v6 = boot_network(net6, out_dir, tmp_path, "slaac", False, SERVER6, pub)
     d.ctl("rescue", MAC, "--once")
     vm = ns_vm(ns, "ipv6-only-stock", tmp_path, [
-        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-        "-device", f"e1000,netdev=n0,mac={MAC}", "-boot", "n"], key)
+        *nic("e1000"), "-boot", "n"], key)
     vm.start()
     try:
         vm.wait_for(f"Filename: http://[{SERVER6}]:{d.port}/chain.ipxe", 90)
@@ -246,8 +260,7 @@ def test_dual_stack_agent_slaac_dhcpv6_and_dhcp(net6, out_dir, ssh_key, tmp_path
         "-kernel", os.path.join(out_dir, "bzImage"), "-initrd", os.path.join(out_dir, "initramfs.cpio.xz"),
         "-append", f"{DIRECT_ARGS} BOOTIF=01-{MAC.replace(':', '-')} lifeboat.server={url} lifeboat.token={token} "
                    f"lifeboat.keys={url}/api/v1/keys/{MAC} lifeboat.heartbeat=2",
-        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-        "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"], key)
+        *nic("virtio-net-pci")], key)
     vm.start()
     try:
         vm.wait_for("lifeboat: ready", READY_DEADLINE)
@@ -273,9 +286,7 @@ def test_dual_stack_agent_slaac_dhcpv6_and_dhcp(net6, out_dir, ssh_key, tmp_path
         assert other == 0
         kh.write_text(f"{SLAAC} {(tmp_path / 'other.pub').read_text().split()[0]} "
                       f"{(tmp_path / 'other.pub').read_text().split()[1]}\n")
-        r = run(*ns.argv("ssh", "-i", key, "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={kh}",
-                         "-o", "HostKeyAlgorithms=ssh-ed25519", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-                         f"root@{SLAAC}", "true"), check=False)
+        r = ns_ssh(ns, key, SLAAC, "true", kh, "-o", "HostKeyAlgorithms=ssh-ed25519")
         assert r.returncode != 0 and "HOST IDENTIFICATION HAS CHANGED" in r.stderr, (line, r.stderr)
     finally:
         vm.stop()
@@ -295,8 +306,7 @@ def test_ip6_off_and_static_from_the_command_line(net6, out_dir, ssh_key, tmp_pa
         vm = ns_vm(ns, name, tmp_path, [
             "-kernel", os.path.join(out_dir, "bzImage"), "-initrd", os.path.join(out_dir, "initramfs.cpio.xz"),
             "-append", " ".join(base + [args]),
-            "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-            "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"], key)
+            *nic("virtio-net-pci")], key)
         vm.start()
         try:
             vm.wait_for("lifeboat: ready", READY_DEADLINE)
@@ -308,9 +318,7 @@ def test_ip6_off_and_static_from_the_command_line(net6, out_dir, ssh_key, tmp_pa
                 host = f"{PREFIX}77"
             deadline = time.monotonic() + SSH_DEADLINE
             while True:
-                r = run(*ns.argv("ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                                 "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
-                                 f"root@{host}", check), check=False)
+                r = ns_ssh(ns, key, host, check)
                 if r.returncode == 0 or time.monotonic() > deadline:
                     break
                 time.sleep(1)
@@ -340,12 +348,10 @@ def test_dual_stack_name_with_a_and_aaaa_records(net6, out_dir, ssh_key, tmp_pat
     text = conf.read_text().replace("port=0\n", "no-resolv\nno-hosts\n")
     text = "".join(line + "\n" for line in text.splitlines() if "bootfile-url" not in line)
     conf.write_text(text + f"host-record=boot.test,{SERVER4},{SERVER6}\ndhcp-boot={d.guest_url('/chain.ipxe')}\n")
-    ns.spawn(["dnsmasq", "--keep-in-foreground", "--conf-file=" + str(conf), "--pid-file=" + str(tmp_path / "pid")],
-             open(tmp_path / "dnsmasq.log", "w"))
+    spawn_dnsmasq(ns, conf, tmp_path)
     d.ctl("rescue", MAC, "--once")
     vm = ns_vm(ns, "dual-stack-name", tmp_path, [
-        "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-        "-device", f"e1000,netdev=n0,mac={MAC}", "-boot", "n"], key)
+        *nic("e1000"), "-boot", "n"], key)
     vm.start()
     try:
         vm.wait_for(f"Lifeboat: {MAC} has policy rescue-once: booting the rescue system", 90)
