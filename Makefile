@@ -57,7 +57,7 @@ KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2
 
 
 .PHONY: bench bench-peer bench-deps
-.PHONY: all deps payload server tsan ca deb check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help
+.PHONY: all deps payload server tsan ca deb check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help layer-check
 .DELETE_ON_ERROR:
 
 all: deps
@@ -145,6 +145,7 @@ $(OUT)/rescue.ipxe: ipxe/rescue.ipxe $(B)/profile.stamp
 # ---- tests -----------------------------------------------------------------
 check: all
 	$(Q)$(MAKE) version-check
+	$(Q)$(MAKE) layer-check
 	$(Q)$(MAKE) unit-test
 	$(Q)$(MAKE) fuzz
 	$(Q)$(MAKE) repro-check

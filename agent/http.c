@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sockaddr.h"
 #include "tls.h"
+#include "clock.h"
 
 #define RAW_MAX (HTTP_MAX_BODY + 16384)
 
@@ -131,18 +132,10 @@ int url_parse(const char *s, struct url *u, char *err, size_t errlen)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int wait_fd(int fd, short events, long long deadline)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	long long left = deadline - now_ms();
+	long long left = deadline - ((long long)lb_mono_ms());
 	int r;
 
 	if (left <= 0) {
@@ -287,7 +280,7 @@ static int connect_to(const struct url *u, long long deadline, char *err, size_t
 				break;
 			}
 		} else {
-			rc = soerr ? -soerr : (now_ms() >= deadline ? -ETIMEDOUT : -errno);
+			rc = soerr ? -soerr : (((long long)lb_mono_ms()) >= deadline ? -ETIMEDOUT : -errno);
 		}
 		close(fd);
 		fd = -1;
@@ -528,7 +521,7 @@ int http_request(const char *method, const struct url *u, const struct tls_trust
 		 const char *token, const char *content_type, const char *body, size_t body_len,
 		 unsigned int timeout_ms, struct http_response *resp, char *err, size_t errlen)
 {
-	struct conn c = { .fd = -1, .deadline = now_ms() + timeout_ms };
+	struct conn c = { .fd = -1, .deadline = ((long long)lb_mono_ms()) + timeout_ms };
 	char head[2048], *raw = NULL;
 	size_t used = 0;
 	int rc, n;
@@ -636,7 +629,7 @@ int http_get_stream(const struct url *u, const struct tls_trust *trust, const ch
 		    unsigned long long max, http_sink_fn sink, void *ctx, unsigned long long *got, char *err,
 		    size_t errlen)
 {
-	struct conn c = { .fd = -1, .deadline = now_ms() + timeout_ms };
+	struct conn c = { .fd = -1, .deadline = ((long long)lb_mono_ms()) + timeout_ms };
 	struct http_head h;
 	char head[1400], *buf = NULL;
 	const char *data = NULL;

@@ -315,14 +315,14 @@ static void set_phase(const char *phase)
 /* Before going down: report shutting-down, waiting a bounded time. */
 static void on_shutdown(const char *what)
 {
-	uint64_t deadline = proc_now_ms() + SHUTDOWN_REPORT_MS;
+	uint64_t deadline = lb_mono_ms() + SHUTDOWN_REPORT_MS;
 	char sent[64];
 
 	set_phase("shutting-down");
 	if (reporter < 0) {
 		return;
 	}
-	while (proc_now_ms() < deadline) {
+	while (lb_mono_ms() < deadline) {
 		state_read("reported", sent, sizeof(sent));
 		if (strcmp(sent, "shutting-down") == 0) {
 			lb_log("%s: shutting-down reported", what);

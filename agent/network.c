@@ -29,12 +29,12 @@ static int dhcp6_auto; /* lifeboat.ip6=auto: DHCPv6 once an advertisement says s
 
 static int list_ifaces(unsigned int timeout_s)
 {
-	uint64_t deadline = proc_now_ms() + timeout_s * 1000u;
+	uint64_t deadline = lb_mono_ms() + timeout_s * 1000u;
 	int announced = 0;
 
 	for (;;) {
 		nifaces = net_list(ifaces, NET_MAX_IFACES);
-		if (nifaces > 0 || proc_now_ms() >= deadline) {
+		if (nifaces > 0 || lb_mono_ms() >= deadline) {
 			return nifaces;
 		}
 		if (!announced) {
@@ -91,7 +91,7 @@ static void links_up(const int chosen[])
 /* Waits for carrier on the chosen links; sets carrier[]. Returns the count. */
 static int wait_carrier(const int chosen[], int carrier[], unsigned int timeout_s)
 {
-	uint64_t start = proc_now_ms(), deadline = start + timeout_s * 1000u;
+	uint64_t start = lb_mono_ms(), deadline = start + timeout_s * 1000u;
 	uint64_t first = 0;
 	int i, nchosen = 0, nup = 0;
 	char names[128] = "";
@@ -105,7 +105,7 @@ static int wait_carrier(const int chosen[], int carrier[], unsigned int timeout_
 	}
 	lb_log("waiting up to %u s for carrier on %s", timeout_s, names);
 	for (;;) {
-		uint64_t now = proc_now_ms();
+		uint64_t now = lb_mono_ms();
 
 		nup = 0;
 		for (i = 0; i < nifaces; i++) {
@@ -124,7 +124,7 @@ static int wait_carrier(const int chosen[], int carrier[], unsigned int timeout_
 	for (i = 0; i < nifaces; i++) {
 		if (carrier[i]) {
 			lb_log("link up on %s after %.1f s", ifaces[i].name,
-			       (double)(proc_now_ms() - start) / 1000.0);
+			       (double)(lb_mono_ms() - start) / 1000.0);
 		}
 	}
 	return nup;
@@ -252,7 +252,7 @@ static int has_ra(int i)
  * Returns the link's index, or -ETIMEDOUT. */
 static int wait_address(const int on[], unsigned int timeout_s, int want_v6)
 {
-	uint64_t deadline = proc_now_ms() + timeout_s * 1000u, grace = 0;
+	uint64_t deadline = lb_mono_ms() + timeout_s * 1000u, grace = 0;
 	int i, v4 = -1, v6 = -1, ra = 0;
 
 	for (;;) {
@@ -271,10 +271,10 @@ static int wait_address(const int on[], unsigned int timeout_s, int want_v6)
 			}
 		}
 		if ((v4 >= 0 || v6 >= 0) && grace == 0) {
-			grace = proc_now_ms() + FAMILY_GRACE_MS;
+			grace = lb_mono_ms() + FAMILY_GRACE_MS;
 		}
-		if ((v4 >= 0 && (v6 >= 0 || !want_v6 || !ra)) || (grace != 0 && proc_now_ms() >= grace) ||
-		    proc_now_ms() >= deadline) {
+		if ((v4 >= 0 && (v6 >= 0 || !want_v6 || !ra)) || (grace != 0 && lb_mono_ms() >= grace) ||
+		    lb_mono_ms() >= deadline) {
 			break;
 		}
 		proc_sleep(POLL_MS);

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "clock.h"
 
 #define MAX_SERVICES 16
 #define BACKOFF_MIN_MS 1000
@@ -49,14 +50,6 @@ static struct {
 } proc = {
 	.sfd = -1,
 };
-
-uint64_t proc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* PID 1 crashed: it can no longer supervise, but its children (dropbear,
  * shells) can go on if it does not exit, which would panic the kernel. So
@@ -167,7 +160,7 @@ int proc_run(char *const *argv, char *out, size_t outlen, unsigned int timeout_m
 {
 	int pfd[2];
 	struct spawn_opts o = { .argv = argv, .tty = NULL, .stdout_fd = -1 };
-	uint64_t deadline = proc_now_ms() + timeout_ms;
+	uint64_t deadline = lb_mono_ms() + timeout_ms;
 	size_t used = 0;
 	pid_t pid;
 	int status = 0, rc = 0;
@@ -184,7 +177,7 @@ int proc_run(char *const *argv, char *out, size_t outlen, unsigned int timeout_m
 	}
 	for (;;) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
-		uint64_t now = proc_now_ms();
+		uint64_t now = lb_mono_ms();
 		char discard[256];
 		ssize_t n;
 
@@ -228,11 +221,11 @@ static void service_start(struct service *s)
 	s->next_start_ms = 0;
 	if (pid < 0) {
 		lb_log("cannot start %s: %s", s->name, strerror((int)-pid));
-		s->next_start_ms = proc_now_ms() + s->backoff_ms;
+		s->next_start_ms = lb_mono_ms() + s->backoff_ms;
 		return;
 	}
 	s->pid = pid;
-	s->started_ms = proc_now_ms();
+	s->started_ms = lb_mono_ms();
 }
 
 int proc_service_add(const char *name, char *const *argv, const char *tty)
@@ -256,7 +249,7 @@ int proc_service_add(const char *name, char *const *argv, const char *tty)
 
 static void service_exited(struct service *s, int status)
 {
-	uint64_t now = proc_now_ms();
+	uint64_t now = lb_mono_ms();
 
 	if (now - s->started_ms >= STABLE_MS) {
 		s->backoff_ms = BACKOFF_MIN_MS;
@@ -290,7 +283,7 @@ static void reap_children(void)
 
 static void services_start_due(void)
 {
-	uint64_t now = proc_now_ms();
+	uint64_t now = lb_mono_ms();
 	size_t i;
 
 	for (i = 0; i < proc.nservices; i++) {
@@ -443,10 +436,10 @@ static void wait_signals(uint64_t ms)
 
 void proc_sleep(unsigned int ms)
 {
-	uint64_t deadline = proc_now_ms() + ms;
+	uint64_t deadline = lb_mono_ms() + ms;
 
 	for (;;) {
-		uint64_t now = proc_now_ms(), wake = deadline;
+		uint64_t now = lb_mono_ms(), wake = deadline;
 		size_t i;
 
 		for (i = 0; i < proc.nservices; i++) {
@@ -460,7 +453,7 @@ void proc_sleep(unsigned int ms)
 		/* a SIGCHLD may have been merged with another signal */
 		reap_children();
 		services_start_due();
-		if (proc_now_ms() >= deadline) {
+		if (lb_mono_ms() >= deadline) {
 			return;
 		}
 	}

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "clock.h" /* lb_mono_ms(): the clock of every deadline here */
+
 struct spawn_opts {
 	char *const *argv;
 	const char *tty;    /* when set: new session, tty as controlling terminal and stdio */
@@ -42,8 +44,6 @@ void proc_sleep(unsigned int ms);
 /* Supervised services: started now and restarted with backoff (1 s doubling
  * to 30 s) whenever they exit. Returns the service's id. */
 int proc_service_add(const char *name, char *const *argv, const char *tty);
-
-uint64_t proc_now_ms(void);
 
 /* Sends sig to a running service; 0, or -ESRCH when it is not running. */
 int proc_service_signal(int id, int sig);

@@ -18,6 +18,7 @@
 #include "report.h"
 #include "state.h"
 #include "tls.h"
+#include "clock.h"
 
 #define BACKOFF_MIN_MS 1000u
 #define BACKOFF_MAX_MS 60000u
@@ -54,20 +55,12 @@ static void publish_trouble(void)
 	}
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static unsigned int jitter(unsigned int ms)
 {
 	unsigned int r = 0;
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
-		r = (unsigned int)mono_ms() * 2654435761u;
+		r = (unsigned int)((long long)lb_mono_ms()) * 2654435761u;
 	}
 	return ms / 2 + r % (ms / 2 + 1);
 }
@@ -84,7 +77,7 @@ static void retry_failed(struct retry *r, const char *why)
 	r->failures++;
 	snprintf(r->last, sizeof(r->last), "%s", why);
 	publish_trouble();
-	r->next_ms = mono_ms() + wait;
+	r->next_ms = ((long long)lb_mono_ms()) + wait;
 	r->delay_ms = r->delay_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->delay_ms * 2;
 }
 
@@ -191,13 +184,13 @@ int report_main(void)
 		while (l > 0 && u.path[l - 1] == '/') {
 			u.path[--l] = '\0';
 		}
-		snprintf(path, sizeof(path), "%s" LB_PATH_STATUS, u.path);
+		snprintf(path, sizeof(path), "%s" LB_PATH_REPORT, u.path);
 	}
 	sigemptyset(&wake);
 	sigaddset(&wake, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &wake, NULL);
 	for (;;) {
-		long long now = mono_ms(), wait_ms = 1000;
+		long long now = ((long long)lb_mono_ms()), wait_ms = 1000;
 		struct timespec ts;
 
 		if (keys_pending && now >= keys.next_ms) {
@@ -220,7 +213,7 @@ int report_main(void)
 				retry_ok(&rep);
 				snprintf(sent, sizeof(sent), "%s", phase);
 				state_write("reported", phase);
-				next_heartbeat = mono_ms() + (long long)cfg.heartbeat * 1000;
+				next_heartbeat = ((long long)lb_mono_ms()) + (long long)cfg.heartbeat * 1000;
 			} else {
 				retry_failed(&rep, err);
 			}
@@ -228,7 +221,7 @@ int report_main(void)
 		if (!have_server && !keys_pending) {
 			pause(); /* nothing left to do; PID 1 may kill us */
 		}
-		now = mono_ms();
+		now = ((long long)lb_mono_ms());
 		if (have_server) {
 			long long next = rep.next_ms > now ? rep.next_ms : next_heartbeat;
 

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "tls.h"
 #include "wire.h"
+#include "clock.h"
 
 /* ---- the certificate check ------------------------------------------- */
 
@@ -134,18 +135,10 @@ struct tls_conn {
 	int peer_eof;
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int wait_io(struct tls_conn *c, short events)
 {
 	struct pollfd p = { .fd = c->fd, .events = events };
-	long long left = c->deadline - mono_ms();
+	long long left = c->deadline - ((long long)lb_mono_ms());
 	int r;
 
 	if (left <= 0) {

@@ -13,7 +13,7 @@
 #define LB_TOKEN_LEN 32
 
 /* Paths under lifeboat.server= */
-#define LB_PATH_STATUS "/api/v1/status"
+#define LB_PATH_REPORT "/api/v1/status"
 #define LB_PATH_KEYS "/api/v1/keys/"
 
 /* TLS between agent and lifeboatd: the CA certificates make CA=ca.crt

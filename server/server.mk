@@ -1,5 +1,15 @@
 # lifeboatd and lifeboatctl (host programs). Included from the top Makefile.
 #
+# server/ is in layers, one folder each, lowest first (DEVELOPING.md):
+#   core/        pure: parsers, models, the boot decision, renderers
+#   store/       the database and everything that reads or writes it
+#   lifeboatd/   the daemon: libmicrohttpd glue, routes, handlers
+#   lifeboatctl/ the command-line tool
+# A file includes only its own folder or a lower one, with the folder's
+# name (`#include "core/addr.h"`); lifeboatd/ and lifeboatctl/ never include
+# each other. `make layer-check` enforces it. Each layer is a static
+# library; programs, unit tests and fuzzers link the lowest they need.
+#
 # Network-facing, so hardened whatever CFLAGS say: stack protector,
 # _FORTIFY_SOURCE, PIE, full RELRO. CFLAGS/CPPFLAGS/LDFLAGS are the
 # packager's (dpkg-buildflags) and come after ours.
@@ -8,78 +18,86 @@ CFLAGS ?= -O2 -g
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 SERVER_HARDEN_CFLAGS := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 SERVER_HARDEN_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
-SERVER_WARN := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iserver -Icommon $(PQ_CFLAGS)
+SERVER_INC := -Iserver -I. $(PQ_CFLAGS)
+SERVER_WARN := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(SERVER_INC)
 SERVER_CFLAGS = $(SERVER_WARN) $(SERVER_HARDEN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 SERVER_LDFLAGS = $(SERVER_HARDEN_LDFLAGS) $(LDFLAGS)
 
-# parsers, tables and models (no HTTP): shared by both programs, the unit
-# tests and the fuzzers
-SERVER_LIB_SRCS := server/addr.c server/conf.c server/query.c server/script.c server/status.c server/schema.c \
-	server/hostfile.c server/session.c server/decide.c server/range.c server/store.c server/view.c \
-	server/page.c server/admin.c server/hostops.c server/events.c server/bmc.c \
-	server/db.c server/db_sqlite.c server/db_pg.c server/import.c
-LIFEBOATD_SRCS := server/lifeboatd.c server/http.c server/boot.c server/payload.c server/api.c server/login.c \
-	server/control.c server/pageaction.c \
-	server/certpin.c server/localsock.c
-SERVER_HDRS := $(wildcard server/*.h) common/wire.h common/phase.h
-SERVER_LIBS := -ljson-c -lnettle -lsqlite3 -lpq
+SERVER_LAYERS := core store lifeboatd lifeboatctl
+CORE_SRCS := $(wildcard server/core/*.c)
+STORE_SRCS := $(wildcard server/store/*.c)
+LIFEBOATD_SRCS := $(filter-out server/lifeboatd/main.c,$(wildcard server/lifeboatd/*.c))
+LIFEBOATCTL_SRCS := $(filter-out server/lifeboatctl/main.c,$(wildcard server/lifeboatctl/*.c))
+SERVER_HDRS := $(wildcard server/*/*.h) $(wildcard common/*.h)
+CORE_LIBS := -ljson-c -lnettle
+STORE_LIBS := -lsqlite3 -lpq -lpthread $(CORE_LIBS)
+
+SO := $(B)/server/obj
+$(SO)/%.o: server/%.c server/server.mk
+	@echo "  HOSTCC  $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)gcc $(SERVER_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(wildcard $(SO)/*/*.d)
+
+# $(call server-lib,NAME,SRCS): a layer's static library
+server-objs = $(patsubst server/%.c,$(SO)/%.o,$(1))
+LIBCORE := $(B)/server/libcore.a
+LIBSTORE := $(B)/server/libstore.a
+LIBLIFEBOATD := $(B)/server/liblifeboatd.a
+LIBLIFEBOATCTL := $(B)/server/liblifeboatctl.a
+$(LIBCORE): $(call server-objs,$(CORE_SRCS))
+$(LIBSTORE): $(call server-objs,$(STORE_SRCS))
+$(LIBLIFEBOATD): $(call server-objs,$(LIFEBOATD_SRCS))
+$(LIBLIFEBOATCTL): $(call server-objs,$(LIFEBOATCTL_SRCS))
+$(LIBCORE) $(LIBSTORE) $(LIBLIFEBOATD) $(LIBLIFEBOATCTL):
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 LIFEBOATD := $(B)/server/lifeboatd
 LIFEBOATCTL := $(B)/server/lifeboatctl
 LIFEBOATD_TSAN := $(B)/tsan/lifeboatd
 
-$(LIFEBOATD): $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.mk
-	@echo "  HOSTCC  $@"
-	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_LDFLAGS) \
-		-lmicrohttpd -lgnutls $(SERVER_LIBS) -lpthread && mv $@.tmp $@
+$(LIFEBOATD): $(SO)/lifeboatd/main.o $(LIBLIFEBOATD) $(LIBSTORE) $(LIBCORE)
+	@echo "  LD      $@"
+	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $^ $(SERVER_LDFLAGS) -lmicrohttpd -lgnutls $(STORE_LIBS) && mv $@.tmp $@
 
-LIFEBOATCTL_SRCS := server/lifeboatctl.c server/ctl_remote.c server/apiclient.c server/localsock.c
-$(LIFEBOATCTL): $(LIFEBOATCTL_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.mk
-	@echo "  HOSTCC  $@"
-	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $(LIFEBOATCTL_SRCS) $(SERVER_LIB_SRCS) $(SERVER_LDFLAGS) \
-		-lcurl $(SERVER_LIBS) -lpthread && mv $@.tmp $@
+$(LIFEBOATCTL): $(SO)/lifeboatctl/main.o $(LIBLIFEBOATCTL) $(LIBSTORE) $(LIBCORE)
+	@echo "  LD      $@"
+	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $^ $(SERVER_LDFLAGS) -lcurl $(STORE_LIBS) && mv $@.tmp $@
 
 server: $(LIFEBOATD) $(LIFEBOATCTL)
 
-# ThreadSanitizer build for make check's concurrent-load test
-$(LIFEBOATD_TSAN): $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) $(SERVER_HDRS) server/server.mk
+# The layer rule (above) and an include graph without cycles.
+layer-check:
+	$(Q)/usr/bin/python3 build/layer-check.py server $(SERVER_LAYERS)
+
+# ThreadSanitizer build for make check's concurrent-load test (every
+# object instrumented: compiled from source)
+$(LIFEBOATD_TSAN): server/lifeboatd/main.c $(LIFEBOATD_SRCS) $(STORE_SRCS) $(CORE_SRCS) $(SERVER_HDRS) server/server.mk
 	@echo "  TSAN    $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_WARN) -O1 -g -fsanitize=thread -o $@.tmp $(LIFEBOATD_SRCS) $(SERVER_LIB_SRCS) \
-		-lmicrohttpd -lgnutls $(SERVER_LIBS) -lpthread && mv $@.tmp $@
+	$(Q)gcc $(SERVER_WARN) -O1 -g -fsanitize=thread -o $@.tmp $(filter %.c,$^) \
+		-lmicrohttpd -lgnutls $(STORE_LIBS) && mv $@.tmp $@
 tsan: $(LIFEBOATD_TSAN)
 
-SERVER_UNIT_CFLAGS := $(UNIT_CFLAGS) -Iserver -Icommon $(PQ_CFLAGS)
-$(B)/unit/test_query: server/tests/test_query.c server/addr.c server/query.c server/script.c $(SERVER_HDRS)
+# Unit tests: each links the lowest layer it needs (the boot decision and
+# the report's validation link no database).
+SERVER_UNIT_CFLAGS := $(UNIT_CFLAGS) $(SERVER_INC)
+$(B)/unit/test_query $(B)/unit/test_report $(B)/unit/test_decide $(B)/unit/test_range: $(B)/unit/%: \
+		server/tests/%.c $(LIBCORE) $(SERVER_HDRS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< server/addr.c server/query.c server/script.c -lcmocka
-$(B)/unit/test_status: server/tests/test_status.c $(SERVER_LIB_SRCS) $(SERVER_HDRS)
+	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(LIBCORE) $(CORE_LIBS) -lcmocka
+$(B)/unit/test_store: server/tests/test_store.c $(LIBSTORE) $(LIBCORE) $(SERVER_HDRS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(SERVER_LIB_SRCS) $(SERVER_LIBS) -lpthread -lcmocka
-$(B)/unit/test_decide: server/tests/test_decide.c $(SERVER_LIB_SRCS) $(SERVER_HDRS)
-	@echo "  CC      $@"
-	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(SERVER_LIB_SRCS) $(SERVER_LIBS) -lpthread -lcmocka
-$(B)/unit/test_range: server/tests/test_range.c server/range.c $(SERVER_HDRS)
-	@echo "  CC      $@"
-	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< server/range.c -lcmocka
-$(B)/unit/test_store: server/tests/test_store.c $(SERVER_LIB_SRCS) $(SERVER_HDRS)
-	@echo "  CC      $@"
-	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(SERVER_LIB_SRCS) $(SERVER_LIBS) -lpthread -lcmocka
-UNIT_TESTS += $(B)/unit/test_query $(B)/unit/test_status $(B)/unit/test_decide $(B)/unit/test_range \
+	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(LIBSTORE) $(LIBCORE) $(STORE_LIBS) -lcmocka
+UNIT_TESTS += $(B)/unit/test_query $(B)/unit/test_report $(B)/unit/test_decide $(B)/unit/test_range \
 	$(B)/unit/test_store
 
-$(B)/fuzz/fuzz_server: server/tests/fuzz_server.c $(SERVER_LIB_SRCS) $(SERVER_HDRS)
+# The fuzzers drive core/ only (instrumented: compiled from source).
+$(B)/fuzz/fuzz_server $(B)/fuzz/fuzz_hosts: $(B)/fuzz/%: server/tests/%.c $(CORE_SRCS) $(SERVER_HDRS)
 	@echo "  CLANG   $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -Iserver -Icommon $(PQ_CFLAGS) -o $@ $< $(SERVER_LIB_SRCS) $(SERVER_LIBS) -lpthread
-$(B)/fuzz/fuzz_hosts: server/tests/fuzz_hosts.c $(SERVER_LIB_SRCS) $(SERVER_HDRS)
-	@echo "  CLANG   $@"
-	$(Q)mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -Iserver -Icommon $(PQ_CFLAGS) -o $@ $< $(SERVER_LIB_SRCS) $(SERVER_LIBS) -lpthread
+	$(Q)clang $(FUZZ_CFLAGS) $(SERVER_INC) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 FUZZERS += $(B)/fuzz/fuzz_server $(B)/fuzz/fuzz_hosts

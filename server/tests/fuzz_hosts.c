@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
-#include "hostfile.h"
-#include "page.h"
-#include "status.h"
-#include "view.h"
+#include "core/decide.h"
+#include "core/hostdoc.h"
+#include "core/page.h"
+#include "core/report.h"
+#include "core/view.h"
 
 struct src {
 	const uint8_t *p;
@@ -225,11 +225,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sink == NULL) {
 		return 0;
 	}
-	clean = hostfile_clean(raw, &sk);
+	clean = hostdoc_clean(raw, &sk);
 	check_readers(clean, &sk, sink);
 	if (clean != NULL) {
 		/* what lenient reading returns reads back with nothing skipped */
-		again = hostfile_clean(clean, &sk2);
+		again = hostdoc_clean(clean, &sk2);
 		if (again == NULL || sk2.count != 0) {
 			abort();
 		}
@@ -239,7 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rep = jget(raw, "report");
 	if (rep != NULL) {
 		const char *text = json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN);
-		json_object *parsed = status_parse(text, strlen(text), err, sizeof(err));
+		json_object *parsed = report_parse(text, strlen(text), err, sizeof(err));
 
 		if (parsed != NULL) {
 			struct schema_skipped sk3 = { .count = 0 };

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "query.h"
-#include "script.h"
-#include "status.h"
+#include "core/query.h"
+#include "core/script.h"
+#include "core/report.h"
 
 static void fuzz_query(const char *s, int v6)
 {
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1) {
 		fuzz_query(s, data[0] & 2);
 	} else {
-		o = status_parse(s, size - 1, err, sizeof(err));
+		o = report_parse(s, size - 1, err, sizeof(err));
 		if (o != NULL) {
 			json_object_put(o);
 		}

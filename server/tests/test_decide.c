@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "decide.h"
-#include "hostfile.h"
+#include "core/decide.h"
+#include "core/hostdoc.h"
 
 #define NOW 1000000LL
 
@@ -209,7 +209,7 @@ static void test_session_roundtrip(void **state)
 	strcpy(s.conflict_reason, "boot request from another address");
 	s.conflict_time = NOW + 5;
 	session_write(&s, h);
-	c = hostfile_clean(h, &sk);
+	c = hostdoc_clean(h, &sk);
 	assert_int_equal(sk.count, 0);
 	session_read(c, &t);
 	assert_int_equal(t.state, SS_CONFLICT);

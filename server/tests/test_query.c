@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "query.h"
-#include "script.h"
+#include "core/query.h"
+#include "core/script.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

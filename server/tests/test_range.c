@@ -4,7 +4,7 @@
 #include <cmocka.h>
 #include <stdint.h>
 
-#include "range.h"
+#include "core/range.h"
 
 static void ok(const char *h, uint64_t size, uint64_t a, uint64_t b)
 {

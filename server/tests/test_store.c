@@ -16,10 +16,10 @@
 
 #include <cmocka.h>
 
-#include "db.h"
-#include "events.h"
-#include "import.h"
-#include "store.h"
+#include "store/db.h"
+#include "store/events.h"
+#include "store/import.h"
+#include "store/store.h"
 
 static char dir[64];
 
@@ -43,7 +43,8 @@ static void open_store(struct store *s)
 {
 	char note[600], err[600];
 
-	assert_int_equal(store_open(s, dir, "", 1, note, sizeof(note), err, sizeof(err)), 0);
+	assert_int_equal(store_open(s, dir, "", err, sizeof(err)), 0);
+	assert_int_equal(import_state_dir(s, 1, note, sizeof(note), err, sizeof(err)), 0);
 }
 
 static void save(struct store *s, const char *mac, const char *policy)
@@ -175,12 +176,12 @@ static void test_a_failed_statement_keeps_nothing_of_its_transaction(void **stat
 static void test_a_newer_schema_is_refused(void **state)
 {
 	struct store s, again;
-	char note[600], err[600];
+	char err[600];
 
 	(void)state;
 	open_store(&s);
 	assert_true(db_exec(&s.db, "UPDATE lifeboat_schema SET version = 7", 0, NULL, NULL, NULL, NULL, 0) >= 0);
-	assert_int_equal(store_open(&again, dir, "", 1, note, sizeof(note), err, sizeof(err)), -EPROTO);
+	assert_int_equal(store_open(&again, dir, "", err, sizeof(err)), -EPROTO);
 	assert_non_null(strstr(err, "its schema is version 7, newer than this lifeboat knows (1): upgrade lifeboat"));
 }
 
@@ -209,7 +210,8 @@ static void test_json_directory_import(void **state)
 	write_file(path, "{\"alias\": \"\xc0\xaf\"}"); /* an overlong '/': not UTF-8 */
 	snprintf(path, sizeof(path), "%s/hosts/README", dir);
 	write_file(path, "not a host");
-	assert_int_equal(store_open(&s, dir, "", 1, note, sizeof(note), err, sizeof(err)), 0);
+	assert_int_equal(store_open(&s, dir, "", err, sizeof(err)), 0);
+	assert_int_equal(import_state_dir(&s, 1, note, sizeof(note), err, sizeof(err)), 0);
 	assert_non_null(strstr(note, "imported the JSON state directory"));
 	assert_non_null(strstr(note, ": 1 hosts, 0 token index entries"));
 	assert_non_null(strstr(note, "1 files skipped, the first: "));

@@ -1,0 +1,25 @@
+/* Validation of a status report (the agent's wire format, version 1):
+ * the JSON parsed strictly, then every member checked against the
+ * report's table (type, bounds, content) before anything is stored.
+ * Pure: bytes in, a clean copy or a reason out. */
+#ifndef LIFEBOAT_REPORT_H
+#define LIFEBOAT_REPORT_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "common/phase.h"
+#include "core/schema.h"
+#include "common/wire.h"
+
+/* The members of a version-1 report; stored hosts hold one under "report". */
+extern const struct schema_field report_members[];
+
+/* Returns the report (new reference; members the table does not name are
+ * left out) or NULL with err set ("interfaces[0].ipv4[1]: not a string"). */
+json_object *report_parse(const char *body, size_t len, char *err, size_t errlen);
+
+/* 1 when phase is one of the agent's phases. */
+int report_phase_ok(const char *phase);
+
+#endif

@@ -1,0 +1,173 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "lifeboatctl/apiclient.h"
+#include "core/conf.h"
+
+#define ANSWER_MAX (16u << 20)
+
+static int loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0;
+}
+
+static int read_token(const char *path, char *out, size_t len, char *err, size_t errlen)
+{
+	const char *env = getenv("LIFEBOAT_TOKEN");
+	char buf[256] = "";
+	FILE *f = NULL;
+
+	if (path == NULL && env == NULL) {
+		snprintf(err, errlen, "no admin token: give --token-file FILE or set LIFEBOAT_TOKEN "
+				      "(lifeboatctl admin-token add NAME on the boot server makes one)");
+		return -ENOENT;
+	}
+	if (path != NULL) {
+		f = fopen(path, "re");
+		if (f == NULL) {
+			snprintf(err, errlen, "cannot read --token-file %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		if (fgets(buf, sizeof(buf), f) == NULL) {
+			buf[0] = '\0';
+		}
+		fclose(f);
+	} else {
+		snprintf(buf, sizeof(buf), "%s", env);
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strncmp(buf, "lba_", 4) != 0 || strlen(buf) >= len ||
+	    strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(buf)) {
+		snprintf(err, errlen, "the admin token in %s is not one (lba_...)", path ? path : "LIFEBOAT_TOKEN");
+		return -EINVAL;
+	}
+	snprintf(out, len, "%s", buf);
+	return 0;
+}
+
+int apiclient_setup(struct apiclient *ac, const char *url, const char *token_file, const char *cacert, char *err,
+		    size_t errlen)
+{
+	char host[160];
+	size_t n;
+
+	memset(ac, 0, sizeof(*ac));
+	n = strlen(url);
+	if (n == 0 || n >= sizeof(ac->url) || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)) {
+		snprintf(err, errlen, "cannot use --server '%s': want https://host[:port]", url);
+		return -EINVAL;
+	}
+	snprintf(ac->url, sizeof(ac->url), "%s", url);
+	while (n > 0 && ac->url[n - 1] == '/') {
+		ac->url[--n] = '\0';
+	}
+	url_host(ac->url, host, sizeof(host));
+	if (strncmp(url, "http://", 7) == 0 && !loopback(host)) {
+		snprintf(err, errlen, "refusing to send the admin token in clear to %s: use https://", ac->url);
+		return -EINVAL;
+	}
+	if (cacert != NULL) {
+		snprintf(ac->cacert, sizeof(ac->cacert), "%s", cacert);
+	}
+	return read_token(token_file, ac->token, sizeof(ac->token), err, errlen);
+}
+
+void apiclient_setup_local(struct apiclient *ac, const char *socket_path)
+{
+	memset(ac, 0, sizeof(*ac));
+	snprintf(ac->url, sizeof(ac->url), "http://localhost");
+	snprintf(ac->unix_path, sizeof(ac->unix_path), "%s", socket_path);
+}
+
+const char *apiclient_name(const struct apiclient *ac)
+{
+	return ac->unix_path[0] != '\0' ? ac->unix_path : ac->url;
+}
+
+struct answer {
+	char *p;
+	size_t len;
+	int too_big;
+};
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct answer *a = ctx;
+	size_t n = size * nmemb;
+	char *p = NULL;
+
+	if (a->len + n > ANSWER_MAX) {
+		a->too_big = 1;
+		return 0;
+	}
+	p = realloc(a->p, a->len + n + 1);
+	if (p == NULL) {
+		return 0;
+	}
+	a->p = p;
+	memcpy(a->p + a->len, data, n);
+	a->len += n;
+	a->p[a->len] = '\0';
+	return n;
+}
+
+int apiclient_call(const struct apiclient *ac, const char *method, const char *path, const char *body, long *status,
+		   char **out, char *err, size_t errlen)
+{
+	struct answer a = { .p = NULL };
+	struct curl_slist *hdr = NULL;
+	char auth[200], url[1200];
+	CURLcode cc;
+	CURL *c = curl_easy_init();
+	int rc = 0;
+
+	*out = NULL;
+	if (c == NULL) {
+		snprintf(err, errlen, "cannot start libcurl");
+		return -ENOMEM;
+	}
+	snprintf(url, sizeof(url), "%s%s", ac->url, path);
+	if (ac->unix_path[0] != '\0') {
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ac->unix_path);
+	} else {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ac->token);
+		hdr = curl_slist_append(hdr, auth);
+	}
+	if (body != NULL) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	} else if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+	}
+	if (ac->cacert[0] != '\0') {
+		curl_easy_setopt(c, CURLOPT_CAINFO, ac->cacert);
+	}
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "lifeboatctl");
+	cc = curl_easy_perform(c);
+	if (cc != CURLE_OK) {
+		snprintf(err, errlen, "cannot reach %s: %s", apiclient_name(ac), a.too_big ? "the answer is too large" :
+									  curl_easy_strerror(cc));
+		free(a.p);
+		rc = -EIO;
+	} else {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+		*out = a.p ? a.p : strdup("");
+	}
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	return rc;
+}

@@ -1,0 +1,489 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lifeboatd/boot.h"
+#include "core/decide.h"
+#include "store/events.h"
+#include "lifeboatd/http.h"
+#include "lifeboatd/server.h"
+#include "core/query.h"
+#include "core/script.h"
+#include "core/session.h"
+#include "common/clock.h"
+
+#define MAX_ARGS 32
+#define SCRIPT_MAX 8192
+
+/* ---- facts of every host, following the database ---------------------------
+ * A boot request is decided from the facts (policy, nat, session) of every
+ * host kept here, loaded at the first request and brought up to date from
+ * the database's changes (store_changes: the hosts saved or forgotten since
+ * the newest version seen; one query, usually returning nothing) at most
+ * every FACTS_FRESH_MS, and before the next request after any change made
+ * through this process (store_hosts_generation). So a storm of boots costs
+ * no query per boot, a change through this lifeboatd shows at once, and one
+ * through another lifeboatd on the same database within FACTS_FRESH_MS. A
+ * rescue is decided again inside the write transaction (carry_out), never
+ * from here; a host missing here is unknown. */
+
+#define FACT_BUCKETS 4096
+#define FACTS_FRESH_MS 1000
+
+struct fact_entry {
+	struct fact_entry *next;
+	char mac[18];
+	struct boot_facts f;
+};
+
+static struct fact_entry *facts_tab[FACT_BUCKETS];
+static pthread_rwlock_t facts_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER; /* one sync at a time */
+static long long synced_version;  /* the newest version applied (under facts_lock) */
+static long long synced_ms = -1;  /* when (monotonic; -1: never) */
+static unsigned long synced_gen;  /* store_hosts_generation when the sync began */
+
+static unsigned int mac_bucket(const char *mac)
+{
+	unsigned int h = 2166136261u;
+
+	for (; *mac != '\0'; mac++) {
+		h = (h ^ (unsigned char)*mac) * 16777619u;
+	}
+	return h % FACT_BUCKETS;
+}
+
+static void facts_from_host(json_object *h, struct boot_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->known = 1;
+	snprintf(f->policy, sizeof(f->policy), "%s", h != NULL ? jstr(h, "policy") : "normal");
+	f->nat = jbool(h, "nat");
+	session_read(h, &f->s);
+}
+
+static struct fact_entry *facts_find(const char *mac, unsigned int b, struct fact_entry ***link)
+{
+	struct fact_entry **l = &facts_tab[b];
+
+	while (*l != NULL && strcmp((*l)->mac, mac) != 0) {
+		l = &(*l)->next;
+	}
+	if (link != NULL) {
+		*link = l;
+	}
+	return *l;
+}
+
+/* under facts_lock (written) */
+static int apply_change(const char *mac, long long version, const char *doc, void *ctx)
+{
+	unsigned int b = mac_bucket(mac);
+	struct fact_entry **link = NULL, *e = facts_find(mac, b, &link);
+
+	(void)ctx;
+	if (version > synced_version) {
+		synced_version = version;
+	}
+	if (doc == NULL) { /* forgotten */
+		if (e != NULL) {
+			*link = e->next;
+			free(e);
+		}
+		return 0;
+	}
+	if (e == NULL) {
+		e = calloc(1, sizeof(*e));
+		if (e == NULL) {
+			return -ENOMEM;
+		}
+		snprintf(e->mac, sizeof(e->mac), "%s", mac);
+		e->next = facts_tab[b];
+		facts_tab[b] = e;
+	}
+	{
+		json_object *raw = json_tokener_parse(doc), *h = raw != NULL ? hostdoc_clean(raw, NULL) : NULL;
+
+		facts_from_host(h, &e->f); /* unreadable: known, policy normal */
+		json_object_put(h);
+		json_object_put(raw);
+	}
+	return 0;
+}
+
+/* Brings the facts up to date when they are older than FACTS_FRESH_MS or
+ * this process changed a host since; a failed query keeps what is here
+ * (and is tried again by the next request). */
+static void facts_sync(void)
+{
+	unsigned long gen = store_hosts_generation(&srv.store);
+	long long t = ((long long)lb_mono_ms());
+	int fresh, current;
+
+	pthread_rwlock_rdlock(&facts_lock);
+	current = synced_ms >= 0 && synced_gen == gen; /* loaded, and nothing of ours since */
+	fresh = current && t - synced_ms < FACTS_FRESH_MS;
+	pthread_rwlock_unlock(&facts_lock);
+	if (fresh) {
+		return;
+	}
+	/* a change of our own must show now: wait for a sync in progress;
+	 * otherwise one thread syncs and the others answer from what is here */
+	if (current) {
+		if (pthread_mutex_trylock(&sync_mu) != 0) {
+			return;
+		}
+	} else {
+		pthread_mutex_lock(&sync_mu);
+	}
+	gen = store_hosts_generation(&srv.store);
+	pthread_rwlock_wrlock(&facts_lock);
+	if (!(synced_ms >= 0 && synced_gen == gen && ((long long)lb_mono_ms()) - synced_ms < FACTS_FRESH_MS)) {
+		if (store_changes(&srv.store, synced_version, apply_change, NULL) == 0) {
+			synced_ms = t;
+			synced_gen = gen;
+		}
+	}
+	pthread_rwlock_unlock(&facts_lock);
+	pthread_mutex_unlock(&sync_mu);
+}
+
+void boot_facts_load(void)
+{
+	facts_sync();
+}
+
+static void facts_get(const char *mac, struct boot_facts *f)
+{
+	struct fact_entry *e = NULL;
+
+	facts_sync();
+	pthread_rwlock_rdlock(&facts_lock);
+	e = facts_find(mac, mac_bucket(mac), NULL);
+	if (e != NULL) {
+		*f = e->f;
+	} else {
+		memset(f, 0, sizeof(*f));
+	}
+	pthread_rwlock_unlock(&facts_lock);
+}
+
+/* ---- the last boot request of known hosts ---------------------------------------
+ * Kept here and written to the store every few seconds (boot_seen_flush),
+ * not per boot: a storm of normal boots costs no writes of its own. */
+
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_object *seen_batch; /* not yet written */
+
+static void seen_record(const char *mac, const char *source, enum decision d, long long now)
+{
+	json_object *b = json_object_new_object();
+
+	json_object_object_add(b, "time", json_object_new_int64(now));
+	json_object_object_add(b, "source", json_object_new_string(source));
+	json_object_object_add(b, "decision", json_object_new_string(decision_name(d)));
+	pthread_mutex_lock(&seen_mu);
+	if (seen_batch == NULL) {
+		seen_batch = json_object_new_object();
+	}
+	json_object_object_add(seen_batch, mac, b);
+	pthread_mutex_unlock(&seen_mu);
+}
+
+void boot_seen_flush(void)
+{
+	char err[700];
+	json_object *batch = NULL;
+
+	pthread_mutex_lock(&seen_mu);
+	batch = seen_batch;
+	seen_batch = NULL;
+	pthread_mutex_unlock(&seen_mu);
+	if (batch == NULL) {
+		return;
+	}
+	if (store_seen_put(&srv.store, batch, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lifeboatd: %s\n", err);
+		/* kept for the next flush, under what came since */
+		pthread_mutex_lock(&seen_mu);
+		if (seen_batch != NULL) {
+			json_object_object_foreach(seen_batch, mac, b)
+			{
+				json_object_object_add(batch, mac, json_object_get(b));
+			}
+			json_object_put(seen_batch);
+		}
+		seen_batch = batch;
+		batch = NULL;
+		pthread_mutex_unlock(&seen_mu);
+	}
+	json_object_put(batch);
+}
+
+void boot_seen_merge(json_object *host, int seen_read)
+{
+	json_object *b = NULL, *copy = NULL;
+
+	pthread_mutex_lock(&seen_mu);
+	if (seen_batch != NULL && json_object_object_get_ex(seen_batch, jstr(host, "mac"), &b)) {
+		json_object_deep_copy(b, &copy, NULL);
+	}
+	pthread_mutex_unlock(&seen_mu);
+	if (copy == NULL && !seen_read) {
+		copy = store_seen_get(&srv.store, jstr(host, "mac"));
+	}
+	if (copy != NULL) {
+		json_object_object_add(host, "last_request", copy);
+	}
+}
+
+/* ---- GET /boot.ipxe ------------------------------------------------------------------- */
+
+struct args {
+	struct qarg v[MAX_ARGS];
+	size_t n;
+	int overflow;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct args *a = cls;
+
+	(void)kind;
+	if (a->n == MAX_ARGS) {
+		a->overflow = 1;
+		return MHD_NO;
+	}
+	a->v[a->n].key = key;
+	a->v[a->n].val = value;
+	a->n++;
+	return MHD_YES;
+}
+
+/* The claimant's request, with its identity, as the session's last_boot. */
+static void record_boot(json_object *h, const struct boot_query *q, const char *source, long long now)
+{
+	json_object *b = json_object_new_object();
+
+	json_object_object_add(b, "time", json_object_new_int64(now));
+	json_object_object_add(b, "source", json_object_new_string(source));
+	json_object_object_add(b, "decision", json_object_new_string("rescue"));
+#define ADD(f)                                                                     \
+	if (q->f[0] != '\0') {                                                     \
+		json_object_object_add(b, #f, json_object_new_string(q->f));       \
+	}
+	ADD(ip) ADD(netmask) ADD(gateway) ADD(dns) ADD(ip6) ADD(gateway6) ADD(uuid) ADD(serial) ADD(product)
+	ADD(manufacturer) ADD(platform) ADD(buildarch)
+#undef ADD
+	if (q->len6 != 0) {
+		json_object_object_add(b, "len6", json_object_new_int((int)q->len6));
+	}
+	json_object_object_add(h, "last_boot", b);
+}
+
+/* Issues a token for the session in h (claim, reboot or a new host):
+ * index entry and host document in the caller's transaction. */
+static int issue_token(json_object *h, struct session *s, const struct boot_query *q, const char *source,
+		       long long now, char token[LB_TOKEN_LEN + 1], char *err, size_t errlen)
+{
+	char old[65], hash[65];
+	json_object *so = NULL;
+	int rc;
+
+	if (store_new_token(token) < 0) {
+		snprintf(err, errlen, "cannot make a token: no randomness");
+		return -EIO;
+	}
+	token_hash(token, hash);
+	snprintf(old, sizeof(old), "%s", s->token_sha256);
+	s->state = SS_ACTIVE;
+	snprintf(s->token_sha256, sizeof(s->token_sha256), "%s", hash);
+	snprintf(s->bound, sizeof(s->bound), "%s", source);
+	s->issued = now;
+	s->boots++;
+	if (s->expires == 0) {
+		s->expires = now + srv.conf.session_timeout;
+	}
+	session_write(s, h);
+	/* a new boot makes new host keys: the next report pins them */
+	so = jget(h, "session");
+	jdel(so, "host_keys");
+	json_object_object_add(h, "phase", json_object_new_string("loading"));
+	record_boot(h, q, source, now);
+	rc = store_token_put(&srv.store, hash, q->mac);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write the token index: %s", strerror(-rc));
+		return rc;
+	}
+	rc = store_save(&srv.store, q->mac, h, err, errlen);
+	if (rc < 0) {
+		store_token_del(&srv.store, hash);
+		return rc;
+	}
+	if (old[0] != '\0' && strcmp(old, hash) != 0) {
+		store_token_del(&srv.store, old);
+	}
+	return 0;
+}
+
+/* Carries out o's step under the state lock, deciding again on what the
+ * file says now (another request or lifeboatctl may have come first). */
+static int carry_out(const struct boot_query *q, const struct boot_env *env, struct boot_outcome *o,
+		     char token[LB_TOKEN_LEN + 1], char *err, size_t errlen)
+{
+	struct boot_facts f;
+	json_object *h = NULL;
+	int rc;
+
+	rc = store_lock(&srv.store, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	h = store_load(&srv.store, q->mac, NULL);
+	if (h != NULL) {
+		facts_from_host(h, &f);
+	} else if (store_exists(&srv.store, q->mac) != 0) {
+		facts_from_host(NULL, &f); /* unreadable: normal, and never replaced here */
+	} else {
+		memset(&f, 0, sizeof(f));
+		store_pending_count(&srv.store, env->source, env->now, srv.conf.session_grace, &f.pending_total,
+				    &f.pending_from_source);
+	}
+	boot_decide(&f, q, env, o);
+	switch (o->step) {
+	case STEP_NONE:
+		break;
+	case STEP_CREATE:
+		h = store_new_host(q->mac, "rescue");
+		json_object_object_add(h, "auto", json_object_new_boolean(1));
+		session_arm(&f.s, 0, env->now, srv.conf.session_timeout);
+		rc = issue_token(h, &f.s, q, env->source, env->now, token, err, errlen);
+		if (rc == 0) {
+			store_pending_put(&srv.store, q->mac, env->source, env->now);
+			events_add(&srv.store, q->mac, env->now, "rescue", "new host (default_policy rescue): rescue script "
+				   "with a token for %s", env->source);
+		}
+		break;
+	case STEP_ISSUE:
+	case STEP_REISSUE:
+		rc = issue_token(h, &f.s, q, env->source, env->now, token, err, errlen);
+		if (rc == 0) {
+			events_add(&srv.store, q->mac, env->now, "rescue", "%s: rescue script with a %stoken for %s",
+				   o->step == STEP_ISSUE ? "session claimed" : "booted again", o->step == STEP_ISSUE ? "" :
+				   "new ", env->source);
+		}
+		break;
+	case STEP_CONFLICT:
+		f.s.state = SS_CONFLICT;
+		f.s.conflict_time = env->now;
+		snprintf(f.s.conflict_source, sizeof(f.s.conflict_source), "%s", env->source);
+		snprintf(f.s.conflict_reason, sizeof(f.s.conflict_reason), "%s", o->why);
+		session_write(&f.s, h);
+		rc = store_save(&srv.store, q->mac, h, err, errlen);
+		fprintf(stderr, "lifeboatd: %s: session conflict: boot request from %s while bound to %s\n", q->mac,
+			env->source, f.s.bound);
+		events_add(&srv.store, q->mac, env->now, "conflict", "boot request from %s while bound to %s: %s",
+			   env->source, f.s.bound[0] ? f.s.bound : "nobody", o->why);
+		break;
+	}
+	json_object_put(h);
+	if (rc < 0) {
+		store_abort(&srv.store);
+		return rc;
+	}
+	return store_unlock(&srv.store, err, errlen);
+}
+
+/* Signatures next to the payload (make sign) switch on imgverify. */
+static int payload_signed(void)
+{
+	char a[600], b[600];
+
+	snprintf(a, sizeof(a), "%s/bzImage.sig", srv.conf.payload_dir);
+	snprintf(b, sizeof(b), "%s/initramfs.cpio.xz.sig", srv.conf.payload_dir);
+	return access(a, R_OK) == 0 && access(b, R_OK) == 0;
+}
+
+enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	struct args a = { .n = 0 };
+	struct boot_query q;
+	struct boot_facts f;
+	struct boot_outcome o;
+	struct boot_env env = { .source = r->client, .server_nat = srv.conf.nat,
+				.default_policy = srv.conf.default_policy, .now = (long long)time(NULL),
+				.auto_hosts = srv.conf.auto_hosts };
+	struct render_ctx rc = { 0 };
+	char err[512], msg[600], script[SCRIPT_MAX], token[LB_TOKEN_LEN + 1] = "", tls_payload[600];
+	int len;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+	if (a.overflow) {
+		return http_text(c, r, 400, "cannot use the query: more than 32 parameters");
+	}
+	if (boot_query_parse(a.v, a.n, &q, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "cannot use the query: %s", err);
+		return http_text(c, r, 400, msg);
+	}
+	facts_get(q.mac, &f);
+	boot_decide(&f, &q, &env, &o);
+	if (o.step != STEP_NONE && carry_out(&q, &env, &o, token, err, sizeof(err)) < 0) {
+		/* nothing was handed out that is not stored: iPXE retries */
+		snprintf(msg, sizeof(msg), "cannot store the session of %s: %s", q.mac, err);
+		fprintf(stderr, "lifeboatd: %s\n", msg);
+		return http_text(c, r, 503, msg);
+	}
+	if (o.step == STEP_NONE && f.known) {
+		seen_record(q.mac, r->client, o.d, env.now);
+	}
+	rc.q = &q;
+	if (r->tls) {
+		/* a script fetched over HTTPS loads the payload over HTTPS too */
+		snprintf(tls_payload, sizeof(tls_payload), "%s/payload", srv.conf.tls_public_url);
+	}
+	rc.policy = f.known ? (f.policy[0] ? f.policy : "normal") : srv.conf.default_policy;
+	if (o.d == DECIDE_NORMAL && strncmp(rc.policy, "rescue", 6) == 0) {
+		rc.policy = "rescue-ended"; /* the session expired or ended: say so */
+	}
+	/* The agent talks HTTPS to lifeboatd when it can check the
+	 * certificate: booted by a script that came over HTTPS, it gets the
+	 * certificate's pin (never in a plain-HTTP script: anyone on the path
+	 * could put their own there); booted over plain HTTP, only with
+	 * agent_ca = yes (its image has the CA: make CA=). */
+	rc.public_url = r->tls || srv.conf.agent_ca ? srv.conf.tls_public_url : srv.conf.public_url;
+	rc.tls_pin = r->tls ? srv.tls_pin : NULL;
+	rc.payload_url = r->tls ? tls_payload : srv.conf.payload_url;
+	rc.token = token;
+	rc.extra_args = srv.conf.kernel_args;
+	rc.heartbeat = srv.conf.heartbeat;
+	rc.source_ip = r->client;
+	rc.signed_payload = payload_signed();
+	len = script_render(o.d, &rc, script, sizeof(script), err, sizeof(err));
+	if (len < 0) {
+		snprintf(msg, sizeof(msg), "cannot write the boot script: %s", err);
+		fprintf(stderr, "lifeboatd: %s\n", msg);
+		return http_text(c, r, 500, msg);
+	}
+	if (o.d != DECIDE_RESCUE && o.d != DECIDE_NORMAL) {
+		snprintf(r->why, sizeof(r->why), "%s: %s", decision_name(o.d), o.why);
+	}
+	return http_respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
+}
+
+enum MHD_Result handle_chain(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	char script[2048], err[256];
+	int len = script_render_chain(r->tls ? srv.conf.tls_public_url : srv.conf.public_url, script, sizeof(script), err,
+				      sizeof(err));
+
+	if (len < 0) {
+		return http_text(c, r, 500, err);
+	}
+	return http_respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
+}

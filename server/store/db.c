@@ -1,0 +1,321 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+
+static const struct {
+	const char *prefix;
+	const struct db_backend *be;
+	int strip; /* 1: the target is what follows the prefix */
+} schemes[] = {
+	{ "postgresql://", &db_postgresql, 0 },
+	{ "postgres://", &db_postgresql, 0 },
+	{ "sqlite:", &db_sqlite, 1 },
+};
+
+void db_redact(const char *url, char *out, size_t len)
+{
+	const char *scheme = strstr(url, "://"), *at = NULL, *colon = NULL;
+
+	if (scheme == NULL) {
+		snprintf(out, len, "%s", url);
+		return;
+	}
+	at = strchr(scheme + 3, '@');
+	colon = memchr(scheme + 3, ':', at != NULL ? (size_t)(at - scheme - 3) : 0);
+	if (at != NULL && strcspn(scheme + 3, "/") > (size_t)(at - scheme - 3) && colon != NULL) {
+		snprintf(out, len, "%.*s%s", (int)(colon - url), url, at);
+	} else {
+		snprintf(out, len, "%s", url);
+	}
+	/* a password given as ?password=... */
+	{
+		char *pw = strstr(out, "password=");
+
+		if (pw != NULL) {
+			size_t end = strcspn(pw, "&");
+
+			memmove(pw + 9, pw + end, strlen(pw + end) + 1);
+			if (len - strlen(out) > 3) {
+				memmove(pw + 12, pw + 9, strlen(pw + 9) + 1);
+				memcpy(pw + 9, "***", 3);
+			}
+		}
+	}
+}
+
+int db_setup(struct db *d, const char *url, const char *state_dir, char *err, size_t errlen)
+{
+	const char *target = url;
+	size_t i;
+
+	memset(d, 0, sizeof(*d));
+	d->be = &db_sqlite;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		if (strncmp(url, schemes[i].prefix, strlen(schemes[i].prefix)) == 0) {
+			d->be = schemes[i].be;
+			target = schemes[i].strip ? url + strlen(schemes[i].prefix) : url;
+			break;
+		}
+	}
+	if (i == sizeof(schemes) / sizeof(schemes[0]) && strstr(url, "://") != NULL) {
+		snprintf(err, errlen, "cannot use database %.200s: not postgresql://..., sqlite:PATH or a file", url);
+		return -EINVAL;
+	}
+	if (target[0] == '\0') {
+		if ((size_t)snprintf(d->target, sizeof(d->target), "%s/lifeboat.db", state_dir) >= sizeof(d->target)) {
+			snprintf(err, errlen, "cannot use state directory %.200s: path too long", state_dir);
+			return -ENAMETOOLONG;
+		}
+	} else if ((size_t)snprintf(d->target, sizeof(d->target), "%s", target) >= sizeof(d->target)) {
+		snprintf(err, errlen, "cannot use database %.200s: longer than %zu bytes", url, sizeof(d->target) - 1);
+		return -ENAMETOOLONG;
+	}
+	if (d->be == &db_postgresql) {
+		db_redact(url, d->shown, sizeof(d->shown));
+	} else {
+		snprintf(d->shown, sizeof(d->shown), "%.299s", d->target);
+	}
+	return 0;
+}
+
+/* The thread's connection sits behind a pointer to its back end's
+ * disconnect, so the key's destructor (which gets only the pointer) can
+ * close it. */
+struct holder {
+	void (*disconnect)(struct db_conn *c);
+	struct db_conn *c;
+};
+
+static void holder_gone(void *p)
+{
+	struct holder *h = p;
+
+	if (h != NULL) {
+		h->disconnect(h->c);
+		free(h);
+	}
+}
+
+int db_conn(struct db *d, struct db_conn **c, char *err, size_t errlen)
+{
+	struct holder *h = NULL;
+	int rc;
+
+	if (!d->key_made) {
+		/* made by the first caller, before any thread starts (store_open) */
+		if (pthread_key_create(&d->key, holder_gone) != 0) {
+			snprintf(err, errlen, "cannot open database %s: out of thread keys", d->shown);
+			return -EAGAIN;
+		}
+		d->key_made = 1;
+	}
+	h = pthread_getspecific(d->key);
+	if (h != NULL) {
+		*c = h->c;
+		return 0;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		snprintf(err, errlen, "cannot open database %s: out of memory", d->shown);
+		return -ENOMEM;
+	}
+	rc = d->be->connect(d->target, &h->c, err, errlen);
+	if (rc < 0) {
+		free(h);
+		return rc;
+	}
+	h->disconnect = d->be->disconnect;
+	pthread_setspecific(d->key, h);
+	*c = h->c;
+	return 0;
+}
+
+int db_exec(struct db *d, const char *sql, int nparams, const char *const *params, db_row_fn fn, void *ctx,
+	    char *err, size_t errlen)
+{
+	struct db_conn *c = NULL;
+	char buf[300];
+	int rc;
+
+	if (err == NULL) {
+		err = buf;
+		errlen = sizeof(buf);
+	}
+	rc = db_conn(d, &c, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	if (c->in_txn && c->spoiled) {
+		snprintf(err, errlen, "%s", c->spoil_reason);
+		return -EIO;
+	}
+	rc = d->be->exec(c, sql, nparams, params, fn, ctx, err, errlen);
+	if (rc < 0 && c->in_txn && !c->spoiled) {
+		c->spoiled = 1;
+		snprintf(c->spoil_reason, sizeof(c->spoil_reason), "%s", err);
+	}
+	return rc;
+}
+
+static int begin(struct db *d, const char *sql, char *err, size_t errlen)
+{
+	struct db_conn *c = NULL;
+	int rc = db_conn(d, &c, err, errlen);
+
+	if (rc < 0) {
+		return rc;
+	}
+	rc = d->be->script(c, sql, err, errlen);
+	if (rc < 0) {
+		d->be->script(c, "ROLLBACK", NULL, 0);
+		return rc;
+	}
+	c->in_txn = 1;
+	c->spoiled = 0;
+	c->spoil_reason[0] = '\0';
+	return 0;
+}
+
+int db_begin(struct db *d, char *err, size_t errlen)
+{
+	return begin(d, d->be->begin_write, err, errlen);
+}
+
+int db_begin_rows(struct db *d, char *err, size_t errlen)
+{
+	return begin(d, d->be->begin_rows != NULL ? d->be->begin_rows : d->be->begin_write, err, errlen);
+}
+
+void db_rollback(struct db *d)
+{
+	struct db_conn *c = NULL;
+
+	if (db_conn(d, &c, NULL, 0) == 0 && c->in_txn) {
+		d->be->script(c, "ROLLBACK", NULL, 0);
+		c->in_txn = 0;
+	}
+}
+
+int db_commit(struct db *d, char *err, size_t errlen)
+{
+	struct db_conn *c = NULL;
+	char buf[300];
+	int rc;
+
+	if (err == NULL) {
+		err = buf;
+		errlen = sizeof(buf);
+	}
+	rc = db_conn(d, &c, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	if (!c->in_txn) {
+		return 0;
+	}
+	if (c->spoiled) {
+		snprintf(err, errlen, "rolled back: %s", c->spoil_reason);
+		db_rollback(d);
+		return -EIO;
+	}
+	rc = d->be->script(c, "COMMIT", err, errlen);
+	if (rc < 0) {
+		d->be->script(c, "ROLLBACK", NULL, 0);
+	}
+	c->in_txn = 0;
+	return rc;
+}
+
+int db_latest_version(const struct db *d)
+{
+	int n = 0;
+
+	while (d->be->migrations[n] != NULL) {
+		n++;
+	}
+	return n;
+}
+
+static int get_version(const struct db_row *r, void *ctx)
+{
+	*(long long *)ctx = db_int(r, 0);
+	return 0;
+}
+
+int db_migrate(struct db *d, int to, int *from, char *err, size_t errlen)
+{
+	struct db_conn *c = NULL;
+	long long v = 0;
+	char num[24], why[300];
+	const char *p[1] = { num };
+	int latest = db_latest_version(d), rc, i;
+
+	if (to <= 0 || to > latest) {
+		to = latest;
+	}
+	rc = db_begin(d, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot open database %s: %s", d->shown, why);
+		return rc;
+	}
+	db_conn(d, &c, NULL, 0);
+	rc = db_exec(d, "CREATE TABLE IF NOT EXISTS lifeboat_schema (version BIGINT NOT NULL)", 0, NULL, NULL, NULL,
+		     why, sizeof(why));
+	if (rc >= 0) {
+		rc = db_exec(d, "SELECT COALESCE(MAX(version), 0) FROM lifeboat_schema", 0, NULL, get_version, &v, why,
+			     sizeof(why));
+	}
+	if (rc < 0) {
+		goto err_txn;
+	}
+	*from = (int)v;
+	if (v > latest) {
+		snprintf(why, sizeof(why), "its schema is version %lld, newer than this lifeboat knows (%d): upgrade "
+			 "lifeboat", v, latest);
+		rc = -EPROTO;
+		goto err_txn;
+	}
+	for (i = (int)v; i < to && rc >= 0; i++) {
+		rc = d->be->script(c, d->be->migrations[i], why, sizeof(why));
+		if (rc < 0) {
+			size_t n = strlen(why);
+
+			snprintf(why + n, sizeof(why) - n, " (migrating to schema version %d)", i + 1);
+		}
+	}
+	if (rc >= 0 && to > v) {
+		snprintf(num, sizeof(num), "%d", to);
+		rc = db_exec(d, "DELETE FROM lifeboat_schema", 0, NULL, NULL, NULL, why, sizeof(why));
+		if (rc >= 0) {
+			rc = db_exec(d, "INSERT INTO lifeboat_schema (version) VALUES ($1)", 1, p, NULL, NULL, why,
+				     sizeof(why));
+		}
+	}
+	if (rc < 0) {
+		goto err_txn;
+	}
+	rc = db_commit(d, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot open database %s: %s", d->shown, why);
+		return rc;
+	}
+	return 0;
+
+err_txn:
+	db_rollback(d);
+	snprintf(err, errlen, "cannot open database %s: %s", d->shown, why);
+	return rc < 0 ? rc : -EIO;
+}
+
+const char *db_text(const struct db_row *r, int i)
+{
+	return i < r->n && r->v[i] != NULL ? r->v[i] : "";
+}
+
+long long db_int(const struct db_row *r, int i)
+{
+	return i < r->n && r->v[i] != NULL ? strtoll(r->v[i], NULL, 10) : 0;
+}

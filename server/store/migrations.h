@@ -1,0 +1,31 @@
+/* The schema, written once for both back ends (db_sqlite.c, db_pg.c):
+ * they differ only in how an event's id counts up (ID). Migration i+1
+ * goes from schema version i to i+1; a new version is a new macro here
+ * and one more row in each back end's table, never an edit of an old one. */
+#ifndef LIFEBOAT_MIGRATIONS_H
+#define LIFEBOAT_MIGRATIONS_H
+
+/* 1: hosts as documents (core/hostdoc.h) with a version from one counter, the
+ * token index, pending auto-created hosts, the event log, the last normal
+ * boots, BMC credentials, admin tokens, forgotten hosts (for caches that
+ * follow the changes) */
+#define DB_SCHEMA_1(ID)                                                                                              \
+	"CREATE TABLE hosts (mac TEXT PRIMARY KEY, doc TEXT NOT NULL, version BIGINT NOT NULL,"                     \
+	" updated BIGINT NOT NULL);"                                                                                 \
+	"CREATE INDEX hosts_version ON hosts (version);"                                                             \
+	"CREATE TABLE forgotten (mac TEXT PRIMARY KEY, version BIGINT NOT NULL);"                                    \
+	"CREATE TABLE tokens (hash TEXT PRIMARY KEY, mac TEXT NOT NULL);"                                            \
+	"CREATE INDEX tokens_mac ON tokens (mac);"                                                                   \
+	"CREATE TABLE pending (mac TEXT PRIMARY KEY, source TEXT NOT NULL, time BIGINT NOT NULL);"                   \
+	"CREATE TABLE events (id " ID ", mac TEXT NOT NULL, time BIGINT NOT NULL, kind TEXT NOT NULL,"               \
+	" text TEXT NOT NULL);"                                                                                      \
+	"CREATE INDEX events_mac ON events (mac, id);"                                                               \
+	"CREATE TABLE seen (mac TEXT PRIMARY KEY, time BIGINT NOT NULL, source TEXT NOT NULL,"                      \
+	" decision TEXT NOT NULL);"                                                                                  \
+	"CREATE TABLE bmc (mac TEXT PRIMARY KEY, doc TEXT NOT NULL);"                                                \
+	"CREATE TABLE admin_tokens (hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created BIGINT NOT NULL);"     \
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"                                             \
+	"CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"                                      \
+	"INSERT INTO counters (name, value) VALUES ('host_version', 0);"
+
+#endif
