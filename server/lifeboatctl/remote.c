@@ -1,3 +1,7 @@
+/* The remote backend (backend.h): lifeboatd's control API, over the
+ * network with an admin token (--server) or over the control socket on
+ * the boot server. Every operation is one request. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,51 +10,79 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "lifeboatctl/remote.h"
 #include "core/hostdoc.h"
-#include "core/view.h"
+#include "core/json.h"
+#include "core/query.h"
+#include "lifeboatctl/backend.h"
+#include "lifeboatctl/remote.h"
 
-/* One call; on success *out is the body (free it). Says what went wrong
- * (unreachable, or the server's own words with its status) and returns 1. */
-static int call(const struct apiclient *ac, const char *method, const char *path, const char *body, char **out)
+static struct apiclient client;
+
+/* The errno an HTTP status stands for. */
+static int status_errno(long status)
 {
-	char err[700];
-	long status = 0;
+	switch (status) {
+	case 400:
+		return -EINVAL;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 404:
+		return -ENOENT;
+	case 409:
+		return -EEXIST;
+	case 504:
+		return -EHOSTUNREACH;
+	default:
+		return -EIO;
+	}
+}
 
-	if (apiclient_call(ac, method, path, body, &status, out, err, sizeof(err)) < 0) {
-		fprintf(stderr, "lifeboatctl: %s\n", err);
-		return 1;
+/* One call; on success *out is the body (free it). Else err says what went
+ * wrong: unreachable, or the server's own words (its first line, without
+ * its name) with the status. */
+static int call(const char *method, const char *path, const char *body, char **out, char *err, size_t errlen)
+{
+	long status = 0;
+	int rc = apiclient_call(&client, method, path, body, &status, out, err, errlen);
+
+	if (rc < 0) {
+		return rc;
 	}
 	if (status < 200 || status > 299) {
 		char *msg = *out;
 
 		msg[strcspn(msg, "\n")] = '\0';
-		if (strncmp(msg, "lifeboatd: ", 11) == 0) {
-			msg += 11;
+		if (strncmp(msg, "lifeboatd: ", strlen("lifeboatd: ")) == 0) {
+			msg += strlen("lifeboatd: "); /* the server's name: we name it by its URL */
 		}
-		fprintf(stderr, "lifeboatctl: %s answered %ld: %s%s\n", apiclient_name(ac), status, msg,
-			status == 401 ? " (is the admin token valid? lifeboatctl admin-token list on the boot server)" : "");
+		snprintf(err, errlen, "%s answered %ld: %s%s", apiclient_name(&client), status, msg,
+			 status == 401 ? " (is the admin token valid? lifeboatctl admin-token list on the boot server)" : "");
 		free(*out);
 		*out = NULL;
-		return 1;
+		return status_errno(status);
 	}
 	return 0;
 }
 
-static json_object *call_json(const struct apiclient *ac, const char *method, const char *path, const char *body)
+/* A JSON answer in *o (new reference). 0 or -errno with err. */
+static int call_json(const char *method, const char *path, const char *body, json_object **o, char *err,
+		     size_t errlen)
 {
 	char *out = NULL;
-	json_object *o = NULL;
+	int rc = call(method, path, body, &out, err, errlen);
 
-	if (call(ac, method, path, body, &out) != 0) {
-		return NULL;
+	*o = NULL;
+	if (rc < 0) {
+		return rc;
 	}
-	o = json_tokener_parse(out);
-	if (o == NULL) {
-		fprintf(stderr, "lifeboatctl: %s answered something that is not JSON\n", apiclient_name(ac));
-	}
+	*o = json_tokener_parse(out);
 	free(out);
-	return o;
+	if (*o == NULL) {
+		snprintf(err, errlen, "%s answered something that is not JSON", apiclient_name(&client));
+		return -EPROTO;
+	}
+	return 0;
 }
 
 /* /api/v1/hosts/<host>[/<sub>][?host=<name>]; host and name escaped. */
@@ -65,125 +97,74 @@ static void host_path(char *path, size_t len, const char *host, const char *sub,
 }
 
 /* One request about one host: POST body (may be NULL) or GET; the JSON
- * answer, or NULL after saying why. */
-static json_object *call_host(const struct apiclient *ac, const char *method, const char *host, const char *sub,
-			      json_object *body)
+ * answer in *o (NULL: not wanted). 0 or -errno with err. */
+static int call_host(const char *method, const char *host, const char *sub, json_object *body, json_object **o,
+		     char *err, size_t errlen)
 {
 	char path[600];
+	json_object *answer = NULL;
+	int rc;
 
 	host_path(path, sizeof(path), host, sub, NULL);
-	return call_json(ac, method, path, body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL);
-}
-
-/* The body of a 200 answer (free it), or NULL with err: quiet, for
- * lifeboatctl ssh, which polls. */
-static char *fetch_quiet(const struct apiclient *ac, const char *path, char *err, size_t errlen)
-{
-	char *out = NULL;
-	long status = 0;
-
-	if (apiclient_call(ac, "GET", path, NULL, &status, &out, err, errlen) < 0) {
-		return NULL;
-	}
-	if (status != 200) {
-		out[strcspn(out, "\n")] = '\0';
-		snprintf(err, errlen, "%s answered %ld: %s", apiclient_name(ac), status, out);
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-json_object *remote_host_action(const struct apiclient *ac, const char *host, const char *action, json_object *body)
-{
-	return call_host(ac, "POST", host, action, body);
-}
-
-int remote_set_bmc(const struct apiclient *ac, const char *mac, const struct bmc *b)
-{
-	json_object *body = bmc_public(b), *h = NULL;
-
-	json_object_object_add(body, "password", json_object_new_string(b->password));
-	h = call_host(ac, "POST", mac, "bmc", body);
-	json_object_put(body);
-	if (h == NULL) {
-		return 1;
-	}
-	json_object_put(h);
-	printf("%s: BMC %s %s@%s:%u stored on the boot server (the password is never shown again)\n", mac, b->driver,
-	       b->user, b->address, b->port);
-	return 0;
-}
-
-int remote_token(const struct apiclient *ac, const char *mac)
-{
-	json_object *o = call_host(ac, "POST", mac, "token", NULL);
-
-	if (o == NULL) {
-		return 1;
-	}
-	printf("%s\n", jstr(o, "token"));
-	json_object_put(o);
-	return 0;
-}
-
-int remote_power(const struct apiclient *ac, const char *mac, const char *action)
-{
-	json_object *body = json_object_new_object(), *o = NULL;
-
-	json_object_object_add(body, "action", json_object_new_string(action));
-	o = call_host(ac, "POST", mac, "power", body);
-	json_object_put(body);
-	if (o == NULL) {
-		return 1;
-	}
-	if (strcmp(action, "status") == 0) {
-		printf("%s: power %s\n", mac, jstr(o, "power"));
+	rc = call_json(method, path, body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL,
+		       &answer, err, errlen);
+	if (o != NULL) {
+		*o = answer;
 	} else {
-		printf("%s: power %s: done\n", mac, action);
+		json_object_put(answer);
 	}
-	json_object_put(o);
-	return 0;
+	return rc;
 }
 
-json_object *remote_host(const struct apiclient *ac, const char *host, char *err, size_t errlen)
+void remote_setup_local(const char *socket_path)
 {
-	char path[600], *out = NULL;
+	apiclient_setup_local(&client, socket_path);
+}
+
+int remote_setup(const char *url, const char *token_file, const char *cacert, char *err, size_t errlen)
+{
+	return apiclient_setup(&client, url, token_file, cacert, err, errlen);
+}
+
+static json_object *host(const char *name, struct schema_skipped *sk, char *err, size_t errlen)
+{
 	json_object *h = NULL;
 
-	host_path(path, sizeof(path), host, NULL, NULL);
-	out = fetch_quiet(ac, path, err, errlen);
-	if (out == NULL) {
+	if (call_host("GET", name, NULL, NULL, &h, err, errlen) < 0) {
 		return NULL;
 	}
-	h = json_tokener_parse(out);
-	if (h == NULL) {
-		snprintf(err, errlen, "%s answered something that is not JSON", apiclient_name(ac));
+	if (jstr(h, "skipped")[0] != '\0') { /* what the server could not read */
+		snprintf(sk->text, sizeof(sk->text), "%s", jstr(h, "skipped"));
+		sk->count++;
 	}
-	free(out);
 	return h;
 }
 
-char *remote_known_hosts_text(const struct apiclient *ac, const char *mac, const char *name, char *err,
-			      size_t errlen)
+static int resolve(const char *name, char mac[18], char *err, size_t errlen)
 {
-	char path[600];
+	struct schema_skipped sk = { .count = 0 };
+	json_object *h = host(name, &sk, err, errlen);
+	int rc = h == NULL ? -ENOENT : parse_mac(jstr(h, "mac"), mac) == 0 ? 0 : -EPROTO;
 
-	host_path(path, sizeof(path), mac, "known-hosts", name);
-	return fetch_quiet(ac, path, err, errlen);
+	if (rc == -EPROTO) {
+		snprintf(err, errlen, "%s answered a host without a MAC", apiclient_name(&client));
+	}
+	json_object_put(h);
+	return rc;
 }
 
-int remote_set_policy(const struct apiclient *ac, const char *mac, const struct host_change *c)
+static int set_policy(const char *mac, const struct host_change *c, struct policy_result *res, char *err,
+		      size_t errlen)
 {
-	json_object *body = json_object_new_object(), *h = NULL;
-	int rescue = strcmp(c->policy, "normal") != 0;
+	json_object *body = json_object_new_object(), *h = NULL, *s = NULL;
+	int rescue = strcmp(c->policy, "normal") != 0, rc;
 
 	if (rescue) {
 		json_object_object_add(body, "once", json_object_new_boolean(strcmp(c->policy, "rescue-once") == 0));
 		if (c->nat >= 0) {
 			json_object_object_add(body, "nat", json_object_new_boolean(c->nat));
 		}
-		if (c->seconds > 0) {
+		if (c->seconds > 0) { /* else the server's session_timeout */
 			json_object_object_add(body, "seconds", json_object_new_int64(c->seconds));
 		}
 		if (c->keys != NULL && json_object_array_length(c->keys) > 0) {
@@ -194,103 +175,138 @@ int remote_set_policy(const struct apiclient *ac, const char *mac, const struct 
 			json_object_object_add(body, "reset", json_object_new_boolean(1));
 		}
 	}
-	h = call_host(ac, "POST", mac, rescue ? "rescue" : "normal", body);
+	rc = call_host("POST", mac, rescue ? "rescue" : "normal", body, &h, err, errlen);
 	json_object_put(body);
-	if (h == NULL) {
-		return 1;
+	if (rc < 0) {
+		return rc;
 	}
-	if (rescue) {
-		json_object *s = jget(h, "session");
-
-		printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims "
-		       "it\n", mac, jstr(h, "policy"), jbool(h, "nat") ? " (nat: no source-address check)" : "",
-		       jint(s, "expires") - jint(s, "armed"));
-		if (c->reset) {
-			printf("%s: power cycled through its BMC into the rescue\n", mac);
-		}
-	} else {
-		printf("%s: policy normal (its session, if any, has ended)\n", mac);
-	}
+	s = jget(h, "session");
+	snprintf(res->policy, sizeof(res->policy), "%s", jstr(h, "policy"));
+	res->nat = jbool(h, "nat");
+	res->seconds = jint(s, "expires") - jint(s, "armed");
 	json_object_put(h);
 	return 0;
 }
 
-int remote_forget(const struct apiclient *ac, const char *mac)
+static int forget(const char *mac, char *err, size_t errlen)
 {
-	json_object *o = call_host(ac, "POST", mac, "forget", NULL);
-
-	if (o == NULL) {
-		return 1;
-	}
-	json_object_put(o);
-	printf("%s: forgotten\n", mac);
-	return 0;
+	return call_host("POST", mac, "forget", NULL, NULL, err, errlen);
 }
 
-int remote_show(const struct apiclient *ac, const char *mac)
+static int each_host(host_fn fn, void *ctx, char *err, size_t errlen)
 {
-	json_object *h = call_host(ac, "GET", mac, NULL, NULL);
-
-	if (h == NULL) {
-		return 1;
-	}
-	if (jstr(h, "skipped")[0] != '\0') { /* as on the state directory */
-		fprintf(stderr, "lifeboatctl: %s: skipped from the stored host: %s\n", mac, jstr(h, "skipped"));
-	}
-	printf("%s\n", json_object_to_json_string_ext(h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(h);
-	return 0;
-}
-
-int remote_list(const struct apiclient *ac)
-{
-	json_object *hosts = call_json(ac, "GET", "/api/v1/hosts", NULL);
+	json_object *hosts = NULL;
 	size_t i, n;
+	int rc = call_json("GET", "/api/v1/hosts", NULL, &hosts, err, errlen);
 
-	if (hosts == NULL || !json_object_is_type(hosts, json_type_array)) {
-		json_object_put(hosts);
-		return 1;
+	if (rc < 0) {
+		return rc;
 	}
-	view_list_header(stdout);
+	if (!json_object_is_type(hosts, json_type_array)) {
+		json_object_put(hosts);
+		snprintf(err, errlen, "%s answered something that is not a list of hosts", apiclient_name(&client));
+		return -EPROTO;
+	}
 	n = json_object_array_length(hosts);
 	for (i = 0; i < n; i++) {
 		json_object *raw = json_object_array_get_idx(hosts, i);
 		struct schema_skipped sk = { .count = 0 };
 		/* an unreadable stored host is a MAC and what was skipped */
-		json_object *h = json_object_get_boolean(jget(raw, "unreadable")) ? NULL : hostdoc_clean(raw, &sk);
+		json_object *h = jbool(raw, "unreadable") ? NULL : hostdoc_clean(raw, &sk);
 
 		if (jstr(raw, "skipped")[0] != '\0') {
 			snprintf(sk.text, sizeof(sk.text), "%s", jstr(raw, "skipped"));
 			sk.count++;
 		}
-		view_list_line(h, jstr(raw, "mac"), &sk, (long long)time(NULL), stdout);
+		fn(h, jstr(raw, "mac"), &sk, ctx);
 		json_object_put(h);
 	}
 	json_object_put(hosts);
 	return 0;
 }
 
-int remote_known_hosts(const struct apiclient *ac, const char *mac, const char *name)
+static char *known_hosts(const char *mac, const char *name, char *err, size_t errlen)
 {
 	char path[600], *out = NULL;
 
 	host_path(path, sizeof(path), mac, "known-hosts", name);
-	if (call(ac, "GET", path, NULL, &out) != 0) {
-		return 1;
-	}
-	fputs(out, stdout);
-	free(out);
-	return 0;
+	return call("GET", path, NULL, &out, err, errlen) < 0 ? NULL : out;
 }
 
-int remote_events(const struct apiclient *ac, const char *mac)
+static json_object *events(const char *mac, char *err, size_t errlen)
 {
-	json_object *o = call_host(ac, "GET", mac, "events", NULL);
+	json_object *o = NULL, *ev = NULL;
 
-	if (o == NULL) {
-		return 1;
+	if (call_host("GET", mac, "events", NULL, &o, err, errlen) < 0) {
+		return NULL;
 	}
-	view_events(jget(o, "events"), stdout);
+	ev = json_object_get(jget(o, "events"));
 	json_object_put(o);
-	return 0;
+	if (ev == NULL) {
+		ev = json_object_new_array();
+	}
+	return ev;
 }
+
+static int set_bmc(const char *mac, const struct bmc *b, char *err, size_t errlen)
+{
+	json_object *body = bmc_public(b);
+	int rc;
+
+	json_object_object_add(body, "password", json_object_new_string(b->password));
+	rc = call_host("POST", mac, "bmc", body, NULL, err, errlen);
+	json_object_put(body);
+	return rc;
+}
+
+static int power(const char *mac, enum power_op op, const char *name, char state[8], char *err, size_t errlen)
+{
+	json_object *body = json_object_new_object(), *o = NULL;
+	int rc;
+
+	json_object_object_add(body, "action", json_object_new_string(name));
+	rc = call_host("POST", mac, "power", body, &o, err, errlen);
+	json_object_put(body);
+	if (rc == 0 && op == POWER_STATUS) {
+		snprintf(state, 8, "%s", jstr(o, "power"));
+	}
+	json_object_put(o);
+	return rc;
+}
+
+static int token(const char *mac, char tok[LB_TOKEN_LEN + 1], char *err, size_t errlen)
+{
+	json_object *o = NULL;
+	int rc = call_host("POST", mac, "token", NULL, &o, err, errlen);
+
+	if (rc == 0) {
+		snprintf(tok, LB_TOKEN_LEN + 1, "%s", jstr(o, "token"));
+	}
+	json_object_put(o);
+	return rc;
+}
+
+static int set_alias(const char *mac, const char *alias, char *err, size_t errlen)
+{
+	json_object *body = json_object_new_object();
+	int rc;
+
+	json_object_object_add(body, "alias", json_object_new_string(alias));
+	rc = call_host("POST", mac, "alias", body, NULL, err, errlen);
+	json_object_put(body);
+	return rc;
+}
+
+const struct backend remote_backend = {
+	.resolve = resolve,
+	.set_policy = set_policy,
+	.forget = forget,
+	.host = host,
+	.each_host = each_host,
+	.known_hosts = known_hosts,
+	.events = events,
+	.set_bmc = set_bmc,
+	.power = power,
+	.token = token,
+	.set_alias = set_alias,
+};

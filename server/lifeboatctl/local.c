@@ -1,0 +1,218 @@
+/* The local backend (backend.h): the state directory's database, changed
+ * with the code lifeboatd's control API uses (store/hostops.h), so both
+ * write paths are one. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/hostdoc.h"
+#include "core/json.h"
+#include "core/view.h"
+#include "lifeboatctl/backend.h"
+#include "lifeboatctl/local.h"
+#include "store/events.h"
+#include "store/import.h"
+
+#define BY "lifeboatctl"
+
+static struct store store;
+static long long session_timeout;
+
+int local_open(const char *state, const struct conf *conf, char *note, size_t notelen, char *err, size_t errlen)
+{
+	/* JSON files of an older lifeboat are imported (and moved) only
+	 * while no lifeboatd runs on them: we hold its lock meanwhile */
+	int idle = store_dir_idle(state), rc;
+
+	note[0] = '\0';
+	session_timeout = conf->session_timeout;
+	rc = store_open(&store, state, conf->database, err, errlen);
+	if (rc == 0) {
+		rc = import_state_dir(&store, idle >= 0 || idle == -ENOENT, note, notelen, err, errlen);
+	}
+	if (idle >= 0) {
+		close(idle);
+	}
+	return rc;
+}
+
+struct store *local_store(void)
+{
+	return &store;
+}
+
+static long long now(void)
+{
+	return (long long)time(NULL);
+}
+
+static int resolve(const char *name, char mac[18], char *err, size_t errlen)
+{
+	return hostops_resolve(&store, name, mac, err, errlen);
+}
+
+static int set_policy(const char *mac, const struct host_change *c, struct policy_result *res, char *err,
+		      size_t errlen)
+{
+	struct host_change hc = *c;
+	int rc;
+
+	if (hc.seconds == 0) {
+		hc.seconds = session_timeout;
+	}
+	rc = hostops_set_policy(&store, mac, &hc, now(), err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	snprintf(res->policy, sizeof(res->policy), "%s", hc.policy);
+	res->nat = hc.nat == 1;
+	res->seconds = hc.seconds;
+	if (hc.reset) {
+		char why[600];
+
+		rc = hostops_power_into_rescue(&store, mac, BY, why, sizeof(why));
+		if (rc < 0) {
+			/* the session stays armed: a person can still press the button */
+			snprintf(err, errlen, "the session is armed, but the power cycle failed: %s", why);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int forget(const char *mac, char *err, size_t errlen)
+{
+	return hostops_forget(&store, mac, err, errlen);
+}
+
+/* The host as readers see it, with its last normal boot request. */
+static json_object *host(const char *mac, struct schema_skipped *sk, char *err, size_t errlen)
+{
+	json_object *h = store_load(&store, mac, sk), *seen = NULL;
+
+	if (h == NULL) {
+		snprintf(err, errlen, "cannot find host %s%s", mac, sk->count ? " (unreadable)" : "");
+		return NULL;
+	}
+	jdel(jget(h, "session"), "token_sha256");
+	seen = store_seen_get(&store, mac);
+	if (seen != NULL) {
+		json_object *wrap = json_object_new_object(), *cw = NULL, *clean = NULL;
+
+		json_object_object_add(wrap, "mac", json_object_new_string(mac));
+		json_object_object_add(wrap, "last_boot", json_object_get(seen));
+		cw = hostdoc_clean(wrap, NULL);
+		clean = jget(cw, "last_boot");
+		if (clean != NULL) {
+			json_object_object_add(h, "last_request", json_object_get(clean));
+		}
+		json_object_put(cw);
+		json_object_put(wrap);
+	}
+	json_object_put(seen);
+	return h;
+}
+
+static int each_host(host_fn fn, void *ctx, char *err, size_t errlen)
+{
+	int rc = store_each(&store, fn, ctx);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot read the hosts of %s: %s", store.db.shown, strerror(-rc));
+	}
+	return rc;
+}
+
+static char *known_hosts(const char *mac, const char *name, char *err, size_t errlen)
+{
+	struct schema_skipped sk = { .count = 0 };
+	json_object *h = host(mac, &sk, err, errlen);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+	int rc = -ENOMEM;
+
+	if (h == NULL) {
+		return NULL;
+	}
+	f = open_memstream(&text, &len);
+	if (f != NULL) {
+		rc = view_known_hosts(h, name, now(), f, err, errlen);
+		fclose(f);
+	} else {
+		snprintf(err, errlen, "out of memory");
+	}
+	json_object_put(h);
+	if (rc < 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static json_object *events(const char *mac, char *err, size_t errlen)
+{
+	json_object *ev = events_read(&store, mac, EVENTS_MAX);
+
+	if (ev == NULL) {
+		snprintf(err, errlen, "cannot read the events of %s", mac);
+	}
+	return ev;
+}
+
+static int set_bmc(const char *mac, const struct bmc *b, char *err, size_t errlen)
+{
+	return hostops_set_bmc(&store, mac, b, BY, now(), err, errlen);
+}
+
+static int power(const char *mac, enum power_op op, const char *name, char state[8], char *err, size_t errlen)
+{
+	struct bmc b;
+	char why[600], line[200];
+	int rc = bmc_load(&store, mac, &b, why, sizeof(why));
+
+	if (rc == 0) {
+		rc = bmc_power(&b, op, state, why, sizeof(why));
+	}
+	if (op != POWER_STATUS) {
+		snprintf(line, sizeof(line), "power %s by " BY "%s", name, rc < 0 ? ": failed" : "");
+		hostops_event(&store, mac, now(), "power", line);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot control the power of %s: %s", mac, why);
+	}
+	return rc;
+}
+
+static int token(const char *mac, char tok[LB_TOKEN_LEN + 1], char *err, size_t errlen)
+{
+	int rc = store_new_token(tok);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot make a token: no randomness");
+		return rc;
+	}
+	return hostops_manual_token(&store, mac, tok, session_timeout, BY, now(), err, errlen);
+}
+
+static int set_alias(const char *mac, const char *alias, char *err, size_t errlen)
+{
+	return hostops_set_alias(&store, mac, alias, BY, now(), err, errlen);
+}
+
+const struct backend local_backend = {
+	.resolve = resolve,
+	.set_policy = set_policy,
+	.forget = forget,
+	.host = host,
+	.each_host = each_host,
+	.known_hosts = known_hosts,
+	.events = events,
+	.set_bmc = set_bmc,
+	.power = power,
+	.token = token,
+	.set_alias = set_alias,
+};
