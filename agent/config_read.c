@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "config.h"
 
 /* The services PID 1 starts (reporter, toolbox) read the command line
@@ -15,15 +16,11 @@ static void said_by_pid1(const char *msg)
 int config_read_quietly(struct cmdline *cl, struct config *cfg)
 {
 	static char text[4096];
-	FILE *f = fopen("/proc/cmdline", "re");
-	size_t n = 0;
-	int rc = f == NULL ? -errno : 0;
+	int rc = fileio_read("/proc/cmdline", text, sizeof(text));
 
-	if (f != NULL) {
-		n = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
+	if (rc == -EFBIG) {
+		rc = 0; /* the kernel's limit is below ours: never */
 	}
-	text[n] = '\0';
 	text[strcspn(text, "\n")] = '\0';
 	cmdline_parse(text, cl, NULL, 0);
 	config_from_cmdline(cl, cfg, said_by_pid1);

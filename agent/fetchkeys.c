@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "config.h"
 #include "fetchkeys.h"
 #include "http.h"
@@ -18,17 +19,11 @@ static int install_fetched_keys(const char *body)
 {
 	static char old[HTTP_MAX_BODY], copy[HTTP_MAX_BODY + 1], keep[HTTP_MAX_BODY + 1];
 	char err[256], *line = NULL, *save = NULL;
-	FILE *in = fopen(SSH_AUTH_KEYS, "re");
-	size_t n = 0, used = 0;
+	size_t used = 0;
 	int added = 0, bad = 0, total = 0, rc;
 
-	old[0] = '\0';
 	keep[0] = '\0';
-	if (in != NULL) {
-		n = fread(old, 1, sizeof(old) - 1, in);
-		old[n] = '\0';
-		fclose(in);
-	}
+	fileio_read(SSH_AUTH_KEYS, old, sizeof(old)); /* "" when there is none yet */
 	snprintf(copy, sizeof(copy), "%s", body);
 	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		line[strcspn(line, "\r")] = '\0';

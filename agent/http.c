@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "http.h"
 #include "log.h"
 #include "sockaddr.h"
@@ -198,20 +199,15 @@ static void bind_pinned(int fd, int family)
 	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
 	char path[128], text[INET6_ADDRSTRLEN] = "";
 	void *a = sockaddr_addr((struct sockaddr *)&ss, family);
-	FILE *f = NULL;
 
 	if (source_dir == NULL) {
 		return;
 	}
 	source_path(family, path, sizeof(path));
-	f = fopen(path, "re");
-	if (f == NULL) {
+	if (fileio_read(path, text, sizeof(text)) < 0) {
 		return;
 	}
-	if (fgets(text, sizeof(text), f) != NULL) {
-		text[strcspn(text, "\n")] = '\0';
-	}
-	fclose(f);
+	text[strcspn(text, "\n")] = '\0';
 	if ((inet_pton(family, text, a) != 1 ||
 	     bind(fd, (struct sockaddr *)&ss, family == AF_INET6 ? sizeof(struct sockaddr_in6)
 								  : sizeof(struct sockaddr_in)) < 0) &&

@@ -8,22 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "inventory.h"
 #include "sockaddr.h"
 
 /* Reads a small sysfs/proc file, trimmed; "" when absent. */
 static const char *read_trim(const char *path, char *buf, size_t len)
 {
-	FILE *f = fopen(path, "re");
 	size_t n;
 
-	buf[0] = '\0';
-	if (f == NULL) {
-		return buf;
-	}
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	fileio_read(path, buf, len); /* "" when it cannot be read */
+	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) {
 		buf[--n] = '\0';
 	}

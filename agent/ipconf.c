@@ -24,20 +24,6 @@ static const struct {
 	{ "rarp", IPCONF_DHCP }, { "both", IPCONF_DHCP },
 };
 
-const char *ipconf_method_name(enum ipconf_method m)
-{
-	switch (m) {
-	case IPCONF_OFF:
-		return "off";
-	case IPCONF_STATIC:
-		return "static";
-	case IPCONF_DHCP:
-		return "dhcp";
-	default:
-		return "unset";
-	}
-}
-
 static int lookup_autoconf(const char *word, enum ipconf_method *m)
 {
 	size_t i;

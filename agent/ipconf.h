@@ -36,8 +36,6 @@ int ipconf_parse(const char *val, struct ipconf *ic, char *err, size_t errlen);
 /* Netmask to prefix length; -EINVAL when the mask is not contiguous. */
 int ipconf_mask_to_prefix(struct in_addr mask);
 
-const char *ipconf_method_name(enum ipconf_method m);
-
 /* Parses BOOTIF=01-aa-bb-cc-dd-ee-ff (ARP hardware type 01 = Ethernet,
  * then the MAC; pxelinux and iPXE's ${mac:hexhyp}). Also accepts a bare
  * MAC with '-' or ':' separators. Returns 0 or -EINVAL. */

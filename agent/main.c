@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "cmdline.h"
 #include "config.h"
 #include "log.h"
@@ -96,18 +97,11 @@ static void console_attach(void)
 static char *read_small_file(const char *path)
 {
 	static char buf[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = fileio_read(path, buf, sizeof(buf));
 
-	if (fd < 0) {
+	if (rc < 0 && rc != -EFBIG) {
 		return NULL;
 	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0) {
-		return NULL;
-	}
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return buf;
 }

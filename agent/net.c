@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "ip6conf.h"
 #include "net.h"
 #include "netlink.h"
@@ -15,22 +16,15 @@
 static int read_sysfs(const char *ifname, const char *attr, char *buf, size_t len)
 {
 	char path[128];
-	FILE *f = NULL;
+	int rc;
 
 	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, attr);
-	f = fopen(path, "re");
-	if (f == NULL) {
-		return -errno;
-	}
-	if (fgets(buf, (int)len, f) == NULL) {
-		int rc = ferror(f) ? -EIO : -ENODATA;
-
-		fclose(f);
+	rc = fileio_read(path, buf, len);
+	if (rc < 0 && rc != -EFBIG) {
 		return rc;
 	}
-	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	return buf[0] != '\0' ? 0 : -ENODATA;
 }
 
 static int cmp_iface(const void *a, const void *b)
@@ -95,31 +89,21 @@ int net_link_up(const struct iface *ifc)
 
 int net_write_resolv(const struct in_addr *dns, unsigned int ndns, const struct in6_addr *dns6)
 {
-	const char *tmp = "/etc/resolv.conf.tmp";
 	char a[INET6_ADDRSTRLEN];
-	FILE *f = fopen(tmp, "we");
+	struct atomic_file af;
 	unsigned int i;
+	int rc = fileio_atomic_open(&af, "/etc/resolv.conf", 0644);
 
-	if (f == NULL) {
-		return -errno;
-	}
-	for (i = 0; i < ndns; i++) {
-		fprintf(f, "nameserver %s\n", inet_ntop(AF_INET, &dns[i], a, sizeof(a)));
-	}
-	if (dns6 != NULL) {
-		fprintf(f, "nameserver %s\n", inet_ntop(AF_INET6, dns6, a, sizeof(a)));
-	}
-	if (fclose(f) != 0) {
-		unlink(tmp);
-		return -EIO;
-	}
-	if (rename(tmp, "/etc/resolv.conf") < 0) {
-		int rc = -errno;
-
-		unlink(tmp);
+	if (rc < 0) {
 		return rc;
 	}
-	return 0;
+	for (i = 0; i < ndns; i++) {
+		fprintf(af.f, "nameserver %s\n", inet_ntop(AF_INET, &dns[i], a, sizeof(a)));
+	}
+	if (dns6 != NULL) {
+		fprintf(af.f, "nameserver %s\n", inet_ntop(AF_INET6, dns6, a, sizeof(a)));
+	}
+	return fileio_atomic_commit(&af);
 }
 
 int net_ipv6_conf(const char *ifname, const char *key, const char *value)

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "fileio.h"
 #include "ssh.h"
 #include "state.h"
 
@@ -69,10 +70,9 @@ static int copy_key_file(FILE *out, struct written *w, const char *path)
 int ssh_install_keys(const struct config *cfg)
 {
 	static struct written w;
-	const char *tmp = SSH_AUTH_KEYS ".tmp";
-	FILE *f = NULL;
+	struct atomic_file af;
 	size_t i;
-	int n = 0, fd;
+	int n = 0, rc;
 
 	w.len = 0;
 	w.text[0] = '\0';
@@ -80,31 +80,17 @@ int ssh_install_keys(const struct config *cfg)
 	mkdir("/root/.ssh", 0700);
 	chmod("/root", 0700);
 	chmod("/root/.ssh", 0700);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		return -errno;
-	}
-	f = fdopen(fd, "w");
-	if (f == NULL) {
-		close(fd);
-		goto err_write;
+	rc = fileio_atomic_open(&af, SSH_AUTH_KEYS, 0600);
+	if (rc < 0) {
+		return rc;
 	}
 	for (i = 0; i < cfg->nsshkeys; i++) {
-		n += put_key(f, &w, cfg->sshkeys[i]);
+		n += put_key(af.f, &w, cfg->sshkeys[i]);
 	}
-	n += copy_key_file(f, &w, BAKED_KEYS);
-	n += copy_key_file(f, &w, STATE_DIR "/" SSH_FETCHED_KEYS);
-	if (fclose(f) != 0) {
-		goto err_write;
-	}
-	if (rename(tmp, SSH_AUTH_KEYS) < 0) {
-		goto err_write;
-	}
-	return n;
-
-err_write:
-	unlink(tmp);
-	return -EIO;
+	n += copy_key_file(af.f, &w, BAKED_KEYS);
+	n += copy_key_file(af.f, &w, STATE_DIR "/" SSH_FETCHED_KEYS);
+	rc = fileio_atomic_commit(&af);
+	return rc < 0 ? rc : n;
 }
 
 /* Reads "ssh-xxx AAAA... root@host" and "Fingerprint: SHA256:..." from

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "state.h"
 
 static int path_of(const char *name, char *buf, size_t len)
@@ -16,24 +17,13 @@ static int path_of(const char *name, char *buf, size_t len)
 
 int state_write(const char *name, const char *text)
 {
-	char path[128], tmp[140];
-	FILE *f = NULL;
+	char path[128];
 
 	mkdir(STATE_DIR, 0755);
 	if (path_of(name, path, sizeof(path)) < 0) {
 		return -ENAMETOOLONG;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (f == NULL) {
-		return -errno;
-	}
-	fputs(text, f);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return 0;
+	return fileio_write_atomic(path, text, 0644);
 }
 
 int state_append(const char *name, const char *line)
@@ -56,17 +46,14 @@ int state_append(const char *name, const char *line)
 int state_read(const char *name, char *buf, size_t len)
 {
 	char path[128];
-	size_t n;
-	FILE *f = NULL;
+	int rc;
 
 	buf[0] = '\0';
-	if (path_of(name, path, sizeof(path)) < 0 || (f = fopen(path, "re")) == NULL) {
-		return -ENOENT;
+	if (path_of(name, path, sizeof(path)) < 0) {
+		return -ENAMETOOLONG;
 	}
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return 0;
+	rc = fileio_read(path, buf, len);
+	return rc == -EFBIG ? 0 : rc; /* the start of it is what callers read */
 }
 
 void state_set_phase(const char *phase)

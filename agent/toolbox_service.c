@@ -12,6 +12,7 @@
 
 #include <bearssl.h>
 
+#include "fileio.h"
 #include "cmdline.h"
 #include "config.h"
 #include "http.h"
@@ -242,25 +243,6 @@ static unsigned int jittered(unsigned int s)
 	return s * 1000 / 2 + r % (s * 1000 / 2 + 1);
 }
 
-/* A small text file whole into buf; 0, or -errno. */
-static int read_text(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	buf[0] = '\0';
-	if (fd < 0) {
-		return -errno;
-	}
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0) {
-		return -EIO;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
 static void fail_forever(const char *why)
 {
 	char line[800];
@@ -285,7 +267,7 @@ int toolbox_main(void)
 
 	config_read_quietly(&cl, &cfg);
 	http_pin_sources(STATE_DIR, cfg.bound);
-	if (read_text(LB_PATH_TOOLBOX_SHA256, text, sizeof(text)) < 0) {
+	if (fileio_read(LB_PATH_TOOLBOX_SHA256, text, sizeof(text)) < 0) {
 		fail_forever("cannot read " LB_PATH_TOOLBOX_SHA256);
 	}
 	if (toolbox_parse_sha256(text, a.want, err, sizeof(err)) < 0) {

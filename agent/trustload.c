@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "tls.h"
 
@@ -15,33 +16,21 @@ int tls_trust_load(struct tls_trust *t, const uint8_t *pin, const char *ca_path,
 		   size_t errlen)
 {
 	static char pem[65536];
-	FILE *f = fopen(ca_path, "re");
-	size_t n;
-	int rc = 0;
+	int rc;
 
 	memset(t, 0, sizeof(*t));
 	if (pin != NULL) {
 		memcpy(t->pin, pin, sizeof(t->pin));
 		t->have_pin = 1;
 	}
-	*have_ca = f != NULL;
-	if (f == NULL) {
-		if (errno == ENOENT) {
-			return 0;
-		}
-		rc = -errno;
-		*have_ca = 1;
-		lb_err(err, errlen, "%s", strerror(errno));
+	rc = fileio_read(ca_path, pem, sizeof(pem));
+	*have_ca = rc != -ENOENT;
+	if (rc == -ENOENT) {
+		return 0;
+	}
+	if (rc < 0) {
+		lb_err(err, errlen, "%s", rc == -EFBIG ? "larger than 64 KiB" : strerror(-rc));
 		return rc;
 	}
-	n = fread(pem, 1, sizeof(pem) - 1, f);
-	if (ferror(f) || !feof(f)) {
-		rc = ferror(f) ? -EIO : -EFBIG;
-		lb_err(err, errlen, "%s", ferror(f) ? "read error" : "larger than 64 KiB");
-		fclose(f);
-		return rc;
-	}
-	fclose(f);
-	pem[n] = '\0';
 	return tls_trust_add_pem(t, pem, ca_path, err, errlen);
 }

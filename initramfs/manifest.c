@@ -42,13 +42,6 @@ struct line_type {
 	line_fn parse;
 };
 
-const char *mtype_name(enum mtype t)
-{
-	static const char *const names[] = { "file", "dir", "nod", "slink", "pipe", "sock", "bin", "tree" };
-
-	return (unsigned int)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
-}
-
 int manifest_normalise_path(const char *in, char *out, size_t outlen, char *err, size_t errlen)
 {
 	size_t o = 0;

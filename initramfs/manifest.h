@@ -52,6 +52,4 @@ void manifest_free(struct manifest *m);
  * Returns 0 or -EINVAL with a reason in err. */
 int manifest_normalise_path(const char *in, char *out, size_t outlen, char *err, size_t errlen);
 
-const char *mtype_name(enum mtype t);
-
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "core/query.h"
 
 int parse_mac(const char *s, char out[18])
@@ -79,19 +80,13 @@ static int parse_uuid(const char *s, char out[37])
 	return 0;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* iPXE's ${x:hexhyp}: "53-4e-31". */
 static int decode_hexhyp(const char *s, char *out, size_t outlen)
 {
 	size_t n = 0;
 
 	while (*s != '\0') {
-		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+		int hi = hex_value(s[0]), lo = hi < 0 ? -1 : hex_value(s[1]);
 
 		if (hi < 0 || lo < 0 || n + 1 >= outlen) {
 			return -EINVAL;

@@ -23,11 +23,6 @@ int session_state_parse(const char *s)
 	return -1;
 }
 
-const char *session_state_name(enum session_state st)
-{
-	return state_names[st];
-}
-
 static void copy(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src);

@@ -32,7 +32,6 @@ struct session {
 
 /* "armed" -> SS_ARMED ...; -1 for anything else. */
 int session_state_parse(const char *s);
-const char *session_state_name(enum session_state st);
 
 /* From a clean host object (hostdoc_clean). A host in rescue without a
  * session (a file from before sessions) is armed. */

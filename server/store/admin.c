@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hex.h"
 #include "store/admin.h"
 #include "core/schema.h"
 #include "core/session.h"
@@ -127,12 +128,6 @@ int admin_host_allowed(const char *allowed, const char *host)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 int form_field(const char *body, const char *key, char *out, size_t len)
 {
 	size_t klen = strlen(key);
@@ -150,10 +145,10 @@ int form_field(const char *body, const char *key, char *out, size_t len)
 				if (c == '+') {
 					c = ' ';
 				} else if (c == '%') {
-					if (p + 2 >= end || hexval(p[1]) < 0 || hexval(p[2]) < 0) {
+					if (p + 2 >= end || hex_value(p[1]) < 0 || hex_value(p[2]) < 0) {
 						return -EINVAL;
 					}
-					c = hexval(p[1]) << 4 | hexval(p[2]);
+					c = hex_value(p[1]) << 4 | hex_value(p[2]);
 					p += 2;
 				}
 				if (c == 0 || n + 1 >= len) {

@@ -1,4 +1,5 @@
-/* One hex digit's value, for the parsers (BOOTIF=, lifeboat.tlspin=). */
+/* One hex digit's value, for the parsers of the agent (BOOTIF=,
+ * lifeboat.tlspin=) and the server (${x:hexhyp}, form fields). */
 #ifndef LIFEBOAT_HEX_H
 #define LIFEBOAT_HEX_H
 
