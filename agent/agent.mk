@@ -1,8 +1,8 @@
 # The agent: a static musl /init. Included from the top Makefile.
 
 AGENT_SRCS := agent/main.c agent/cmdline.c agent/ipconf.c agent/ip6conf.c agent/config.c agent/log.c \
-	agent/net.c agent/netlink.c agent/network.c agent/proc.c agent/ssh.c agent/json.c \
-	agent/http.c agent/state.c agent/inventory.c agent/report.c agent/reporter.c agent/fetchkeys.c \
+	agent/iface.c agent/netlink.c agent/netpolicy.c agent/proc.c agent/ssh.c agent/json.c \
+	agent/http.c agent/state.c agent/inventory.c agent/report_build.c agent/report_send.c agent/fetchkeys.c \
 	agent/tls.c agent/tlstrust.c agent/trustload.c agent/config_read.c agent/toolbox.c agent/toolbox_service.c agent/loopmount.c agent/linktree.c \
 	agent/fileio.c
 AGENT_HDRS := $(wildcard agent/*.h) $(wildcard common/*.h)

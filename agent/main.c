@@ -18,10 +18,10 @@
 #include "cmdline.h"
 #include "config.h"
 #include "log.h"
-#include "network.h"
-#include "net.h"
+#include "netpolicy.h"
+#include "iface.h"
 #include "proc.h"
-#include "reporter.h"
+#include "report_send.h"
 #include "sockaddr.h"
 #include "ssh.h"
 #include "state.h"
@@ -361,7 +361,7 @@ static void record_bootif(const struct config *cfg)
 	char mac[18];
 
 	if (cfg->have_bootif) {
-		state_write("bootmac", net_mac_str(cfg->bootif, mac));
+		state_write("bootmac", iface_mac_str(cfg->bootif, mac));
 	}
 }
 
@@ -395,7 +395,7 @@ int main(int argc, char **argv)
 	config_load(&cl, &cfg);
 	record_bootif(&cfg);
 	reporter_start(&cfg);
-	net_ok = network_setup(&cfg) == 0;
+	net_ok = netpolicy_setup(&cfg) == 0;
 	set_phase(net_ok ? "network-up" : "error");
 	ssh_ok = ssh_setup(&cfg) == 0;
 	if (ssh_ok && net_ok) {

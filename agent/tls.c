@@ -204,7 +204,7 @@ static int low_write(void *ctx, const unsigned char *buf, size_t len)
 /* A TLS 1.2 client with forward secrecy and AEAD only: ECDHE with the
  * server's RSA or ECDSA key, AES-GCM or ChaCha20-Poly1305. Set up by
  * hand rather than br_ssl_client_init_full so that --gc-sections drops
- * CBC, 3DES, RSA key exchange and the rest (see README for the size). */
+ * CBC, 3DES, RSA key exchange and the rest (see docs/agent.md#why-bearssl for the size). */
 static void client_profile(struct tls_conn *c)
 {
 	static const uint16_t suites[] = {

@@ -1,5 +1,5 @@
 /* TLS for the agent's HTTP client, on BearSSL (static, no malloc, small:
- * see README "Why BearSSL"). Two layers: the trust the agent may use
+ * see docs/agent.md#why-bearssl). Two layers: the trust the agent may use
  * (parsed from strings, unit-tested on the host) and a connection over a
  * socket that the caller already connected, bounded by one deadline.
  *

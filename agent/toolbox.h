@@ -1,4 +1,4 @@
-/* The rescue toolbox (README "The toolbox"): after SSH is up, the agent
+/* The rescue toolbox (docs/building.md#the-toolbox-ssh-first-then-every-tool): after SSH is up, the agent
  * takes the toolbox squashfs from the second initrd or fetches it from
  * lifeboat.toolbox=, checks it against the SHA-256 built into the image,
  * mounts it and links it into /; phase tools-ready, or tools-failed with

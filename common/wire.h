@@ -48,7 +48,7 @@
  * may go from network-up straight to tools-ready between two reports. */
 #define LB_PHASES_SSH_UP LB_PHASE_SSH_READY, LB_PHASE_TOOLS_READY, LB_PHASE_TOOLS_FAILED
 
-/* The toolbox (README "The toolbox"): a squashfs the agent mounts after
+/* The toolbox (docs/building.md#the-toolbox-ssh-first-then-every-tool): a squashfs the agent mounts after
  * SSH is up, only when its SHA-256 (64 hex digits, built into the image)
  * matches. It comes from the second initrd when there is one, else from
  * the URL lifeboatd passes (its payload URL + LB_TOOLBOX_FILE). */

@@ -1,5 +1,6 @@
-/* Image building: manifest entries -> sorted nodes -> newc cpio (libarchive)
- * -> compressed with liblzma -> temporary file renamed into place. */
+/* Image building: manifest entries -> sorted nodes (expand.c) -> newc cpio
+ * (cpio.c, libarchive) -> compressed with liblzma (compress.c) -> temporary
+ * file renamed into place (imagefile.c). One header for the pipeline. */
 #ifndef LIFEBOAT_IMAGE_H
 #define LIFEBOAT_IMAGE_H
 

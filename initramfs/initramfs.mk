@@ -2,7 +2,7 @@
 
 # installed for admins too (make install, the package): hardened like lifeboatd
 IMAGE_TOOL := $(B)/host/lifeboat-image
-IMAGE_SRCS := initramfs/main.c initramfs/manifest.c initramfs/image.c initramfs/elfdeps.c \
+IMAGE_SRCS := initramfs/main.c initramfs/manifest.c initramfs/expand.c initramfs/cpio.c initramfs/compress.c initramfs/imagefile.c initramfs/elfdeps.c \
 	initramfs/inspect.c
 IMAGE_HDRS := $(wildcard initramfs/*.h)
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
@@ -178,7 +178,7 @@ $(B)/unit/test_manifest: initramfs/tests/test_manifest.c initramfs/manifest.c $(
 	$(Q)gcc $(IMAGE_UNIT_CFLAGS) -o $@ $< initramfs/manifest.c -lcmocka
 $(B)/unit/test_image: initramfs/tests/test_image.c $(IMAGE_SRCS) $(IMAGE_HDRS)
 	@echo "  CC      $@"
-	$(Q)gcc $(IMAGE_UNIT_CFLAGS) -o $@ $< initramfs/manifest.c initramfs/image.c initramfs/elfdeps.c \
+	$(Q)gcc $(IMAGE_UNIT_CFLAGS) -o $@ $< initramfs/manifest.c initramfs/expand.c initramfs/cpio.c initramfs/compress.c initramfs/imagefile.c initramfs/elfdeps.c \
 		-larchive -llzma -lcmocka
 $(B)/unit/test_elfdeps: initramfs/tests/test_elfdeps.c initramfs/elfdeps.c $(IMAGE_HDRS)
 	@echo "  CC      $@"

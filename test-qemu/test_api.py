@@ -1,4 +1,4 @@
-"""The control API on the admin interface (server/control.c, spec in
+"""The control API on the admin interface (server/lifeboatd/control.c, spec in
 server/api.json): every endpoint, bad input, wrong credentials; changes
 go through the same write path as lifeboatctl and are recorded with the
 admin token's name."""

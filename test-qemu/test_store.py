@@ -1,4 +1,4 @@
-"""The store (server/store.c on server/db.h): schema migrations, the
+"""The store (server/store/store.c on server/store/db.h): schema migrations, the
 one-shot import of a JSON state directory, and several lifeboatd on one
 database: a token issued once however they race, no update lost between
 the API, reports and lifeboatctl, and a VM that boots through one lifeboatd

@@ -1,4 +1,4 @@
-/* The rescue session model (README, "Rescue sessions"). Pure functions:
+/* The rescue session model (docs/protocol.md#rescue-sessions). Pure functions:
  * the session as read from a clean host object, its state at a given
  * time, token hashing and comparison.
  *

@@ -373,11 +373,6 @@ enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, cons
 	return ret;
 }
 
-static int host_known(const char *mac)
-{
-	return store_exists(&srv.store, mac) == 1;
-}
-
 static enum MHD_Result known_hosts(struct MHD_Connection *c, struct req *r, const char *mac)
 {
 	struct schema_skipped sk = { .count = 0 };
@@ -421,7 +416,7 @@ static enum MHD_Result events(struct MHD_Connection *c, struct req *r, const cha
 	json_object *out = NULL;
 	enum MHD_Result ret;
 
-	if (!host_known(mac)) {
+	if (store_exists(&srv.store, mac) != 1) {
 		return http_text(c, r, 404, "no such host");
 	}
 	out = json_object_new_object();

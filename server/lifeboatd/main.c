@@ -58,7 +58,7 @@ static void usage(FILE *f)
 	for (i = 1; opts[i].name != NULL && strcmp(opts[i].name, "help") != 0; i++) {
 		fprintf(f, "%s[--%s X]", i % 4 == 0 ? "\n                 " : " ", opts[i].name);
 	}
-	fprintf(f, "\n(every setting of the config file; see README)\n");
+	fprintf(f, "\n(every setting of the config file: lifeboatd.conf(5))\n");
 }
 
 static int read_config(int argc, char **argv)

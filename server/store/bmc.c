@@ -94,36 +94,22 @@ int bmc_save(struct store *st, const char *mac, const struct bmc *b, char *err, 
 	return rc < 0 ? rc : 0;
 }
 
-struct found {
-	char *doc;
-	int rows;
-};
-
-static int take_doc(const struct db_row *r, void *ctx)
-{
-	struct found *f = ctx;
-
-	f->rows++;
-	f->doc = strdup(db_text(r, 0));
-	return f->doc == NULL ? -ENOMEM : 0;
-}
-
 int bmc_load(struct store *st, const char *mac, struct bmc *b, char *err, size_t errlen)
 {
 	const char *p[1] = { mac };
-	struct found f = { .doc = NULL };
+	struct db_text_copy f = { .text = NULL };
 	char why[300];
 	json_object *raw = NULL, *clean = NULL;
-	int rc = db_exec(&st->db, "SELECT doc FROM bmc WHERE mac = $1", 1, p, take_doc, &f, why, sizeof(why));
+	int rc = db_exec(&st->db, "SELECT doc FROM bmc WHERE mac = $1", 1, p, db_copy_text, &f, why, sizeof(why));
 
 	if (rc < 0 || f.rows == 0) {
-		free(f.doc);
+		free(f.text);
 		snprintf(err, errlen, rc < 0 ? "cannot read the BMC of %s: %s" : "%s has no BMC (lifeboatctl bmc %s --address ...)",
 			 mac, rc < 0 ? why : mac);
 		return rc < 0 ? rc : -ENOENT;
 	}
-	raw = json_tokener_parse(f.doc);
-	free(f.doc);
+	raw = json_tokener_parse(f.text);
+	free(f.text);
 	snprintf(why, sizeof(why), "not JSON");
 	clean = raw != NULL ? schema_strict(raw, bmc_members, why, sizeof(why)) : NULL;
 	json_object_put(raw);

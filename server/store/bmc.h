@@ -8,7 +8,7 @@
  * environment, never on a command line). A Redfish driver is one more
  * row: the same operations as HTTPS requests to
  * /redfish/v1/Systems/<id>/Actions/ComputerSystem.Reset and a PATCH of
- * Boot.BootSourceOverrideTarget = Pxe (README "Power control"). */
+ * Boot.BootSourceOverrideTarget = Pxe (docs/server.md#power-control-and-lifeboatctl-ssh). */
 #ifndef LIFEBOAT_BMC_H
 #define LIFEBOAT_BMC_H
 

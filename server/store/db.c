@@ -319,3 +319,13 @@ long long db_int(const struct db_row *r, int i)
 {
 	return i < r->n && r->v[i] != NULL ? strtoll(r->v[i], NULL, 10) : 0;
 }
+
+int db_copy_text(const struct db_row *r, void *ctx)
+{
+	struct db_text_copy *c = ctx;
+
+	c->rows++;
+	free(c->text);
+	c->text = strdup(db_text(r, 0));
+	return c->text == NULL ? -ENOMEM : 0;
+}

@@ -97,6 +97,14 @@ void db_rollback(struct db *d);
 const char *db_text(const struct db_row *r, int i);
 long long db_int(const struct db_row *r, int i);
 
+/* A db_row_fn keeping a copy of column 0 (of the last row) in text (free
+ * it) and counting the rows: ctx is a struct db_text_copy. */
+struct db_text_copy {
+	char *text;
+	int rows;
+};
+int db_copy_text(const struct db_row *r, void *ctx);
+
 /* postgresql://user:secret@host/db -> postgresql://user@host/db */
 void db_redact(const char *url, char *out, size_t len);
 

@@ -106,11 +106,6 @@ static int name_mac(const char *name, const char *suffix, char mac[18])
 typedef int (*entry_fn)(struct store *s, const char *dir, const char *path, const char *name, const char *text,
 			struct import_counts *n, char *err, size_t errlen);
 
-static int host_known(struct store *s, const char *mac)
-{
-	return store_exists(s, mac) == 1;
-}
-
 static int import_host(struct store *s, const char *dir, const char *path, const char *name, const char *text,
 		       struct import_counts *n, char *err, size_t errlen)
 {
@@ -120,7 +115,7 @@ static int import_host(struct store *s, const char *dir, const char *path, const
 	if (name_mac(name, ".json", mac) < 0) {
 		return 0;
 	}
-	if (host_known(s, mac)) {
+	if (store_exists(s, mac) == 1) {
 		n->kept++;
 		return 0;
 	}

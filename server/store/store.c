@@ -152,29 +152,15 @@ void store_abort(struct store *s)
 
 /* ---- hosts ------------------------------------------------------------------------------- */
 
-struct doc {
-	char *text;
-	int found;
-};
-
-static int take_doc(const struct db_row *r, void *ctx)
-{
-	struct doc *d = ctx;
-
-	d->found = 1;
-	d->text = strdup(db_text(r, 0));
-	return d->text == NULL ? -ENOMEM : 0;
-}
-
 json_object *store_load_raw(struct store *s, const char *mac, char *err, size_t errlen)
 {
 	const char *p[1] = { mac };
-	struct doc d = { .text = NULL };
+	struct db_text_copy d = { .text = NULL };
 	json_object *o = NULL;
 	enum json_tokener_error jerr = json_tokener_success;
 
-	if (db_exec(&s->db, "SELECT doc FROM hosts WHERE mac = $1", 1, p, take_doc, &d, NULL, 0) < 0 ||
-	    !d.found) {
+	if (db_exec(&s->db, "SELECT doc FROM hosts WHERE mac = $1", 1, p, db_copy_text, &d, NULL, 0) < 0 ||
+	    d.rows == 0) {
 		free(d.text);
 		return NULL;
 	}

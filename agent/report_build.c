@@ -16,7 +16,7 @@
 #include "http.h"
 #include "inventory.h"
 #include "log.h"
-#include "report.h"
+#include "report_build.h"
 #include "ssh.h"
 #include "state.h"
 

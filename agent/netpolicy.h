@@ -1,6 +1,6 @@
 /* Network policy: which interfaces, static or DHCP, fallbacks. */
-#ifndef LIFEBOAT_NETWORK_H
-#define LIFEBOAT_NETWORK_H
+#ifndef LIFEBOAT_NETPOLICY_H
+#define LIFEBOAT_NETPOLICY_H
 
 #include "config.h"
 
@@ -8,6 +8,6 @@
  * On failure of the configured method, falls back to DHCP on all links.
  * Returns 0 when an address is configured (or a lease obtained), else
  * -errno (udhcpc keeps trying in the background). */
-int network_setup(const struct config *cfg);
+int netpolicy_setup(const struct config *cfg);
 
 #endif

@@ -10,7 +10,7 @@
 
 #include "fileio.h"
 #include "ip6conf.h"
-#include "net.h"
+#include "iface.h"
 #include "netlink.h"
 
 static int read_sysfs(const char *ifname, const char *attr, char *buf, size_t len)
@@ -32,7 +32,7 @@ static int cmp_iface(const void *a, const void *b)
 	return strcmp(((const struct iface *)a)->name, ((const struct iface *)b)->name);
 }
 
-int net_list(struct iface *out, int max)
+int iface_list(struct iface *out, int max)
 {
 	DIR *d = opendir("/sys/class/net");
 	struct dirent *e = NULL;
@@ -71,7 +71,7 @@ int net_list(struct iface *out, int max)
 	return n;
 }
 
-int net_carrier(const char *ifname)
+int iface_carrier(const char *ifname)
 {
 	char buf[8];
 	int rc = read_sysfs(ifname, "carrier", buf, sizeof(buf));
@@ -82,12 +82,12 @@ int net_carrier(const char *ifname)
 	return strcmp(buf, "1") == 0;
 }
 
-int net_link_up(const struct iface *ifc)
+int iface_link_up(const struct iface *ifc)
 {
 	return nl_link_up(ifc->index);
 }
 
-int net_write_resolv(const struct in_addr *dns, unsigned int ndns, const struct in6_addr *dns6)
+int iface_write_resolv(const struct in_addr *dns, unsigned int ndns, const struct in6_addr *dns6)
 {
 	char a[INET6_ADDRSTRLEN];
 	struct atomic_file af;
@@ -106,7 +106,7 @@ int net_write_resolv(const struct in_addr *dns, unsigned int ndns, const struct 
 	return fileio_atomic_commit(&af);
 }
 
-int net_ipv6_conf(const char *ifname, const char *key, const char *value)
+int iface_ipv6_conf(const char *ifname, const char *key, const char *value)
 {
 	char path[96];
 	int fd, rc = 0;
@@ -124,7 +124,7 @@ int net_ipv6_conf(const char *ifname, const char *key, const char *value)
 	return rc;
 }
 
-int net_ipv6_usable(const char *ifname, struct in6_addr *first)
+int iface_ipv6_usable(const char *ifname, struct in6_addr *first)
 {
 	FILE *f = fopen("/proc/net/if_inet6", "re");
 	int n;
@@ -137,7 +137,7 @@ int net_ipv6_usable(const char *ifname, struct in6_addr *first)
 	return n;
 }
 
-const char *net_mac_str(const uint8_t mac[6], char buf[18])
+const char *iface_mac_str(const uint8_t mac[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
 		 mac[4], mac[5]);

@@ -15,7 +15,7 @@
 #include "json.h"
 #include "log.h"
 #include "phase.h"
-#include "report.h"
+#include "report_build.h"
 #include "state.h"
 #include "tls.h"
 #include "clock.h"

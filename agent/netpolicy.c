@@ -8,9 +8,9 @@
 
 #include "log.h"
 #include "wire.h"
-#include "net.h"
+#include "iface.h"
 #include "netlink.h"
-#include "network.h"
+#include "netpolicy.h"
 #include "proc.h"
 
 #define LEASE_DIR "/run/lifeboat"
@@ -33,7 +33,7 @@ static int list_ifaces(unsigned int timeout_s)
 	int announced = 0;
 
 	for (;;) {
-		nifaces = net_list(ifaces, NET_MAX_IFACES);
+		nifaces = iface_list(ifaces, NET_MAX_IFACES);
 		if (nifaces > 0 || lb_mono_ms() >= deadline) {
 			return nifaces;
 		}
@@ -55,12 +55,12 @@ static int select_ifaces(const struct config *cfg, int chosen[])
 		for (i = 0; i < nifaces; i++) {
 			if (memcmp(ifaces[i].mac, cfg->bootif, 6) == 0) {
 				chosen[i] = 1;
-				lb_log("BOOTIF %s is %s", net_mac_str(cfg->bootif, mac), ifaces[i].name);
+				lb_log("BOOTIF %s is %s", iface_mac_str(cfg->bootif, mac), ifaces[i].name);
 				return 1;
 			}
 		}
 		lb_error("cannot find interface with BOOTIF MAC %s: using every interface",
-		       net_mac_str(cfg->bootif, mac));
+		       iface_mac_str(cfg->bootif, mac));
 	} else if (cfg->have_ip && cfg->ip.device[0] != '\0') {
 		for (i = 0; i < nifaces; i++) {
 			if (strcmp(ifaces[i].name, cfg->ip.device) == 0) {
@@ -82,7 +82,7 @@ static void links_up(const int chosen[])
 	int i, rc;
 
 	for (i = 0; i < nifaces; i++) {
-		if (chosen[i] && (rc = net_link_up(&ifaces[i])) < 0) {
+		if (chosen[i] && (rc = iface_link_up(&ifaces[i])) < 0) {
 			lb_error("cannot bring up %s: %s", ifaces[i].name, strerror(-rc));
 		}
 	}
@@ -109,7 +109,7 @@ static int wait_carrier(const int chosen[], int carrier[], unsigned int timeout_
 
 		nup = 0;
 		for (i = 0; i < nifaces; i++) {
-			carrier[i] = chosen[i] && net_carrier(ifaces[i].name) == 1;
+			carrier[i] = chosen[i] && iface_carrier(ifaces[i].name) == 1;
 			nup += carrier[i];
 		}
 		if (nup > 0 && first == 0) {
@@ -130,28 +130,43 @@ static int wait_carrier(const int chosen[], int carrier[], unsigned int timeout_
 	return nup;
 }
 
+/* A static address of family (AF_INET, AF_INET6) on ifc and, when gw is
+ * not NULL, the default route through it. 0, or the -errno, said. */
+static int configure_family(const struct iface *ifc, int family, const void *addr, unsigned int prefix,
+			    const void *gw)
+{
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+	int rc;
+
+	inet_ntop(family, addr, a, sizeof(a));
+	lb_log("configuring %s: %s/%u", ifc->name, a, prefix);
+	rc = family == AF_INET ? nl_addr_add(ifc->index, *(const struct in_addr *)addr, prefix)
+			       : nl_addr6_add(ifc->index, addr, prefix);
+	if (rc < 0) {
+		lb_error("cannot add address %s/%u to %s: %s", a, prefix, ifc->name, strerror(-rc));
+		return rc;
+	}
+	if (gw == NULL) {
+		return 0;
+	}
+	inet_ntop(family, gw, g, sizeof(g));
+	rc = family == AF_INET ? nl_route_add_default(ifc->index, *(const struct in_addr *)gw)
+			       : nl_route6_add_default(ifc->index, gw);
+	if (rc < 0) {
+		lb_error("cannot add default route via %s on %s: %s", g, ifc->name, strerror(-rc));
+	}
+	return rc;
+}
+
 static int configure_static(const struct config *cfg, const struct iface *ifc)
 {
 	const struct ipconf *ip = &cfg->ip;
-	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
-	int rc;
+	int rc = configure_family(ifc, AF_INET, &ip->client, ip->prefix, ip->gateway.s_addr != 0 ? &ip->gateway : NULL);
 
-	inet_ntop(AF_INET, &ip->client, a, sizeof(a));
-	lb_log("configuring %s: %s/%u", ifc->name, a, ip->prefix);
-	rc = nl_addr_add(ifc->index, ip->client, ip->prefix);
 	if (rc < 0) {
-		lb_error("cannot add address %s/%u to %s: %s", a, ip->prefix, ifc->name, strerror(-rc));
 		return rc;
 	}
-	if (ip->gateway.s_addr != 0) {
-		inet_ntop(AF_INET, &ip->gateway, g, sizeof(g));
-		rc = nl_route_add_default(ifc->index, ip->gateway);
-		if (rc < 0) {
-			lb_error("cannot add default route via %s on %s: %s", g, ifc->name, strerror(-rc));
-			return rc;
-		}
-	}
-	if (ip->ndns > 0 && (rc = net_write_resolv(ip->dns, ip->ndns, cfg->ip6.have_dns ? &cfg->ip6.dns : NULL)) < 0) {
+	if (ip->ndns > 0 && (rc = iface_write_resolv(ip->dns, ip->ndns, cfg->ip6.have_dns ? &cfg->ip6.dns : NULL)) < 0) {
 		lb_error("cannot write /etc/resolv.conf: %s", strerror(-rc));
 	}
 	if (ip->hostname[0] != '\0' && sethostname(ip->hostname, strlen(ip->hostname)) < 0) {
@@ -233,7 +248,7 @@ static int has_lease(int i)
  * (SLAAC, DHCPv6 or static). */
 static int has_ipv6(int i)
 {
-	return net_ipv6_usable(ifaces[i].name, NULL) > 0;
+	return iface_ipv6_usable(ifaces[i].name, NULL) > 0;
 }
 
 /* 1 when a router advertisement came on link i: IPv6 is on its way. */
@@ -343,13 +358,13 @@ static int make_vlans(unsigned int vid, int chosen[], int carrier[])
 		lb_log("VLAN %u on %s is %s", vid, ifaces[i].name, names[n]);
 		n++;
 	}
-	nifaces = net_list(ifaces, NET_MAX_IFACES);
+	nifaces = iface_list(ifaces, NET_MAX_IFACES);
 	for (i = 0; i < nifaces; i++) {
 		chosen[i] = carrier[i] = 0;
 		for (k = 0; k < n; k++) {
 			if (strcmp(ifaces[i].name, names[k]) == 0) {
 				chosen[i] = 1;
-				net_link_up(&ifaces[i]);
+				iface_link_up(&ifaces[i]);
 				carrier[i] = 1;
 			}
 		}
@@ -382,7 +397,7 @@ static void ipv6_prepare(const struct config *cfg, const int chosen[])
 		return;
 	}
 	for (i = 0; i < nifaces; i++) {
-		if (chosen[i] && (rc = net_ipv6_conf(ifaces[i].name, key, cfg->ip6.method == IP6CONF_OFF ? "1" : "0")) < 0 &&
+		if (chosen[i] && (rc = iface_ipv6_conf(ifaces[i].name, key, cfg->ip6.method == IP6CONF_OFF ? "1" : "0")) < 0 &&
 		    rc != -ENOENT) {
 			lb_error("cannot set IPv6 %s on %s: %s", key, ifaces[i].name, strerror(-rc));
 		}
@@ -392,27 +407,14 @@ static void ipv6_prepare(const struct config *cfg, const int chosen[])
 static int configure_static6(const struct config *cfg, const struct iface *ifc)
 {
 	const struct ip6conf *c = &cfg->ip6;
-	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
-	int rc;
+	int rc = configure_family(ifc, AF_INET6, &c->addr, c->prefix, c->have_gateway ? &c->gateway : NULL);
 
-	inet_ntop(AF_INET6, &c->addr, a, sizeof(a));
-	lb_log("configuring %s: %s/%u", ifc->name, a, c->prefix);
-	rc = nl_addr6_add(ifc->index, &c->addr, c->prefix);
 	if (rc < 0) {
-		lb_error("cannot add address %s/%u to %s: %s", a, c->prefix, ifc->name, strerror(-rc));
 		return rc;
-	}
-	if (c->have_gateway) {
-		inet_ntop(AF_INET6, &c->gateway, g, sizeof(g));
-		rc = nl_route6_add_default(ifc->index, &c->gateway);
-		if (rc < 0) {
-			lb_error("cannot add default route via %s on %s: %s", g, ifc->name, strerror(-rc));
-			return rc;
-		}
 	}
 	/* with a static IPv4 DNS server, configure_static wrote both */
 	if (c->have_dns && !(cfg->have_ip && cfg->ip.method == IPCONF_STATIC && cfg->ip.ndns > 0) &&
-	    (rc = net_write_resolv(NULL, 0, &c->dns)) < 0) {
+	    (rc = iface_write_resolv(NULL, 0, &c->dns)) < 0) {
 		lb_error("cannot write /etc/resolv.conf: %s", strerror(-rc));
 	}
 	return 0;
@@ -450,7 +452,7 @@ static int ipv6_setup(const struct config *cfg, const int on[])
 	return 0;
 }
 
-int network_setup(const struct config *cfg)
+int netpolicy_setup(const struct config *cfg)
 {
 	int chosen[NET_MAX_IFACES] = { 0 }, carrier[NET_MAX_IFACES] = { 0 };
 	int all[NET_MAX_IFACES] = { 0 };

@@ -1,7 +1,7 @@
-/* What a status report says (the reporter, reporter.c, sends it). Wire
- * format: README, "Status reports". */
-#ifndef LIFEBOAT_REPORT_H
-#define LIFEBOAT_REPORT_H
+/* What a status report says (the reporter, report_send.c, sends it). Wire
+ * format: docs/protocol.md#status-reports-wire-format-version-1. */
+#ifndef LIFEBOAT_REPORT_BUILD_H
+#define LIFEBOAT_REPORT_BUILD_H
 
 #include "config.h"
 #include "json.h"
