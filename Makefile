@@ -57,7 +57,7 @@ KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2
 
 
 .PHONY: bench bench-peer bench-deps
-.PHONY: all deps payload server tsan ca deb check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help layer-check
+.PHONY: all deps payload server tsan ca deb check version-check unit-test fuzz repro-check test-images image-cli-test qemu-test run demo iso netiso rom sign clean distclean install help layer-check doc-check
 .DELETE_ON_ERROR:
 
 all: deps
@@ -74,6 +74,7 @@ help:
 	@echo "make bench-peer build that peer once (debootstrap, cached in $(CACHE)/bench-peer)"
 	@echo "make install DESTDIR=... PREFIX=/usr/local"
 	@echo "make deb        a Debian package (debhelper, lintian-checked) into $(OUT)/deb/"
+	@echo "make doc-check  the man pages name every config key, command, option, kernel argument; doc links resolve"
 	@echo "make clean      remove $(OUT)/ (downloads stay in $(CACHE))"
 	@echo "options: V=1 KEYS=authorized_keys CA=ca.crt PROFILE=rescue|minimal KERNEL_PROFILE=server|qemu JOBS=n CACHE=dir LZMA=1 FIRMWARE=1"
 
@@ -136,6 +137,7 @@ include agent/agent.mk
 
 include initramfs/initramfs.mk
 include server/server.mk
+include docs/docs.mk
 
 # the minimal profile has no toolbox: its lines go
 $(OUT)/rescue.ipxe: ipxe/rescue.ipxe $(B)/profile.stamp
@@ -145,6 +147,7 @@ $(OUT)/rescue.ipxe: ipxe/rescue.ipxe $(B)/profile.stamp
 # ---- tests -----------------------------------------------------------------
 check: all
 	$(Q)$(MAKE) version-check
+	$(Q)$(MAKE) doc-check
 	$(Q)$(MAKE) layer-check
 	$(Q)$(MAKE) unit-test
 	$(Q)$(MAKE) fuzz
@@ -276,7 +279,8 @@ DIST_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' -e 
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 install: payload
 	install -d $(DESTDIR)$(DATADIR)/lifeboat $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/lifeboat $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/lifeboat $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) \
 		$(if $(filter rescue,$(PROFILE)),$(OUT)/toolbox.squashfs $(OUT)/toolbox.cpio) \
 		$(OUT)/rescue.ipxe $(DESTDIR)$(DATADIR)/lifeboat/
@@ -285,9 +289,11 @@ install: payload
 	$(DIST_SUBST) server/dist/lifeboatd.service.in > $(DESTDIR)$(UNITDIR)/lifeboatd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/lifeboatd.service
 	install -m 0644 server/dist/lifeboat.sysusers $(DESTDIR)$(SYSUSERSDIR)/lifeboat.conf
-	install -m 0644 server/dist/lifeboatd.8 server/dist/lifeboatctl.8 server/dist/lifeboat-image.8 \
-		$(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 README.md DEVELOPING.md docs/*.md server/api.json $(DESTDIR)$(DOCDIR)/
 	$(Q)conf=$(DESTDIR)$(SYSCONFDIR)/lifeboat/lifeboatd.conf; if [ -e $$conf ]; then \
 		echo "  KEEP    $$conf (yours)"; else $(DIST_SUBST) server/dist/lifeboatd.conf.in > $$conf; \
 		chmod 0644 $$conf; fi

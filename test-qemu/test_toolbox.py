@@ -1,4 +1,4 @@
-"""The rescue toolbox (README "The toolbox"): a squashfs the agent takes
+"""The rescue toolbox (docs/building.md#the-toolbox-ssh-first-then-every-tool): a squashfs the agent takes
 after SSH is up, from the second initrd or from lifeboatd, checks against
 the SHA-256 built into the image, mounts and links into /."""
 
@@ -68,7 +68,7 @@ def boot_with_toolbox_initrd(vms, out_dir, ssh_key, tmp_path, name, extra=(), me
 
 def test_every_toolbox_command_runs(vms, out_dir, ssh_key, tmp_path):
     """Every command in the toolbox runs (--version or the like: its
-    libraries, interpreter and data made it), the ones the README names
+    libraries, interpreter and data made it), the ones docs/building.md names
     say who they are, they come first in PATH, and lspci/lsusb name the
     devices from their ID databases."""
     vm = boot_with_toolbox_initrd(vms, out_dir, ssh_key, tmp_path, "toolbox-every",
