@@ -311,7 +311,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (r == NULL) {
 			return MHD_NO;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		r->start_ns = lb_mono_ns();
 		r->tls = *(const enum listener *)cls == L_TLS;
 		r->local = *(const enum listener *)cls == L_LOCAL;
 		safe_copy(r->method, sizeof(r->method), method, 0);
@@ -362,7 +362,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	struct req *r = *con_cls;
-	struct timespec now;
 	double ms;
 
 	(void)cls;
@@ -371,8 +370,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	if (r == NULL) {
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 + (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
+	ms = (double)(lb_mono_ns() - r->start_ns) / 1e6;
 	fprintf(stderr, "lifeboatd: %s%s \"%s %s\" %u %" PRIu64 " %.1fms%s%s\n", r->client, r->tls ? " tls" : "",
 		r->method, r->path, r->status, r->bytes, ms, r->why[0] ? " " : "", r->why);
 	free(r->body);

@@ -17,7 +17,7 @@
 #include "core/addr.h"
 
 struct req {
-	struct timespec start;
+	uint64_t start_ns;   /* lb_mono_ns() at the first byte, for the log */
 	char method[8];
 	char path[256];
 	unsigned int status;
