@@ -11,9 +11,13 @@ int fileio_read(const char *path, char *buf, size_t len)
 	size_t n = 0;
 	ssize_t r;
 	char extra;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	int fd, rc = 0;
 
+	if (len == 0) {
+		return -EINVAL;
+	}
 	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		return -errno;
 	}

@@ -199,13 +199,15 @@ static void bind_pinned(int fd, int family)
 	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
 	char path[128], text[INET6_ADDRSTRLEN] = "";
 	void *a = sockaddr_addr((struct sockaddr *)&ss, family);
+	int rc;
 
 	if (source_dir == NULL) {
 		return;
 	}
 	source_path(family, path, sizeof(path));
-	if (fileio_read(path, text, sizeof(text)) < 0) {
-		return;
+	rc = fileio_read(path, text, sizeof(text));
+	if (rc < 0 && rc != -EFBIG) {
+		return; /* none recorded yet */
 	}
 	text[strcspn(text, "\n")] = '\0';
 	if ((inet_pton(family, text, a) != 1 ||

@@ -23,6 +23,8 @@ struct policy_result {
 	char policy[16];
 	int nat;
 	long long seconds; /* how long the armed session lives */
+	int reset_rc;      /* with --reset on the state directory: 0, or the power cycle's -errno */
+	char reset_err[600];
 };
 
 typedef void (*host_fn)(json_object *h, const char *mac, const struct schema_skipped *sk, void *ctx);
@@ -31,7 +33,9 @@ struct backend {
 	/* A host by what an admin calls it (MAC, alias, serial, UUID). */
 	int (*resolve)(const char *name, char mac[18], char *err, size_t errlen);
 	/* c->seconds 0: the server's session_timeout. With c->reset, the
-	 * power cycle too (-errno when it failed: the session stays armed). */
+	 * power cycle too: when it fails the session stays armed, which the
+	 * local back end says in res->reset_rc (0 returned), the control API
+	 * with an error answer (-errno returned). */
 	int (*set_policy)(const char *mac, const struct host_change *c, struct policy_result *res, char *err,
 			  size_t errlen);
 	int (*forget)(const char *mac, char *err, size_t errlen);

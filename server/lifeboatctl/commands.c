@@ -141,7 +141,10 @@ static int cmd_rescue(const struct backend *be, struct cmd_args *a)
 	}
 	printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims it\n",
 	       mac, res.policy, res.nat ? " (nat: no source-address check)" : "", res.seconds);
-	if (c.reset) {
+	if (c.reset && res.reset_rc < 0) {
+		fprintf(stderr, "lifeboatctl: the session is armed, but the power cycle failed: %s\n", res.reset_err);
+		rc = 1;
+	} else if (c.reset) {
 		printf("%s: power cycled through its BMC into the rescue\n", mac);
 	}
 out:
@@ -166,19 +169,31 @@ static int cmd_normal(const struct backend *be, struct cmd_args *a)
 	return 0;
 }
 
+/* The column heads come with the first line, so a failed list prints none. */
 static void list_one(json_object *h, const char *mac, const struct schema_skipped *sk, void *ctx)
 {
-	(void)ctx;
+	int *headed = ctx;
+
+	if (!*headed) {
+		view_list_header(stdout);
+		*headed = 1;
+	}
 	view_list_line(h, mac, sk, (long long)time(NULL), stdout);
 }
 
 static int cmd_list(const struct backend *be, struct cmd_args *a)
 {
 	char err[700];
+	int headed = 0;
 
 	(void)a;
-	view_list_header(stdout);
-	return be->each_host(list_one, NULL, err, sizeof(err)) < 0 ? failed(err) : 0;
+	if (be->each_host(list_one, &headed, err, sizeof(err)) < 0) {
+		return failed(err);
+	}
+	if (!headed) {
+		view_list_header(stdout);
+	}
+	return 0;
 }
 
 static int cmd_show(const struct backend *be, struct cmd_args *a)
@@ -213,8 +228,7 @@ static int cmd_known_hosts(const struct backend *be, struct cmd_args *a)
 	}
 	text = be->known_hosts(mac, a->host_name, err, sizeof(err));
 	if (text == NULL) {
-		fprintf(stderr, "lifeboatctl: cannot write known_hosts for %s: %s\n", mac, err);
-		return 1;
+		return failed(err);
 	}
 	fputs(text, stdout);
 	free(text);

@@ -70,15 +70,10 @@ static int set_policy(const char *mac, const struct host_change *c, struct polic
 	snprintf(res->policy, sizeof(res->policy), "%s", hc.policy);
 	res->nat = hc.nat == 1;
 	res->seconds = hc.seconds;
+	res->reset_rc = 0;
 	if (hc.reset) {
-		char why[600];
-
-		rc = hostops_power_into_rescue(&store, mac, BY, why, sizeof(why));
-		if (rc < 0) {
-			/* the session stays armed: a person can still press the button */
-			snprintf(err, errlen, "the session is armed, but the power cycle failed: %s", why);
-			return rc;
-		}
+		/* a failure leaves the session armed: a person can still press the button */
+		res->reset_rc = hostops_power_into_rescue(&store, mac, BY, res->reset_err, sizeof(res->reset_err));
 	}
 	return 0;
 }
@@ -135,18 +130,21 @@ static char *known_hosts(const char *mac, const char *name, char *err, size_t er
 	FILE *f = NULL;
 	int rc = -ENOMEM;
 
+	char why[600];
+
 	if (h == NULL) {
 		return NULL;
 	}
 	f = open_memstream(&text, &len);
 	if (f != NULL) {
-		rc = view_known_hosts(h, name, now(), f, err, errlen);
+		rc = view_known_hosts(h, name, now(), f, why, sizeof(why));
 		fclose(f);
 	} else {
-		snprintf(err, errlen, "out of memory");
+		snprintf(why, sizeof(why), "out of memory");
 	}
 	json_object_put(h);
 	if (rc < 0) {
+		snprintf(err, errlen, "cannot write known_hosts for %s: %s", mac, why);
 		free(text);
 		return NULL;
 	}

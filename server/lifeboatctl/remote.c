@@ -184,6 +184,7 @@ static int set_policy(const char *mac, const struct host_change *c, struct polic
 	snprintf(res->policy, sizeof(res->policy), "%s", jstr(h, "policy"));
 	res->nat = jbool(h, "nat");
 	res->seconds = jint(s, "expires") - jint(s, "armed");
+	res->reset_rc = 0; /* a failed power cycle is an error answer (above) */
 	json_object_put(h);
 	return 0;
 }

@@ -78,10 +78,12 @@ enum MHD_Result http_respond(struct MHD_Connection *c, struct req *r, unsigned i
 enum MHD_Result http_text(struct MHD_Connection *c, struct req *r, unsigned int status, const char *msg)
 {
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "%s\n", msg);
+	/* the program's name is said here, at the edge: handlers' messages
+	 * are the reason alone, which is also what the log line carries */
+	int n = snprintf(buf, sizeof(buf), "%s%s\n", status >= 400 ? "lifeboatd: " : "", msg);
 
 	if (status >= 400) {
-		safe_copy(r->why, sizeof(r->why), strncmp(msg, "lifeboatd: ", 11) == 0 ? msg : msg, 1);
+		safe_copy(r->why, sizeof(r->why), msg, 1);
 	}
 	return http_respond(c, r, status, "text/plain; charset=utf-8", buf,
 			    (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
