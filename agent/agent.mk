@@ -27,7 +27,7 @@ UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Iagent -Ic
 UNIT_PARSERS := agent/cmdline.c agent/ipconf.c agent/ip6conf.c agent/config.c agent/log.c agent/http.c agent/json.c \
 	agent/tls.c agent/tlstrust.c agent/toolbox.c agent/linktree.c agent/fileio.c
 UNIT_TESTS := $(B)/unit/test_cmdline $(B)/unit/test_ipconf $(B)/unit/test_ip6conf $(B)/unit/test_config $(B)/unit/test_json \
-	$(B)/unit/test_http $(B)/unit/test_tls $(B)/unit/test_toolbox
+	$(B)/unit/test_http $(B)/unit/test_tls $(B)/unit/test_toolbox $(B)/unit/test_fileio
 
 # PID 1's mechanism on the host (forks, signals; no sanitizer runtime
 # quirks with fork)

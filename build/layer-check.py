@@ -15,7 +15,35 @@ import sys
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
+def self_test():
+    """The check fails on what it is for: an upward include, a sideways
+    one between the programs, one without its folder, and a cycle."""
+    import subprocess
+    import tempfile
+    cases = {
+        "upward": {"core/a.c": '#include "store/b.h"\n', "store/b.h": ""},
+        "sideways": {"lifeboatd/a.c": '#include "lifeboatctl/b.h"\n', "lifeboatctl/b.h": ""},
+        "no folder": {"core/a.c": '#include "b.h"\n', "core/b.h": ""},
+        "cycle": {"core/a.h": '#include "core/b.h"\n', "core/b.h": '#include "core/a.h"\n'},
+        "clean": {"store/a.c": '#include "core/b.h"\n#include "common/wire.h"\n', "core/b.h": ""},
+    }
+    for name, files in cases.items():
+        with tempfile.TemporaryDirectory() as root:
+            for path, text in files.items():
+                os.makedirs(os.path.join(root, os.path.dirname(path)), exist_ok=True)
+                with open(os.path.join(root, path), "w") as f:
+                    f.write(text)
+            rc = subprocess.run([sys.executable, __file__, root, "core", "store", "lifeboatd", "lifeboatctl"],
+                                capture_output=True).returncode
+            if rc != (0 if name == "clean" else 1):
+                print("lifeboat: layer-check: the self-test '%s' exited %d" % (name, rc), file=sys.stderr)
+                return 1
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     root, layers = sys.argv[1], sys.argv[2:]
     rank = {"common": -1}
     for i, name in enumerate(layers):

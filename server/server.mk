@@ -69,6 +69,7 @@ server: $(LIFEBOATD) $(LIFEBOATCTL)
 
 # The layer rule (above) and an include graph without cycles.
 layer-check:
+	$(Q)/usr/bin/python3 build/layer-check.py --self-test
 	$(Q)/usr/bin/python3 build/layer-check.py server $(SERVER_LAYERS)
 
 # ThreadSanitizer build for make check's concurrent-load test (every
@@ -92,8 +93,12 @@ $(B)/unit/test_store: server/tests/test_store.c $(LIBSTORE) $(LIBCORE) $(SERVER_
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(LIBSTORE) $(LIBCORE) $(STORE_LIBS) -lcmocka
+$(B)/unit/test_options: server/tests/test_options.c $(LIBLIFEBOATCTL) $(SERVER_HDRS)
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(LIBLIFEBOATCTL) -lcmocka
 UNIT_TESTS += $(B)/unit/test_query $(B)/unit/test_report $(B)/unit/test_decide $(B)/unit/test_range \
-	$(B)/unit/test_store
+	$(B)/unit/test_store $(B)/unit/test_options
 
 # The fuzzers drive core/ only (instrumented: compiled from source).
 $(B)/fuzz/fuzz_server $(B)/fuzz/fuzz_hosts: $(B)/fuzz/%: server/tests/%.c $(CORE_SRCS) $(SERVER_HDRS)
