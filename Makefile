@@ -54,6 +54,15 @@ BEARSSL_HOST := $(B)/bearssl-host/build/libbearssl.a
 AGENT     := $(B)/agent/init
 KBUILD_ENV := KBUILD_BUILD_TIMESTAMP="$(shell date -u -d @$(SOURCE_DATE_EPOCH) 2>/dev/null)" \
 	KBUILD_BUILD_USER=lifeboat KBUILD_BUILD_HOST=lifeboat
+# The kernel's objects are cached across clones and `make clean` with
+# Debian's ccache under the cache directory: paths below this tree are
+# hashed relative to it (CCACHE_BASEDIR, no working directory), the sources
+# in $(CACHE)/src are the same path in every clone. CCACHE= turns it off.
+CCACHE ?= $(shell command -v ccache 2>/dev/null)
+export CCACHE_DIR ?= $(CACHE)/ccache
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+KBUILD_CC := $(if $(CCACHE),CC="$(CCACHE) gcc")
 
 
 .PHONY: bench bench-peer bench-deps
@@ -122,7 +131,7 @@ $(KOBJ)/.config: $(LINUX_SRC)/.lifeboat-ok $(KERNEL_FRAGMENTS) build/kernel-conf
 
 $(KOBJ)/arch/x86/boot/bzImage: $(KOBJ)/.config
 	$(Q)sh build/logged.sh KERNEL $(B)/kernel-$(KERNEL_PROFILE).log $(MAKE) -C $(LINUX_SRC) \
-		O=$(abspath $(KOBJ)) ARCH=x86_64 $(KBUILD_ENV) -j$(JOBS) bzImage
+		O=$(abspath $(KOBJ)) ARCH=x86_64 $(KBUILD_ENV) $(KBUILD_CC) -j$(JOBS) bzImage
 
 # Rewritten only when KERNEL_PROFILE changes, so out/bzImage follows it.
 $(B)/kernel-profile.stamp: FORCE
