@@ -2,6 +2,7 @@ import functools
 import http.server
 import os
 import subprocess
+import sys
 import threading
 
 import pytest
@@ -407,3 +408,66 @@ def lifeboatd(out_dir, tmp_path, db_backend, request):
     yield make
     for d in made:
         d.stop()
+
+
+# ---- no process outlives the run -------------------------------------------------------------
+# What the tests start (lifeboatd, dnsmasq, QEMU, ipmi_sim, PostgreSQL) must
+# be gone when the run ends: a leftover is named, killed, and fails the run,
+# so a test that forgets one is found the day it is written, not on a CI
+# machine an hour later.
+GUARDED = ("lifeboatd", "dnsmasq", "qemu-system-x86_64", "qemu-system-aarch64", "ipmi_sim", "postgres")
+_before = set()
+
+
+def _guarded_processes():
+    """{pid: name} of the guarded programs running now (from /proc)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name in GUARDED or name.startswith("lifeboatd"):
+            found[int(entry)] = name
+    return found
+
+
+def _parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def pytest_sessionstart(session):
+    _before.update(_guarded_processes())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import signal
+    import time
+    deadline = time.monotonic() + 10  # what a finalizer stopped may still be exiting
+    left = {}
+    while time.monotonic() < deadline:
+        # a child of a server running before the run (a system PostgreSQL's
+        # autovacuum worker) is that server's, not ours
+        left = {p: n for p, n in _guarded_processes().items() if p not in _before and _parent(p) not in _before}
+        if not left:
+            return
+        time.sleep(0.5)
+    for pid, name in sorted(left.items()):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            cmd = name
+        print(f"\nlifeboat: the tests left {name} (pid {pid}) running: {cmd[:300]}", file=sys.stderr)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    session.exitstatus = 1

@@ -143,6 +143,16 @@ def test_login_session_cookie(lifeboatd):
     assert d.request("GET", "/", headers=jar, tls=True)[0] == 401
 
 
+def test_the_page_is_never_framed(lifeboatd):
+    """Clickjacking: the page and the login form say no frame may hold them."""
+    d = lifeboatd(keys=KEYS)
+    with_host(d)
+    for path, admin in (("/", True), ("/login", False)):
+        status, headers, _ = d.request("GET", path, admin=admin, headers={"Accept": "text/html"})
+        assert status == 200 and headers.get("X-Frame-Options") == "DENY", (path, headers)
+        assert headers.get("Content-Security-Policy") == "frame-ancestors 'none'", (path, headers)
+
+
 def test_https_with_the_ca_and_the_admin_interface_only_there(lifeboatd, tmp_path):
     d = lifeboatd(keys=KEYS, tls=True)
     with_host(d)
@@ -177,6 +187,16 @@ def test_bad_tls_configuration_is_named(out_dir, tmp_path):
                         "--tls-cert", str(tmp_path / "x.pem"), "--tls-key", str(tmp_path / "x.pem")],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 1 and f"cannot use tls_cert {tmp_path}/x.pem: not a PEM file" in r.stderr
+    # a key others can read is refused, with its mode
+    ca = tmp_path / "ca"
+    subprocess.run(["sh", os.path.join(os.path.dirname(__file__), "..", "server", "mkca.sh"), str(ca), "127.0.0.1"],
+                   check=True, capture_output=True)
+    os.chmod(ca / "server.key", 0o644)
+    r = subprocess.run([lb, "--state-dir", str(tmp_path / "s"), "--port", "18999", "--tls-port", "18998",
+                        "--tls-cert", str(ca / "server.crt"), "--tls-key", str(ca / "server.key")],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and (f"cannot use tls_key {ca}/server.key: it is readable by others (mode 0644): "
+                                  f"chmod o-rwx {ca}/server.key") in r.stderr, r.stderr
 
 
 def test_login_in_a_browser(lifeboatd, tmp_path):
@@ -272,3 +292,132 @@ def test_page_actions_in_a_browser_and_csrf(lifeboatd, tmp_path):
         assert d.host(MAC)["policy"] == "rescue-once"
     finally:
         driver.quit()
+
+
+def sign_in(d, token):
+    """A browser's login over HTTPS: the cookie header to send with it."""
+    status, headers, _ = d.request("POST", "/login", body="token=" + urllib.parse.quote(token), tls=True,
+                                   headers={"Content-Type": "application/x-www-form-urlencoded",
+                                            "Origin": f"https://127.0.0.1:{d.tls_port}"})
+    assert status == 303, status
+    return {"Cookie": headers["Set-Cookie"].split(";")[0]}
+
+
+def test_a_login_ends_when_its_token_is_revoked(lifeboatd):
+    """A login made with an admin token that is then revoked stops working
+    at the next request: no reading, no arming, no agent token."""
+    d = lifeboatd(keys=KEYS, tls=True)
+    with_host(d)
+    mallory = d.ctl("admin-token", "add", "mallory").stdout.strip()
+    jar = sign_in(d, mallory)
+    own = {"Origin": f"https://127.0.0.1:{d.tls_port}", "Content-Type": "application/json"}
+    status, _, body = d.request("GET", "/api/v1/hosts", headers=jar, tls=True)
+    assert status == 200 and MAC.encode() in body
+    d.ctl("admin-token", "revoke", "mallory")
+    status, _, body = d.request("GET", "/api/v1/hosts", headers=jar, tls=True)
+    assert status == 401 and MAC.encode() not in body
+    before = d.host(MAC)
+    for action in ("normal", "token", "forget"):
+        status, _, _ = d.request("POST", f"/api/v1/hosts/{MAC}/{action}", body="{}", headers=dict(jar, **own),
+                                 tls=True)
+        assert status == 401, action
+    after = d.host(MAC)
+    assert after["policy"] == before["policy"] == "rescue" and after["session"] == before["session"]
+    assert "mallory" not in d.ctl("events", MAC).stdout
+
+
+def test_csrf_rules_for_a_signed_in_browser(lifeboatd):
+    """What a page elsewhere can make a signed-in browser send is refused,
+    and changes nothing: an empty form (no JSON type), a type that only
+    starts like JSON, Origin: null (a no-referrer or sandboxed page), the
+    boot server's own name on another port, a POST with neither Origin nor
+    Referer, a Referer from elsewhere. The page's own origin with JSON works."""
+    d = lifeboatd(keys=KEYS, tls=True)
+    with_host(d)
+    jar = sign_in(d, d.admin_token)
+    own = f"https://127.0.0.1:{d.tls_port}"
+    path = f"/api/v1/hosts/{MAC}/normal"
+    cases = [
+        ("", {"Origin": own}, 400, "must be application/json"),
+        ("", {"Origin": own, "Content-Type": "application/x-www-form-urlencoded"}, 400, "must be application/json"),
+        ("{}", {"Origin": own, "Content-Type": "application/jsonx"}, 400, "must be application/json"),
+        ("{}", {"Origin": "null", "Content-Type": "application/json"}, 403, "Origin: null"),
+        ("{}", {"Origin": f"https://127.0.0.1:{d.tls_port + 1}", "Content-Type": "application/json"}, 403,
+         "another site"),
+        ("{}", {"Origin": f"http://127.0.0.1:{d.tls_port}", "Content-Type": "application/json"}, 403,
+         "another site"),
+        ("{}", {"Content-Type": "application/json"}, 403, "without Origin"),
+        ("{}", {"Referer": f"https://127.0.0.1:{d.tls_port + 1}/x", "Content-Type": "application/json"}, 403,
+         "without Origin"),
+        ("", {"Origin": "null"}, 403, "Origin: null"),
+    ]
+    for body, headers, want, text in cases:
+        status, _, out = d.request("POST", path, body=body, headers=dict(jar, **headers), tls=True)
+        assert status == want and text.encode() in out, (headers, status, out)
+        assert d.host(MAC)["policy"] == "rescue", headers
+    r = d.request("POST", "/logout", headers=dict(jar, Origin="null"), tls=True)
+    assert r[0] == 403 and d.request("GET", "/", headers=jar, tls=True)[0] == 200  # not signed out by others
+    # the page's own origin, or its Referer, with JSON: allowed
+    status, _, _ = d.request("POST", path, body="{}", tls=True,
+                             headers=dict(jar, Origin=own, **{"Content-Type": "application/json; charset=utf-8"}))
+    assert status == 200 and d.host(MAC)["policy"] == "normal"
+    status, _, _ = d.request("POST", f"/api/v1/hosts/{MAC}/rescue", body="{}", tls=True,
+                             headers=dict(jar, Referer=own + "/", **{"Content-Type": "application/json"}))
+    assert status == 200 and d.host(MAC)["policy"] == "rescue"
+    # a Bearer client (curl, lifeboatctl) sends neither header and may send no body
+    assert d.request("POST", path, admin=True, tls=True)[0] == 200
+
+
+def test_csrf_pages_in_a_browser(lifeboatd, tmp_path):
+    """The attack as a browser performs it: signed in, the admin opens a
+    page on another port of the boot server's own name that auto-submits
+    an empty form to the control API, once with no-referrer (Origin: null)
+    and once without; the host is neither forgotten nor changed."""
+    import http.server
+    import ssl as _ssl
+    import threading
+    import time
+    from selenium.webdriver.common.by import By
+
+    d = lifeboatd(keys=KEYS, tls=True)
+    with_host(d)
+    pages = {
+        "/noref.html": '<meta name="referrer" content="no-referrer"><form method="POST" '
+                       f'action="https://127.0.0.1:{d.tls_port}/api/v1/hosts/{MAC}/forget"></form>'
+                       "<script>document.forms[0].submit()</script>",
+        "/plain.html": f'<form method="POST" action="https://127.0.0.1:{d.tls_port}/api/v1/hosts/{MAC}/normal">'
+                       '<input name="x" value="y"></form><script>document.forms[0].submit()</script>',
+    }
+
+    class Attack(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path, "").encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Attack)
+    ctx = _ssl.SSLContext(_ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(d.ca / "server.crt"), str(d.ca / "server.key"))
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    driver = chromium(tmp_path)
+    try:
+        driver.get(f"https://127.0.0.1:{d.tls_port}/")
+        driver.find_element(By.ID, "token").send_keys(d.admin_token)
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button[type=submit]"), "Lifeboat hosts")
+        for page, refused in (("/noref.html", "Origin: null"), ("/plain.html", "another site")):
+            driver.get(f"https://127.0.0.1:{server.server_address[1]}{page}")
+            deadline = time.monotonic() + 20
+            while refused not in driver.find_element(By.TAG_NAME, "body").text:
+                assert time.monotonic() < deadline, driver.page_source[:2000]
+                time.sleep(0.2)
+            h = d.host(MAC)
+            assert h is not None and h["policy"] == "rescue", page
+    finally:
+        driver.quit()
+        server.shutdown()

@@ -472,3 +472,47 @@ def test_control_socket_refuses_other_users(lifeboatd):
     assert r.returncode != 0
     d.stop()
     os.rmdir(run)
+
+
+def test_the_admin_token_goes_in_clear_to_loopback_only(out_dir):
+    """lifeboatctl judges "loopback" on the URL as libcurl parses it: a user
+    part (http://127.0.0.1@evil.example is evil.example) and a name that
+    only starts like a loopback address are refused before anything is
+    sent; a listener on loopback that stands for the attacker's host hears
+    nothing."""
+    import socket
+    ctl = os.path.join(out_dir, "build", "server", "lifeboatctl")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(1)
+    port = listener.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIFEBOAT_")}
+    env["LIFEBOAT_TOKEN"] = "lba_" + "A" * 32
+    cases = [
+        (f"http://127.0.0.1@localhost:{port}", "a user in the URL"),
+        (f"http://127.0.0.1:x@localhost:{port}", "a user in the URL"),
+        ("http://127.0.0.1.evil.example", "refusing to send the admin token in clear"),
+        ("http://127.evil.example", "refusing to send the admin token in clear"),
+        ("http://[::2]:8080", "refusing to send the admin token in clear"),
+    ]
+    try:
+        for url, said in cases:
+            r = subprocess.run([ctl, "--server", url, "list"], capture_output=True, text=True, timeout=30, env=env)
+            assert r.returncode == 2 and said in r.stderr, (url, r.returncode, r.stderr)
+        with pytest.raises(socket.timeout):
+            listener.accept()
+        # a real loopback address is let through (and reaches a listener there)
+        listener2 = socket.socket()
+        listener2.bind(("127.0.0.2", 0))
+        listener2.listen(1)
+        listener2.settimeout(10)
+        p = subprocess.Popen([ctl, "--server", f"http://127.0.0.2:{listener2.getsockname()[1]}", "list"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        conn, _ = listener2.accept()
+        assert b"Authorization: Bearer lba_" in conn.recv(4096)
+        conn.close()
+        listener2.close()
+        p.wait(timeout=30)
+    finally:
+        listener.close()

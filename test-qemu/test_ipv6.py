@@ -89,6 +89,7 @@ class Lifeboatd6(Lifeboatd):
     def start(self):
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.ns.procs.append(self.proc)  # stopped with the namespace (they outlived the run before)
         wait_for_text(self.log_path, "lifeboatd: listening on", 10)
         self.admin_token = self.ctl("admin-token", "add", "tests").stdout.strip()
         return self

@@ -171,6 +171,42 @@ def test_lifeboatctl_import_json_keeps_what_the_database_has(lifeboatd, tmp_path
     assert r.returncode == 1 and "nothing-here: No such file or directory (not a JSON state directory" in r.stderr
 
 
+def test_the_import_follows_no_link_and_trusts_no_stranger(lifeboatd, tmp_path):
+    """The attack: the owner of a JSON directory (lifeboatd's user, for its
+    own) plants links to files only root may read, and root imports it.
+    Nothing they point at reaches the database, each link is named; a
+    directory of another user is refused unless --trust-owner; an import
+    run again adds nothing."""
+    d = lifeboatd(keys=KEYS)
+    d.stop()
+    other = tmp_path / "planted"
+    old_state(other, "W" * 32)
+    secret = tmp_path / "root-only"
+    secret.write_text('{"mac": "52:54:00:00:00:07", "alias": "secret-shadow-line"}')
+    os.chmod(secret, 0o600)
+    (other / "hosts" / "52-54-00-00-00-07.json").symlink_to(secret)
+    (other / "bmc" / "52-54-00-00-00-07.json").symlink_to(secret)
+    (other / "seen.json").unlink()
+    (other / "seen.json").symlink_to(secret)
+    r = d.ctl("import-json", str(other), check=False)
+    assert r.returncode == 1, r.stderr
+    for link in ("hosts/52-54-00-00-00-07.json", "bmc/52-54-00-00-00-07.json", "seen.json"):
+        assert f"cannot import {other}/{link}: a symbolic link: not followed" in r.stderr, r.stderr
+    assert "secret-shadow-line" not in d.db.dump() and d.host("52:54:00:00:00:07") is None
+    assert d.host(MAC)["alias"] == "db1"  # the rest came in
+    counts = [d.db.rows(f"SELECT count(*) FROM {t}") for t in ("hosts", "events", "bmc", "admin_tokens")]
+    r = d.ctl("import-json", str(other), check=False)
+    assert "0 hosts (2 kept as the database had them)" in r.stdout and ", 0 events," in r.stdout, r.stdout
+    assert [d.db.rows(f"SELECT count(*) FROM {t}") for t in ("hosts", "events", "bmc", "admin_tokens")] == counts
+    # a directory of another user
+    os.chown(other, 65534, 65534)
+    r = d.ctl("import-json", str(other), check=False)
+    assert r.returncode == 1 and f"cannot import {other}: {other} belongs to uid 65534, not to you (uid 0) or root" \
+        in r.stderr, r.stderr
+    r = d.ctl("import-json", str(other), "--trust-owner", check=False)
+    assert "belongs to" not in r.stderr and "0 hosts (2 kept" in r.stdout, r.stderr
+
+
 # ---- several lifeboatd on one database -------------------------------------------------------------
 
 def test_a_token_is_issued_once_when_two_lifeboatd_race(lifeboatd, db_backend, request, tmp_path):

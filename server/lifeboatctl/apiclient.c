@@ -1,18 +1,63 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
 #include "lifeboatctl/apiclient.h"
-#include "core/conf.h"
 
 #define ANSWER_MAX (16u << 20)
 
+/* 1 when host (as libcurl's URL parser gives it: an IPv6 address in
+ * brackets) is this machine's loopback: localhost, 127.0.0.0/8 or ::1,
+ * judged on the parsed address, never on a prefix of the text. */
 static int loopback(const char *host)
 {
-	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0;
+	char bare[64];
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0) {
+		return 1;
+	}
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	}
+	if (n > 2 && n < sizeof(bare) && host[0] == '[' && host[n - 1] == ']') {
+		memcpy(bare, host + 1, n - 2);
+		bare[n - 2] = '\0';
+		return inet_pton(AF_INET6, bare, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return 0;
+}
+
+/* The URL's host, parsed by libcurl (the parser that will connect), and
+ * whether it says a user: --server takes none (a URL such as
+ * http://127.0.0.1@evil.example is evil.example). 0 or -EINVAL. */
+static int server_host(const char *url, char *host, size_t len, char *err, size_t errlen)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *user = NULL;
+	int rc = -EINVAL;
+
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "cannot use --server '%s': not a URL", url);
+	} else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+		snprintf(err, errlen, "cannot use --server '%s': a user in the URL (the admin token authenticates)", url);
+	} else if (curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || strlen(h) >= len) {
+		snprintf(err, errlen, "cannot use --server '%s': no host in it", url);
+	} else {
+		snprintf(host, len, "%s", h);
+		rc = 0;
+	}
+	curl_free(h);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 static int read_token(const char *path, char *out, size_t len, char *err, size_t errlen)
@@ -65,7 +110,9 @@ int apiclient_setup(struct apiclient *ac, const char *url, const char *token_fil
 	while (n > 0 && ac->url[n - 1] == '/') {
 		ac->url[--n] = '\0';
 	}
-	url_host(ac->url, host, sizeof(host));
+	if (server_host(ac->url, host, sizeof(host), err, errlen) < 0) {
+		return -EINVAL;
+	}
 	if (strncmp(url, "http://", 7) == 0 && !loopback(host)) {
 		snprintf(err, errlen, "refusing to send the admin token in clear to %s: use https://", ac->url);
 		return -EINVAL;

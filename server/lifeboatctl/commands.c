@@ -422,7 +422,7 @@ static int cmd_import_json(const struct backend *be, struct cmd_args *a)
 	char err[900], summary[600];
 
 	(void)be;
-	if (import_json_dir(local_store(), a->r.pos[0], &n, err, sizeof(err)) < 0) {
+	if (import_json_dir(local_store(), a->r.pos[0], a->trust_owner, &n, err, sizeof(err)) < 0) {
 		return failed(err);
 	}
 	import_summary(&n, summary, sizeof(summary));
@@ -487,6 +487,11 @@ static const struct opt ssh_opts[] = {
 	END_OPTS,
 };
 
+static const struct opt import_opts[] = {
+	{ "--trust-owner", OPT_FLAG, A(trust_owner), NULL, 0, 0, NULL, 0 },
+	END_OPTS,
+};
+
 static const struct opt dhcp_opts[] = {
 	{ "--server", OPT_STRING, A(server), "URL", 0, 0, NULL, OPT_REQUIRED },
 	{ "--subnet", OPT_STRING, A(subnet), "NET", 0, 0, NULL, 0 },
@@ -544,8 +549,10 @@ static const struct cmd cmds[] = {
 	  .help = "tokens for the admin interface (page, hosts API): shown once, stored hashed",
 	  .run = cmd_admin_token },
 	{ .name = "import-json", .args = "DIR", .min_args = 1, .max_args = 1, .where = CMD_STATE,
+	  .opts = import_opts,
 	  .help = "import a state directory of JSON files (lifeboat before the database)" HELP_INDENT
-		  "into the database; hosts it has already are kept",
+		  "into the database; hosts it has already are kept; links are not followed, and" HELP_INDENT
+		  "a DIR of another user only with --trust-owner",
 	  .run = cmd_import_json },
 	{ .name = "dhcp-config", .args = "dnsmasq|isc", .min_args = 1, .max_args = 1, .where = CMD_OFFLINE,
 	  .opts = dhcp_opts,

@@ -21,6 +21,7 @@ struct cmd_args {
 	const char *via, *identity;
 	long long deadline;         /* ssh */
 	const char *server, *subnet, *tftp, *ipxe, *ipv6, *ipv6_mode; /* dhcp-config */
+	int trust_owner;            /* import-json */
 };
 
 enum cmd_where {

@@ -89,18 +89,37 @@ enum MHD_Result control_not_resolved(struct MHD_Connection *c, struct req *r, in
 	return http_text(c, r, rc == -EINVAL ? 400 : rc == -EEXIST ? 409 : 404, msg);
 }
 
-/* The request's JSON body against members; an empty body is {}. */
+/* 1 when the Content-Type's media type is application/json (parameters
+ * after ';' allowed; not a prefix: application/jsonx is another type). */
+static int is_json_type(const char *type)
+{
+	const char *want = "application/json";
+	size_t n = strlen(want);
+
+	if (type == NULL || strncasecmp(type, want, n) != 0) {
+		return 0;
+	}
+	type += n;
+	type += strspn(type, " \t");
+	return *type == '\0' || *type == ';';
+}
+
+/* The request's JSON body against members. A cross-site form can send
+ * text/plain or a form, never application/json without a preflight (that
+ * lifeboatd never answers): so a browser's login must send the JSON type,
+ * even for an empty body. A Bearer or control-socket client may send none
+ * (an empty body is {}). */
 static json_object *body_json(struct MHD_Connection *c, struct req *r, const struct schema_field *members,
 			      char *err, size_t errlen)
 {
 	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 
-	if (r->len == 0) {
+	if (r->len == 0 && (!r->by_login || is_json_type(type))) {
 		return json_object_new_object();
 	}
-	/* a cross-site form can send text/plain, never application/json */
-	if (type == NULL || strncasecmp(type, "application/json", 16) != 0) {
-		snprintf(err, errlen, "the body must be application/json");
+	if (!is_json_type(type)) {
+		snprintf(err, errlen, "the body must be application/json%s",
+			 r->by_login ? " (from a browser, even when empty: {})" : "");
 		return NULL;
 	}
 	return schema_parse(r->body, r->len, CONTROL_MAX_BODY, members, 1, err, errlen);

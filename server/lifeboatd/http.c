@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -63,6 +64,11 @@ static struct MHD_Response *buffer_response(unsigned int status, const char *typ
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (strncmp(type, "text/html", 9) == 0) {
+		/* the page's buttons are never clicked inside another site's frame */
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+		MHD_add_response_header(resp, "Content-Security-Policy", "frame-ancestors 'none'");
+	}
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
 	}
@@ -397,14 +403,23 @@ static void raise_nofile(unsigned int need)
 static struct MHD_Daemon *plain_d, *tls_d, *local_d;
 static char *tls_cert_pem, *tls_key_pem;
 
-static char *read_pem(const char *path, const char *what, char *err, size_t errlen)
+/* A PEM file of at most 64 KiB; a secret one (the key) must not be
+ * readable or writable by others: refused with its mode, not used. */
+static char *read_pem(const char *path, const char *what, int secret, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;
+	struct stat st;
 	size_t n = 0;
 
 	if (f == NULL) {
 		snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	if (secret && fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+		snprintf(err, errlen, "cannot use %s %s: it is %s by others (mode %04o): chmod o-rwx %s", what, path,
+			 (st.st_mode & S_IROTH) ? "readable" : "writable", (unsigned int)(st.st_mode & 07777), path);
+		fclose(f);
 		return NULL;
 	}
 	buf = calloc(1, 65537);
@@ -522,8 +537,8 @@ int http_start(const struct http_app *a, char *err, size_t errlen)
 	app = a;
 	raise_nofile((srv.conf.max_connections + 64) * (srv.conf.tls_port ? 2 : 1) + 256);
 	if (srv.conf.tls_port != 0) {
-		tls_cert_pem = read_pem(srv.conf.tls_cert, "tls_cert", err, errlen);
-		tls_key_pem = tls_cert_pem ? read_pem(srv.conf.tls_key, "tls_key", err, errlen) : NULL;
+		tls_cert_pem = read_pem(srv.conf.tls_cert, "tls_cert", 0, err, errlen);
+		tls_key_pem = tls_cert_pem ? read_pem(srv.conf.tls_key, "tls_key", 1, err, errlen) : NULL;
 		if (tls_key_pem == NULL) {
 			goto err_pem;
 		}

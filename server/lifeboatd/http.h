@@ -30,6 +30,7 @@ struct req {
 	int tls;            /* it came in on the HTTPS listener */
 	int local;          /* it came in on the control socket (admin: the peer's user) */
 	char admin[33];     /* admin routes: who is signed in */
+	int by_login;       /* admin routes: through a browser's login cookie (not a Bearer token) */
 };
 
 enum MHD_Result http_respond(struct MHD_Connection *c, struct req *r, unsigned int status, const char *type,

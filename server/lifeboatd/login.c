@@ -17,13 +17,14 @@
 struct login {
 	char hash[65];      /* SHA-256 of the cookie's value; "" when free */
 	char name[ADMIN_NAME_MAX + 1];
+	char token[65];     /* SHA-256 of the admin token it was made with: revoked, it ends */
 	long long expires;
 };
 
 static struct login logins[MAX_LOGINS];
 static pthread_mutex_t logins_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int login_new(const char *name, char id[LB_TOKEN_LEN + 1])
+static int login_new(const char *name, const char token_sha256[65], char id[LB_TOKEN_LEN + 1])
 {
 	long long now = (long long)time(NULL);
 	size_t i, slot = 0;
@@ -43,13 +44,15 @@ static int login_new(const char *name, char id[LB_TOKEN_LEN + 1])
 	}
 	token_hash(id, logins[slot].hash);
 	snprintf(logins[slot].name, sizeof(logins[slot].name), "%s", name);
+	memcpy(logins[slot].token, token_sha256, sizeof(logins[slot].token));
 	logins[slot].expires = now + LOGIN_SECONDS;
 	pthread_mutex_unlock(&logins_mu);
 	return 0;
 }
 
-/* every slot compared, each in constant time */
-static int login_find(const char *id, char name[ADMIN_NAME_MAX + 1], int end)
+/* every slot compared, each in constant time; token (may be NULL) gets
+ * the admin token's hash */
+static int login_find(const char *id, char name[ADMIN_NAME_MAX + 1], char token[65], int end)
 {
 	long long now = (long long)time(NULL);
 	char hash[65];
@@ -65,6 +68,9 @@ static int login_find(const char *id, char name[ADMIN_NAME_MAX + 1], int end)
 	}
 	if (found >= 0) {
 		snprintf(name, ADMIN_NAME_MAX + 1, "%s", logins[found].name);
+		if (token != NULL) {
+			memcpy(token, logins[found].token, 65);
+		}
 		if (end) {
 			logins[found].hash[0] = '\0';
 		}
@@ -86,7 +92,7 @@ int login_csrf(struct MHD_Connection *c, char out[65])
 	const char *id = cookie(c);
 	char name[ADMIN_NAME_MAX + 1], seed[LB_TOKEN_LEN + 8];
 
-	if (id == NULL || login_find(id, name, 0) < 0) {
+	if (id == NULL || login_find(id, name, NULL, 0) < 0) {
 		return -1;
 	}
 	snprintf(seed, sizeof(seed), "csrf:%s", id);
@@ -130,12 +136,49 @@ static int wants_html(struct MHD_Connection *c)
 	return accept != NULL && strstr(accept, "text/html") != NULL;
 }
 
-/* The listener and the Host header: 0, or the answer queued. */
-static int check_origin(struct MHD_Connection *c, struct req *r, enum MHD_Result *ret)
+/* "https://host[:port]" of this request as a browser names its origin:
+ * the listener's scheme and the Host header (already checked against
+ * admin_hosts), the scheme's default port left out. */
+static void own_origin(const struct req *r, const char *host, char *out, size_t len)
+{
+	const char *scheme = r->tls ? "https://" : "http://", *dflt = r->tls ? ":443" : ":80";
+	size_t n = strlen(host), d = strlen(dflt);
+
+	if (n > d && strcmp(host + n - d, dflt) == 0) {
+		n -= d;
+	}
+	snprintf(out, len, "%s%.*s", scheme, (int)n, host);
+}
+
+/* 1 when url is origin itself or below it (origin + "/..."); the default
+ * port written out in url counts as left out. */
+static int same_origin(const char *url, const char *origin, int tls)
+{
+	const char *dflt = tls ? ":443" : ":80";
+	size_t n = strlen(origin);
+
+	if (strncasecmp(url, origin, n) != 0) {
+		return 0;
+	}
+	if (strncmp(url + n, dflt, strlen(dflt)) == 0) {
+		n += strlen(dflt);
+	}
+	return url[n] == '\0' || url[n] == '/';
+}
+
+/* The listener, the Host header, and where the request comes from: an
+ * Origin must be this server's own (scheme, host and port; "null", what a
+ * page with no-referrer or a sandbox sends, is not); a change (POST) a
+ * browser makes without Origin needs a same-origin Referer. A client with
+ * neither header (curl, lifeboatctl) authenticates with a Bearer token,
+ * which no page elsewhere can make a browser send. 0, or the answer
+ * queued. */
+static int check_origin(struct MHD_Connection *c, struct req *r, int browser, enum MHD_Result *ret)
 {
 	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
-	char msg[700], oh[200];
+	const char *referer = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
+	char msg[700], own[300];
 
 	if (srv.conf.tls_port != 0 && !r->tls && !srv.conf.admin_http) {
 		snprintf(msg, sizeof(msg), "the admin interface is served over HTTPS: %s/",
@@ -150,12 +193,37 @@ static int check_origin(struct MHD_Connection *c, struct req *r, enum MHD_Result
 							     : "the request has no Host header");
 		return -1;
 	}
-	if (origin != NULL && strcmp(origin, "null") != 0) {
-		url_host(origin, oh, sizeof(oh));
-		if (!admin_host_allowed(srv.conf.admin_hosts, oh)) {
-			*ret = http_text(c, r, 403, "a request from another site");
-			return -1;
-		}
+	own_origin(r, host, own, sizeof(own));
+	if (origin != NULL && strcmp(origin, "null") == 0) {
+		*ret = http_text(c, r, 403, "a request from an opaque origin (Origin: null)");
+		return -1;
+	}
+	if (origin != NULL && !same_origin(origin, own, r->tls)) {
+		*ret = http_text(c, r, 403, "a request from another site");
+		return -1;
+	}
+	if (origin == NULL && strcmp(r->method, "POST") == 0 &&
+	    ((referer != NULL && !same_origin(referer, own, r->tls)) || (referer == NULL && browser))) {
+		*ret = http_text(c, r, 403, "a change without Origin or a Referer of this server");
+		return -1;
+	}
+	return 0;
+}
+
+/* The request's login: 0 with the admin's name, while the admin token it
+ * was made with is not revoked (asked of the store at each request, so a
+ * revocation on any lifeboatd of the database ends it at once). */
+static int login_valid(const char *id, char name[ADMIN_NAME_MAX + 1])
+{
+	char token[65], now_name[ADMIN_NAME_MAX + 1];
+
+	if (login_find(id, name, token, 0) < 0) {
+		return -1;
+	}
+	if (admin_token_by_hash(&srv.store, token, now_name) < 0 || strcmp(now_name, name) != 0) {
+		login_find(id, name, NULL, 1); /* revoked: the login ends */
+		fprintf(stderr, "lifeboatd: admin %s's login ended: its admin token was revoked\n", name);
+		return -1;
 	}
 	return 0;
 }
@@ -164,17 +232,18 @@ int admin_gate(struct MHD_Connection *c, struct req *r, char name[33], enum MHD_
 {
 	const char *token = http_bearer(c), *id = cookie(c);
 
-	if (check_origin(c, r, ret) < 0) {
+	if (check_origin(c, r, token == NULL && id != NULL, ret) < 0) {
 		return -1;
 	}
 	if (token != NULL && admin_token_find(&srv.store, token, name) == 0) {
 		return 0;
 	}
-	if (token == NULL && id != NULL && login_find(id, name, 0) == 0) {
+	if (token == NULL && id != NULL && login_valid(id, name) == 0) {
+		r->by_login = 1;
 		return 0;
 	}
 	if (wants_html(c)) {
-		*ret = login_page(c, r, 401, token || id ? "That token or session is not valid (any more)." : NULL);
+		*ret = login_page(c, r, 401, token || id ? "That token or login is not valid (any more)." : NULL);
 	} else {
 		struct MHD_Response *resp = MHD_create_response_from_buffer(
 			strlen("lifeboatd: authentication required\n"), (void *)"lifeboatd: authentication required\n",
@@ -195,7 +264,7 @@ enum MHD_Result handle_login_form(struct MHD_Connection *c, struct req *r, const
 {
 	enum MHD_Result ret;
 
-	if (check_origin(c, r, &ret) < 0) {
+	if (check_origin(c, r, 0, &ret) < 0) {
 		return ret;
 	}
 	return login_page(c, r, 200, NULL);
@@ -218,18 +287,19 @@ enum MHD_Result login_redirect(struct MHD_Connection *c, struct req *r, const ch
 
 enum MHD_Result handle_login(struct MHD_Connection *c, struct req *r, const char *rest)
 {
-	char token[LB_TOKEN_MAX + 1], name[ADMIN_NAME_MAX + 1], id[LB_TOKEN_LEN + 1], set[200];
+	char token[LB_TOKEN_MAX + 1], name[ADMIN_NAME_MAX + 1], id[LB_TOKEN_LEN + 1], set[200], hash[65];
 	enum MHD_Result ret;
 
-	if (check_origin(c, r, &ret) < 0) {
+	if (check_origin(c, r, 0, &ret) < 0) {
 		return ret;
 	}
 	if (r->body == NULL || form_field(r->body, "token", token, sizeof(token)) < 0 ||
 	    admin_token_find(&srv.store, token, name) < 0) {
 		return login_page(c, r, 401, "That is not a valid admin token.");
 	}
-	if (login_new(name, id) < 0) {
-		return http_text(c, r, 500, "cannot make a session: no randomness");
+	token_hash(token, hash);
+	if (login_new(name, hash, id) < 0) {
+		return http_text(c, r, 500, "cannot make a login: no randomness");
 	}
 	snprintf(set, sizeof(set), LOGIN_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", id,
 		 LOGIN_SECONDS, r->tls ? "; Secure" : "");
@@ -243,10 +313,12 @@ enum MHD_Result handle_logout(struct MHD_Connection *c, struct req *r, const cha
 	char name[ADMIN_NAME_MAX + 1];
 	enum MHD_Result ret;
 
-	if (check_origin(c, r, &ret) < 0) {
+	/* signing out is no harm a page elsewhere could do: only an Origin
+	 * or Referer of another site (or null) is refused */
+	if (check_origin(c, r, 0, &ret) < 0) {
 		return ret;
 	}
-	if (id != NULL && login_find(id, name, 1) == 0) {
+	if (id != NULL && login_find(id, name, NULL, 1) == 0) {
 		fprintf(stderr, "lifeboatd: admin %s signed out\n", name);
 	}
 	return login_redirect(c, r, "/login", LOGIN_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");

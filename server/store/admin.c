@@ -81,10 +81,23 @@ static int take_name(const struct db_row *r, void *ctx)
 	return 0;
 }
 
+int admin_token_by_hash(struct store *s, const char hash[65], char name[ADMIN_NAME_MAX + 1])
+{
+	const char *p[1] = { hash };
+	int rc;
+
+	name[0] = '\0';
+	rc = db_exec(&s->db, "SELECT name FROM admin_tokens WHERE hash = $1", 1, p, take_name, name, NULL, 0);
+	if (rc < 0) {
+		return rc;
+	}
+	return name[0] != '\0' ? 0 : -ENOENT;
+}
+
 int admin_token_find(struct store *s, const char *token, char name[ADMIN_NAME_MAX + 1])
 {
 	char hash[65];
-	const char *p[1] = { hash };
+	int rc;
 
 	if (strncmp(token, ADMIN_TOKEN_PREFIX, sizeof(ADMIN_TOKEN_PREFIX) - 1) != 0) {
 		return -EINVAL; /* an agent's token is never an admin's */
@@ -92,12 +105,8 @@ int admin_token_find(struct store *s, const char *token, char name[ADMIN_NAME_MA
 	/* looked up by its SHA-256: what is compared is the hash of a secret,
 	 * never the secret */
 	token_hash(token, hash);
-	name[0] = '\0';
-	if (db_exec(&s->db, "SELECT name FROM admin_tokens WHERE hash = $1", 1, p, take_name, name, NULL, 0) < 0 ||
-	    name[0] == '\0') {
-		return -ENOENT;
-	}
-	return 0;
+	rc = admin_token_by_hash(s, hash, name);
+	return rc < 0 ? -ENOENT : 0;
 }
 
 int admin_host_allowed(const char *allowed, const char *host)

@@ -33,6 +33,11 @@ int admin_token_list(struct store *s, FILE *out);
 /* The name the token belongs to: 0, or -ENOENT / -EINVAL. */
 int admin_token_find(struct store *s, const char *token, char name[ADMIN_NAME_MAX + 1]);
 
+/* The same by the token's SHA-256 (what a browser's login keeps, so the
+ * login ends when the token is revoked): 0, -ENOENT, or the database's
+ * -errno. */
+int admin_token_by_hash(struct store *s, const char hash[65], char name[ADMIN_NAME_MAX + 1]);
+
 /* 1 when the Host header (with or without :port) names one of allowed
  * (blank- or comma-separated). */
 int admin_host_allowed(const char *allowed, const char *host);

@@ -1,7 +1,9 @@
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/db.h"
 
@@ -15,34 +17,82 @@ static const struct {
 	{ "sqlite:", &db_sqlite, 1 },
 };
 
+/* Appends n bytes of p to out (of len, used *o), truncating. */
+static void put(char *out, size_t len, size_t *o, const char *p, size_t n)
+{
+	while (n-- > 0 && *o + 1 < len) {
+		out[(*o)++] = *p++;
+	}
+	out[*o] = '\0';
+}
+
+/* Copies the key=value list src (separated by any of seps) to out, with
+ * the value of every key that ends in "password" (password, sslpassword,
+ * in any case) as ***. quoted: values may be in '...' with \-escapes (the
+ * keyword form of libpq). */
+static void redact_params(const char *src, const char *seps, int quoted, char *out, size_t len, size_t *o)
+{
+	const char *p = src;
+
+	while (*p != '\0') {
+		size_t sep = strspn(p, seps), key;
+
+		put(out, len, o, p, sep);
+		p += sep;
+		key = strcspn(p, "=");
+		if (p[key] != '=' || key < 8 || strcspn(p, seps) < key || strncasecmp(p + key - 8, "password", 8) != 0) {
+			size_t field = strcspn(p, seps);
+
+			if (quoted && p[key] == '=' && p[key + 1] == '\'' && strcspn(p, seps) > key) {
+				/* a quoted value may hold a separator */
+				const char *q = p + key + 2;
+
+				while (*q != '\0' && *q != '\'') {
+					q += (*q == '\\' && q[1] != '\0') ? 2 : 1;
+				}
+				field = (size_t)(q - p) + (*q == '\'');
+			}
+			put(out, len, o, p, field);
+			p += field;
+			continue;
+		}
+		put(out, len, o, p, key + 1);
+		put(out, len, o, "***", 3);
+		p += key + 1;
+		if (quoted && *p == '\'') {
+			for (p++; *p != '\0' && *p != '\''; p += (*p == '\\' && p[1] != '\0') ? 2 : 1) {
+			}
+			p += *p == '\'';
+		} else {
+			p += strcspn(p, seps);
+		}
+	}
+}
+
 void db_redact(const char *url, char *out, size_t len)
 {
-	const char *scheme = strstr(url, "://"), *at = NULL, *colon = NULL;
+	const char *scheme = strstr(url, "://"), *rest = NULL, *at = NULL, *colon = NULL, *query = NULL;
+	size_t o = 0, auth;
 
+	out[0] = '\0';
 	if (scheme == NULL) {
-		snprintf(out, len, "%s", url);
+		/* libpq's keyword form: host=... password=... */
+		redact_params(url, " \t\n", 1, out, len, &o);
 		return;
 	}
-	at = strchr(scheme + 3, '@');
-	colon = memchr(scheme + 3, ':', at != NULL ? (size_t)(at - scheme - 3) : 0);
-	if (at != NULL && strcspn(scheme + 3, "/") > (size_t)(at - scheme - 3) && colon != NULL) {
-		snprintf(out, len, "%.*s%s", (int)(colon - url), url, at);
-	} else {
-		snprintf(out, len, "%s", url);
+	rest = scheme + 3;
+	auth = strcspn(rest, "/?#");
+	at = memrchr(rest, '@', auth);
+	colon = at != NULL ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
+	/* scheme://user:secret@host -> scheme://user@host */
+	put(out, len, &o, url, (size_t)((colon != NULL ? colon : rest) - url));
+	if (colon != NULL) {
+		rest = at;
 	}
-	/* a password given as ?password=... */
-	{
-		char *pw = strstr(out, "password=");
-
-		if (pw != NULL) {
-			size_t end = strcspn(pw, "&");
-
-			memmove(pw + 9, pw + end, strlen(pw + end) + 1);
-			if (len - strlen(out) > 3) {
-				memmove(pw + 12, pw + 9, strlen(pw + 9) + 1);
-				memcpy(pw + 9, "***", 3);
-			}
-		}
+	query = strchr(rest, '?');
+	put(out, len, &o, rest, query != NULL ? (size_t)(query + 1 - rest) : strlen(rest));
+	if (query != NULL) {
+		redact_params(query + 1, "&", 0, out, len, &o);
 	}
 }
 

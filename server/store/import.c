@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,21 +48,35 @@ static int utf8_ok(const char *s, size_t n)
 	return 1;
 }
 
-/* The file's text (malloc'd), NULL when unreadable, too big or not text. */
-static char *slurp(const char *path, const char **why)
+/* The text (malloc'd) of the regular file name in the directory dirfd,
+ * NULL when it is not one (a symbolic link is never followed: the
+ * directory's owner could point it at a file only the importer may read),
+ * unreadable, too big or not text. */
+static char *slurp_at(int dirfd, const char *name, const char **why)
 {
-	FILE *f = fopen(path, "re");
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
 	char *buf = NULL;
-	size_t n;
+	size_t n = 0;
+	ssize_t r = 0;
 
 	*why = "cannot be read";
-	if (f == NULL) {
+	if (fd < 0) {
+		*why = errno == ELOOP ? "a symbolic link: not followed" : "cannot be read";
 		return NULL;
 	}
-	buf = malloc(FILE_MAX + 1);
-	n = buf != NULL ? fread(buf, 1, FILE_MAX + 1, f) : 0;
-	fclose(f);
-	if (buf == NULL) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(FILE_MAX + 2);
+	while (buf != NULL && n <= FILE_MAX && (r = read(fd, buf + n, FILE_MAX + 1 - n)) > 0) {
+		n += (size_t)r;
+	}
+	close(fd);
+	if (buf == NULL || r < 0) {
+		free(buf);
 		return NULL;
 	}
 	if (n > FILE_MAX) {
@@ -174,6 +189,18 @@ static int import_pending(struct store *s, const char *dir, const char *path, co
 	return 0;
 }
 
+/* 1 when the database has this event already: an import run again (its
+ * files could not be moved aside) adds nothing. */
+static int event_known(struct store *s, const char *mac, json_object *e)
+{
+	char t[24];
+	const char *p[4] = { mac, t, jstr(e, "kind"), jstr(e, "text") };
+
+	snprintf(t, sizeof(t), "%lld", jint(e, "time"));
+	return db_exec(&s->db, "SELECT 1 FROM events WHERE mac = $1 AND time = $2 AND kind = $3 AND text = $4", 4, p,
+		       NULL, NULL, NULL, 0) > 0;
+}
+
 static int import_events(struct store *s, const char *dir, const char *path, const char *name, const char *text,
 			 struct import_counts *n, char *err, size_t errlen)
 {
@@ -193,7 +220,7 @@ static int import_events(struct store *s, const char *dir, const char *path, con
 		free(one);
 		if (e != NULL && json_object_is_type(jget(e, "kind"), json_type_string) &&
 		    json_object_is_type(jget(e, "time"), json_type_int) &&
-		    json_object_is_type(jget(e, "text"), json_type_string)) {
+		    json_object_is_type(jget(e, "text"), json_type_string) && !event_known(s, mac, e)) {
 			int rc = events_add(s, mac, jint(e, "time"), jstr(e, "kind"), "%s", jstr(e, "text"));
 
 			if (rc < 0) {
@@ -267,18 +294,50 @@ static const struct {
 	{ "events", import_events }, { "bmc", import_bmc }, { "admin", import_admin },
 };
 
-static int import_kind(struct store *s, const char *dir, size_t k, struct import_counts *n, char *err,
-		       size_t errlen)
+/* A directory to import from belongs to the one importing it or to root:
+ * else its owner could have planted what we read (trust_owner: told to
+ * trust them). 0, or -EPERM with err naming both. */
+static int check_owner(int fd, const char *path, int trust_owner, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0 && !trust_owner) {
+		snprintf(err, errlen, "%s belongs to uid %u, not to you (uid %u) or root: its owner could have "
+			 "planted what it holds (--trust-owner if you trust them)", path, (unsigned int)st.st_uid,
+			 (unsigned int)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int import_kind(struct store *s, const char *dir, size_t k, int trust_owner, struct import_counts *n,
+		       char *err, size_t errlen)
 {
 	char path[700];
 	struct dirent *e = NULL;
 	DIR *d = NULL;
-	int rc = 0;
+	int rc = 0, fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, kinds[k].subdir);
-	d = opendir(path);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			return 0;
+		}
+		rc = -errno;
+		snprintf(err, errlen, "%.300s: %s", path, errno == ELOOP || errno == ENOTDIR ? "not a directory (a link is "
+			 "not followed)" : strerror(errno));
+		return rc;
+	}
+	rc = check_owner(fd, path, trust_owner, err, errlen);
+	d = rc == 0 ? fdopendir(fd) : NULL;
 	if (d == NULL) {
-		return errno == ENOENT ? 0 : -errno;
+		close(fd);
+		return rc < 0 ? rc : -errno;
 	}
 	while (rc >= 0 && (e = readdir(d)) != NULL) {
 		const char *why = NULL;
@@ -288,7 +347,7 @@ static int import_kind(struct store *s, const char *dir, size_t k, struct import
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s/%s", dir, kinds[k].subdir, e->d_name);
-		text = slurp(path, &why);
+		text = slurp_at(dirfd(d), e->d_name, &why);
 		if (text == NULL) {
 			skip(n, path, why);
 			continue;
@@ -308,12 +367,18 @@ static int import_seen(struct store *s, const char *dir, struct import_counts *n
 	json_object *all = NULL, *batch = json_object_new_object();
 	int rc = 0;
 
+	int fd;
+
 	snprintf(path, sizeof(path), "%s/seen.json", dir);
-	if (access(path, F_OK) != 0) {
+	if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
 		json_object_put(batch);
 		return 0;
 	}
-	text = slurp(path, &why);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	text = fd >= 0 ? slurp_at(fd, "seen.json", &why) : NULL;
+	if (fd >= 0) {
+		close(fd);
+	}
 	if (text != NULL) {
 		all = json_tokener_parse(text);
 		why = "not a JSON object";
@@ -354,11 +419,12 @@ void import_summary(const struct import_counts *n, char *out, size_t len)
 		 n->seen, n->skipped, n->skipped ? ", the first: " : "", n->first_skipped);
 }
 
-int import_json_dir(struct store *s, const char *dir, struct import_counts *n, char *err, size_t errlen)
+int import_json_dir(struct store *s, const char *dir, int trust_owner, struct import_counts *n, char *err,
+		    size_t errlen)
 {
 	char why[400] = "", summary[600], key[600];
 	size_t k;
-	int rc;
+	int rc, fd;
 
 	memset(n, 0, sizeof(*n));
 	snprintf(key, sizeof(key), "%s/hosts", dir);
@@ -368,12 +434,21 @@ int import_json_dir(struct store *s, const char *dir, struct import_counts *n, c
 			 strerror(errno));
 		return rc;
 	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = fd < 0 ? -errno : check_owner(fd, dir, trust_owner, why, sizeof(why));
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot import %s: %s", dir, why[0] ? why : strerror(-rc));
+		return rc;
+	}
 	rc = store_lock(s, err, errlen);
 	if (rc < 0) {
 		return rc;
 	}
 	for (k = 0; rc >= 0 && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		rc = import_kind(s, dir, k, n, why, sizeof(why));
+		rc = import_kind(s, dir, k, trust_owner, n, why, sizeof(why));
 	}
 	if (rc >= 0) {
 		rc = import_seen(s, dir, n, why, sizeof(why));
@@ -435,7 +510,7 @@ int import_state_dir(struct store *s, int may_import, char *note, size_t notelen
 			 "on it: they are imported when lifeboatd starts again", s->dir);
 		return 0;
 	}
-	rc = import_json_dir(s, s->dir, &n, err, errlen);
+	rc = import_json_dir(s, s->dir, 0, &n, err, errlen);
 	if (rc < 0) {
 		return rc;
 	}

@@ -18,7 +18,11 @@ struct import_counts {
 };
 
 /* Imports dir. 0 with n filled, or -errno with err (nothing imported). */
-int import_json_dir(struct store *s, const char *dir, struct import_counts *n, char *err, size_t errlen);
+/* Files are opened without following links and only regular ones are
+ * read; dir (and its folders) must belong to the caller or root unless
+ * trust_owner. Run again, it adds nothing it added before. */
+int import_json_dir(struct store *s, const char *dir, int trust_owner, struct import_counts *n, char *err,
+		    size_t errlen);
 
 /* Called by both programs after store_open: when the state directory
  * still has hosts/ and may_import (the caller holds store_claim_dir's lock

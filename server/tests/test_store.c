@@ -221,7 +221,7 @@ static void test_json_directory_import(void **state)
 	json_object_put(h);
 	snprintf(path, sizeof(path), "%s/hosts", dir);
 	assert_int_equal(access(path, F_OK), -1); /* moved aside, not read again */
-	assert_int_equal(import_json_dir(&s, "/nonexistent", &n, err, sizeof(err)), -ENOENT);
+	assert_int_equal(import_json_dir(&s, "/nonexistent", 0, &n, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "not a JSON state directory: it has no hosts/"));
 }
 
@@ -238,6 +238,16 @@ static void test_urls_are_shown_without_passwords(void **state)
 	assert_null(strstr(out, "s3cret"));
 	db_redact("postgres://u@h/db", out, sizeof(out));
 	assert_string_equal(out, "postgres://u@h/db");
+	/* every password form libpq takes (issue: sslpassword and a second
+	 * password= were shown) */
+	db_redact("postgresql://u@h/db?sslpassword=k3y&sslmode=require&password=a&password=b", out, sizeof(out));
+	assert_string_equal(out, "postgresql://u@h/db?sslpassword=***&sslmode=require&password=***&password=***");
+	db_redact("postgresql://u:p%40ss@h:5/db?PassWord=x", out, sizeof(out));
+	assert_string_equal(out, "postgresql://u@h:5/db?PassWord=***");
+	db_redact("host=db.example password='se cret\\' x' dbname=lb sslpassword=k user=u", out, sizeof(out));
+	assert_string_equal(out, "host=db.example password=*** dbname=lb sslpassword=*** user=u");
+	db_redact("host=h application_name='a password=no' dbname=d", out, sizeof(out));
+	assert_string_equal(out, "host=h application_name='a password=no' dbname=d");
 	assert_int_equal(db_setup(&d, "mysql://h/db", "/x", err, sizeof(err)), -EINVAL);
 	assert_int_equal(db_setup(&d, "", "/var/lib/lifeboat", err, sizeof(err)), 0);
 	assert_string_equal(d.target, "/var/lib/lifeboat/lifeboat.db");
