@@ -196,9 +196,14 @@ static int event_known(struct store *s, const char *mac, json_object *e)
 	char t[24];
 	const char *p[4] = { mac, t, jstr(e, "kind"), jstr(e, "text") };
 
+	struct db_text_copy found = { .text = NULL };
+
 	snprintf(t, sizeof(t), "%lld", jint(e, "time"));
-	return db_exec(&s->db, "SELECT 1 FROM events WHERE mac = $1 AND time = $2 AND kind = $3 AND text = $4", 4, p,
-		       NULL, NULL, NULL, 0) > 0;
+	/* counted by the row callback: db_exec's number is of rows changed */
+	db_exec(&s->db, "SELECT 1 FROM events WHERE mac = $1 AND time = $2 AND kind = $3 AND text = $4", 4, p,
+		db_copy_text, &found, NULL, 0);
+	free(found.text);
+	return found.rows > 0;
 }
 
 static int import_events(struct store *s, const char *dir, const char *path, const char *name, const char *text,
