@@ -26,46 +26,46 @@ static void put(char *out, size_t len, size_t *o, const char *p, size_t n)
 	out[*o] = '\0';
 }
 
+/* Where the value at v ends: at the next of seps or, when quoted and it
+ * starts with a quote, after its closing one ('...' with \-escapes, which
+ * may hold separators: the keyword form of libpq). */
+static const char *value_end(const char *v, const char *seps, int quoted)
+{
+	if (!quoted || *v != '\'') {
+		return v + strcspn(v, seps);
+	}
+	for (v++; *v != '\0' && *v != '\''; v += (*v == '\\' && v[1] != '\0') ? 2 : 1) {
+	}
+	return v + (*v == '\'');
+}
+
 /* Copies the key=value list src (separated by any of seps) to out, with
  * the value of every key that ends in "password" (password, sslpassword,
- * in any case) as ***. quoted: values may be in '...' with \-escapes (the
- * keyword form of libpq). */
+ * in any case) as ***. */
 static void redact_params(const char *src, const char *seps, int quoted, char *out, size_t len, size_t *o)
 {
-	const char *p = src;
+	const char *p = src, *end = NULL;
 
 	while (*p != '\0') {
-		size_t sep = strspn(p, seps), key;
+		size_t sep = strspn(p, seps), key, field;
 
 		put(out, len, o, p, sep);
 		p += sep;
 		key = strcspn(p, "=");
-		if (p[key] != '=' || key < 8 || strcspn(p, seps) < key || strncasecmp(p + key - 8, "password", 8) != 0) {
-			size_t field = strcspn(p, seps);
-
-			if (quoted && p[key] == '=' && p[key + 1] == '\'' && strcspn(p, seps) > key) {
-				/* a quoted value may hold a separator */
-				const char *q = p + key + 2;
-
-				while (*q != '\0' && *q != '\'') {
-					q += (*q == '\\' && q[1] != '\0') ? 2 : 1;
-				}
-				field = (size_t)(q - p) + (*q == '\'');
-			}
-			put(out, len, o, p, field);
+		field = strcspn(p, seps);
+		if (p[key] != '=' || key > field) {
+			put(out, len, o, p, field); /* no value: as it is */
 			p += field;
 			continue;
 		}
-		put(out, len, o, p, key + 1);
-		put(out, len, o, "***", 3);
-		p += key + 1;
-		if (quoted && *p == '\'') {
-			for (p++; *p != '\0' && *p != '\''; p += (*p == '\\' && p[1] != '\0') ? 2 : 1) {
-			}
-			p += *p == '\'';
+		end = value_end(p + key + 1, seps, quoted);
+		if (key >= 8 && strncasecmp(p + key - 8, "password", 8) == 0) {
+			put(out, len, o, p, key + 1);
+			put(out, len, o, "***", 3);
 		} else {
-			p += strcspn(p, seps);
+			put(out, len, o, p, (size_t)(end - p));
 		}
+		p = end;
 	}
 }
 

@@ -307,8 +307,10 @@ static int check_owner(int fd, const char *path, int trust_owner, char *err, siz
 	struct stat st;
 
 	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		int rc = -errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0 && !trust_owner) {
 		snprintf(err, errlen, "%s belongs to uid %u, not to you (uid %u) or root: its owner could have "
