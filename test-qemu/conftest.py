@@ -110,10 +110,9 @@ class Postgres:
             self.user = ["runuser", "-u", "postgres", "--"]
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "postgres.log")
+        self.fsync = fsync
         self.run("initdb", "-D", self.data, "-U", "lifeboat", "--auth=trust", "-E", "UTF8", "--locale=C")
-        self.run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
-                 f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'} "
-                 f"-c max_connections=400", "start")
+        self.start_server()
         import re
         self.version = re.search(r"\d+\.\d+", self.run("pg_ctl", "--version").stdout)[0]
         self.n = 0
@@ -125,6 +124,42 @@ class Postgres:
             log = open(self.log).read() if os.path.exists(self.log) else ""
             raise AssertionError(f"{prog} {args}: {r.returncode} {r.stderr} {log[-2000:]}")
         return r
+
+    def start_server(self):
+        self.run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
+                 f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                 f"-c fsync={'on' if self.fsync else 'off'} -c max_connections=400", "start")
+
+    def stop_server(self, mode="immediate"):
+        self.run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
+
+    def pids(self):
+        """The postmaster and every process it started."""
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            main = int(f.readline())
+        pids = [main]
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == main:
+                            pids.append(int(entry))
+                except (OSError, ValueError, IndexError):
+                    pass
+        return pids
+
+    def freeze(self):
+        """Every PostgreSQL process stopped: its sockets stay open and the
+        kernel still takes the bytes, nothing answers (what a partition that
+        drops packets looks like to a client)."""
+        import signal
+        for pid in self.pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        import signal
+        for pid in self.pids():
+            os.kill(pid, signal.SIGCONT)
 
     def url(self, name):
         return f"postgresql://lifeboat@127.0.0.1:{self.port}/{name}"
@@ -141,6 +176,10 @@ class Postgres:
 
     def stop(self):
         import shutil
+        try:
+            self.thaw()  # a test that failed while it was frozen
+        except OSError:
+            pass
         subprocess.run([*self.user, os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"],
                        capture_output=True, timeout=60)
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -4,6 +4,7 @@ admin tokens, the Host check, HTTPS, and the login in a real browser
 
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -197,6 +198,44 @@ def test_bad_tls_configuration_is_named(out_dir, tmp_path):
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 1 and (f"cannot use tls_key {ca}/server.key: it is readable by others (mode 0644): "
                                   f"chmod o-rwx {ca}/server.key") in r.stderr, r.stderr
+
+
+def s_client(d, *args):
+    """openssl s_client against the HTTPS listener, with the client's own
+    floor lowered (SECLEVEL=0) so that only the server can refuse."""
+    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{d.tls_port}", "-CAfile", str(d.ca / "ca.crt"),
+                        "-verify_return_error", *args], input="", capture_output=True, text=True, timeout=20)
+    m = re.search(r"Protocol\s*:\s*(\S+)[\s\S]*?Cipher\s*:\s*(\S+)", r.stdout)
+    return (m[1], m[2]) if r.returncode == 0 and m and m[2] != "0000" else None
+
+
+def test_tls_is_1_2_or_newer_with_forward_secret_aead_suites_only(lifeboatd):
+    """TLS 1.0 and 1.1 are refused, and so is TLS 1.2 without forward
+    secrecy (RSA key exchange: what Debian's 2019 iPXE offers) or without
+    AEAD (CBC); ECDHE with GCM and TLS 1.3 connect. Our ROM and the agent
+    (BearSSL) connecting with these settings: test_rom's HTTPS test and
+    test_agent_tls."""
+    d = lifeboatd(tls=True)
+    low = "DEFAULT:@SECLEVEL=0"
+    assert s_client(d, "-tls1", "-cipher", low) is None
+    assert s_client(d, "-tls1_1", "-cipher", low) is None
+    for suite in ("AES128-SHA", "AES256-SHA256", "AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA",
+                  "DHE-RSA-AES128-SHA256"):
+        assert s_client(d, "-tls1_2", "-cipher", f"{suite}:@SECLEVEL=0") is None, suite
+    assert s_client(d, "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256") == ("TLSv1.2",
+                                                                                "ECDHE-RSA-AES128-GCM-SHA256")
+    assert s_client(d, "-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305")[1] == "ECDHE-RSA-CHACHA20-POLY1305"
+    assert s_client(d, "-tls1_3")[0] == "TLSv1.3"
+
+
+def test_tls_priority_is_configurable_and_a_bad_one_is_named(lifeboatd, out_dir, tmp_path):
+    d = lifeboatd(tls=True, extra=["--tls-priority", "NORMAL:-VERS-ALL:+VERS-TLS1.2"])
+    assert s_client(d, "-tls1_2", "-cipher", "AES128-SHA:@SECLEVEL=0") == ("TLSv1.2", "AES128-SHA")
+    assert s_client(d, "-tls1_3") is None
+    d.stop()
+    bad = lifeboatd(start=False, tls=True, extra=["--tls-priority", "SECURE128:+NO-SUCH-THING"])
+    r = subprocess.run(bad.args, capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "cannot use tls_priority: " in r.stderr and "NO-SUCH-THING" in r.stderr, r.stderr
 
 
 def test_login_in_a_browser(lifeboatd, tmp_path):

@@ -262,12 +262,37 @@ def test_default_rescue_cannot_be_used_to_create_hosts(lifeboatd):
     assert d.host("52:54:00:98:00:00")["auto"] is True
 
 
-def test_real_new_host_reports_and_frees_its_place(lifeboatd):
+def test_a_new_host_that_reports_keeps_its_place_until_the_admin_takes_it(lifeboatd):
     d = lifeboatd(keys=KEYS, default_policy="rescue", extra=["--auto-hosts", "1"])
     t = token_of(boot(d, REAL, mac="52:54:00:98:01:01"))
     assert t and token_of(boot(d, ATTACKER, mac="52:54:00:98:01:02")) is None
     assert post(d, t, report(REAL, REAL_KEY), REAL)[0] == 200
+    # reporting does not free the place (its session still runs) ...
+    assert token_of(boot(d, ATTACKER, mac="52:54:00:98:01:02")) is None
+    # ... the admin deciding about the host does
+    d.ctl("normal", "52:54:00:98:01:01")
     assert token_of(boot(d, ATTACKER, mac="52:54:00:98:01:02"))
+
+
+@pytest.mark.parametrize("nat", [False, True])
+def test_one_address_reporting_with_every_token_makes_no_more_hosts(lifeboatd, nat):
+    """default_policy = rescue, auto_hosts = 4: an address that boots a new
+    MAC, reports with the token it got, and does it again, 40 times, made
+    one host (four behind nat = yes, where addresses tell nothing) and then
+    only refusals; before, each report freed its place and 200 runs made
+    200 hosts."""
+    d = lifeboatd(keys=KEYS, default_policy="rescue", nat=nat, extra=["--auto-hosts", "4"])
+    made = 0
+    for i in range(40):
+        mac = f"52:54:00:96:00:{i:02x}"
+        t = token_of(boot(d, ATTACKER, mac=mac))
+        if t:
+            made += 1
+            assert post(d, t, report(ATTACKER, REAL_KEY), ATTACKER)[0] == 200
+        else:
+            assert "too many new hosts" in boot(d, ATTACKER, mac=mac)
+    assert made == (4 if nat else 1)
+    assert d.db.rows("SELECT count(*) FROM hosts") == [(made,)]
 
 
 # ---- 4. starvation --------------------------------------------------------------------------

@@ -33,6 +33,10 @@ const struct conf conf_defaults = {
 	.admin_hosts = "",
 	.admin_http = 0,
 	.agent_ca = 0,
+	.db_timeout = 5,
+	.store_cached = 0,
+	.store_retry = 10,
+	.tls_priority = CONF_TLS_PRIORITY,
 };
 
 typedef int (*conf_fn)(struct conf *c, const char *val, char *err, size_t errlen);
@@ -99,6 +103,28 @@ UINT_SETTER(set_max_connections, max_connections, 16, 100000)
 UINT_SETTER(set_max_per_address, max_per_address, 1, 100000)
 UINT_SETTER(set_request_timeout, request_timeout, 1, 600)
 UINT_SETTER(set_tls_port, tls_port, 0, 65535)
+UINT_SETTER(set_db_timeout, db_timeout, 1, 60)
+UINT_SETTER(set_store_retry, store_retry, 1, 600)
+
+static int set_store_unreachable(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "wait") != 0 && strcmp(v, "cached") != 0) {
+		snprintf(err, errlen, "'%s' is not wait or cached", v);
+		return -EINVAL;
+	}
+	c->store_cached = strcmp(v, "cached") == 0;
+	return 0;
+}
+
+/* checked against GnuTLS when the listener starts (lifeboatd/http.c) */
+static int set_tls_priority(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (v[0] == '\0') {
+		snprintf(err, errlen, "an empty priority string");
+		return -EINVAL;
+	}
+	return copy_to(c->tls_priority, sizeof(c->tls_priority), v, err, errlen);
+}
 
 static int set_tls_cert(struct conf *c, const char *v, char *err, size_t errlen)
 {
@@ -258,6 +284,8 @@ static const struct {
 	{ "tls_public_url", set_tls_public_url }, { "admin_hosts", set_admin_hosts },
 	{ "admin_http", set_admin_http },   { "agent_ca", set_agent_ca },
 	{ "control_socket", set_control_socket }, { "database", set_database },
+	{ "db_timeout", set_db_timeout },   { "store_unreachable", set_store_unreachable },
+	{ "store_retry", set_store_retry }, { "tls_priority", set_tls_priority },
 };
 
 const char *conf_key(size_t i)

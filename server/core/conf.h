@@ -36,7 +36,17 @@ struct conf {
 	                               * postgresql://... (shared by several lifeboatd) */
 	char control_socket[108];     /* the control API for lifeboatctl on this machine (sun_path);
 	                               * default state_dir/lifeboatd.sock */
+	unsigned int db_timeout;      /* s: the most any database call waits */
+	int store_cached;             /* store_unreachable = cached: boot from facts however old;
+	                               * 0 (wait): iPXE is told to ask again */
+	unsigned int store_retry;     /* s: how long iPXE waits before asking again */
+	char tls_priority[512];       /* GnuTLS priority string of the HTTPS listener */
 };
+
+/* TLS 1.2 and 1.3, forward-secret key exchange and AEAD ciphers only. */
+#define CONF_TLS_PRIORITY                                                                                 \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:" \
+	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:%SERVER_PRECEDENCE"
 
 extern const struct conf conf_defaults;
 

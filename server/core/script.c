@@ -181,6 +181,23 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 	return (int)o.len;
 }
 
+/* The request for boot.ipxe with what iPXE knows of this machine: from
+ * /chain.ipxe, and again from the wait script (replacing itself, so
+ * waiting nests no image in iPXE's memory). */
+static void emit_boot_request(struct out *o, const char *public_url, int replace)
+{
+	/* SMBIOS strings go hex-encoded: every iPXE version can, and a '&' or
+	 * blank in a serial number then arrives as data (older :uristring
+	 * leaves '&' alone) */
+	/* ip6, len6, gateway6: what an iPXE with IPv6 configured (SLAAC or
+	 * DHCPv6); empty in one without IPv6, which lifeboatd reads as absent */
+	emit(o, "chain %s%s/boot.ipxe?mac=${netX/mac}&ip=${netX/ip}&netmask=${netX/netmask}&gateway=${netX/gateway}"
+		"&dns=${netX/dns}&ip6=${netX/ip6}&len6=${netX/len6}&gateway6=${netX/gateway6}&uuid=${uuid}"
+		"&smbios=hex&serial=${serial:hexhyp}&product=${product:hexhyp}"
+		"&manufacturer=${manufacturer:hexhyp}&platform=${platform}&buildarch=${buildarch}",
+	     replace ? "--replace " : "", public_url);
+}
+
 int script_render_chain(const char *public_url, char *out, size_t outlen, char *err, size_t errlen)
 {
 	struct out o = { .p = out, .len = 0, .cap = outlen };
@@ -189,20 +206,37 @@ int script_render_chain(const char *public_url, char *out, size_t outlen, char *
 		return -EINVAL;
 	}
 	emit(&o, "#!ipxe\n");
-	/* SMBIOS strings go hex-encoded: every iPXE version can, and a '&' or
-	 * blank in a serial number then arrives as data (older :uristring
-	 * leaves '&' alone) */
-	/* ip6, len6, gateway6: what an iPXE with IPv6 configured (SLAAC or
-	 * DHCPv6); empty in one without IPv6, which lifeboatd reads as absent */
-	emit(&o, "chain %s/boot.ipxe?mac=${netX/mac}&ip=${netX/ip}&netmask=${netX/netmask}&gateway=${netX/gateway}"
-		 "&dns=${netX/dns}&ip6=${netX/ip6}&len6=${netX/len6}&gateway6=${netX/gateway6}&uuid=${uuid}"
-		 "&smbios=hex&serial=${serial:hexhyp}&product=${product:hexhyp}"
-		 "&manufacturer=${manufacturer:hexhyp}&platform=${platform}&buildarch=${buildarch} || goto failed\n",
-	     public_url);
+	emit_boot_request(&o, public_url, 0);
+	emit(&o, " || goto failed\n");
 	emit(&o, "exit 0\n");
 	emit(&o, ":failed\n");
 	emit(&o, "echo Lifeboat: cannot reach the boot server: booting from the next device\n");
 	emit(&o, "exit 1\n");
+	if (o.overflow) {
+		snprintf(err, errlen, "script longer than %zu bytes", outlen);
+		return -ENOSPC;
+	}
+	return (int)o.len;
+}
+
+int script_render_wait(const char *public_url, const char *mac, unsigned int seconds, char *out, size_t outlen,
+		       char *err, size_t errlen)
+{
+	struct out o = { .p = out, .len = 0, .cap = outlen };
+
+	if (check("public_url", public_url, 0, err, errlen) < 0 || check("mac", mac, 0, err, errlen) < 0) {
+		return -EINVAL;
+	}
+	emit(&o, "#!ipxe\n");
+	emit(&o, "echo Lifeboat: the boot server cannot decide for %s now (its database does not answer)\n", mac);
+	emit(&o, "echo Lifeboat: asking again every %u s; Ctrl-C boots from the next device\n", seconds);
+	emit(&o, ":wait\n");
+	emit(&o, "sleep %u || goto cancelled\n", seconds);
+	emit_boot_request(&o, public_url, 1);
+	emit(&o, " || goto wait\n");
+	emit(&o, ":cancelled\n");
+	emit(&o, "echo Lifeboat: booting from the next device\n");
+	emit(&o, "exit 0\n");
 	if (o.overflow) {
 		snprintf(err, errlen, "script longer than %zu bytes", outlen);
 		return -ENOSPC;

@@ -43,6 +43,12 @@ int ipxe_safe_words(const char *s);
 /* The chain script (GET /chain.ipxe): what a stock iPXE ROM, pointed at
  * lifeboatd by DHCP, runs to ask /boot.ipxe with its identity. */
 int script_render_chain(const char *public_url, char *out, size_t outlen, char *err, size_t errlen);
+/* The answer to a boot lifeboatd cannot decide now (its database does
+ * not answer): iPXE says so, sleeps `seconds` and asks boot.ipxe again,
+ * replacing this script (no nesting), as long as it gets this answer or
+ * none (lifeboatd down); Ctrl-C at the console boots the next device. */
+int script_render_wait(const char *public_url, const char *mac, unsigned int seconds, char *out, size_t outlen,
+		       char *err, size_t errlen);
 
 int script_render(enum decision d, const struct render_ctx *c, char *out, size_t outlen, char *err,
 		  size_t errlen);

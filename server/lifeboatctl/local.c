@@ -29,7 +29,7 @@ int local_open(const char *state, const struct conf *conf, char *note, size_t no
 
 	note[0] = '\0';
 	session_timeout = conf->session_timeout;
-	rc = store_open(&store, state, conf->database, err, errlen);
+	rc = store_open(&store, state, conf->database, conf->db_timeout * 1000u, err, errlen);
 	if (rc == 0) {
 		rc = import_state_dir(&store, idle >= 0 || idle == -ENOENT, note, notelen, err, errlen);
 	}

@@ -183,7 +183,10 @@ enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const cha
 			snprintf(msg, sizeof(msg), "cannot store the report");
 			status = 500;
 		} else if (jbool(h, "auto")) {
-			store_pending_del(&srv.store, mac); /* it reported: no longer pending */
+			/* it reported: its place is held until its session ends, so
+			 * one address reporting with every token it gets makes no
+			 * more hosts than auto_hosts (and one, unless nat) */
+			store_pending_hold(&srv.store, mac, s.expires > now ? s.expires : now + srv.conf.session_timeout);
 		}
 	}
 	if (store_unlock(&srv.store, err, sizeof(err)) < 0) {

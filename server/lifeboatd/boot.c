@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,26 @@
 
 /* ---- facts of every host, following the database ---------------------------
  * A boot request is decided from the facts (policy, nat, session) of every
- * host kept here, loaded at the first request and brought up to date from
- * the database's changes (store_changes: the hosts saved or forgotten since
- * the newest version seen; one query, usually returning nothing) at most
- * every FACTS_FRESH_MS, and before the next request after any change made
- * through this process (store_hosts_generation). So a storm of boots costs
- * no query per boot, a change through this lifeboatd shows at once, and one
- * through another lifeboatd on the same database within FACTS_FRESH_MS. A
- * rescue is decided again inside the write transaction (carry_out), never
- * from here; a host missing here is unknown. */
+ * host kept here: loaded at start, brought up to date from the database's
+ * changes (store_changes: the hosts saved or forgotten since the newest
+ * version seen; one query, usually returning nothing) at most every
+ * FACTS_FRESH_MS by one request while the others answer from what is
+ * here, and told at once of every change committed through this process
+ * (store_follow). So a storm of boots costs no query per boot, a change
+ * through this lifeboatd shows at once, one through another lifeboatd on
+ * the same database within FACTS_FRESH_MS; and no request ever waits for
+ * the database here: the query runs without the facts' lock, which is
+ * only taken to apply what it returned.
+ *
+ * The facts are trusted while the last sync is recent (facts_trusted):
+ * past that (the database does not answer), a boot that they would send
+ * to its disk is told to wait and ask again (store_unreachable = wait),
+ * since an arm made through another lifeboatd meanwhile would be missed.
+ * A rescue is decided again inside the write transaction (carry_out),
+ * never from here; a host missing here is unknown. Each entry keeps the
+ * version it was taken from, so an older change (a sync that raced a
+ * commit of ours) never overwrites a newer one; a forgotten host stays
+ * as a tombstone for the same reason. */
 
 #define FACT_BUCKETS 4096
 #define FACTS_FRESH_MS 1000
@@ -39,15 +51,16 @@
 struct fact_entry {
 	struct fact_entry *next;
 	char mac[18];
+	long long version;
+	int gone; /* forgotten at version */
 	struct boot_facts f;
 };
 
 static struct fact_entry *facts_tab[FACT_BUCKETS];
 static pthread_rwlock_t facts_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER; /* one sync at a time */
-static long long synced_version;  /* the newest version applied (under facts_lock) */
-static long long synced_ms = -1;  /* when (monotonic; -1: never) */
-static unsigned long synced_gen;  /* store_hosts_generation when the sync began */
+static long long synced_version; /* the newest version a sync returned (under sync_mu) */
+static uint64_t synced_ms;       /* when the last good sync began (monotonic; 0: never; atomic) */
 
 static unsigned int mac_bucket(const char *mac)
 {
@@ -68,34 +81,25 @@ static void facts_from_host(json_object *h, struct boot_facts *f)
 	session_read(h, &f->s);
 }
 
-static struct fact_entry *facts_find(const char *mac, unsigned int b, struct fact_entry ***link)
+static struct fact_entry *facts_find(const char *mac, unsigned int b)
 {
-	struct fact_entry **l = &facts_tab[b];
+	struct fact_entry *e = facts_tab[b];
 
-	while (*l != NULL && strcmp((*l)->mac, mac) != 0) {
-		l = &(*l)->next;
+	while (e != NULL && strcmp(e->mac, mac) != 0) {
+		e = e->next;
 	}
-	if (link != NULL) {
-		*link = l;
-	}
-	return *l;
+	return e;
 }
 
-/* under facts_lock (written) */
-static int apply_change(const char *mac, long long version, const char *doc, void *ctx)
+/* Under facts_lock (written): the host as of version, unless what is
+ * here is as new. */
+static int facts_apply(const char *mac, long long version, const char *doc)
 {
 	unsigned int b = mac_bucket(mac);
-	struct fact_entry **link = NULL, *e = facts_find(mac, b, &link);
+	struct fact_entry *e = facts_find(mac, b);
+	json_object *raw = NULL, *h = NULL;
 
-	(void)ctx;
-	if (version > synced_version) {
-		synced_version = version;
-	}
-	if (doc == NULL) { /* forgotten */
-		if (e != NULL) {
-			*link = e->next;
-			free(e);
-		}
+	if (e != NULL && e->version >= version) {
 		return 0;
 	}
 	if (e == NULL) {
@@ -107,9 +111,11 @@ static int apply_change(const char *mac, long long version, const char *doc, voi
 		e->next = facts_tab[b];
 		facts_tab[b] = e;
 	}
-	{
-		json_object *raw = json_tokener_parse(doc), *h = raw != NULL ? hostdoc_clean(raw, NULL) : NULL;
-
+	e->version = version;
+	e->gone = doc == NULL;
+	if (doc != NULL) {
+		raw = json_tokener_parse(doc);
+		h = raw != NULL ? hostdoc_clean(raw, NULL) : NULL;
 		facts_from_host(h, &e->f); /* unreadable: known, policy normal */
 		json_object_put(h);
 		json_object_put(raw);
@@ -117,46 +123,115 @@ static int apply_change(const char *mac, long long version, const char *doc, voi
 	return 0;
 }
 
-/* Brings the facts up to date when they are older than FACTS_FRESH_MS or
- * this process changed a host since; a failed query keeps what is here
- * (and is tried again by the next request). */
+/* store_follow: a change committed through this process */
+static void facts_committed(const char *mac, long long version, const char *doc, void *ctx)
+{
+	(void)ctx;
+	pthread_rwlock_wrlock(&facts_lock);
+	facts_apply(mac, version, doc);
+	pthread_rwlock_unlock(&facts_lock);
+}
+
+/* What a sync read, applied after the query (without the lock). */
+struct change {
+	struct change *next;
+	char mac[18];
+	long long version;
+	char *doc;
+};
+
+struct changes {
+	struct change *head, **tail;
+	long long newest;
+	int failed;
+};
+
+static int take_change(const char *mac, long long version, const char *doc, void *ctx)
+{
+	struct changes *cs = ctx;
+	struct change *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || (doc != NULL && (c->doc = strdup(doc)) == NULL)) {
+		free(c);
+		cs->failed = 1;
+		return -ENOMEM;
+	}
+	snprintf(c->mac, sizeof(c->mac), "%s", mac);
+	c->version = version;
+	*cs->tail = c;
+	cs->tail = &c->next;
+	if (version > cs->newest) {
+		cs->newest = version;
+	}
+	return 0;
+}
+
+static int facts_age_ms(uint64_t now)
+{
+	uint64_t t = __atomic_load_n(&synced_ms, __ATOMIC_ACQUIRE);
+
+	if (t == 0) {
+		return -1;
+	}
+	return now > t ? (int)(now - t < 1u << 30 ? now - t : 1u << 30) : 0;
+}
+
+/* Brings the facts up to date when they are older than FACTS_FRESH_MS:
+ * one thread asks the database, the others go on with what is here; a
+ * failed query keeps it (and the next request tries again). */
 static void facts_sync(void)
 {
-	unsigned long gen = store_hosts_generation(&srv.store);
-	long long t = ((long long)lb_mono_ms());
-	int fresh, current;
+	struct changes cs = { .head = NULL, .tail = &cs.head, .newest = 0, .failed = 0 };
+	struct change *c = NULL, *next = NULL;
+	uint64_t t = lb_mono_ms();
+	int age = facts_age_ms(t);
 
-	pthread_rwlock_rdlock(&facts_lock);
-	current = synced_ms >= 0 && synced_gen == gen; /* loaded, and nothing of ours since */
-	fresh = current && t - synced_ms < FACTS_FRESH_MS;
-	pthread_rwlock_unlock(&facts_lock);
-	if (fresh) {
+	if (age >= 0 && age < FACTS_FRESH_MS) {
 		return;
 	}
-	/* a change of our own must show now: wait for a sync in progress;
-	 * otherwise one thread syncs and the others answer from what is here */
-	if (current) {
-		if (pthread_mutex_trylock(&sync_mu) != 0) {
-			return;
-		}
-	} else {
-		pthread_mutex_lock(&sync_mu);
+	if (pthread_mutex_trylock(&sync_mu) != 0) {
+		return;
 	}
-	gen = store_hosts_generation(&srv.store);
-	pthread_rwlock_wrlock(&facts_lock);
-	if (!(synced_ms >= 0 && synced_gen == gen && ((long long)lb_mono_ms()) - synced_ms < FACTS_FRESH_MS)) {
-		if (store_changes(&srv.store, synced_version, apply_change, NULL) == 0) {
-			synced_ms = t;
-			synced_gen = gen;
+	age = facts_age_ms(t);
+	if (age < 0 || age >= FACTS_FRESH_MS) {
+		cs.newest = synced_version;
+		if (store_changes(&srv.store, synced_version, take_change, &cs) >= 0 && !cs.failed) {
+			pthread_rwlock_wrlock(&facts_lock);
+			for (c = cs.head; c != NULL; c = c->next) {
+				facts_apply(c->mac, c->version, c->doc);
+			}
+			pthread_rwlock_unlock(&facts_lock);
+			synced_version = cs.newest;
+			__atomic_store_n(&synced_ms, t, __ATOMIC_RELEASE);
 		}
 	}
-	pthread_rwlock_unlock(&facts_lock);
 	pthread_mutex_unlock(&sync_mu);
+	for (c = cs.head; c != NULL; c = next) {
+		next = c->next;
+		free(c->doc);
+		free(c);
+	}
 }
 
 void boot_facts_load(void)
 {
+	store_follow(&srv.store, facts_committed, NULL);
 	facts_sync();
+}
+
+/* Whether a boot may be answered from facts alone: they were read from
+ * the database recently enough that a change through another lifeboatd
+ * would be here (the usual FACTS_FRESH_MS, plus one sync's worst wait),
+ * or store_unreachable = cached says facts of any age will do. Never when
+ * nothing was ever read. */
+static int facts_trusted(void)
+{
+	int age = facts_age_ms(lb_mono_ms());
+
+	if (age < 0) {
+		return 0;
+	}
+	return srv.conf.store_cached || age <= FACTS_FRESH_MS + (int)srv.conf.db_timeout * 1000 + 500;
 }
 
 static void facts_get(const char *mac, struct boot_facts *f)
@@ -165,8 +240,8 @@ static void facts_get(const char *mac, struct boot_facts *f)
 
 	facts_sync();
 	pthread_rwlock_rdlock(&facts_lock);
-	e = facts_find(mac, mac_bucket(mac), NULL);
-	if (e != NULL) {
+	e = facts_find(mac, mac_bucket(mac));
+	if (e != NULL && !e->gone) {
 		*f = e->f;
 	} else {
 		memset(f, 0, sizeof(*f));
@@ -352,8 +427,12 @@ static int carry_out(const struct boot_query *q, const struct boot_env *env, str
 		facts_from_host(NULL, &f); /* unreadable: normal, and never replaced here */
 	} else {
 		memset(&f, 0, sizeof(f));
-		store_pending_count(&srv.store, env->source, env->now, srv.conf.session_grace, &f.pending_total,
-				    &f.pending_from_source);
+		rc = store_pending_count(&srv.store, env->source, env->now, &f.pending_total, &f.pending_from_source);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot count the new hosts: %s", strerror(-rc));
+			store_abort(&srv.store);
+			return rc;
+		}
 	}
 	boot_decide(&f, q, env, o);
 	switch (o->step) {
@@ -365,7 +444,7 @@ static int carry_out(const struct boot_query *q, const struct boot_env *env, str
 		session_arm(&f.s, 0, env->now, srv.conf.session_timeout);
 		rc = issue_token(h, &f.s, q, env->source, env->now, token, err, errlen);
 		if (rc == 0) {
-			store_pending_put(&srv.store, q->mac, env->source, env->now);
+			rc = store_pending_put(&srv.store, q->mac, env->source, env->now, env->now + srv.conf.session_grace);
 			events_add(&srv.store, q->mac, env->now, "rescue", "new host (default_policy rescue): rescue script "
 				   "with a token for %s", env->source);
 		}
@@ -410,6 +489,22 @@ static int payload_signed(void)
 	return access(a, R_OK) == 0 && access(b, R_OK) == 0;
 }
 
+/* A boot that cannot be decided now: iPXE asks again (script.h). The
+ * reason stays in the log; the answer names no database. */
+static enum MHD_Result answer_wait(struct MHD_Connection *c, struct req *r, const char *mac, const char *why)
+{
+	char script[SCRIPT_MAX], err[256];
+	int len = script_render_wait(r->tls ? srv.conf.tls_public_url : srv.conf.public_url, mac, srv.conf.store_retry,
+				     script, sizeof(script), err, sizeof(err));
+
+	if (len < 0) {
+		fprintf(stderr, "lifeboatd: cannot write the wait script: %s\n", err);
+		return http_text(c, r, 500, "cannot write the boot script");
+	}
+	snprintf(r->why, sizeof(r->why), "wait: %s", why);
+	return http_respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
+}
+
 enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char *rest)
 {
 	struct args a = { .n = 0 };
@@ -421,7 +516,7 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char 
 				.auto_hosts = srv.conf.auto_hosts };
 	struct render_ctx rc = { 0 };
 	char err[512], msg[600], script[SCRIPT_MAX], token[LB_TOKEN_LEN + 1] = "", tls_payload[600];
-	int len;
+	int len, trusted;
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
 	if (a.overflow) {
@@ -432,12 +527,16 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char 
 		return http_text(c, r, 400, msg);
 	}
 	facts_get(q.mac, &f);
+	trusted = facts_trusted();
 	boot_decide(&f, &q, &env, &o);
 	if (o.step != STEP_NONE && carry_out(&q, &env, &o, token, err, sizeof(err)) < 0) {
-		/* nothing was handed out that is not stored: iPXE retries */
-		snprintf(msg, sizeof(msg), "cannot store the session of %s: %s", q.mac, err);
-		fprintf(stderr, "lifeboatd: %s\n", msg);
-		return http_text(c, r, 503, msg);
+		/* nothing was handed out that is not stored: iPXE asks again */
+		fprintf(stderr, "lifeboatd: cannot store the session of %s: %s\n", q.mac, err);
+		return answer_wait(c, r, q.mac, "cannot store the session");
+	}
+	if (o.step == STEP_NONE && !trusted) {
+		/* what the facts say may be old: an arm since must not be missed */
+		return answer_wait(c, r, q.mac, "no answer from the database since the facts were read");
 	}
 	if (o.step == STEP_NONE && f.known) {
 		seen_record(q.mac, r->client, o.d, env.now);

@@ -3,6 +3,7 @@
  * known here. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -81,12 +82,35 @@ enum MHD_Result http_respond(struct MHD_Connection *c, struct req *r, unsigned i
 	return http_queue(c, r, status, buffer_response(status, type, body, len), len);
 }
 
+/* msg with every occurrence of name (not empty) as "the database". */
+static int put_hiding(char *buf, size_t len, const char *prefix, const char *msg, const char *name)
+{
+	size_t o = 0, nl = strlen(name);
+	int n = snprintf(buf, len, "%s", prefix);
+
+	o = n > 0 ? (size_t)n : 0;
+	while (*msg != '\0' && o + 1 < len) {
+		if (nl > 0 && strncmp(msg, name, nl) == 0) {
+			n = snprintf(buf + o, len - o, "the database");
+			o += (size_t)n < len - o ? (size_t)n : len - o - 1;
+			msg += nl;
+		} else {
+			buf[o++] = *msg++;
+		}
+	}
+	buf[o] = '\0';
+	n = snprintf(buf + o, len - o, "\n");
+	return (int)(o + ((size_t)n < len - o ? (size_t)n : 0));
+}
+
 enum MHD_Result http_text(struct MHD_Connection *c, struct req *r, unsigned int status, const char *msg)
 {
 	char buf[1024];
 	/* the program's name is said here, at the edge: handlers' messages
-	 * are the reason alone, which is also what the log line carries */
-	int n = snprintf(buf, sizeof(buf), "%s%s\n", status >= 400 ? "lifeboatd: " : "", msg);
+	 * are the reason alone, which is also what the log line carries. The
+	 * database's name (its user, host, port) stays in the log: the
+	 * answer, perhaps to an unauthenticated client, says "the database". */
+	int n = put_hiding(buf, sizeof(buf), status >= 400 ? "lifeboatd: " : "", msg, srv.store.db.shown);
 
 	if (status >= 400) {
 		safe_copy(r->why, sizeof(r->why), msg, 1);
@@ -481,6 +505,7 @@ static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_
 	struct MHD_OptionItem tls_opts[] = {
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert_pem },
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key_pem },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, srv.conf.tls_priority },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 	struct MHD_Daemon *d = NULL;
@@ -497,7 +522,7 @@ static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_
 			     (void *)(tls ? &on_tls : &on_plain),
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, hard,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.conf.max_per_address, MHD_OPTION_ARRAY,
-			     tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+			     tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
 	if (d == NULL) {
 		addr_url_host(srv.conf.listen, host, sizeof(host));
 		snprintf(err, errlen, "cannot listen on %s:%u%s: %s", host, port, tls ? " (HTTPS)" : "",
@@ -530,6 +555,22 @@ static struct MHD_Daemon *start_local(char *err, size_t errlen)
 	return d;
 }
 
+/* libmicrohttpd would only say it failed: GnuTLS names where. */
+static int check_priority(const char *prio, char *err, size_t errlen)
+{
+	gnutls_priority_t p = NULL;
+	const char *where = NULL;
+	int rc = gnutls_priority_init(&p, prio, &where);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot use tls_priority: %s at '%.40s'", gnutls_strerror(rc),
+			 where != NULL ? where : prio);
+		return -EINVAL;
+	}
+	gnutls_priority_deinit(p);
+	return 0;
+}
+
 int http_start(const struct http_app *a, char *err, size_t errlen)
 {
 	char why[200];
@@ -544,6 +585,9 @@ int http_start(const struct http_app *a, char *err, size_t errlen)
 		}
 		if (cert_pin(tls_cert_pem, srv.tls_pin, sizeof(srv.tls_pin), why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "cannot use tls_cert %s: %s", srv.conf.tls_cert, why);
+			goto err_pem;
+		}
+		if (check_priority(srv.conf.tls_priority, err, errlen) < 0) {
 			goto err_pem;
 		}
 	}

@@ -146,7 +146,8 @@ int main(int argc, char **argv)
 	/* the claim first: the import moves files of the state directory */
 	if (conf_finish(&srv.conf, err, sizeof(err)) < 0 ||
 	    (claim = store_claim_dir(srv.conf.state_dir, err, sizeof(err))) < 0 ||
-	    store_open(&srv.store, srv.conf.state_dir, srv.conf.database, err, sizeof(err)) < 0 ||
+	    store_open(&srv.store, srv.conf.state_dir, srv.conf.database, srv.conf.db_timeout * 1000u, err,
+		       sizeof(err)) < 0 ||
 	    import_state_dir(&srv.store, 1, note, sizeof(note), err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return 2;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/clock.h"
 #include "store/db.h"
 
 static const struct {
@@ -96,12 +97,14 @@ void db_redact(const char *url, char *out, size_t len)
 	}
 }
 
-int db_setup(struct db *d, const char *url, const char *state_dir, char *err, size_t errlen)
+int db_setup(struct db *d, const char *url, const char *state_dir, unsigned timeout_ms, char *err, size_t errlen)
 {
 	const char *target = url;
 	size_t i;
 
 	memset(d, 0, sizeof(*d));
+	d->timeout_ms = timeout_ms != 0 ? timeout_ms : DB_TIMEOUT_MS;
+	pthread_mutex_init(&d->down_mu, NULL);
 	d->be = &db_sqlite;
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		if (strncmp(url, schemes[i].prefix, strlen(schemes[i].prefix)) == 0) {
@@ -149,11 +152,77 @@ static void holder_gone(void *p)
 	}
 }
 
+/* ---- a database that does not answer --------------------------------------------
+ * Each thread has its own connection, so without this every thread would
+ * wait out its own timeout on a hung server, one after the other. After
+ * one call got no answer, calls fail at once for DB_RETRY_MS; then the
+ * first call tries (the others still fail at once) and an answer of any
+ * kind closes the gap. */
+
+/* 0: go ahead (perhaps as the one call that tries again); -ETIMEDOUT. */
+static int reachable(struct db *d, char *err, size_t errlen)
+{
+	uint64_t until = __atomic_load_n(&d->down_until, __ATOMIC_ACQUIRE), now = 0;
+
+	if (until == 0) {
+		return 0;
+	}
+	now = lb_mono_ms();
+	if (now >= until && __atomic_compare_exchange_n(&d->down_until, &until, now + d->timeout_ms + DB_RETRY_MS, 0,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		return 0;
+	}
+	if (err != NULL) {
+		pthread_mutex_lock(&d->down_mu);
+		snprintf(err, errlen, "%s (not asked again for up to %u ms)", d->down_why, DB_RETRY_MS);
+		pthread_mutex_unlock(&d->down_mu);
+	}
+	return -ETIMEDOUT;
+}
+
+static void mark_down(struct db *d, const char *why)
+{
+	pthread_mutex_lock(&d->down_mu);
+	snprintf(d->down_why, sizeof(d->down_why), "%s", why);
+	pthread_mutex_unlock(&d->down_mu);
+	__atomic_store_n(&d->down_until, lb_mono_ms() + DB_RETRY_MS, __ATOMIC_RELEASE);
+}
+
+/* After a call that returned rc: no answer opens the gap, an answer
+ * (a result or the server's error) closes it. */
+static void judge(struct db *d, struct db_conn *c, int rc, const char *err)
+{
+	if (c != NULL && c->unreachable) {
+		c->unreachable = 0;
+		mark_down(d, err);
+	} else if (rc != -ENOTCONN && rc != -ECONNREFUSED && rc != -ETIMEDOUT &&
+		   __atomic_load_n(&d->down_until, __ATOMIC_ACQUIRE) != 0) {
+		__atomic_store_n(&d->down_until, 0, __ATOMIC_RELEASE);
+	}
+}
+
+/* Closes this thread's connection (the server rolls back what it had
+ * open); the next call makes a new one. */
+static void drop_conn(struct db *d)
+{
+	struct holder *h = d->key_made ? pthread_getspecific(d->key) : NULL;
+
+	if (h != NULL) {
+		pthread_setspecific(d->key, NULL);
+		holder_gone(h);
+	}
+}
+
 int db_conn(struct db *d, struct db_conn **c, char *err, size_t errlen)
 {
 	struct holder *h = NULL;
+	char buf[300];
 	int rc;
 
+	if (err == NULL) {
+		err = buf;
+		errlen = sizeof(buf);
+	}
 	if (!d->key_made) {
 		/* made by the first caller, before any thread starts (store_open) */
 		if (pthread_key_create(&d->key, holder_gone) != 0) {
@@ -167,14 +236,21 @@ int db_conn(struct db *d, struct db_conn **c, char *err, size_t errlen)
 		*c = h->c;
 		return 0;
 	}
+	rc = reachable(d, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
 	h = calloc(1, sizeof(*h));
 	if (h == NULL) {
 		snprintf(err, errlen, "cannot open database %s: out of memory", d->shown);
 		return -ENOMEM;
 	}
-	rc = d->be->connect(d->target, &h->c, err, errlen);
+	rc = d->be->connect(d->target, d->timeout_ms, &h->c, err, errlen);
 	if (rc < 0) {
 		free(h);
+		if (rc == -ETIMEDOUT) {
+			mark_down(d, err);
+		}
 		return rc;
 	}
 	h->disconnect = d->be->disconnect;
@@ -202,7 +278,11 @@ int db_exec(struct db *d, const char *sql, int nparams, const char *const *param
 		snprintf(err, errlen, "%s", c->spoil_reason);
 		return -EIO;
 	}
-	rc = d->be->exec(c, sql, nparams, params, fn, ctx, err, errlen);
+	rc = reachable(d, err, errlen);
+	if (rc == 0) {
+		rc = d->be->exec(c, sql, nparams, params, fn, ctx, err, errlen);
+		judge(d, c, rc, err);
+	}
 	if (rc < 0 && c->in_txn && !c->spoiled) {
 		c->spoiled = 1;
 		snprintf(c->spoil_reason, sizeof(c->spoil_reason), "%s", err);
@@ -218,9 +298,15 @@ static int begin(struct db *d, const char *sql, char *err, size_t errlen)
 	if (rc < 0) {
 		return rc;
 	}
-	rc = d->be->script(c, sql, err, errlen);
+	rc = reachable(d, err, errlen);
 	if (rc < 0) {
-		d->be->script(c, "ROLLBACK", NULL, 0);
+		return rc;
+	}
+	rc = d->be->script(c, sql, err, errlen);
+	judge(d, c, rc, err);
+	if (rc < 0) {
+		c->in_txn = 1; /* whatever of sql began */
+		db_rollback(d);
 		return rc;
 	}
 	c->in_txn = 1;
@@ -243,9 +329,22 @@ void db_rollback(struct db *d)
 {
 	struct db_conn *c = NULL;
 
-	if (db_conn(d, &c, NULL, 0) == 0 && c->in_txn) {
-		d->be->script(c, "ROLLBACK", NULL, 0);
-		c->in_txn = 0;
+	char why[300];
+	int rc;
+
+	if (!d->key_made || pthread_getspecific(d->key) == NULL || db_conn(d, &c, NULL, 0) < 0 || !c->in_txn) {
+		return;
+	}
+	/* a server that does not answer is not waited for: the connection
+	 * goes, and the server rolls back when it sees it gone */
+	rc = reachable(d, NULL, 0);
+	if (rc == 0) {
+		rc = d->be->script(c, "ROLLBACK", why, sizeof(why));
+		judge(d, c, rc, why);
+	}
+	c->in_txn = 0;
+	if (rc < 0) {
+		drop_conn(d);
 	}
 }
 
@@ -271,12 +370,17 @@ int db_commit(struct db *d, char *err, size_t errlen)
 		db_rollback(d);
 		return -EIO;
 	}
-	rc = d->be->script(c, "COMMIT", err, errlen);
+	rc = reachable(d, err, errlen);
+	if (rc == 0) {
+		rc = d->be->script(c, "COMMIT", err, errlen);
+		judge(d, c, rc, err);
+	}
 	if (rc < 0) {
-		d->be->script(c, "ROLLBACK", NULL, 0);
+		db_rollback(d); /* may close c */
+		return rc;
 	}
 	c->in_txn = 0;
-	return rc;
+	return 0;
 }
 
 int db_latest_version(const struct db *d)

@@ -23,10 +23,12 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A connection; each back end's own starts with it. */
 struct db_conn {
 	int in_txn;
+	int unreachable;         /* the last call got no answer in time (set by the back end) */
 	int spoiled;             /* a statement failed inside the transaction */
 	char spoil_reason[300];
 };
@@ -42,11 +44,13 @@ typedef int (*db_row_fn)(const struct db_row *row, void *ctx);
 
 struct db_backend {
 	const char *name; /* "sqlite", "postgresql" */
-	int (*connect)(const char *target, struct db_conn **out, char *err, size_t errlen);
+	/* Every call on the connection waits at most timeout_ms. */
+	int (*connect)(const char *target, unsigned timeout_ms, struct db_conn **out, char *err, size_t errlen);
 	void (*disconnect)(struct db_conn *c);
 	/* Runs sql with params; rows to fn. The number of rows changed, or
 	 * -errno: -EEXIST (a unique key), -EBUSY (locked too long), -ENOTCONN
-	 * (the server went away), -EIO; err says what the database said. */
+	 * (the server went away), -ETIMEDOUT (no answer within the timeout:
+	 * unreachable set), -EIO; err says what the database said. */
 	int (*exec)(struct db_conn *c, const char *sql, int nparams, const char *const *params, db_row_fn fn,
 		    void *ctx, char *err, size_t errlen);
 	/* Runs several statements without parameters (the schema). */
@@ -65,11 +69,21 @@ struct db {
 	char shown[300];       /* what messages name: the URL without a password */
 	pthread_key_t key;     /* this thread's struct db_conn */
 	int key_made;
+	unsigned timeout_ms;   /* every call's bound (DB_TIMEOUT_MS unless set) */
+	/* After a call that got no answer in time, every call fails at once
+	 * (no thread waits for a server known to hang) until down_until, then
+	 * one call tries again (db.c). Monotonic ms, 0: reachable. */
+	uint64_t down_until;
+	pthread_mutex_t down_mu; /* down_why */
+	char down_why[300];
 };
 
+#define DB_TIMEOUT_MS 5000u
+#define DB_RETRY_MS 1000u /* how long a database that did not answer is not asked */
+
 /* Picks the back end from url ("" means STATE/lifeboat.db) and names it;
- * connects nothing yet. 0 or -EINVAL with err. */
-int db_setup(struct db *d, const char *url, const char *state_dir, char *err, size_t errlen);
+ * connects nothing yet; timeout_ms 0: DB_TIMEOUT_MS. 0 or -EINVAL with err. */
+int db_setup(struct db *d, const char *url, const char *state_dir, unsigned timeout_ms, char *err, size_t errlen);
 
 /* This thread's connection, made on first use. 0 or -errno with err. */
 int db_conn(struct db *d, struct db_conn **c, char *err, size_t errlen);

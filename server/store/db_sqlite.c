@@ -28,6 +28,7 @@ struct sqlite_conn {
 
 static const char *const migrations[] = {
 	DB_SCHEMA_1("INTEGER PRIMARY KEY AUTOINCREMENT"),
+	DB_SCHEMA_2,
 	NULL,
 };
 
@@ -107,11 +108,12 @@ static void own_like_dir(int fd, const char *path)
 	}
 }
 
-static int sq_connect(const char *path, struct db_conn **out, char *err, size_t errlen)
+static int sq_connect(const char *path, unsigned timeout_ms, struct db_conn **out, char *err, size_t errlen)
 {
 	struct sqlite_conn *c = calloc(1, sizeof(*c));
 	int fd, rc;
 
+	(void)timeout_ms; /* a local file: a writer waits for another one (busy_timeout below), nothing else hangs */
 	if (c == NULL) {
 		snprintf(err, errlen, "cannot open database %s: out of memory", path);
 		return -ENOMEM;

@@ -16,6 +16,9 @@
 #include "core/schema.h"
 
 #define FILE_MAX (1024 * 1024)
+/* a pending host of the old layout holds its place as one made now would
+ * with the default session_grace */
+#define IMPORT_PENDING_HOLD 900
 
 /* 1 when s is UTF-8 without NUL (what both databases store as TEXT) */
 static int utf8_ok(const char *s, size_t n)
@@ -182,7 +185,7 @@ static int import_pending(struct store *s, const char *dir, const char *path, co
 		return 0;
 	}
 	n->pending++;
-	if (store_pending_put(s, mac, src, t) < 0) {
+	if (store_pending_put(s, mac, src, t, t + IMPORT_PENDING_HOLD) < 0) {
 		snprintf(err, errlen, "cannot store pending host %s", mac);
 		return -EIO;
 	}

@@ -28,4 +28,13 @@
 	"CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"                                      \
 	"INSERT INTO counters (name, value) VALUES ('host_version', 0);"
 
+/* 2: a pending auto-created host holds its place until holds_until: for
+ * session_grace while it has not reported, then until its session ends
+ * (a host that reports no longer frees its place at once: one address
+ * reporting with each token it gets made hosts without end). Rows from
+ * before get the default session_grace. */
+#define DB_SCHEMA_2                                                                                                  \
+	"ALTER TABLE pending ADD COLUMN holds_until BIGINT NOT NULL DEFAULT 0;"                                      \
+	"UPDATE pending SET holds_until = time + 900;"
+
 #endif

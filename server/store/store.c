@@ -15,12 +15,14 @@
 #include "core/schema.h"
 #include "store/store.h"
 
-int store_open(struct store *s, const char *dir, const char *database, char *err, size_t errlen)
+int store_open(struct store *s, const char *dir, const char *database, unsigned db_timeout_ms, char *err,
+	       size_t errlen)
 {
 	int rc, from = 0;
 
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
+	s->changes_tail = &s->changes;
 	if (strlen(dir) >= sizeof(s->dir)) {
 		snprintf(err, errlen, "cannot use state directory %s: path too long", dir);
 		return -ENAMETOOLONG;
@@ -36,7 +38,7 @@ int store_open(struct store *s, const char *dir, const char *database, char *err
 		snprintf(err, errlen, "cannot write state directory %s: %s", dir, strerror(errno));
 		return rc;
 	}
-	rc = db_setup(&s->db, database, dir, err, errlen);
+	rc = db_setup(&s->db, database, dir, db_timeout_ms, err, errlen);
 	if (rc < 0) {
 		return rc;
 	}
@@ -109,7 +111,67 @@ int store_claim_dir(const char *dir, char *err, size_t errlen)
 	return fd; /* held until exit */
 }
 
-static void hosts_changed(struct store *s);
+/* ---- changes for the caches of this process ------------------------------------------ */
+
+struct store_change {
+	struct store_change *next;
+	char mac[18];
+	long long version;
+	char *doc; /* NULL: forgotten */
+};
+
+void store_follow(struct store *s, store_change_fn fn, void *ctx)
+{
+	s->on_change = fn;
+	s->on_change_ctx = ctx;
+}
+
+static void changes_free(struct store *s)
+{
+	struct store_change *c = s->changes, *next = NULL;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		free(c->doc);
+		free(c);
+	}
+	s->changes = NULL;
+	s->changes_tail = &s->changes;
+}
+
+static void changes_deliver(struct store *s)
+{
+	struct store_change *c = NULL;
+
+	for (c = s->changes; c != NULL && s->on_change != NULL; c = c->next) {
+		s->on_change(c->mac, c->version, c->doc, s->on_change_ctx);
+	}
+	changes_free(s);
+}
+
+/* A change made: kept for the commit, or handed on now outside a
+ * transaction (it is committed already). Out of memory: the cache learns
+ * it from the database instead. */
+static void changed(struct store *s, const char *mac, long long version, const char *doc)
+{
+	struct store_change *c = NULL;
+
+	if (s->on_change == NULL) {
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (doc != NULL && (c->doc = strdup(doc)) == NULL)) {
+		free(c);
+		return;
+	}
+	snprintf(c->mac, sizeof(c->mac), "%s", mac);
+	c->version = version;
+	*s->changes_tail = c;
+	s->changes_tail = &c->next;
+	if (!s->locked) {
+		changes_deliver(s);
+	}
+}
 
 /* Two locks: the mutex for the threads of this process (one writer at a
  * time, without each waiting inside the database), then the database's
@@ -128,6 +190,7 @@ int store_lock(struct store *s, char *err, size_t errlen)
 		}
 		return rc;
 	}
+	s->locked = 1;
 	return 0;
 }
 
@@ -136,7 +199,11 @@ int store_unlock(struct store *s, char *err, size_t errlen)
 	char why[300];
 	int rc = db_commit(&s->db, why, sizeof(why));
 
-	hosts_changed(s);
+	s->locked = 0;
+	if (rc == 0) {
+		changes_deliver(s);
+	}
+	changes_free(s);
 	pthread_mutex_unlock(&s->mu);
 	if (rc < 0 && err != NULL) {
 		snprintf(err, errlen, "cannot write database %s: %s", s->db.shown, why);
@@ -147,6 +214,8 @@ int store_unlock(struct store *s, char *err, size_t errlen)
 void store_abort(struct store *s)
 {
 	db_rollback(&s->db);
+	s->locked = 0;
+	changes_free(s);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -219,18 +288,6 @@ int store_exists(struct store *s, const char *mac)
 	return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
 }
 
-unsigned long store_hosts_generation(struct store *s)
-{
-	return __atomic_load_n(&s->hosts_gen, __ATOMIC_ACQUIRE);
-}
-
-/* after the commit a reader may see the change: bumped then too, so a
- * cache that checked in between checks again */
-static void hosts_changed(struct store *s)
-{
-	__atomic_add_fetch(&s->hosts_gen, 1, __ATOMIC_RELEASE);
-}
-
 int store_save_text(struct store *s, const char *mac, const char *text, char *err, size_t errlen)
 {
 	char now[24], version[24], why[300];
@@ -243,11 +300,13 @@ int store_save_text(struct store *s, const char *mac, const char *text, char *er
 	rc = db_exec(&s->db, "UPDATE counters SET value = value + 1 WHERE name = 'host_version' RETURNING value", 0,
 		     NULL, take_int, &v, why, sizeof(why));
 	snprintf(version, sizeof(version), "%lld", v);
-	hosts_changed(s);
 	if (rc >= 0) {
 		rc = db_exec(&s->db, "INSERT INTO hosts (mac, doc, version, updated) VALUES ($1, $2, $4, $3) "
 				     "ON CONFLICT (mac) DO UPDATE SET doc = excluded.doc, version = excluded.version, "
 				     "updated = excluded.updated", 4, p, NULL, NULL, why, sizeof(why));
+	}
+	if (rc >= 0) {
+		changed(s, mac, v, text);
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot store host %s in %s: %s", mac, s->db.shown, why);
@@ -296,6 +355,9 @@ int store_forget(struct store *s, const char *mac)
 		p[1] = version;
 		rc = db_exec(&s->db, "INSERT INTO forgotten (mac, version) VALUES ($1, $2) ON CONFLICT (mac) DO UPDATE SET "
 				     "version = excluded.version", 2, p, NULL, NULL, NULL, 0);
+	}
+	if (rc >= 0) {
+		changed(s, mac, v, NULL);
 	}
 	return rc < 0 ? rc : 0;
 }
@@ -466,14 +528,26 @@ int store_token_find(struct store *s, const char *hash, char mac[18])
 
 /* ---- pending auto-created hosts ------------------------------------------- */
 
-int store_pending_put(struct store *s, const char *mac, const char *source, long long now)
+int store_pending_put(struct store *s, const char *mac, const char *source, long long now, long long until)
 {
-	char t[24];
-	const char *p[3] = { mac, source, t };
+	char t[24], u[24];
+	const char *p[4] = { mac, source, t, u };
 
 	snprintf(t, sizeof(t), "%lld", now);
-	return db_exec(&s->db, "INSERT INTO pending (mac, source, time) VALUES ($1, $2, $3) ON CONFLICT (mac) DO "
-			       "UPDATE SET source = excluded.source, time = excluded.time", 3, p, NULL, NULL, NULL, 0) < 0 ?
+	snprintf(u, sizeof(u), "%lld", until);
+	return db_exec(&s->db, "INSERT INTO pending (mac, source, time, holds_until) VALUES ($1, $2, $3, $4) ON "
+			       "CONFLICT (mac) DO UPDATE SET source = excluded.source, time = excluded.time, "
+			       "holds_until = excluded.holds_until", 4, p, NULL, NULL, NULL, 0) < 0 ?
+		       -EIO : 0;
+}
+
+int store_pending_hold(struct store *s, const char *mac, long long until)
+{
+	char u[24];
+	const char *p[2] = { mac, u };
+
+	snprintf(u, sizeof(u), "%lld", until);
+	return db_exec(&s->db, "UPDATE pending SET holds_until = $2 WHERE mac = $1", 2, p, NULL, NULL, NULL, 0) < 0 ?
 		       -EIO : 0;
 }
 
@@ -500,19 +574,24 @@ static int count_pending(const struct db_row *r, void *ctx)
 	return 0;
 }
 
-void store_pending_count(struct store *s, const char *source, long long now, long long max_age,
-			 unsigned int *total, unsigned int *from_source)
+int store_pending_count(struct store *s, const char *source, long long now, unsigned int *total,
+			unsigned int *from_source)
 {
-	char oldest[24];
-	const char *p[1] = { oldest };
+	char t[24];
+	const char *p[1] = { t };
 	struct counts c = { .source = source };
+	int rc;
 
-	snprintf(oldest, sizeof(oldest), "%lld", now - max_age);
-	/* never reported: no longer counts (the writer's transaction drops them) */
-	db_exec(&s->db, "DELETE FROM pending WHERE time < $1", 1, p, NULL, NULL, NULL, 0);
-	db_exec(&s->db, "SELECT source FROM pending WHERE time >= $1", 1, p, count_pending, &c, NULL, 0);
+	snprintf(t, sizeof(t), "%lld", now);
+	/* no longer holding a place (the writer's transaction drops them) */
+	rc = db_exec(&s->db, "DELETE FROM pending WHERE holds_until < $1", 1, p, NULL, NULL, NULL, 0);
+	if (rc >= 0) {
+		rc = db_exec(&s->db, "SELECT source FROM pending WHERE holds_until >= $1", 1, p, count_pending, &c, NULL,
+			     0);
+	}
 	*total = c.total;
 	*from_source = c.from_source;
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- the last normal boots --------------------------------------------------------------- */

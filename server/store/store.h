@@ -23,22 +23,37 @@
 
 #include "store/db.h"
 
+/* A committed change of a host, for a cache in this process: its
+ * document's text, or NULL when it was forgotten; version as in
+ * store_changes. */
+typedef void (*store_change_fn)(const char *mac, long long version, const char *doc, void *ctx);
+
+struct store_change;
+
 struct store {
 	char dir[512];      /* the state directory */
 	struct db db;
 	pthread_mutex_t mu; /* the writing threads of one process, one at a time */
-	unsigned long hosts_gen; /* one more at each change of a host through this
-	                          * process (atomic): caches check it */
+	int locked;         /* in store_lock .. store_unlock (under mu) */
+	store_change_fn on_change; /* store_follow */
+	void *on_change_ctx;
+	struct store_change *changes, **changes_tail; /* of the open transaction (under mu) */
 };
 
-/* The generation above (read atomically). */
-unsigned long store_hosts_generation(struct store *s);
+/* Every change of a host made through s from now on is handed to fn once
+ * it is committed, in commit order, under the store's lock (fn must not
+ * call the store). A cache that follows the database (store_changes)
+ * thus sees its own process's changes at once, without asking the
+ * database again. */
+void store_follow(struct store *s, store_change_fn fn, void *ctx);
 
 /* Opens the state directory and the database (database: "" for
- * STATE/lifeboat.db, sqlite:PATH, postgresql://...) and brings its schema
- * up to date. A JSON state directory of an older lifeboat is imported by
+ * STATE/lifeboat.db, sqlite:PATH, postgresql://...; every call on it
+ * bounded by db_timeout_ms, 0: DB_TIMEOUT_MS) and brings its schema up to
+ * date. A JSON state directory of an older lifeboat is imported by
  * the caller (import.h), not here. */
-int store_open(struct store *s, const char *dir, const char *database, char *err, size_t errlen);
+int store_open(struct store *s, const char *dir, const char *database, unsigned db_timeout_ms, char *err,
+	       size_t errlen);
 
 /* One lifeboatd per state directory: an exclusive flock on
  * STATE/lifeboatd.pid (holding our pid), on the descriptor returned, to
@@ -104,12 +119,17 @@ int store_token_put(struct store *s, const char *hash, const char *mac);
 void store_token_del(struct store *s, const char *hash);
 int store_token_find(struct store *s, const char *hash, char mac[18]);
 
-/* Pending auto-created hosts: put/del under the lock. count: entries
- * younger than max_age (older ones are removed), and those from source. */
-int store_pending_put(struct store *s, const char *mac, const char *source, long long now);
+/* Hosts made by default_policy = rescue, each holding a place (of
+ * auto_hosts, and one per source address) until holds_until: put when
+ * made (until: a report is due), hold when it first reported (until: its
+ * session ends), del when the admin changes or forgets it; all under the
+ * lock. count: the places held at now (the others are removed), and those
+ * from source; 0 or -errno. */
+int store_pending_put(struct store *s, const char *mac, const char *source, long long now, long long until);
+int store_pending_hold(struct store *s, const char *mac, long long until);
 void store_pending_del(struct store *s, const char *mac);
-void store_pending_count(struct store *s, const char *source, long long now, long long max_age,
-			 unsigned int *total, unsigned int *from_source);
+int store_pending_count(struct store *s, const char *source, long long now, unsigned int *total,
+			unsigned int *from_source);
 
 /* The last normal boot of known hosts: {"time":..,"source":..,"decision":..}.
  * put: every member of batch ({"aa:bb:..": {...}, ...}) in one transaction

@@ -244,6 +244,33 @@ static void test_ipv6_query_and_script(void **state)
 	assert_int_equal(ipxe_safe_word("a{b}"), 0);
 }
 
+/* The answer while the database does not answer: iPXE waits, then asks
+ * boot.ipxe again with the same identity, replacing the script (so an
+ * hour of waiting nests nothing), and never boots on by itself. */
+static void test_render_wait(void **state)
+{
+	char out[4096], err[256];
+	const char *chain = NULL, *line = NULL;
+
+	(void)state;
+	assert_true(script_render_wait("http://10.0.0.1:8080", "52:54:00:12:34:56", 10, out, sizeof(out), err,
+				       sizeof(err)) > 0);
+	assert_non_null(strstr(out, ":wait\nsleep 10 || goto cancelled\nchain --replace http://10.0.0.1:8080/boot.ipxe?"
+				    "mac=${netX/mac}&ip=${netX/ip}"));
+	line = strstr(out, "chain --replace");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "&buildarch=${buildarch} || goto wait\n:cancelled\n"));
+	/* the same request as /chain.ipxe's */
+	assert_true(script_render_chain("http://10.0.0.1:8080", out + 2048, 2048, err, sizeof(err)) > 0);
+	chain = strstr(out + 2048, "chain ") + 6;
+	assert_int_equal(strncmp(line + strlen("chain --replace "), chain, strcspn(chain, " ")), 0);
+	/* the only way out is the admin at the console */
+	assert_null(strstr(out, "exit 1"));
+	assert_int_equal(script_render_wait("http://x/ && shell", "52:54:00:12:34:56", 10, out, sizeof(out), err,
+					    sizeof(err)), -EINVAL);
+	assert_int_equal(script_render_wait("http://x", "52:54:00:12:34:56", 10, out, 64, err, sizeof(err)), -ENOSPC);
+}
+
 static void test_injection(void **state)
 {
 	const struct qarg a[] = { { "mac", "52:54:00:12:34:56" }, { "serial", "${x} || shell" },
@@ -285,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_render_rescue),
 		cmocka_unit_test(test_render_normal_and_mismatch),
+		cmocka_unit_test(test_render_wait),
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_ipv6_query_and_script),
 	};

@@ -43,7 +43,7 @@ static void open_store(struct store *s)
 {
 	char note[600], err[600];
 
-	assert_int_equal(store_open(s, dir, "", err, sizeof(err)), 0);
+	assert_int_equal(store_open(s, dir, "", 0, err, sizeof(err)), 0);
 	assert_int_equal(import_state_dir(s, 1, note, sizeof(note), err, sizeof(err)), 0);
 }
 
@@ -181,8 +181,93 @@ static void test_a_newer_schema_is_refused(void **state)
 	(void)state;
 	open_store(&s);
 	assert_true(db_exec(&s.db, "UPDATE lifeboat_schema SET version = 7", 0, NULL, NULL, NULL, NULL, 0) >= 0);
-	assert_int_equal(store_open(&again, dir, "", err, sizeof(err)), -EPROTO);
-	assert_non_null(strstr(err, "its schema is version 7, newer than this lifeboat knows (1): upgrade lifeboat"));
+	assert_int_equal(store_open(&again, dir, "", 0, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "its schema is version 7, newer than this lifeboat knows (2): upgrade lifeboat"));
+}
+
+/* store_follow: what this process committed, in order, and nothing of
+ * a transaction rolled back. */
+struct followed {
+	int n;
+	char macs[4][18];
+	long long versions[4];
+	int forgotten[4];
+};
+
+static void note_commit(const char *mac, long long version, const char *doc, void *ctx)
+{
+	struct followed *c = ctx;
+
+	if (c->n < 4) {
+		snprintf(c->macs[c->n], 18, "%s", mac);
+		c->versions[c->n] = version;
+		c->forgotten[c->n] = doc == NULL;
+	}
+	c->n++;
+}
+
+static void test_committed_changes_are_followed(void **state)
+{
+	struct store s;
+	struct followed c = { .n = 0 };
+	long long v = 0;
+	char err[300];
+
+	(void)state;
+	open_store(&s);
+	store_follow(&s, note_commit, &c);
+	assert_int_equal(store_lock(&s, err, sizeof(err)), 0);
+	assert_int_equal(store_save_text(&s, "52:54:00:00:00:07", "{\"mac\":\"52:54:00:00:00:07\"}", err, sizeof(err)),
+			 0);
+	assert_int_equal(c.n, 0); /* not before the commit */
+	assert_int_equal(store_unlock(&s, err, sizeof(err)), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.macs[0], "52:54:00:00:00:07");
+	assert_int_equal(store_version(&s, "52:54:00:00:00:07", &v), 0);
+	assert_int_equal(c.versions[0], v);
+	assert_int_equal(store_lock(&s, err, sizeof(err)), 0);
+	assert_int_equal(store_save_text(&s, "52:54:00:00:00:08", "{}", err, sizeof(err)), 0);
+	store_abort(&s);
+	assert_int_equal(c.n, 1); /* rolled back: never seen */
+	assert_int_equal(store_lock(&s, err, sizeof(err)), 0);
+	assert_int_equal(store_forget(&s, "52:54:00:00:00:07"), 0);
+	assert_int_equal(store_unlock(&s, err, sizeof(err)), 0);
+	assert_int_equal(c.n, 2);
+	assert_true(c.forgotten[1] && c.versions[1] > v);
+}
+
+/* A host made by default_policy = rescue holds its place until it is due
+ * to report, then (once it reported) until its session ends; rows of
+ * schema 1 are migrated with the default grace. */
+static void test_pending_places_and_their_migration(void **state)
+{
+	struct store s;
+	unsigned int total = 9, mine = 9;
+	int from = 0;
+	char err[300];
+
+	(void)state;
+	assert_int_equal(store_open(&s, dir, "", 0, err, sizeof(err)), 0);
+	assert_true(db_exec(&s.db, "DROP TABLE pending", 0, NULL, NULL, NULL, err, sizeof(err)) >= 0);
+	assert_true(db_exec(&s.db, "CREATE TABLE pending (mac TEXT PRIMARY KEY, source TEXT NOT NULL, time BIGINT NOT "
+				   "NULL)", 0, NULL, NULL, NULL, err, sizeof(err)) >= 0);
+	assert_true(db_exec(&s.db, "UPDATE lifeboat_schema SET version = 1", 0, NULL, NULL, NULL, err, sizeof(err)) >=
+		    0);
+	assert_int_equal(db_exec(&s.db, "INSERT INTO pending VALUES ('52:54:00:00:00:09', '10.0.0.9', 1000)", 0, NULL,
+				 NULL, NULL, err, sizeof(err)), 1);
+	assert_int_equal(db_migrate(&s.db, 0, &from, err, sizeof(err)), 0);
+	assert_int_equal(from, 1);
+	assert_int_equal(store_pending_count(&s, "10.0.0.9", 1900, &total, &mine), 0);
+	assert_true(total == 1 && mine == 1); /* held until 1000 + 900 */
+	assert_int_equal(store_pending_count(&s, "10.0.0.9", 1901, &total, &mine), 0);
+	assert_true(total == 0 && mine == 0);
+	assert_int_equal(store_pending_put(&s, "52:54:00:00:00:0a", "10.0.0.10", 2000, 2900), 0);
+	assert_int_equal(store_pending_hold(&s, "52:54:00:00:00:0a", 90000), 0); /* it reported */
+	assert_int_equal(store_pending_count(&s, "10.0.0.9", 50000, &total, &mine), 0);
+	assert_true(total == 1 && mine == 0);
+	store_pending_del(&s, "52:54:00:00:00:0a"); /* the admin took it over */
+	assert_int_equal(store_pending_count(&s, "10.0.0.10", 50000, &total, &mine), 0);
+	assert_true(total == 0 && mine == 0);
 }
 
 static void write_file(const char *path, const char *text)
@@ -210,7 +295,7 @@ static void test_json_directory_import(void **state)
 	write_file(path, "{\"alias\": \"\xc0\xaf\"}"); /* an overlong '/': not UTF-8 */
 	snprintf(path, sizeof(path), "%s/hosts/README", dir);
 	write_file(path, "not a host");
-	assert_int_equal(store_open(&s, dir, "", err, sizeof(err)), 0);
+	assert_int_equal(store_open(&s, dir, "", 0, err, sizeof(err)), 0);
 	assert_int_equal(import_state_dir(&s, 1, note, sizeof(note), err, sizeof(err)), 0);
 	assert_non_null(strstr(note, "imported the JSON state directory"));
 	assert_non_null(strstr(note, ": 1 hosts, 0 token index entries"));
@@ -248,13 +333,13 @@ static void test_urls_are_shown_without_passwords(void **state)
 	assert_string_equal(out, "host=db.example password=*** dbname=lb sslpassword=*** user=u");
 	db_redact("host=h application_name='a password=no' dbname=d", out, sizeof(out));
 	assert_string_equal(out, "host=h application_name='a password=no' dbname=d");
-	assert_int_equal(db_setup(&d, "mysql://h/db", "/x", err, sizeof(err)), -EINVAL);
-	assert_int_equal(db_setup(&d, "", "/var/lib/lifeboat", err, sizeof(err)), 0);
+	assert_int_equal(db_setup(&d, "mysql://h/db", "/x", 0, err, sizeof(err)), -EINVAL);
+	assert_int_equal(db_setup(&d, "", "/var/lib/lifeboat", 0, err, sizeof(err)), 0);
 	assert_string_equal(d.target, "/var/lib/lifeboat/lifeboat.db");
 	assert_string_equal(d.be->name, "sqlite");
-	assert_int_equal(db_setup(&d, "sqlite:/srv/l.db", "/x", err, sizeof(err)), 0);
+	assert_int_equal(db_setup(&d, "sqlite:/srv/l.db", "/x", 0, err, sizeof(err)), 0);
 	assert_string_equal(d.target, "/srv/l.db");
-	assert_int_equal(db_setup(&d, "postgresql://a:b@h/db", "/x", err, sizeof(err)), 0);
+	assert_int_equal(db_setup(&d, "postgresql://a:b@h/db", "/x", 0, err, sizeof(err)), 0);
 	assert_string_equal(d.be->name, "postgresql");
 	assert_string_equal(d.shown, "postgresql://a@h/db");
 }
@@ -268,6 +353,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_failed_statement_keeps_nothing_of_its_transaction, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_newer_schema_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_committed_changes_are_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_places_and_their_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_directory_import, setup, teardown),
 		cmocka_unit_test(test_urls_are_shown_without_passwords),
 	};
