@@ -228,7 +228,7 @@ int script_render_wait(const char *public_url, const char *mac, unsigned int sec
 		return -EINVAL;
 	}
 	emit(&o, "#!ipxe\n");
-	emit(&o, "echo Lifeboat: the boot server cannot decide for %s now (its database does not answer)\n", mac);
+	emit(&o, "echo Lifeboat: the boot server cannot decide for %s now: its database is not available\n", mac);
 	emit(&o, "echo Lifeboat: asking again every %u s; Ctrl-C boots from the next device\n", seconds);
 	emit(&o, ":wait\n");
 	emit(&o, "sleep %u || goto cancelled\n", seconds);

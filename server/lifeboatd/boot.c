@@ -24,29 +24,30 @@
 
 /* ---- facts of every host, following the database ---------------------------
  * A boot request is decided from the facts (policy, nat, session) of every
- * host kept here: loaded at start, brought up to date from the database's
- * changes (store_changes: the hosts saved or forgotten since the newest
- * version seen; one query, usually returning nothing) at most every
- * FACTS_FRESH_MS by one request while the others answer from what is
- * here, and told at once of every change committed through this process
- * (store_follow). So a storm of boots costs no query per boot, a change
- * through this lifeboatd shows at once, one through another lifeboatd on
- * the same database within FACTS_FRESH_MS; and no request ever waits for
- * the database here: the query runs without the facts' lock, which is
- * only taken to apply what it returned.
+ * host kept here: loaded at start, then brought up to date every
+ * FACTS_SYNC_MS by a thread of their own from the database's changes
+ * (store_changes: the hosts saved or forgotten since the newest version
+ * seen; one query, usually returning nothing), and told at once of every
+ * change committed through this process (store_follow). So no request
+ * ever asks the database here, a storm of boots costs no query per boot, a
+ * change through this lifeboatd shows before its answer is sent, one
+ * through another lifeboatd on the same database within FACTS_SYNC_MS.
+ * Documents are parsed before the lock is taken, which is only held to
+ * apply what was read.
  *
- * The facts are trusted while the last sync is recent (facts_trusted):
- * past that (the database does not answer), a boot that they would send
- * to its disk is told to wait and ask again (store_unreachable = wait),
- * since an arm made through another lifeboatd meanwhile would be missed.
- * A rescue is decided again inside the write transaction (carry_out),
- * never from here; a host missing here is unknown. Each entry keeps the
- * version it was taken from, so an older change (a sync that raced a
- * commit of ours) never overwrites a newer one; a forgotten host stays
- * as a tombstone for the same reason. */
+ * The facts are trusted for FACTS_TRUST_MS after the start of the last
+ * sync that worked (facts_trusted): past that (the database does not
+ * answer) a boot that they would send to its disk is told to wait and ask
+ * again (store_unreachable = wait), since an arm made through another
+ * lifeboatd meanwhile would be missed. A rescue is decided again inside
+ * the write transaction (carry_out), never from here; a host missing here
+ * is unknown. Each entry keeps the version it was taken from, so an older
+ * change (a sync that raced a commit of ours) never overwrites a newer
+ * one; a forgotten host stays as a tombstone for the same reason. */
 
 #define FACT_BUCKETS 4096
-#define FACTS_FRESH_MS 1000
+#define FACTS_SYNC_MS 500
+#define FACTS_TRUST_MS 1500
 
 struct fact_entry {
 	struct fact_entry *next;
@@ -58,7 +59,10 @@ struct fact_entry {
 
 static struct fact_entry *facts_tab[FACT_BUCKETS];
 static pthread_rwlock_t facts_lock = PTHREAD_RWLOCK_INITIALIZER;
-static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER; /* one sync at a time */
+static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER; /* one sync at a time; the follower's stop */
+static pthread_cond_t sync_cv = PTHREAD_COND_INITIALIZER;
+static pthread_t follower;
+static int follower_started, follower_stop; /* under sync_mu */
 static long long synced_version; /* the newest version a sync returned (under sync_mu) */
 static uint64_t synced_ms;       /* when the last good sync began (monotonic; 0: never; atomic) */
 
@@ -81,6 +85,16 @@ static void facts_from_host(json_object *h, struct boot_facts *f)
 	session_read(h, &f->s);
 }
 
+/* A stored document's facts (unreadable: known, policy normal). */
+static void facts_from_doc(const char *doc, struct boot_facts *f)
+{
+	json_object *raw = json_tokener_parse(doc), *h = raw != NULL ? hostdoc_clean(raw, NULL) : NULL;
+
+	facts_from_host(h, f);
+	json_object_put(h);
+	json_object_put(raw);
+}
+
 static struct fact_entry *facts_find(const char *mac, unsigned int b)
 {
 	struct fact_entry *e = facts_tab[b];
@@ -91,13 +105,12 @@ static struct fact_entry *facts_find(const char *mac, unsigned int b)
 	return e;
 }
 
-/* Under facts_lock (written): the host as of version, unless what is
- * here is as new. */
-static int facts_apply(const char *mac, long long version, const char *doc)
+/* Under facts_lock (written): the host as of version (f NULL: forgotten),
+ * unless what is here is as new. */
+static int facts_apply(const char *mac, long long version, const struct boot_facts *f)
 {
 	unsigned int b = mac_bucket(mac);
 	struct fact_entry *e = facts_find(mac, b);
-	json_object *raw = NULL, *h = NULL;
 
 	if (e != NULL && e->version >= version) {
 		return 0;
@@ -112,13 +125,9 @@ static int facts_apply(const char *mac, long long version, const char *doc)
 		facts_tab[b] = e;
 	}
 	e->version = version;
-	e->gone = doc == NULL;
-	if (doc != NULL) {
-		raw = json_tokener_parse(doc);
-		h = raw != NULL ? hostdoc_clean(raw, NULL) : NULL;
-		facts_from_host(h, &e->f); /* unreadable: known, policy normal */
-		json_object_put(h);
-		json_object_put(raw);
+	e->gone = f == NULL;
+	if (f != NULL) {
+		e->f = *f;
 	}
 	return 0;
 }
@@ -126,18 +135,24 @@ static int facts_apply(const char *mac, long long version, const char *doc)
 /* store_follow: a change committed through this process */
 static void facts_committed(const char *mac, long long version, const char *doc, void *ctx)
 {
+	struct boot_facts f;
+
 	(void)ctx;
+	if (doc != NULL) {
+		facts_from_doc(doc, &f);
+	}
 	pthread_rwlock_wrlock(&facts_lock);
-	facts_apply(mac, version, doc);
+	facts_apply(mac, version, doc != NULL ? &f : NULL);
 	pthread_rwlock_unlock(&facts_lock);
 }
 
-/* What a sync read, applied after the query (without the lock). */
+/* What a sync read, parsed, applied after the query. */
 struct change {
 	struct change *next;
 	char mac[18];
 	long long version;
-	char *doc;
+	int gone;
+	struct boot_facts f;
 };
 
 struct changes {
@@ -151,13 +166,16 @@ static int take_change(const char *mac, long long version, const char *doc, void
 	struct changes *cs = ctx;
 	struct change *c = calloc(1, sizeof(*c));
 
-	if (c == NULL || (doc != NULL && (c->doc = strdup(doc)) == NULL)) {
-		free(c);
+	if (c == NULL) {
 		cs->failed = 1;
 		return -ENOMEM;
 	}
 	snprintf(c->mac, sizeof(c->mac), "%s", mac);
 	c->version = version;
+	c->gone = doc == NULL;
+	if (doc != NULL) {
+		facts_from_doc(doc, &c->f);
+	}
 	*cs->tail = c;
 	cs->tail = &c->next;
 	if (version > cs->newest) {
@@ -166,79 +184,100 @@ static int take_change(const char *mac, long long version, const char *doc, void
 	return 0;
 }
 
-static int facts_age_ms(uint64_t now)
-{
-	uint64_t t = __atomic_load_n(&synced_ms, __ATOMIC_ACQUIRE);
-
-	if (t == 0) {
-		return -1;
-	}
-	return now > t ? (int)(now - t < 1u << 30 ? now - t : 1u << 30) : 0;
-}
-
-/* Brings the facts up to date when they are older than FACTS_FRESH_MS:
- * one thread asks the database, the others go on with what is here; a
- * failed query keeps it (and the next request tries again). */
+/* Reads what changed since the last sync and applies it; a failed query
+ * keeps what is here (and the next sync tries again). */
 static void facts_sync(void)
 {
 	struct changes cs = { .head = NULL, .tail = &cs.head, .newest = 0, .failed = 0 };
 	struct change *c = NULL, *next = NULL;
 	uint64_t t = lb_mono_ms();
-	int age = facts_age_ms(t);
 
-	if (age >= 0 && age < FACTS_FRESH_MS) {
-		return;
-	}
-	if (pthread_mutex_trylock(&sync_mu) != 0) {
-		return;
-	}
-	age = facts_age_ms(t);
-	if (age < 0 || age >= FACTS_FRESH_MS) {
-		cs.newest = synced_version;
-		if (store_changes(&srv.store, synced_version, take_change, &cs) >= 0 && !cs.failed) {
-			pthread_rwlock_wrlock(&facts_lock);
-			for (c = cs.head; c != NULL; c = c->next) {
-				facts_apply(c->mac, c->version, c->doc);
-			}
-			pthread_rwlock_unlock(&facts_lock);
-			synced_version = cs.newest;
-			__atomic_store_n(&synced_ms, t, __ATOMIC_RELEASE);
-		}
-	}
+	pthread_mutex_lock(&sync_mu);
+	cs.newest = synced_version;
 	pthread_mutex_unlock(&sync_mu);
+	if (store_changes(&srv.store, cs.newest, take_change, &cs) >= 0 && !cs.failed) {
+		pthread_rwlock_wrlock(&facts_lock);
+		for (c = cs.head; c != NULL; c = c->next) {
+			facts_apply(c->mac, c->version, c->gone ? NULL : &c->f);
+		}
+		pthread_rwlock_unlock(&facts_lock);
+		pthread_mutex_lock(&sync_mu);
+		if (cs.newest > synced_version) {
+			synced_version = cs.newest;
+		}
+		pthread_mutex_unlock(&sync_mu);
+		__atomic_store_n(&synced_ms, t, __ATOMIC_RELEASE);
+	}
 	for (c = cs.head; c != NULL; c = next) {
 		next = c->next;
-		free(c->doc);
 		free(c);
 	}
 }
 
-void boot_facts_load(void)
+static void *facts_follow(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	pthread_mutex_lock(&sync_mu);
+	while (!follower_stop) {
+		lb_wall_after(&ts, FACTS_SYNC_MS);
+		pthread_cond_timedwait(&sync_cv, &sync_mu, &ts);
+		if (follower_stop) {
+			break;
+		}
+		pthread_mutex_unlock(&sync_mu);
+		facts_sync();
+		pthread_mutex_lock(&sync_mu);
+	}
+	pthread_mutex_unlock(&sync_mu);
+	return NULL;
+}
+
+int boot_facts_start(char *err, size_t errlen)
 {
 	store_follow(&srv.store, facts_committed, NULL);
 	facts_sync();
+	if (__atomic_load_n(&synced_ms, __ATOMIC_ACQUIRE) == 0) {
+		snprintf(err, errlen, "cannot read the hosts from database %s", srv.store.db.shown);
+		return -EIO;
+	}
+	if (pthread_create(&follower, NULL, facts_follow, NULL) != 0) {
+		snprintf(err, errlen, "cannot start the thread that follows the database");
+		return -EAGAIN;
+	}
+	follower_started = 1;
+	return 0;
+}
+
+void boot_facts_stop(void)
+{
+	if (!follower_started) {
+		return;
+	}
+	pthread_mutex_lock(&sync_mu);
+	follower_stop = 1;
+	pthread_cond_signal(&sync_cv);
+	pthread_mutex_unlock(&sync_mu);
+	pthread_join(follower, NULL);
+	follower_started = 0;
 }
 
 /* Whether a boot may be answered from facts alone: they were read from
  * the database recently enough that a change through another lifeboatd
- * would be here (the usual FACTS_FRESH_MS, plus one sync's worst wait),
- * or store_unreachable = cached says facts of any age will do. Never when
- * nothing was ever read. */
+ * would be here (FACTS_TRUST_MS), or store_unreachable = cached says
+ * facts of any age will do. */
 static int facts_trusted(void)
 {
-	int age = facts_age_ms(lb_mono_ms());
+	uint64_t t = __atomic_load_n(&synced_ms, __ATOMIC_ACQUIRE), now = lb_mono_ms();
 
-	if (age < 0) {
-		return 0;
-	}
-	return srv.conf.store_cached || age <= FACTS_FRESH_MS + (int)srv.conf.db_timeout * 1000 + 500;
+	return srv.conf.store_cached || now < t + FACTS_TRUST_MS;
 }
 
 static void facts_get(const char *mac, struct boot_facts *f)
 {
 	struct fact_entry *e = NULL;
 
-	facts_sync();
 	pthread_rwlock_rdlock(&facts_lock);
 	e = facts_find(mac, mac_bucket(mac));
 	if (e != NULL && !e->gone) {

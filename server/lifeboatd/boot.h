@@ -1,6 +1,7 @@
 /* GET /boot.ipxe and /chain.ipxe: the HTTP side of the boot decision
- * (decide.c): facts from the host's row (cached by its version, no lock),
- * the step carried out in a write transaction, the script rendered.
+ * (decide.c): facts of every host kept in memory and followed by a thread
+ * of their own (no request asks the database for them), the step carried
+ * out in a write transaction, the script rendered.
  * Normal boots of known hosts are remembered in memory and written to the
  * store every few seconds (boot_seen_flush), not per request. */
 #ifndef LIFEBOAT_BOOT_H
@@ -10,8 +11,11 @@
 
 #include "lifeboatd/http.h"
 
-/* Loads the facts of every host (at start, before the first boot asks). */
-void boot_facts_load(void);
+/* Loads the facts of every host (at start, before the first boot asks)
+ * and starts the thread that follows the database's changes; 0, or -errno
+ * with err. stop: ends that thread (before the store closes). */
+int boot_facts_start(char *err, size_t errlen);
+void boot_facts_stop(void);
 /* Writes the boots seen since the last flush (housekeeping, and at stop). */
 void boot_seen_flush(void);
 /* Adds the host's last normal boot request (last_request), if any: the

@@ -82,7 +82,8 @@ enum MHD_Result http_respond(struct MHD_Connection *c, struct req *r, unsigned i
 	return http_queue(c, r, status, buffer_response(status, type, body, len), len);
 }
 
-/* msg with every occurrence of name (not empty) as "the database". */
+/* prefix and msg with every occurrence of name (not empty) as "the
+ * database", into buf; its length. */
 static int put_hiding(char *buf, size_t len, const char *prefix, const char *msg, const char *name)
 {
 	size_t o = 0, nl = strlen(name);
@@ -91,6 +92,9 @@ static int put_hiding(char *buf, size_t len, const char *prefix, const char *msg
 	o = n > 0 ? (size_t)n : 0;
 	while (*msg != '\0' && o + 1 < len) {
 		if (nl > 0 && strncmp(msg, name, nl) == 0) {
+			if (o >= 9 && strncmp(buf + o - 9, "database ", 9) == 0) {
+				o -= 9; /* "cannot lock database NAME": "cannot lock the database" */
+			}
 			n = snprintf(buf + o, len - o, "the database");
 			o += (size_t)n < len - o ? (size_t)n : len - o - 1;
 			msg += nl;
@@ -254,12 +258,7 @@ static void *housekeeping(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&conns_mu);
 	while (!stopping) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		lb_wall_after(&ts, 250);
 		pthread_cond_timedwait(&stop_cv, &conns_mu, &ts);
 		pthread_mutex_unlock(&conns_mu);
 		shut_late_connections();

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <nettle/memops.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -213,17 +214,24 @@ static int check_origin(struct MHD_Connection *c, struct req *r, int browser, en
 /* The request's login: 0 with the admin's name, while the admin token it
  * was made with is not revoked (asked of the store at each request, so a
  * revocation on any lifeboatd of the database ends it at once). */
+/* 0, -ENOENT (no such login, or it ended now: its token was revoked),
+ * or -errno when the database could not say (the login is kept). */
 static int login_valid(const char *id, char name[ADMIN_NAME_MAX + 1])
 {
 	char token[65], now_name[ADMIN_NAME_MAX + 1];
+	int rc;
 
 	if (login_find(id, name, token, 0) < 0) {
-		return -1;
+		return -ENOENT;
 	}
-	if (admin_token_by_hash(&srv.store, token, now_name) < 0 || strcmp(now_name, name) != 0) {
+	rc = admin_token_by_hash(&srv.store, token, now_name);
+	if (rc < 0 && rc != -ENOENT) {
+		return rc;
+	}
+	if (rc < 0 || strcmp(now_name, name) != 0) {
 		login_find(id, name, NULL, 1); /* revoked: the login ends */
 		fprintf(stderr, "lifeboatd: admin %s's login ended: its admin token was revoked\n", name);
-		return -1;
+		return -ENOENT;
 	}
 	return 0;
 }
@@ -231,16 +239,24 @@ static int login_valid(const char *id, char name[ADMIN_NAME_MAX + 1])
 int admin_gate(struct MHD_Connection *c, struct req *r, char name[33], enum MHD_Result *ret)
 {
 	const char *token = http_bearer(c), *id = cookie(c);
+	int rc = -ENOENT;
 
 	if (check_origin(c, r, token == NULL && id != NULL, ret) < 0) {
 		return -1;
 	}
-	if (token != NULL && admin_token_find(&srv.store, token, name) == 0) {
+	if (token != NULL) {
+		rc = admin_token_find(&srv.store, token, name);
+	} else if (id != NULL) {
+		rc = login_valid(id, name);
+		r->by_login = rc == 0;
+	}
+	if (rc == 0) {
 		return 0;
 	}
-	if (token == NULL && id != NULL && login_valid(id, name) == 0) {
-		r->by_login = 1;
-		return 0;
+	if (rc != -ENOENT && rc != -EINVAL) {
+		/* not a refusal: nobody could check (the database does not answer) */
+		*ret = http_text(c, r, 503, "cannot check the credentials now: the database does not answer");
+		return -1;
 	}
 	if (wants_html(c)) {
 		*ret = login_page(c, r, 401, token || id ? "That token or login is not valid (any more)." : NULL);
@@ -289,13 +305,19 @@ enum MHD_Result handle_login(struct MHD_Connection *c, struct req *r, const char
 {
 	char token[LB_TOKEN_MAX + 1], name[ADMIN_NAME_MAX + 1], id[LB_TOKEN_LEN + 1], set[200], hash[65];
 	enum MHD_Result ret;
+	int rc;
 
 	if (check_origin(c, r, 0, &ret) < 0) {
 		return ret;
 	}
-	if (r->body == NULL || form_field(r->body, "token", token, sizeof(token)) < 0 ||
-	    admin_token_find(&srv.store, token, name) < 0) {
+	rc = r->body == NULL || form_field(r->body, "token", token, sizeof(token)) < 0 ?
+		     -ENOENT :
+		     admin_token_find(&srv.store, token, name);
+	if (rc == -ENOENT || rc == -EINVAL) {
 		return login_page(c, r, 401, "That is not a valid admin token.");
+	}
+	if (rc < 0) {
+		return login_page(c, r, 503, "The token cannot be checked now: the database does not answer.");
 	}
 	token_hash(token, hash);
 	if (login_new(name, hash, id) < 0) {

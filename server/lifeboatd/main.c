@@ -155,7 +155,6 @@ int main(int argc, char **argv)
 	if (note[0] != '\0') {
 		fprintf(stderr, "lifeboatd: %s\n", note);
 	}
-	boot_facts_load();
 	if (access(srv.conf.keys_file, R_OK) < 0) {
 		fprintf(stderr, "lifeboatd: warning: cannot read keys_file %s: %s (rescued hosts get no keys from here)\n",
 			srv.conf.keys_file, strerror(errno));
@@ -163,13 +162,18 @@ int main(int argc, char **argv)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* MHD's threads inherit it */
+	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* our threads and MHD's inherit it */
+	if (boot_facts_start(err, sizeof(err)) < 0) {
+		fprintf(stderr, "lifeboatd: %s\n", err);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* the HTTP layer's view of lifeboatd: its routes, the admin gate, and
 	 * the boots seen, written to the store every few seconds */
 	app = (struct http_app){ routes, routes_count, admin_gate, boot_seen_flush };
 	if (http_start(&app, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
+		boot_facts_stop();
 		return 1;
 	}
 	addr_url_host(srv.conf.listen, host, sizeof(host));
@@ -198,5 +202,6 @@ int main(int argc, char **argv)
 	} while (sig != SIGTERM && sig != SIGINT);
 	fprintf(stderr, "lifeboatd: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_stop();
+	boot_facts_stop();
 	return 0;
 }

@@ -106,7 +106,7 @@ int admin_token_find(struct store *s, const char *token, char name[ADMIN_NAME_MA
 	 * never the secret */
 	token_hash(token, hash);
 	rc = admin_token_by_hash(s, hash, name);
-	return rc < 0 ? -ENOENT : 0;
+	return rc < 0 ? rc : 0;
 }
 
 int admin_host_allowed(const char *allowed, const char *host)

@@ -30,7 +30,8 @@ int admin_token_revoke(struct store *s, const char *name);
 /* "NAME CREATED" lines, sorted. 0 or -errno. */
 int admin_token_list(struct store *s, FILE *out);
 
-/* The name the token belongs to: 0, or -ENOENT / -EINVAL. */
+/* The name the token belongs to: 0, -ENOENT (no such token), -EINVAL (not
+ * an admin token), or another -errno (the database could not say). */
 int admin_token_find(struct store *s, const char *token, char name[ADMIN_NAME_MAX + 1]);
 
 /* The same by the token's SHA-256 (what a browser's login keeps, so the

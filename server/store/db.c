@@ -172,6 +172,9 @@ static int reachable(struct db *d, char *err, size_t errlen)
 							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		return 0;
 	}
+	if (until == 0) {
+		return 0; /* the gap closed meanwhile (the CAS read it) */
+	}
 	if (err != NULL) {
 		pthread_mutex_lock(&d->down_mu);
 		snprintf(err, errlen, "%s (not asked again for up to %u ms)", d->down_why, DB_RETRY_MS);
@@ -199,6 +202,16 @@ static void judge(struct db *d, struct db_conn *c, int rc, const char *err)
 		   __atomic_load_n(&d->down_until, __ATOMIC_ACQUIRE) != 0) {
 		__atomic_store_n(&d->down_until, 0, __ATOMIC_RELEASE);
 	}
+}
+
+int db_available(struct db *d, char *err, size_t errlen)
+{
+	uint64_t until = __atomic_load_n(&d->down_until, __ATOMIC_ACQUIRE);
+
+	if (until == 0 || lb_mono_ms() >= until) {
+		return 0;
+	}
+	return reachable(d, err, errlen);
 }
 
 /* Closes this thread's connection (the server rolls back what it had
@@ -253,6 +266,7 @@ int db_conn(struct db *d, struct db_conn **c, char *err, size_t errlen)
 		}
 		return rc;
 	}
+	judge(d, h->c, 0, err); /* it answered: the gap, if any, is closed */
 	h->disconnect = d->be->disconnect;
 	pthread_setspecific(d->key, h);
 	*c = h->c;

@@ -85,6 +85,11 @@ struct db {
  * connects nothing yet; timeout_ms 0: DB_TIMEOUT_MS. 0 or -EINVAL with err. */
 int db_setup(struct db *d, const char *url, const char *state_dir, unsigned timeout_ms, char *err, size_t errlen);
 
+/* 0, or -ETIMEDOUT with err while the database is known not to answer
+ * (the gap after a call that got no answer): for callers that would wait
+ * for something else first (a lock) before asking it. */
+int db_available(struct db *d, char *err, size_t errlen);
+
 /* This thread's connection, made on first use. 0 or -errno with err. */
 int db_conn(struct db *d, struct db_conn **c, char *err, size_t errlen);
 

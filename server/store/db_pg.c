@@ -56,6 +56,16 @@ static const char *pg_message(PGconn *pg)
 	return pg != NULL ? PQerrorMessage(pg) : "not connected";
 }
 
+/* libpq says 'connection to server at "db.example" (192.0.2.5), port
+ * 5432 failed: REASON': the reason alone (the server is named by the
+ * redacted URL where it should be, and never in an answer to the network). */
+static const char *reason_only(const char *msg)
+{
+	const char *f = strncmp(msg, "connection to server", 20) == 0 ? strstr(msg, " failed: ") : NULL;
+
+	return f != NULL ? f + strlen(" failed: ") : msg;
+}
+
 static int say(struct pg_conn *c, PGresult *res, char *err, size_t errlen)
 {
 	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -65,6 +75,7 @@ static int say(struct pg_conn *c, PGresult *res, char *err, size_t errlen)
 	if (msg[0] == '\0') {
 		msg = pg_message(c->pg);
 	}
+	msg = reason_only(msg);
 	if (err != NULL) {
 		snprintf(err, errlen, "%.*s", (int)strcspn(msg, "\n"), msg);
 	}
@@ -93,11 +104,11 @@ static int lost(struct pg_conn *c, const char *doing, char *err, size_t errlen)
 	return -ETIMEDOUT;
 }
 
-/* Waits until the socket is readable (or writable) or the deadline
- * passes: 1 ready, 0 the deadline passed, -errno. */
+/* Waits until the socket is readable (or also writable: for_write) or
+ * the deadline passes: 1 ready, 0 the deadline passed, -errno. */
 static int wait_socket(PGconn *pg, int for_write, uint64_t deadline)
 {
-	struct pollfd p = { .fd = PQsocket(pg), .events = for_write ? POLLOUT : POLLIN };
+	struct pollfd p = { .fd = PQsocket(pg), .events = (short)(for_write ? POLLIN | POLLOUT : POLLIN) };
 
 	for (;;) {
 		uint64_t now = lb_mono_ms();
@@ -131,22 +142,24 @@ static void pg_disconnect(struct db_conn *base)
  * -ECONNREFUSED with err (libpq's reason). Our bounds come before the URL
  * (libpq lets later settings override earlier ones), so the URL may set
  * its own. */
-static int open_pg(struct pg_conn *c, char *err, size_t errlen)
+static int open_pg(struct pg_conn *c, uint64_t deadline, char *err, size_t errlen)
 {
 	char connect_s[16], user_ms[16], options[160];
 	const char *keys[] = { "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
 			       "keepalives_count", "tcp_user_timeout", "options", "application_name", "dbname",
 			       NULL };
 	const char *vals[] = { connect_s, "1", "10", "5", "3", user_ms, options, "lifeboat", c->target, NULL };
-	uint64_t deadline = lb_mono_ms() + c->timeout_ms;
+	/* the server's own bounds end before ours: a server that is slow but
+	 * alive says so (57014, 55P03) rather than looking hung */
+	unsigned server_ms = c->timeout_ms - (c->timeout_ms / 4 > 500 ? c->timeout_ms / 4 : 500);
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	const char *msg = NULL;
-	int r = 0;
+	int r = 1;
 
 	snprintf(connect_s, sizeof(connect_s), "%u", (c->timeout_ms + 999) / 1000 < 2 ? 2 : (c->timeout_ms + 999) / 1000);
 	snprintf(user_ms, sizeof(user_ms), "%u", c->timeout_ms);
 	snprintf(options, sizeof(options), "-c statement_timeout=%u -c lock_timeout=%u "
-		 "-c idle_in_transaction_session_timeout=%u", c->timeout_ms, c->timeout_ms, 2 * c->timeout_ms);
+		 "-c idle_in_transaction_session_timeout=%u", server_ms, server_ms, 2 * c->timeout_ms);
 	c->pg = PQconnectStartParams(keys, vals, 1);
 	if (c->pg == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -164,7 +177,7 @@ static int open_pg(struct pg_conn *c, char *err, size_t errlen)
 		PQsetNoticeProcessor(c->pg, quiet, NULL);
 		return 0;
 	}
-	msg = PQerrorMessage(c->pg);
+	msg = reason_only(PQerrorMessage(c->pg));
 	if (r == 0) {
 		snprintf(err, errlen, "no answer within %u ms", c->timeout_ms);
 	} else {
@@ -190,8 +203,8 @@ static int pg_connect(const char *url, unsigned timeout_ms, struct db_conn **out
 		return -ENOMEM;
 	}
 	snprintf(c->target, sizeof(c->target), "%s", url);
-	c->timeout_ms = timeout_ms;
-	rc = open_pg(c, why, sizeof(why));
+	c->timeout_ms = timeout_ms < 1000 ? 1000 : timeout_ms;
+	rc = open_pg(c, lb_mono_ms() + c->timeout_ms, why, sizeof(why));
 	if (rc < 0) {
 		db_redact(url, shown, sizeof(shown));
 		snprintf(err, errlen, "cannot connect to database %s: %s", shown, why);
@@ -204,7 +217,7 @@ static int pg_connect(const char *url, unsigned timeout_ms, struct db_conn **out
 
 /* outside a transaction, a broken or dropped connection is made again
  * (and what was prepared on it is gone) */
-static int alive(struct pg_conn *c, char *err, size_t errlen)
+static int alive(struct pg_conn *c, uint64_t deadline, char *err, size_t errlen)
 {
 	char why[300];
 	int rc;
@@ -219,7 +232,7 @@ static int alive(struct pg_conn *c, char *err, size_t errlen)
 	PQfinish(c->pg);
 	c->pg = NULL;
 	memset(c->cache, 0, sizeof(c->cache));
-	rc = open_pg(c, why, sizeof(why));
+	rc = open_pg(c, deadline, why, sizeof(why));
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot connect to the database again: %s", why);
 		return rc == -ETIMEDOUT ? rc : -ENOTCONN;
@@ -236,10 +249,19 @@ static int collect(struct pg_conn *c, uint64_t deadline, PGresult **last, char *
 	int r;
 
 	*last = NULL;
+	/* libpq may need to read before it can write on: both, as its
+	 * manual says, consuming what came */
 	while ((r = PQflush(c->pg)) == 1) {
 		if (wait_socket(c->pg, 1, deadline) <= 0) {
 			return lost(c, "sending", err, errlen);
 		}
+		if (!PQconsumeInput(c->pg)) {
+			r = -1;
+			break;
+		}
+	}
+	if (r < 0) {
+		return say(c, NULL, err, errlen) == -ENOTCONN ? -ENOTCONN : -EIO;
 	}
 	for (;;) {
 		while (r == 0 && PQisBusy(c->pg)) {
@@ -276,6 +298,7 @@ static int ok_status(PGresult *res)
 static int pg_script(struct db_conn *base, const char *sql, char *err, size_t errlen)
 {
 	struct pg_conn *c = (struct pg_conn *)base;
+	uint64_t deadline = lb_mono_ms() + c->timeout_ms;
 	PGresult *res = NULL;
 	char buf[300];
 	int rc, tries;
@@ -284,16 +307,17 @@ static int pg_script(struct db_conn *base, const char *sql, char *err, size_t er
 		err = buf;
 		errlen = sizeof(buf);
 	}
-	/* outside a transaction (BEGIN), a broken connection is made again once */
+	/* outside a transaction (BEGIN), a broken connection is made again
+	 * once; all of it within one timeout */
 	for (tries = base->in_txn ? 1 : 2; tries > 0; tries--) {
-		rc = alive(c, err, errlen);
+		rc = alive(c, deadline, err, errlen);
 		if (rc < 0) {
 			return rc;
 		}
 		if (!PQsendQuery(c->pg, sql)) {
 			rc = say(c, NULL, err, errlen);
 		} else {
-			rc = collect(c, lb_mono_ms() + c->timeout_ms, &res, err, errlen);
+			rc = collect(c, deadline, &res, err, errlen);
 			if (rc == 0) {
 				rc = res != NULL && ok_status(res) ? 0 : say(c, res, err, errlen);
 			}
@@ -343,18 +367,20 @@ static int statement(struct pg_conn *c, const char *sql, int nparams, char name[
 	return rc;
 }
 
-static int pg_exec_once(struct db_conn *base, const char *sql, int nparams, const char *const *params,
-			db_row_fn fn, void *ctx, char *err, size_t errlen);
+static int pg_exec_once(struct db_conn *base, uint64_t deadline, const char *sql, int nparams,
+			const char *const *params, db_row_fn fn, void *ctx, char *err, size_t errlen);
 
 /* A statement outside a transaction that finds the connection broken
- * (the server restarted, a failover) is tried once more on a new one. */
+ * (the server restarted, a failover) is tried once more on a new one;
+ * both within one timeout. */
 static int pg_exec(struct db_conn *base, const char *sql, int nparams, const char *const *params, db_row_fn fn,
 		   void *ctx, char *err, size_t errlen)
 {
-	int rc = pg_exec_once(base, sql, nparams, params, fn, ctx, err, errlen);
+	uint64_t deadline = lb_mono_ms() + ((struct pg_conn *)base)->timeout_ms;
+	int rc = pg_exec_once(base, deadline, sql, nparams, params, fn, ctx, err, errlen);
 
 	if (rc == -ENOTCONN && !base->in_txn) {
-		rc = pg_exec_once(base, sql, nparams, params, fn, ctx, err, errlen);
+		rc = pg_exec_once(base, deadline, sql, nparams, params, fn, ctx, err, errlen);
 	}
 	return rc;
 }
@@ -375,14 +401,13 @@ static int take_rows(PGresult *res, db_row_fn fn, void *ctx)
 	return stop < 0 ? stop : PQntuples(res);
 }
 
-static int pg_exec_once(struct db_conn *base, const char *sql, int nparams, const char *const *params,
-			db_row_fn fn, void *ctx, char *err, size_t errlen)
+static int pg_exec_once(struct db_conn *base, uint64_t deadline, const char *sql, int nparams,
+			const char *const *params, db_row_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct pg_conn *c = (struct pg_conn *)base;
-	uint64_t deadline = lb_mono_ms() + c->timeout_ms; /* one bound for the whole statement */
 	PGresult *res = NULL;
 	char name[8];
-	int rc = alive(c, err, errlen), sent;
+	int rc = alive(c, deadline, err, errlen), sent;
 
 	if (rc < 0) {
 		return rc;

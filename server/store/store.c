@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/query.h"
+#include "common/clock.h"
 #include "core/schema.h"
 #include "store/store.h"
 
@@ -179,9 +180,25 @@ static void changed(struct store *s, const char *mac, long long version, const c
 int store_lock(struct store *s, char *err, size_t errlen)
 {
 	char why[300];
+	struct timespec until;
 	int rc;
 
-	pthread_mutex_lock(&s->mu);
+	/* a database that does not answer is not waited for behind the lock
+	 * either: whoever holds it waits at most db_timeout, and so do we */
+	rc = db_available(&s->db, why, sizeof(why));
+	if (rc == 0) {
+		lb_wall_after(&until, s->db.timeout_ms);
+		rc = -pthread_mutex_timedlock(&s->mu, &until);
+		if (rc < 0) {
+			snprintf(why, sizeof(why), "another writer of this lifeboatd held it for %u ms", s->db.timeout_ms);
+		}
+	}
+	if (rc < 0) {
+		if (err != NULL) {
+			snprintf(err, errlen, "cannot lock database %s: %s", s->db.shown, why);
+		}
+		return rc;
+	}
 	rc = db_begin(&s->db, why, sizeof(why));
 	if (rc < 0) {
 		pthread_mutex_unlock(&s->mu);
@@ -583,11 +600,14 @@ int store_pending_count(struct store *s, const char *source, long long now, unsi
 	int rc;
 
 	snprintf(t, sizeof(t), "%lld", now);
-	/* no longer holding a place (the writer's transaction drops them) */
-	rc = db_exec(&s->db, "DELETE FROM pending WHERE holds_until < $1", 1, p, NULL, NULL, NULL, 0);
+	/* no longer holding a place (the writer's transaction drops them); a
+	 * row without holds_until (0: put by a lifeboatd of schema 1 still
+	 * running beside us) holds it for the default session_grace */
+	rc = db_exec(&s->db, "DELETE FROM pending WHERE COALESCE(NULLIF(holds_until, 0), time + 900) < "
+			     "CAST($1 AS BIGINT)", 1, p, NULL, NULL, NULL, 0);
 	if (rc >= 0) {
-		rc = db_exec(&s->db, "SELECT source FROM pending WHERE holds_until >= $1", 1, p, count_pending, &c, NULL,
-			     0);
+		rc = db_exec(&s->db, "SELECT source FROM pending WHERE COALESCE(NULLIF(holds_until, 0), time + 900) >= "
+				     "CAST($1 AS BIGINT)", 1, p, count_pending, &c, NULL, 0);
 	}
 	*total = c.total;
 	*from_source = c.from_source;
