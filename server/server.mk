@@ -2,6 +2,7 @@
 #
 # server/ is in layers, one folder each, lowest first (DEVELOPING.md):
 #   core/        pure: parsers, models, the boot decision, renderers
+#   power/       power control through a BMC: the drivers (ipmitool, Redfish)
 #   store/       the database and everything that reads or writes it
 #   lifeboatd/   the daemon: libmicrohttpd glue, routes, handlers
 #   lifeboatctl/ the command-line tool
@@ -23,14 +24,16 @@ SERVER_WARN := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(SERVER_I
 SERVER_CFLAGS = $(SERVER_WARN) $(SERVER_HARDEN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 SERVER_LDFLAGS = $(SERVER_HARDEN_LDFLAGS) $(LDFLAGS)
 
-SERVER_LAYERS := core store lifeboatd lifeboatctl
+SERVER_LAYERS := core power store lifeboatd lifeboatctl
 CORE_SRCS := $(wildcard server/core/*.c)
+POWER_SRCS := $(wildcard server/power/*.c)
 STORE_SRCS := $(wildcard server/store/*.c)
 LIFEBOATD_SRCS := $(filter-out server/lifeboatd/main.c,$(wildcard server/lifeboatd/*.c))
 LIFEBOATCTL_SRCS := $(filter-out server/lifeboatctl/main.c,$(wildcard server/lifeboatctl/*.c))
 SERVER_HDRS := $(wildcard server/*/*.h) $(wildcard common/*.h)
 CORE_LIBS := -ljson-c -lnettle
-STORE_LIBS := -lsqlite3 -lpq -lpthread $(CORE_LIBS)
+POWER_LIBS := -lcurl $(CORE_LIBS)
+STORE_LIBS := -lsqlite3 -lpq -lpthread $(POWER_LIBS)
 
 SO := $(B)/server/obj
 $(SO)/%.o: server/%.c server/server.mk
@@ -42,14 +45,16 @@ $(SO)/%.o: server/%.c server/server.mk
 # $(call server-lib,NAME,SRCS): a layer's static library
 server-objs = $(patsubst server/%.c,$(SO)/%.o,$(1))
 LIBCORE := $(B)/server/libcore.a
+LIBPOWER := $(B)/server/libpower.a
 LIBSTORE := $(B)/server/libstore.a
 LIBLIFEBOATD := $(B)/server/liblifeboatd.a
 LIBLIFEBOATCTL := $(B)/server/liblifeboatctl.a
 $(LIBCORE): $(call server-objs,$(CORE_SRCS))
+$(LIBPOWER): $(call server-objs,$(POWER_SRCS))
 $(LIBSTORE): $(call server-objs,$(STORE_SRCS))
 $(LIBLIFEBOATD): $(call server-objs,$(LIFEBOATD_SRCS))
 $(LIBLIFEBOATCTL): $(call server-objs,$(LIFEBOATCTL_SRCS))
-$(LIBCORE) $(LIBSTORE) $(LIBLIFEBOATD) $(LIBLIFEBOATCTL):
+$(LIBCORE) $(LIBPOWER) $(LIBSTORE) $(LIBLIFEBOATD) $(LIBLIFEBOATCTL):
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -57,13 +62,13 @@ LIFEBOATD := $(B)/server/lifeboatd
 LIFEBOATCTL := $(B)/server/lifeboatctl
 LIFEBOATD_TSAN := $(B)/tsan/lifeboatd
 
-$(LIFEBOATD): $(SO)/lifeboatd/main.o $(LIBLIFEBOATD) $(LIBSTORE) $(LIBCORE)
+$(LIFEBOATD): $(SO)/lifeboatd/main.o $(LIBLIFEBOATD) $(LIBSTORE) $(LIBPOWER) $(LIBCORE)
 	@echo "  LD      $@"
 	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $^ $(SERVER_LDFLAGS) -lmicrohttpd -lgnutls $(STORE_LIBS) && mv $@.tmp $@
 
-$(LIFEBOATCTL): $(SO)/lifeboatctl/main.o $(LIBLIFEBOATCTL) $(LIBSTORE) $(LIBCORE)
+$(LIFEBOATCTL): $(SO)/lifeboatctl/main.o $(LIBLIFEBOATCTL) $(LIBSTORE) $(LIBPOWER) $(LIBCORE)
 	@echo "  LD      $@"
-	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $^ $(SERVER_LDFLAGS) -lcurl $(STORE_LIBS) && mv $@.tmp $@
+	$(Q)gcc $(SERVER_CFLAGS) -o $@.tmp $^ $(SERVER_LDFLAGS) $(STORE_LIBS) && mv $@.tmp $@
 
 server: $(LIFEBOATD) $(LIFEBOATCTL)
 
@@ -74,7 +79,8 @@ layer-check:
 
 # ThreadSanitizer build for make check's concurrent-load test (every
 # object instrumented: compiled from source)
-$(LIFEBOATD_TSAN): server/lifeboatd/main.c $(LIFEBOATD_SRCS) $(STORE_SRCS) $(CORE_SRCS) $(SERVER_HDRS) server/server.mk
+$(LIFEBOATD_TSAN): server/lifeboatd/main.c $(LIFEBOATD_SRCS) $(STORE_SRCS) $(POWER_SRCS) $(CORE_SRCS) $(SERVER_HDRS) \
+		server/server.mk
 	@echo "  TSAN    $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)gcc $(SERVER_WARN) -O1 -g -fsanitize=thread -o $@.tmp $(filter %.c,$^) \
@@ -89,10 +95,10 @@ $(B)/unit/test_query $(B)/unit/test_report $(B)/unit/test_decide $(B)/unit/test_
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(LIBCORE) $(CORE_LIBS) -lcmocka
-$(B)/unit/test_store: server/tests/test_store.c $(LIBSTORE) $(LIBCORE) $(SERVER_HDRS)
+$(B)/unit/test_store: server/tests/test_store.c $(LIBSTORE) $(LIBPOWER) $(LIBCORE) $(SERVER_HDRS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(LIBSTORE) $(LIBCORE) $(STORE_LIBS) -lcmocka
+	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(LIBSTORE) $(LIBPOWER) $(LIBCORE) $(STORE_LIBS) -lcmocka
 $(B)/unit/test_options: server/tests/test_options.c $(LIBLIFEBOATCTL) $(SERVER_HDRS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)

@@ -104,7 +104,7 @@ def test_bad_requests_are_named_and_change_nothing(lifeboatd):
     for path, body, headers, want, text in cases:
         status, _, out = d.request("POST", path, body=body, headers=headers, admin=True, tls=True)
         assert status == want and text in out.decode(), (path, body, status, out)
-    status, _, out = d.request("POST", f"/api/v1/hosts/{MAC}/rescue", body="{" + " " * 5000 + "}",
+    status, _, out = d.request("POST", f"/api/v1/hosts/{MAC}/rescue", body="{" + " " * 17000 + "}",
                                headers=JSON, admin=True, tls=True)
     assert status == 400 and b"larger than" in out
     assert d.host(MAC) == before

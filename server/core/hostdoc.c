@@ -88,9 +88,13 @@ static const struct schema_field session_keys_members[] = {
 
 static const struct schema_field bmc_public_members[] = {
 	S("driver", 15, schema_word, "a word"),
-	S("address", 253, schema_word, "a host name or address"),
+	S("address", 253, NULL, NULL),
 	{ "port", SK_INT, 0, 1, 65535, NULL, NULL, NULL, NULL },
-	S("user", 16, NULL, NULL),
+	S("user", 64, NULL, NULL),
+	S("system", 127, schema_word, "a word"),
+	S("pin", 52, NULL, NULL),
+	{ "ca_bytes", SK_INT, 0, 0, 65535, NULL, NULL, NULL, NULL },
+	{ "insecure", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	END,
 };
 

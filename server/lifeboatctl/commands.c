@@ -67,7 +67,7 @@ static int read_secret(const char *path, char *out, size_t len)
 	fclose(f);
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (strlen(buf) >= len) {
-		fprintf(stderr, "lifeboatctl: the password in %s is longer than %zu bytes (IPMI 2.0)\n", path, len - 1);
+		fprintf(stderr, "lifeboatctl: the password in %s is longer than %zu bytes\n", path, len - 1);
 		return -ENAMETOOLONG;
 	}
 	snprintf(out, len, "%s", buf);
@@ -291,40 +291,79 @@ static int cmd_alias(const struct backend *be, struct cmd_args *a)
 /* The same checks lifeboatd makes (bmc_members), before anything is sent. */
 static int check_bmc(const struct bmc *b)
 {
-	json_object *o = bmc_public(b), *clean = NULL;
+	json_object *o = bmc_body(b), *clean = NULL;
 	char err[300];
+
+	struct bmc *again = calloc(1, sizeof(*again));
+	int rc = -EINVAL;
 
 	json_object_object_add(o, "password", json_object_new_string(b->password));
 	clean = schema_strict(o, bmc_members, err, sizeof(err));
 	json_object_put(o);
-	if (clean == NULL) {
+	if (clean != NULL && again != NULL) {
+		rc = bmc_from_json(clean, again, err, sizeof(err)); /* what each driver takes */
+	}
+	json_object_put(clean);
+	if (again != NULL) {
+		memset(again->password, 0, sizeof(again->password));
+	}
+	free(again);
+	if (rc < 0) {
 		fprintf(stderr, "lifeboatctl: cannot use that BMC: %s\n", err);
 		return -EINVAL;
 	}
-	json_object_put(clean);
+	return 0;
+}
+
+/* The BMC's CA certificates (PEM) from path into out: 0, or -errno said. */
+static int read_ca(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "lifeboatctl: cannot read %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	n = fread(out, 1, len, f);
+	fclose(f);
+	if (n == len) {
+		fprintf(stderr, "lifeboatctl: cannot use %s: longer than %zu bytes\n", path, len - 1);
+		return -EFBIG;
+	}
+	out[n] = '\0';
 	return 0;
 }
 
 static int cmd_bmc(const struct backend *be, struct cmd_args *a)
 {
-	struct bmc b = { .driver = "ipmi", .port = (unsigned int)a->port };
+	struct bmc *b = calloc(1, sizeof(*b)); /* with its CA, too large for a stack frame to be polite */
 	char mac[18], err[700];
 	int rc = need_mac(be, a->r.pos[0], mac);
 
-	if (rc != 0) {
-		return rc;
+	if (rc != 0 || b == NULL) {
+		free(b);
+		return rc != 0 ? rc : failed("out of memory");
 	}
-	snprintf(b.address, sizeof(b.address), "%s", a->address);
-	snprintf(b.user, sizeof(b.user), "%s", a->user);
-	if (read_secret(a->password_file, b.password, sizeof(b.password)) < 0 || check_bmc(&b) < 0) {
+	snprintf(b->driver, sizeof(b->driver), "%s", a->driver ? a->driver : "ipmi");
+	b->port = a->port ? (unsigned int)a->port : 623;
+	snprintf(b->address, sizeof(b->address), "%s", a->address);
+	snprintf(b->user, sizeof(b->user), "%s", a->user);
+	snprintf(b->system, sizeof(b->system), "%s", a->system ? a->system : "");
+	snprintf(b->pin, sizeof(b->pin), "%s", a->pin ? a->pin : "");
+	b->insecure = a->insecure;
+	if (read_secret(a->password_file, b->password, sizeof(b->password)) < 0 ||
+	    (a->ca_file != NULL && read_ca(a->ca_file, b->ca, sizeof(b->ca)) < 0) || check_bmc(b) < 0) {
 		rc = 2;
-	} else if (be->set_bmc(mac, &b, err, sizeof(err)) < 0) {
+	} else if (be->set_bmc(mac, b, err, sizeof(err)) < 0) {
 		rc = failed(err);
 	} else {
-		printf("%s: BMC %s %s@%s:%u stored on the boot server (the password is never shown again)\n", mac,
-		       b.driver, b.user, b.address, b.port);
+		printf("%s: BMC %s %s@%s stored on the boot server (the password is never shown again)%s\n", mac,
+		       b->driver, b->user, b->address,
+		       b->insecure ? "; WARNING: insecure: its certificate is not checked" : "");
 	}
-	memset(b.password, 0, sizeof(b.password));
+	memset(b->password, 0, sizeof(b->password));
+	free(b);
 	return rc;
 }
 
@@ -473,10 +512,15 @@ static const struct opt known_hosts_opts[] = {
 };
 
 static const struct opt bmc_opts[] = {
+	{ "--driver", OPT_STRING, A(driver), "ipmi|redfish", 0, 0, NULL, 0 },
 	{ "--address", OPT_STRING, A(address), "A", 0, 0, NULL, OPT_REQUIRED },
 	{ "--port", OPT_NUMBER, A(port), "P", 1, 65535, "a port from 1 to 65535", 0 },
 	{ "--user", OPT_STRING, A(user), "U", 0, 0, NULL, OPT_REQUIRED },
 	{ "--password-file", OPT_STRING, A(password_file), "F", 0, 0, NULL, OPT_REQUIRED },
+	{ "--system", OPT_STRING, A(system), "ID", 0, 0, NULL, 0 },
+	{ "--ca", OPT_STRING, A(ca_file), "FILE", 0, 0, NULL, 0 },
+	{ "--pin", OPT_STRING, A(pin), "sha256//BASE64", 0, 0, NULL, 0 },
+	{ "--insecure", OPT_FLAG, A(insecure), NULL, 0, 0, NULL, 0 },
 	END_OPTS,
 };
 
@@ -532,7 +576,8 @@ static const struct cmd cmds[] = {
 		  "an alias, or the SMBIOS serial or UUID the host reported",
 	  .run = cmd_alias },
 	{ .name = "bmc", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS, .opts = bmc_opts,
-	  .help = "the host's BMC (IPMI over LAN); the password is stored for lifeboatd only", .run = cmd_bmc },
+	  .help = "the host's BMC (IPMI over LAN, or Redfish); the password is stored for lifeboatd only",
+	  .run = cmd_bmc },
 	{ .name = "power", .args = "HOST status|on|off|cycle", .min_args = 2, .max_args = 2, .where = CMD_HOSTS,
 	  .help = "power control through the host's BMC", .run = cmd_power },
 	{ .name = "ssh", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS, .opts = ssh_opts,

@@ -17,6 +17,8 @@ struct cmd_args {
 	struct opt_list keys;       /* rescue --key FILE... */
 	const char *host_name;      /* known-hosts --host */
 	const char *address, *user, *password_file;
+	const char *driver, *system, *ca_file, *pin; /* bmc */
+	int insecure;
 	long long port;             /* bmc */
 	const char *via, *identity;
 	long long deadline;         /* ssh */

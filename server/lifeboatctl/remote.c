@@ -251,7 +251,7 @@ static json_object *events(const char *mac, char *err, size_t errlen)
 
 static int set_bmc(const char *mac, const struct bmc *b, char *err, size_t errlen)
 {
-	json_object *body = bmc_public(b);
+	json_object *body = bmc_body(b);
 	int rc;
 
 	json_object_object_add(body, "password", json_object_new_string(b->password));

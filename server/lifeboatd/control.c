@@ -24,7 +24,7 @@
 #include "core/schema.h"
 #include "core/view.h"
 
-#define CONTROL_MAX_BODY 4096
+#define CONTROL_MAX_BODY 16384 /* a BMC with its CA certificates (BMC_CA_MAX) */
 #define SESSION_MAX_SECONDS (31 * 86400)
 
 /* POST /api/v1/hosts/<mac>/rescue: every member optional. */

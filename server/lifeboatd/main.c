@@ -17,6 +17,7 @@
 #include "lifeboatd/login.h"
 #include "lifeboatd/routes.h"
 #include "lifeboatd/server.h"
+#include "power/power.h"
 #include "store/import.h"
 
 struct server srv;
@@ -158,6 +159,10 @@ int main(int argc, char **argv)
 	if (access(srv.conf.keys_file, R_OK) < 0) {
 		fprintf(stderr, "lifeboatd: warning: cannot read keys_file %s: %s (rescued hosts get no keys from here)\n",
 			srv.conf.keys_file, strerror(errno));
+	}
+	if (power_init() < 0) {
+		fprintf(stderr, "lifeboatd: cannot start libcurl (the redfish driver)\n");
+		return 1;
 	}
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);

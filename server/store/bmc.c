@@ -1,25 +1,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "store/bmc.h"
 #include "core/hostdoc.h"
-#include "common/clock.h"
-
-#define POWER_TIMEOUT_MS 30000
 
 static int is_driver(const char *s)
 {
-	return strcmp(s, "ipmi") == 0;
+	return power_driver_known(s);
 }
 
 /* a host name or an IPv4 address: letters, digits, '.', '-' */
@@ -27,6 +17,38 @@ static int is_host(const char *s)
 {
 	return s[0] != '\0' && s[0] != '-' &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(s);
+}
+
+/* ipmi's host, or redfish's https://host[:port] (an IPv6 host in
+ * brackets), nothing after it: no user part, no path */
+static int is_address(const char *s)
+{
+	const char *h = NULL;
+	size_t n;
+
+	if (strncmp(s, "https://", 8) != 0) {
+		return is_host(s);
+	}
+	h = s + 8;
+	n = strcspn(h, ":");
+	if (h[0] == '[') {
+		n = strcspn(h, "]") + 1;
+		if (h[n - 1] != ']' || strspn(h + 1, "0123456789abcdefABCDEF:.") != n - 2) {
+			return 0;
+		}
+	} else {
+		char host[254];
+
+		if (n == 0 || n >= sizeof(host)) {
+			return 0;
+		}
+		memcpy(host, h, n);
+		host[n] = '\0';
+		if (!is_host(host)) {
+			return 0;
+		}
+	}
+	return h[n] == '\0' || (h[n] == ':' && h[n + 1] != '\0' && strspn(h + n + 1, "0123456789") == strlen(h + n + 1));
 }
 
 static int is_printable(const char *s)
@@ -39,14 +61,67 @@ static int is_printable(const char *s)
 	return 1;
 }
 
+/* sha256//BASE64 of a public key (libcurl's pin) */
+static int is_pin(const char *s)
+{
+	return strncmp(s, "sha256//", 8) == 0 && strlen(s + 8) == 44 && s[8 + 43] == '=' &&
+	       strspn(s + 8, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") == 43;
+}
+
+static int is_pem(const char *s)
+{
+	return strstr(s, "-----BEGIN CERTIFICATE-----") != NULL && strstr(s, "-----END CERTIFICATE-----") != NULL;
+}
+
+/* a Redfish Id: no '/', nothing a URL path would read otherwise */
+static int is_system_id(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(s);
+}
+
 const struct schema_field bmc_members[] = {
-	{ "driver", SK_STRING, 0, 1, 15, is_driver, "ipmi", NULL, NULL },
-	{ "address", SK_STRING, SF_REQUIRED, 1, 253, is_host, "a host name or IPv4 address", NULL, NULL },
+	{ "driver", SK_STRING, 0, 1, 15, is_driver, "ipmi or redfish", NULL, NULL },
+	{ "address", SK_STRING, SF_REQUIRED, 1, 253, is_address,
+	  "a host name or IPv4 address (ipmi), https://host[:port] (redfish)", NULL, NULL },
 	{ "port", SK_INT, 0, 1, 65535, NULL, NULL, NULL, NULL },
-	{ "user", SK_STRING, SF_REQUIRED, 0, 16, is_printable, "printable ASCII", NULL, NULL },
-	{ "password", SK_STRING, SF_REQUIRED, 0, 20, is_printable, "printable ASCII", NULL, NULL },
+	{ "user", SK_STRING, SF_REQUIRED, 0, 64, is_printable, "printable ASCII", NULL, NULL },
+	{ "password", SK_STRING, SF_REQUIRED, 0, 128, is_printable, "printable ASCII", NULL, NULL },
+	{ "system", SK_STRING, 0, 0, 127, is_system_id, "a Redfish Id (letters, digits, . _ -)", NULL, NULL },
+	{ "pin", SK_STRING, 0, 0, 52, is_pin, "sha256//BASE64 of the BMC's public key", NULL, NULL },
+	{ "ca", SK_STRING, 0, 0, BMC_CA_MAX - 1, is_pem, "PEM certificates", NULL, NULL },
+	{ "insecure", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
+
+/* What each driver takes of the members: the rest is refused by name. */
+static int bmc_check(const struct bmc *b, char *err, size_t errlen)
+{
+	int redfish = strcmp(b->driver, "redfish") == 0;
+
+	if (!redfish) {
+		if (!is_host(b->address)) {
+			snprintf(err, errlen, "address: ipmi wants a host name or IPv4 address, not %s", b->address);
+		} else if (strlen(b->user) > 16 || strlen(b->password) > 20) {
+			snprintf(err, errlen, "%s: IPMI 2.0 takes at most %d bytes", strlen(b->user) > 16 ? "user" : "password",
+				 strlen(b->user) > 16 ? 16 : 20);
+		} else if (b->system[0] || b->pin[0] || b->ca[0] || b->insecure) {
+			snprintf(err, errlen, "%s: only for the redfish driver",
+				 b->system[0] ? "system" : b->pin[0] ? "pin" : b->ca[0] ? "ca" : "insecure");
+		} else {
+			return 0;
+		}
+		return -EINVAL;
+	}
+	if (strncmp(b->address, "https://", 8) != 0) {
+		snprintf(err, errlen, "address: redfish wants https://host[:port], not %s", b->address);
+		return -EINVAL;
+	}
+	if (b->insecure && (b->pin[0] || b->ca[0])) {
+		snprintf(err, errlen, "insecure: not with %s (they are what checks the BMC)", b->pin[0] ? "pin" : "ca");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 int bmc_from_json(json_object *o, struct bmc *b, char *err, size_t errlen)
 {
@@ -57,28 +132,64 @@ int bmc_from_json(json_object *o, struct bmc *b, char *err, size_t errlen)
 	snprintf(b->address, sizeof(b->address), "%s", jstr(o, "address"));
 	snprintf(b->user, sizeof(b->user), "%s", jstr(o, "user"));
 	snprintf(b->password, sizeof(b->password), "%s", jstr(o, "password"));
+	snprintf(b->system, sizeof(b->system), "%s", jstr(o, "system"));
+	snprintf(b->pin, sizeof(b->pin), "%s", jstr(o, "pin"));
+	snprintf(b->ca, sizeof(b->ca), "%s", jstr(o, "ca"));
+	b->insecure = jbool(o, "insecure");
 	b->port = jget(o, "port") ? (unsigned int)jint(o, "port") : 623;
-	if (!is_host(b->address) || !is_driver(b->driver)) {
-		snprintf(err, errlen, "a BMC needs an address and the driver ipmi");
+	if (!is_driver(b->driver) || !is_address(b->address)) {
+		snprintf(err, errlen, "a BMC needs an address and the driver ipmi or redfish");
 		return -EINVAL;
 	}
-	return 0;
+	return bmc_check(b, err, errlen);
 }
 
-json_object *bmc_public(const struct bmc *b)
+/* the members both forms share */
+static json_object *bmc_common(const struct bmc *b)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "driver", json_object_new_string(b->driver));
 	json_object_object_add(o, "address", json_object_new_string(b->address));
-	json_object_object_add(o, "port", json_object_new_int((int)b->port));
+	if (strcmp(b->driver, "ipmi") == 0) {
+		json_object_object_add(o, "port", json_object_new_int((int)b->port));
+	}
 	json_object_object_add(o, "user", json_object_new_string(b->user));
+	if (b->system[0] != '\0') {
+		json_object_object_add(o, "system", json_object_new_string(b->system));
+	}
+	if (b->pin[0] != '\0') {
+		json_object_object_add(o, "pin", json_object_new_string(b->pin));
+	}
+	if (b->insecure) {
+		json_object_object_add(o, "insecure", json_object_new_boolean(1));
+	}
+	return o;
+}
+
+json_object *bmc_public(const struct bmc *b)
+{
+	json_object *o = bmc_common(b);
+
+	if (b->ca[0] != '\0') {
+		json_object_object_add(o, "ca_bytes", json_object_new_int((int)strlen(b->ca)));
+	}
+	return o;
+}
+
+json_object *bmc_body(const struct bmc *b)
+{
+	json_object *o = bmc_common(b);
+
+	if (b->ca[0] != '\0') {
+		json_object_object_add(o, "ca", json_object_new_string(b->ca));
+	}
 	return o;
 }
 
 int bmc_save(struct store *st, const char *mac, const struct bmc *b, char *err, size_t errlen)
 {
-	json_object *o = bmc_public(b);
+	json_object *o = bmc_body(b);
 	const char *p[2] = { mac, NULL };
 	char why[300];
 	int rc;
@@ -120,164 +231,4 @@ int bmc_load(struct store *st, const char *mac, struct bmc *b, char *err, size_t
 	rc = bmc_from_json(clean, b, err, errlen);
 	json_object_put(clean);
 	return rc;
-}
-
-int power_op_from_name(const char *name)
-{
-	static const char *const names[] = { "status", "on", "off", "cycle" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(name, names[i]) == 0) {
-			return (int)i;
-		}
-	}
-	return -1;
-}
-
-/* ---- the ipmi driver: Debian's ipmitool -------------------------------- */
-
-/* Runs argv with IPMI_PASSWORD in its environment; its output (stdout and
- * stderr) into out. The exit status, or -ETIMEDOUT / -errno. */
-static int run_bounded(char *const argv[], const char *password, char *out, size_t outlen)
-{
-	int pipefd[2], status = 0;
-	size_t used = 0;
-	long long deadline = ((long long)lb_mono_ms()) + POWER_TIMEOUT_MS;
-	char pw[64], path[] = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-	char *envp[] = { pw, path, NULL };
-	pid_t pid;
-
-	/* made before fork: the child of a threaded process only execs */
-	snprintf(pw, sizeof(pw), "IPMI_PASSWORD=%s", password);
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		return -errno;
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		execvpe(argv[0], argv, envp);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	out[0] = '\0';
-	for (;;) {
-		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
-		long long left = deadline - ((long long)lb_mono_ms());
-		ssize_t n;
-
-		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			close(pipefd[0]);
-			return -ETIMEDOUT;
-		}
-		n = read(pipefd[0], out + used, outlen - 1 - used);
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR) {
-				continue;
-			}
-			break;
-		}
-		used += (size_t)n;
-		out[used] = '\0';
-		if (used == outlen - 1) {
-			used = 0; /* keep the end: the error is in the last lines */
-		}
-	}
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-/* ipmitool -v's words for the failures an admin can act on */
-static const struct {
-	const char *says;
-	int rc;
-	const char *means;
-} ipmi_failures[] = {
-	{ "Get Auth Capabilities error", -EHOSTUNREACH, "no answer from the BMC (unreachable, or IPMI over LAN is off)" },
-	{ "RAKP 2 HMAC is invalid", -EACCES, "the BMC refused the password" },
-	{ "unauthorized name", -EACCES, "the BMC does not know that user" },
-	{ "Insufficient privilege", -EACCES, "that BMC user may not control power (needs operator or admin)" },
-	{ "Unable to establish IPMI v2", -EACCES, "the BMC refused the session (credentials, or no IPMI 2.0)" },
-};
-
-static int ipmi_power(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen)
-{
-	static const char *const cmd[][3] = {
-		[POWER_STATUS] = { "chassis", "power", "status" }, [POWER_ON] = { "chassis", "power", "on" },
-		[POWER_OFF] = { "chassis", "power", "off" },       [POWER_CYCLE] = { "chassis", "power", "cycle" },
-		[POWER_BOOT_PXE] = { "chassis", "bootdev", "pxe" },
-	};
-	char port[8], out[8192], *last = NULL;
-	char *argv[] = { "ipmitool", "-v", "-I", "lanplus", "-H", (char *)b->address, "-p", port, "-U", (char *)b->user,
-			 "-E", "-N", "2", "-R", "3", (char *)cmd[op][0], (char *)cmd[op][1], (char *)cmd[op][2], NULL };
-	size_t i;
-	int rc;
-
-	snprintf(port, sizeof(port), "%u", b->port);
-	rc = run_bounded(argv, b->password, out, sizeof(out));
-	if (rc == -ETIMEDOUT) {
-		snprintf(err, errlen, "ipmitool got no answer from %s:%u within %d s", b->address, b->port,
-			 POWER_TIMEOUT_MS / 1000);
-		return -EHOSTUNREACH;
-	}
-	if (rc < 0 || rc == 127) {
-		snprintf(err, errlen, "cannot run ipmitool: %s", rc < 0 ? strerror(-rc) : "not installed?");
-		return -EIO;
-	}
-	if (rc == 0) {
-		if (op == POWER_STATUS) {
-			snprintf(state, 8, "%s", strstr(out, "Chassis Power is on") ? "on" :
-						 strstr(out, "Chassis Power is off") ? "off" : "?");
-		}
-		return 0;
-	}
-	for (i = 0; i < sizeof(ipmi_failures) / sizeof(ipmi_failures[0]); i++) {
-		if (strstr(out, ipmi_failures[i].says) != NULL) {
-			snprintf(err, errlen, "%s:%u: %s", b->address, b->port, ipmi_failures[i].means);
-			return ipmi_failures[i].rc;
-		}
-	}
-	/* the last non-empty line of what it said */
-	for (i = strlen(out); i > 0 && (out[i - 1] == '\n' || out[i - 1] == ' '); i--) {
-		out[i - 1] = '\0';
-	}
-	last = strrchr(out, '\n');
-	snprintf(err, errlen, "%s:%u refused %s %s: %s", b->address, b->port, cmd[op][1], cmd[op][2],
-		 last ? last + 1 : out);
-	return -EIO;
-}
-
-static const struct {
-	const char *name;
-	int (*power)(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen);
-} drivers[] = {
-	{ "ipmi", ipmi_power },
-};
-
-int bmc_power(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen)
-{
-	size_t i;
-
-	state[0] = '\0';
-	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
-		if (strcmp(b->driver, drivers[i].name) == 0) {
-			return drivers[i].power(b, op, state, err, errlen);
-		}
-	}
-	snprintf(err, errlen, "no power driver %s", b->driver);
-	return -EINVAL;
 }

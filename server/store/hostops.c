@@ -187,8 +187,13 @@ static int set_bmc(struct store *st, json_object *h, void *ctx)
 		return rc;
 	}
 	json_object_object_add(h, "bmc", bmc_public(x->b));
-	events_add(st, jstr(h, "mac"), x->now, "bmc", "BMC %s %s@%s:%u, set by %s", x->b->driver, x->b->user,
-		   x->b->address, x->b->port, x->by);
+	if (strcmp(x->b->driver, "ipmi") == 0) {
+		events_add(st, jstr(h, "mac"), x->now, "bmc", "BMC ipmi %s@%s:%u, set by %s", x->b->user, x->b->address,
+			   x->b->port, x->by);
+	} else {
+		events_add(st, jstr(h, "mac"), x->now, "bmc", "BMC %s %s@%s%s, set by %s", x->b->driver, x->b->user,
+			   x->b->address, x->b->insecure ? " (insecure: its certificate is not checked)" : "", x->by);
+	}
 	return 0;
 }
 

@@ -1,0 +1,59 @@
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "power/drivers.h"
+#include "power/power.h"
+
+static const struct {
+	const char *name;
+	int (*power)(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen);
+} drivers[] = {
+	{ "ipmi", ipmi_power },
+	{ "redfish", redfish_power },
+};
+
+int power_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+}
+
+int power_op_from_name(const char *name)
+{
+	static const char *const names[] = { "status", "on", "off", "cycle" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) == 0) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+int power_driver_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+		if (strcmp(name, drivers[i].name) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int bmc_power(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen)
+{
+	size_t i;
+
+	state[0] = '\0';
+	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+		if (strcmp(b->driver, drivers[i].name) == 0) {
+			return drivers[i].power(b, op, state, err, errlen);
+		}
+	}
+	snprintf(err, errlen, "no power driver %s", b->driver);
+	return -EINVAL;
+}
