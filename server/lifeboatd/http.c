@@ -491,6 +491,13 @@ static void listen_address(unsigned int port, struct sockaddr_storage *ss, unsig
 	}
 }
 
+/* libmicrohttpd's own idle timeout, checked when a handler returns: it
+ * must outlast the slowest handler (a rescue with --reset: three BMC calls
+ * of up to 30 s each), or the answer of a slow BMC is dropped unsent. A
+ * slow or idle client is cut at request_timeout by the housekeeping
+ * thread, not by this. */
+#define MHD_IDLE_S 150
+
 static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_t errlen)
 {
 	struct sockaddr_storage sa;
@@ -519,7 +526,7 @@ static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_
 			     (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
 			     on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
 			     (void *)(tls ? &on_tls : &on_plain),
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, hard,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)MHD_IDLE_S, MHD_OPTION_CONNECTION_LIMIT, hard,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.conf.max_per_address, MHD_OPTION_ARRAY,
 			     tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
 	if (d == NULL) {
@@ -544,7 +551,7 @@ static struct MHD_Daemon *start_local(char *err, size_t errlen)
 			     on_request, (void *)&on_local, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
 			     (unsigned int)4, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *)&on_local,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)MHD_IDLE_S, MHD_OPTION_CONNECTION_LIMIT,
 			     (unsigned int)64, MHD_OPTION_END);
 	if (d == NULL) {
 		snprintf(err, errlen, "cannot serve control_socket %s: libmicrohttpd failed", srv.conf.control_socket);
