@@ -136,6 +136,8 @@ def test_rescue_reset_through_redfish_ssh_and_back_to_the_disk(lifeboatd, emulat
     while f"Lifeboat: {MAC} has policy rescue-once: booting the rescue system" not in console():
         assert time.monotonic() < deadline, f"no rescue script; QEMU: {shown}\n{console()[-3000:]}"
         time.sleep(0.5)
+    # the network first, by the override alone: the disk was not tried
+    assert "Booting from Hard Disk" not in console().split(f"Lifeboat: {MAC} has policy rescue-once")[0]
     r = ctl(d, "ssh", MAC, "--via", f"127.0.0.1:{vm.ssh_port}", "-i", key, "--deadline", str(READY_DEADLINE + 60),
             "--", "echo", "rescued:", "$(cat /proc/sys/kernel/hostname)", timeout=READY_DEADLINE + 120)
     assert r.stdout.strip() == "rescued: lifeboat", r.stderr

@@ -18,6 +18,7 @@
 #include "lifeboatctl/local.h"
 #include "lifeboatctl/options.h"
 #include "lifeboatctl/remote.h"
+#include "power/power.h"
 #include "store/localsock.h"
 
 struct global_args {
@@ -173,6 +174,10 @@ int main(int argc, char **argv)
 	struct conf conf;
 	int rc;
 
+	if (power_init() < 0) { /* libcurl: the control API's client and the redfish driver */
+		fprintf(stderr, "lifeboatctl: cannot start libcurl\n");
+		return 1;
+	}
 	rc = read_globals(argc - 1, argv + 1, &g, &r);
 	if (rc != 0) {
 		return rc;
