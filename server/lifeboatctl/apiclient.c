@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "core/buf.h"
 #include "lifeboatctl/apiclient.h"
 
 #define ANSWER_MAX (16u << 20)
@@ -135,37 +136,15 @@ const char *apiclient_name(const struct apiclient *ac)
 	return ac->unix_path[0] != '\0' ? ac->unix_path : ac->url;
 }
 
-struct answer {
-	char *p;
-	size_t len;
-	int too_big;
-};
-
 static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
 {
-	struct answer *a = ctx;
-	size_t n = size * nmemb;
-	char *p = NULL;
-
-	if (a->len + n > ANSWER_MAX) {
-		a->too_big = 1;
-		return 0;
-	}
-	p = realloc(a->p, a->len + n + 1);
-	if (p == NULL) {
-		return 0;
-	}
-	a->p = p;
-	memcpy(a->p + a->len, data, n);
-	a->len += n;
-	a->p[a->len] = '\0';
-	return n;
+	return buf_append(ctx, data, size * nmemb, ANSWER_MAX) == 0 ? size * nmemb : 0;
 }
 
 int apiclient_call(const struct apiclient *ac, const char *method, const char *path, const char *body, long *status,
 		   char **out, char *err, size_t errlen)
 {
-	struct answer a = { .p = NULL };
+	struct buf a = { .p = NULL };
 	struct curl_slist *hdr = NULL;
 	char auth[200], url[1200];
 	CURLcode cc;

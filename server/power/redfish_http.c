@@ -8,15 +8,14 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "core/buf.h"
 #include "core/json.h"
 #include "power/redfish_http.h"
 
 #define BODY_MAX (1024 * 1024)
 
 struct sink {
-	char *p;
-	size_t n;
-	int overflow;
+	struct buf body;
 	struct rf_reply *rep;
 	char *token;      /* the login's X-Auth-Token, or NULL */
 	size_t token_len;
@@ -25,22 +24,8 @@ struct sink {
 static size_t take_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct sink *s = ctx;
-	size_t n = size * nmemb;
-	char *p = NULL;
 
-	if (s->n + n > BODY_MAX) {
-		s->overflow = 1;
-		return 0;
-	}
-	p = realloc(s->p, s->n + n + 1);
-	if (p == NULL) {
-		return 0;
-	}
-	memcpy(p + s->n, data, n);
-	s->p = p;
-	s->n += n;
-	s->p[s->n] = '\0';
-	return n;
+	return buf_append(&s->body, data, size * nmemb, BODY_MAX) == 0 ? size * nmemb : 0;
 }
 
 /* "Name: value\r\n" into out when the header is name */
@@ -101,7 +86,7 @@ static int request(struct rf *r, const char *method, const char *path, json_obje
 {
 	CURL *c = r->curl;
 	struct curl_slist *h = NULL;
-	struct sink s = { .p = NULL, .n = 0, .overflow = 0, .rep = out, .token = token_out,
+	struct sink s = { .body = { .p = NULL }, .rep = out, .token = token_out,
 			  .token_len = token_out != NULL ? sizeof(r->token) : 0 };
 	char url[1024], line[400];
 	uint64_t now = lb_mono_ms();
@@ -162,19 +147,19 @@ static int request(struct rf *r, const char *method, const char *path, json_obje
 	}
 	rc = curl_easy_perform(c);
 	curl_slist_free_all(h);
-	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && s.overflow)) {
-		free(s.p);
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && s.body.too_big)) {
+		free(s.body.p);
 		snprintf(line, sizeof(line), "%s %s", method, path);
 		return say_curl(r, rc, line);
 	}
-	if (s.overflow) {
-		free(s.p);
+	if (s.body.too_big) {
+		free(s.body.p);
 		snprintf(r->err, r->errlen, "%s: %s %s: an answer over %d bytes", r->b->address, method, path, BODY_MAX);
 		return -EIO;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-	out->body = s.p != NULL ? json_tokener_parse(s.p) : NULL;
-	free(s.p);
+	out->body = s.body.p != NULL ? json_tokener_parse(s.body.p) : NULL;
+	free(s.body.p);
 	return 0;
 }
 
