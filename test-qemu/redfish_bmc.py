@@ -27,7 +27,11 @@ behaviours it has for every BMC (server/power/redfish.c):
                (newer Lenovo XCC, some AMI)
   nosessions   no SessionService: Basic auth only
 and failure modes for the error tests: `fail500` (every system request
-500), `slowtask` (a reset's task never finishes)."""
+500), `slowtask` (a reset's task never finishes); and hostile answers a
+client must survive: `badtypes` (AllowableValues a string, not an
+array), `nulltypes` (an array with null and a number among the names),
+`badpath` (the Systems member points at another host: "@host:port/..."),
+`badetag` (@odata.etag with CR/LF in it, no ETag header)."""
 
 import base64
 import hashlib
@@ -138,6 +142,7 @@ class Emulator:
         self.user, self.password, self.vm, self.mode = user, password, vm, mode
         self.sessions = {}
         self.tasks = {}
+        self.elsewhere = "127.0.0.2:9"  # badpath: where the Systems member points
         self.log = []  # (method, path, headers that matter)
         self.boot = {"BootSourceOverrideEnabled": "Disabled", "BootSourceOverrideTarget": "None",
                      "BootSourceOverrideMode": "Legacy"}
@@ -189,13 +194,17 @@ class Emulator:
                                        ["None", "Pxe", "Cd", "Hdd", "UefiHttp"]}),
             "Actions": {"#ComputerSystem.Reset": {
                 "target": SYSTEM + "/Actions/ComputerSystem.Reset",
-                "ResetType@Redfish.AllowableValues": RESET_TYPES}},
+                "ResetType@Redfish.AllowableValues": {"badtypes": "On", "nulltypes": [None, 5, *RESET_TYPES]}.get(
+                    self.mode, RESET_TYPES)}},
+            **({"@odata.etag": 'W/"x"\r\nX-Injected: 1'} if self.mode == "badetag" else {}),
             "Links": {"ManagedBy": [{"@odata.id": MANAGER}]},
             **({"@Redfish.Settings": {"SettingsObject": {"@odata.id": SETTINGS}}} if self.mode == "dell" else {}),
         }
 
-    def etag(self):
-        return 'W/"%s"' % hashlib.sha256(json.dumps(self.boot, sort_keys=True).encode()).hexdigest()[:16]
+    def etag(self, path=SYSTEM):
+        """Each resource its own (the settings object's is not the system's)."""
+        state = json.dumps([path, self.boot], sort_keys=True).encode()
+        return 'W/"%s"' % hashlib.sha256(state).hexdigest()[:16]
 
     def root(self):
         r = {"@odata.id": "/redfish/v1/", "@odata.type": "#ServiceRoot.v1_11_0.ServiceRoot", "Id": "RootService",
@@ -217,7 +226,9 @@ class Emulator:
         table = {
             "/redfish": lambda: {"v1": "/redfish/v1/"},
             "/redfish/v1": self.root,
-            "/redfish/v1/Systems": lambda: self.collection("/redfish/v1/Systems", [SYSTEM], "ComputerSystem"),
+            "/redfish/v1/Systems": lambda: self.collection(
+                "/redfish/v1/Systems", [f"@{self.elsewhere}{SYSTEM}" if self.mode == "badpath" else SYSTEM],
+                "ComputerSystem"),
             SYSTEM: self.system,
             SETTINGS: lambda: {"@odata.id": SETTINGS, "Boot": dict(self.boot)} if self.mode == "dell" else None,
             "/redfish/v1/Managers": lambda: self.collection("/redfish/v1/Managers", [MANAGER], "Manager"),
@@ -277,7 +288,9 @@ class Emulator:
         auth = "token" if h.headers.get("X-Auth-Token") else "basic" if h.headers.get("Authorization") else None
         with self.lock:
             self.log.append((method, path, {"If-Match": h.headers.get("If-Match"), "auth": auth,
-                                            "Accept-Encoding": h.headers.get("Accept-Encoding")}))
+                                            "Accept-Encoding": h.headers.get("Accept-Encoding"),
+                                            "Content-Type": h.headers.get("Content-Type"),
+                                            "X-Injected": h.headers.get("X-Injected")}))
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
@@ -306,9 +319,10 @@ class Emulator:
             r = self.resource(path)
             if r is None:
                 return self.reply(h, 404, message("Base.1.8.ResourceMissingAtURI", f"{path} does not exist."))
-            return self.reply(h, 200, r, {"ETag": self.etag()} if path.rstrip("/") == SYSTEM else None)
+            etag = path.rstrip("/") in (SYSTEM, SETTINGS) and self.mode != "badetag"
+            return self.reply(h, 200, r, {"ETag": self.etag(path.rstrip("/"))} if etag else None)
         if method == "PATCH" and path.rstrip("/") == (SETTINGS if self.mode == "dell" else SYSTEM):
-            return self.patch_system(h, body)
+            return self.patch_system(h, body, path.rstrip("/"))
         if method == "POST" and path == SYSTEM + "/Actions/ComputerSystem.Reset":
             return self.reset(h, body)
         if method == "POST" and path == CD + "/Actions/VirtualMedia.InsertMedia":
@@ -332,9 +346,9 @@ class Emulator:
         return self.reply(h, 201, {"@odata.id": path, "Id": sid, "UserName": self.user},
                           {"X-Auth-Token": token, "Location": path})
 
-    def patch_system(self, h, body):
+    def patch_system(self, h, body, path):
         want = h.headers.get("If-Match")
-        if want and (self.mode == "weaketag" or want != self.etag()):
+        if want and (self.mode == "weaketag" or want != self.etag(path)):
             return self.reply(h, 412, message("Base.1.8.PreconditionFailed", "The ETag does not match."))
         boot = body.get("Boot")
         if not isinstance(boot, dict):

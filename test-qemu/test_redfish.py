@@ -171,9 +171,48 @@ def test_each_quirk_mode(lifeboatd, emulators, certs, tmp_path, mode):
     assert used == ({"basic"} if mode == "nosessions" else {"token"}), used
     if mode == "hpe":  # it was refused during POST first, then taken
         assert sum(m == "PATCH" for m, _, _ in e.log) >= 2
+    if mode in ("generic", "dell", "supermicro"):  # taken at once, with the right resource's ETag
+        assert [bool(h["If-Match"]) for m, _, h in e.log if m == "PATCH"] == [True]
     if mode == "weaketag":  # refused with If-Match, taken without
         assert [bool(h["If-Match"]) for m, _, h in e.log if m == "PATCH"] == [True, True, False]
     assert ctl(d, "power", MAC, "off").stdout == f"{MAC}: power off: done\n" and not e.vm.on()
+
+
+def test_hostile_answers_are_survived_and_send_nothing_elsewhere(lifeboatd, emulators, certs, tmp_path):
+    """A BMC (or whoever answers in its name) that sends what a client
+    must not trust: lifeboatd stays up, says what was wrong, sends nothing
+    to another host and puts nothing of it into a header line."""
+    import socket
+    d = lifeboatd(tls=True)
+    trap = socket.socket()
+    trap.bind(("127.0.0.2", 0))
+    trap.listen(4)
+    trap.settimeout(0.5)
+    try:
+        e = emulator(emulators, certs, mode="badpath")
+        e.elsewhere = f"127.0.0.2:{trap.getsockname()[1]}"
+        set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt"))
+        r = ctl(d, "power", MAC, "status", check=False)
+        assert r.returncode == 1 and "not a path on it" in r.stderr, r.stderr
+        with pytest.raises(socket.timeout):
+            trap.accept()  # nothing came to the other host
+    finally:
+        trap.close()
+    e = emulator(emulators, certs, mode="badtypes")
+    set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt"))
+    r = ctl(d, "power", MAC, "on", check=False)
+    assert r.returncode == 1 and "allows no reset for on" in r.stderr, r.stderr
+    assert ctl(d, "power", MAC, "status").stdout == f"{MAC}: power off\n"  # still up
+    e = emulator(emulators, certs, mode="nulltypes")
+    set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt"))
+    assert ctl(d, "power", MAC, "on").stdout == f"{MAC}: power on: done\n" and e.vm.on()
+    e = emulator(emulators, certs, mode="badetag")
+    set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt"))
+    assert "power cycled through its BMC" in ctl(d, "rescue", MAC, "--once", "--reset").stdout
+    assert e.boot["BootSourceOverrideTarget"] == "Pxe"
+    assert all(h["If-Match"] is None and h["X-Injected"] is None for m, _, h in e.log if m == "PATCH")
+    # a request without a body carries no form Content-Type (the logout)
+    assert all(h["Content-Type"] is None for m, _, h in e.log if m in ("GET", "DELETE"))
 
 
 def test_redfish_failures_are_named_and_leave_the_session_armed(lifeboatd, emulators, certs, tmp_path):

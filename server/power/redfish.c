@@ -149,7 +149,7 @@ static json_object *allowed_resets(struct rf *r, json_object *action)
 	size_t i;
 
 	if (json_object_object_get_ex(action, "ResetType@Redfish.AllowableValues", &v)) {
-		return json_object_get(v);
+		return json_object_get(v); /* allows() takes only an array of strings of it */
 	}
 	if (jstr(action, "@Redfish.ActionInfo")[0] == '\0' ||
 	    rf_call(r, "GET", jstr(action, "@Redfish.ActionInfo"), NULL, NULL, &info) < 0) {
@@ -172,6 +172,8 @@ static json_object *allowed_resets(struct rf *r, json_object *action)
 	return v;
 }
 
+/* allowed: what the BMC said (anything: it is not trusted to be an
+ * array of strings); NULL allows every type. */
 static int allows(json_object *allowed, const char *type)
 {
 	size_t i;
@@ -179,8 +181,13 @@ static int allows(json_object *allowed, const char *type)
 	if (allowed == NULL) {
 		return 1;
 	}
+	if (!json_object_is_type(allowed, json_type_array)) {
+		return 0;
+	}
 	for (i = 0; i < json_object_array_length(allowed); i++) {
-		if (strcmp(json_object_get_string(json_object_array_get_idx(allowed, i)), type) == 0) {
+		json_object *v = json_object_array_get_idx(allowed, i);
+
+		if (json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), type) == 0) {
 			return 1;
 		}
 	}
@@ -189,6 +196,24 @@ static int allows(json_object *allowed, const char *type)
 
 /* A 202's task monitor, followed until it answers something else or the
  * conversation's deadline passes. */
+static int task_running(const struct rf_reply *t)
+{
+	static const char *const running[] = { "New", "Starting", "Running", "Pending", "Stopping", "Suspended",
+					       "Interrupted", "Service" };
+	const char *state = jstr(t->body, "TaskState");
+	size_t i;
+
+	if (t->status == 202) {
+		return 1;
+	}
+	for (i = 0; t->status == 200 && i < sizeof(running) / sizeof(running[0]); i++) {
+		if (strcmp(state, running[i]) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int follow_task(struct rf *r, const char *monitor, const char *what)
 {
 	struct rf_reply t = { .status = 0 };
@@ -200,7 +225,7 @@ static int follow_task(struct rf *r, const char *monitor, const char *what)
 		if (rc < 0) {
 			return rc;
 		}
-		if (t.status != 202) {
+		if (!task_running(&t)) {
 			break;
 		}
 		rf_reply_free(&t);
@@ -208,15 +233,16 @@ static int follow_task(struct rf *r, const char *monitor, const char *what)
 		if (lb_mono_ms() + 2500 >= r->deadline) {
 			snprintf(r->err, r->errlen, "%s: %s: its task did not finish within %d s", r->b->address, what,
 				 POWER_TIMEOUT_MS / 1000);
-			return -ETIMEDOUT;
+			return -EIO;
 		}
 		nanosleep(&pause, NULL);
 	}
 	rc = 0;
-	if (t.status >= 400) {
+	if (t.status >= 300) {
 		rc = rf_refused(r, what, &t);
 	} else if (strcasecmp(jstr(t.body, "TaskState"), "Exception") == 0 ||
 		   strcasecmp(jstr(t.body, "TaskState"), "Killed") == 0 ||
+		   strcasecmp(jstr(t.body, "TaskState"), "Cancelled") == 0 ||
 		   strcasecmp(jstr(t.body, "TaskStatus"), "Critical") == 0) {
 		rc = rf_refused(r, what, &t);
 		snprintf(r->err + strlen(r->err), r->errlen - strlen(r->err), " (task %s)", jstr(t.body, "TaskState"));
@@ -266,6 +292,14 @@ static int do_reset(struct rf *r, const struct sys *s, enum power_op op)
 		return -EIO;
 	}
 	snprintf(target, sizeof(target), "%s", jstr(action, "target"));
+	if (target[0] == '\0' || (op == POWER_ON && on) || (op == POWER_OFF && !on)) {
+		rf_reply_free(&sysr);
+		if (target[0] != '\0') {
+			return 0; /* already so: a reset would only be refused */
+		}
+		snprintf(r->err, r->errlen, "%s: the system's ComputerSystem.Reset has no target", r->b->address);
+		return -EIO;
+	}
 	allowed = allowed_resets(r, action);
 	type = reset_type(op, on, allowed);
 	if (type == NULL) {
@@ -292,7 +326,7 @@ static int do_reset(struct rf *r, const struct sys *s, enum power_op op)
 		rf_reply_free(&rep);
 		return follow_task(r, monitor, what);
 	}
-	rc = rep.status >= 400 ? rf_refused(r, what, &rep) : 0;
+	rc = rep.status == 200 || rep.status == 202 || rep.status == 204 ? 0 : rf_refused(r, what, &rep);
 	rf_reply_free(&rep);
 	return rc;
 }
@@ -310,10 +344,28 @@ static int boot_pxe(struct rf *r, const struct sys *s)
 		if (rc < 0) {
 			return rc;
 		}
-		cur = jget(sysr.body, "Boot");
 		settings = jget(jget(sysr.body, "@Redfish.Settings"), "SettingsObject");
-		snprintf(where, sizeof(where), "%s", jstr(settings, "@odata.id")[0] ? jstr(settings, "@odata.id") : s->path);
+		if (jstr(settings, "@odata.id")[0] != '\0') {
+			/* the settings object: its own Boot and its own ETag */
+			snprintf(where, sizeof(where), "%s", jstr(settings, "@odata.id"));
+			rf_reply_free(&sysr);
+			rc = rf_call(r, "GET", where, NULL, NULL, &sysr);
+			if (rc < 0) {
+				return rc;
+			}
+			if (sysr.status != 200) {
+				rc = rf_refused(r, "GET the system's settings", &sysr);
+				rf_reply_free(&sysr);
+				return rc;
+			}
+		} else {
+			snprintf(where, sizeof(where), "%s", s->path);
+		}
+		cur = jget(sysr.body, "Boot");
 		snprintf(etag, sizeof(etag), "%s", sysr.etag[0] ? sysr.etag : jstr(sysr.body, "@odata.etag"));
+		if (!rf_etag_ok(etag)) {
+			etag[0] = '\0'; /* not one: sent as nothing rather than as anything */
+		}
 		boot = json_object_new_object();
 		json_object_object_add(boot, "BootSourceOverrideTarget", json_object_new_string("Pxe"));
 		if ((s->quirks & RFQ_ENABLED_ALWAYS) || strcmp(jstr(cur, "BootSourceOverrideEnabled"), "Once") != 0) {
@@ -327,7 +379,7 @@ static int boot_pxe(struct rf *r, const struct sys *s)
 		if (rc < 0) {
 			return rc;
 		}
-		if (rep.status < 300) {
+		if (rep.status == 200 || rep.status == 202 || rep.status == 204) {
 			rf_reply_free(&rep);
 			return 0;
 		}

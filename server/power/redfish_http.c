@@ -80,6 +80,61 @@ static int say_curl(struct rf *r, CURLcode c, const char *what)
 	}
 }
 
+/* A path the BMC gave (@odata.id, Location, a target) as a path on the
+ * configured BMC: an absolute URL keeps only its path (a URL elsewhere
+ * never gets our token or credentials), anything else must be a path;
+ * NULL when it is not one (or holds what a URL or a header must not). */
+static const char *on_this_bmc(const char *path)
+{
+	size_t i;
+
+	if (strncasecmp(path, "https://", 8) == 0 || strncasecmp(path, "http://", 7) == 0) {
+		path = strchr(path + (path[4] == ':' ? 7 : 8), '/');
+		if (path == NULL) {
+			return NULL;
+		}
+	}
+	if (path[0] != '/' || path[1] == '/') {
+		return NULL;
+	}
+	for (i = 0; path[i] != '\0'; i++) {
+		if ((unsigned char)path[i] <= 0x20 || (unsigned char)path[i] >= 0x7f || path[i] == '#') {
+			return NULL;
+		}
+	}
+	return path;
+}
+
+int rf_etag_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (strncmp(s, "W/", 2) == 0) {
+		s += 2;
+	}
+	n = strlen(s);
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"') {
+		return 0;
+	}
+	for (s++, n -= 2; n > 0; s++, n--) {
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e || *s == '"') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* A session token we may put in a header line: visible ASCII only. */
+static int token_ok(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* One request as it is (no re-login). */
 static int request(struct rf *r, const char *method, const char *path, json_object *body, const char *if_match,
 		   char *token_out, struct rf_reply *out)
@@ -101,12 +156,10 @@ static int request(struct rf *r, const char *method, const char *path, json_obje
 		snprintf(r->err, r->errlen, "%s: %s %s: no answer from the BMC in time", r->b->address, method, path);
 		return -EHOSTUNREACH;
 	}
-	if (strncmp(path, "https://", 8) == 0) {
-		/* an absolute URL the BMC gave (Location): only its path, on this
-		 * BMC, so a Location elsewhere never gets our token */
-		const char *p = strchr(path + 8, '/');
-
-		path = p != NULL ? p : "/";
+	path = on_this_bmc(path);
+	if (path == NULL) {
+		snprintf(r->err, r->errlen, "%s: %s: the BMC named a place that is not a path on it", r->b->address, method);
+		return -EIO;
 	}
 	snprintf(url, sizeof(url), "%s%s", r->b->address, path);
 	h = curl_slist_append(h, "Accept: application/json");
@@ -116,7 +169,7 @@ static int request(struct rf *r, const char *method, const char *path, json_obje
 	if (text != NULL) {
 		h = curl_slist_append(h, "Content-Type: application/json");
 	}
-	if (if_match != NULL && if_match[0] != '\0') {
+	if (if_match != NULL && rf_etag_ok(if_match)) {
 		snprintf(line, sizeof(line), "If-Match: %s", if_match);
 		h = curl_slist_append(h, line);
 	}
@@ -125,14 +178,13 @@ static int request(struct rf *r, const char *method, const char *path, json_obje
 		h = curl_slist_append(h, line);
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, text != NULL ? (long)strlen(text) : 0L);
-	if (text == NULL && strcmp(method, "GET") == 0) {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+	if (text != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L); /* no body, no form Content-Type (a DELETE) */
 	}
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(method, text != NULL ? "POST" : "GET") == 0 ? NULL : method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, left < 10000 ? left : 10000L);
@@ -180,17 +232,30 @@ const char *rf_message_id(const struct rf_reply *rep)
 	return jstr(json_object_array_get_idx(info, 0), "MessageId");
 }
 
+/* The BMC's words for a message: printable ASCII, at most len - 1. */
+static void clean_words(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < len; i++) {
+		out[i] = (unsigned char)in[i] >= 0x20 && (unsigned char)in[i] < 0x7f ? in[i] : '?';
+	}
+	out[i] = '\0';
+}
+
 int rf_refused(struct rf *r, const char *what, const struct rf_reply *rep)
 {
 	json_object *e = jget(rep->body, "error"), *info = NULL;
-	const char *words = jstr(e, "message");
+	const char *raw = jstr(e, "message");
+	char words[300];
 
 	if (json_object_object_get_ex(e != NULL ? e : rep->body, "@Message.ExtendedInfo", &info) &&
 	    json_object_is_type(info, json_type_array) && json_object_array_length(info) > 0) {
 		json_object *m = json_object_array_get_idx(info, 0);
 
-		words = jstr(m, "Message")[0] ? jstr(m, "Message") : jstr(m, "MessageId");
+		raw = jstr(m, "Message")[0] ? jstr(m, "Message") : jstr(m, "MessageId");
 	}
+	clean_words(raw, words, sizeof(words));
 	if (rep->status == 401 || rep->status == 403) {
 		snprintf(r->err, r->errlen, "%s: %s: the BMC refused %s (%ld%s%s)", r->b->address, what,
 			 rep->status == 401 ? "the credentials" : "it: that user may not do it", rep->status,
@@ -218,7 +283,16 @@ static int login(struct rf *r)
 		return rc;
 	}
 	if ((rep.status == 200 || rep.status == 201) && r->token[0] != '\0') {
-		snprintf(r->session, sizeof(r->session), "%s", rep.location);
+		if (!token_ok(r->token) || strlen(r->token) >= sizeof(r->token) - 1) {
+			memset(r->token, 0, sizeof(r->token));
+			snprintf(r->err, r->errlen, "%s: cannot log in: the BMC's session token is not one we can send",
+				 r->b->address);
+			rf_reply_free(&rep);
+			return -EIO;
+		}
+		/* the session to delete at the end: Location, or the body's own id */
+		snprintf(r->session, sizeof(r->session), "%s",
+			 rep.location[0] ? rep.location : jstr(rep.body, "@odata.id"));
 		rf_reply_free(&rep);
 		return 0;
 	}
@@ -257,9 +331,11 @@ static int write_ca(struct rf *r)
 	snprintf(r->ca_path, sizeof(r->ca_path), "/tmp/lifeboat-bmc-ca.XXXXXX");
 	fd = mkstemp(r->ca_path);
 	if (fd < 0) {
-		snprintf(r->err, r->errlen, "cannot write the BMC's CA: %s", strerror(errno));
+		int rc = -errno;
+
+		snprintf(r->err, r->errlen, "cannot write the BMC's CA: %s", strerror(-rc));
 		r->ca_path[0] = '\0';
-		return -errno;
+		return rc;
 	}
 	if (write(fd, r->b->ca, n) != (ssize_t)n) {
 		close(fd);
@@ -288,6 +364,7 @@ int rf_open(struct rf *r, const struct bmc *b, unsigned int ms, char *err, size_
 	r->curl = c;
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_PROXY, ""); /* straight to the BMC, whatever https_proxy says */
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (b->insecure) {
@@ -306,6 +383,7 @@ int rf_open(struct rf *r, const struct bmc *b, unsigned int ms, char *err, size_
 				return rc;
 			}
 			curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_path);
+			curl_easy_setopt(c, CURLOPT_CAPATH, NULL); /* that CA alone, not the system's as well */
 		}
 		if (b->pin[0] != '\0') {
 			curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, b->pin);

@@ -53,6 +53,10 @@ void rf_reply_free(struct rf_reply *out);
  * -EACCES for 401/403, -EIO else. */
 int rf_refused(struct rf *r, const char *what, const struct rf_reply *rep);
 
+/* 1 when s is an ETag as RFC 9110 has it ((W/)"visible ASCII"): the
+ * only kind that goes into an If-Match line. */
+int rf_etag_ok(const char *s);
+
 /* The first MessageId of the answer's @Message.ExtendedInfo ("" none). */
 const char *rf_message_id(const struct rf_reply *rep);
 

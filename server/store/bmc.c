@@ -33,7 +33,7 @@ static int is_address(const char *s)
 	n = strcspn(h, ":");
 	if (h[0] == '[') {
 		n = strcspn(h, "]") + 1;
-		if (h[n - 1] != ']' || strspn(h + 1, "0123456789abcdefABCDEF:.") != n - 2) {
+		if (n < 4 || h[n - 1] != ']' || strspn(h + 1, "0123456789abcdefABCDEF:.") != n - 2) {
 			return 0;
 		}
 	} else {
@@ -48,7 +48,12 @@ static int is_address(const char *s)
 			return 0;
 		}
 	}
-	return h[n] == '\0' || (h[n] == ':' && h[n + 1] != '\0' && strspn(h + n + 1, "0123456789") == strlen(h + n + 1));
+	if (h[n] == '\0') {
+		return 1;
+	}
+	/* :port, 1 to 65535 */
+	return h[n] == ':' && h[n + 1] != '\0' && strlen(h + n + 1) <= 5 &&
+	       strspn(h + n + 1, "0123456789") == strlen(h + n + 1) && atoi(h + n + 1) >= 1 && atoi(h + n + 1) <= 65535;
 }
 
 static int is_printable(const char *s)
