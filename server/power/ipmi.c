@@ -108,7 +108,7 @@ int ipmi_power(const struct bmc *b, enum power_op op, char state[8], char *err, 
 	snprintf(port, sizeof(port), "%u", b->port);
 	rc = run_bounded(argv, b->password, out, sizeof(out));
 	if (rc == -ETIMEDOUT) {
-		snprintf(err, errlen, "ipmitool got no answer from %s:%u within %d s", b->address, b->port,
+		snprintf(err, errlen, "%s:%u: no answer from the BMC within %d s (ipmitool)", b->address, b->port,
 			 POWER_TIMEOUT_MS / 1000);
 		return -EHOSTUNREACH;
 	}
