@@ -455,11 +455,23 @@ def lifeboatd(out_dir, tmp_path, db_backend, request):
 # so a test that forgets one is found the day it is written, not on a CI
 # machine an hour later.
 GUARDED = ("lifeboatd", "dnsmasq", "qemu-system-x86_64", "qemu-system-aarch64", "ipmi_sim", "postgres")
-_before = set()
+# Every process this run starts inherits this mark in its environment; a
+# guarded process without it is someone else's (another run of the tests on
+# the same machine, a system PostgreSQL) and is never touched.
+RUN_MARK = "LIFEBOAT_TEST_RUN"
+
+
+def _ours(pid):
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+    except OSError:
+        return False
+    return f"{RUN_MARK}={os.environ.get(RUN_MARK, '')}".encode() in env
 
 
 def _guarded_processes():
-    """{pid: name} of the guarded programs running now (from /proc)."""
+    """{pid: name} of the guarded programs this run started, running now."""
     found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -469,21 +481,14 @@ def _guarded_processes():
                 name = f.read().strip()
         except OSError:
             continue
-        if name in GUARDED or name.startswith("lifeboatd"):
+        if (name in GUARDED or name.startswith("lifeboatd")) and _ours(int(entry)):
             found[int(entry)] = name
     return found
 
 
-def _parent(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def pytest_sessionstart(session):
-    _before.update(_guarded_processes())
+    import secrets
+    os.environ[RUN_MARK] = f"{os.getpid()}-{secrets.token_hex(8)}"
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -492,9 +497,7 @@ def pytest_sessionfinish(session, exitstatus):
     deadline = time.monotonic() + 10  # what a finalizer stopped may still be exiting
     left = {}
     while time.monotonic() < deadline:
-        # a child of a server running before the run (a system PostgreSQL's
-        # autovacuum worker) is that server's, not ours
-        left = {p: n for p, n in _guarded_processes().items() if p not in _before and _parent(p) not in _before}
+        left = _guarded_processes()
         if not left:
             return
         time.sleep(0.5)

@@ -83,7 +83,8 @@ def test_deb_installs_and_runs_in_a_clean_debian(out_dir, tmp_path):
     run(["mount", "-t", "proc", "proc", str(root / "proc")])
     d = None
     try:
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C",
+               "LIFEBOAT_TEST_RUN": os.environ.get("LIFEBOAT_TEST_RUN", "")}  # the process guard's mark
         run(["chroot", str(root), "apt-get", "update", "-q"], timeout=600, env=env)
         run(["chroot", str(root), "apt-get", "install", "-y", "-q", "--no-install-recommends", "/tmp/lifeboat.deb"],
             timeout=900, env=env)
