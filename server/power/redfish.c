@@ -62,6 +62,19 @@ struct sys {
 	unsigned int quirks;
 };
 
+/* GET path: 0 with rep (free it) when the BMC answered 200, else -errno
+ * with err naming what (nothing to free). */
+static int rf_get(struct rf *r, const char *path, const char *what, struct rf_reply *rep)
+{
+	int rc = rf_call(r, "GET", path, NULL, NULL, rep);
+
+	if (rc == 0 && rep->status != 200) {
+		rc = rf_refused(r, what, rep);
+		rf_reply_free(rep);
+	}
+	return rc;
+}
+
 /* The service root: the Systems collection and the vendor. */
 static int find_system(struct rf *r, struct sys *s)
 {
@@ -71,13 +84,8 @@ static int find_system(struct rf *r, struct sys *s)
 	size_t i, n, found = 0;
 	int rc;
 
-	rc = rf_call(r, "GET", "/redfish/v1", NULL, NULL, &root);
+	rc = rf_get(r, "/redfish/v1", "GET /redfish/v1", &root);
 	if (rc < 0) {
-		return rc;
-	}
-	if (root.status != 200) {
-		rc = rf_refused(r, "GET /redfish/v1", &root);
-		rf_reply_free(&root);
 		return rc;
 	}
 	snprintf(s->vendor, sizeof(s->vendor), "%s", jstr(root.body, "Vendor"));
@@ -130,13 +138,7 @@ static int find_system(struct rf *r, struct sys *s)
 
 static int get_system(struct rf *r, const struct sys *s, struct rf_reply *rep)
 {
-	int rc = rf_call(r, "GET", s->path, NULL, NULL, rep);
-
-	if (rc == 0 && rep->status != 200) {
-		rc = rf_refused(r, "GET the system", rep);
-		rf_reply_free(rep);
-	}
-	return rc;
+	return rf_get(r, s->path, "GET the system", rep);
 }
 
 /* The ResetTypes the system allows: from the action itself, or from its
@@ -349,13 +351,8 @@ static int boot_pxe(struct rf *r, const struct sys *s)
 			/* the settings object: its own Boot and its own ETag */
 			snprintf(where, sizeof(where), "%s", jstr(settings, "@odata.id"));
 			rf_reply_free(&sysr);
-			rc = rf_call(r, "GET", where, NULL, NULL, &sysr);
+			rc = rf_get(r, where, "GET the system's settings", &sysr);
 			if (rc < 0) {
-				return rc;
-			}
-			if (sysr.status != 200) {
-				rc = rf_refused(r, "GET the system's settings", &sysr);
-				rf_reply_free(&sysr);
 				return rc;
 			}
 		} else {
