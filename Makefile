@@ -93,7 +93,8 @@ $(B)/.deps-ok: build/deps.txt build/deps.sh
 	$(Q)DEBIAN_SUITE=$(DEBIAN_SUITE) sh build/deps.sh
 	$(Q)mkdir -p $(B) && touch $@
 
-payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) $(OUT)/rescue.ipxe server
+payload: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) $(OUT)/rescue.ipxe \
+	$(OUT)/lifeboat-media.iso server
 
 # ---- sources (cached outside out/) -----------------------------------------
 $(BUSYBOX_SRC)/.lifeboat-ok:
@@ -152,6 +153,13 @@ include docs/docs.mk
 $(OUT)/rescue.ipxe: ipxe/rescue.ipxe $(B)/profile.stamp
 	$(Q)mkdir -p $(OUT) && sed -e '' $(if $(filter rescue,$(PROFILE)),,-e '/toolbox.cpio ||/d' -e 's/ initrd=toolbox.cpio//') \
 		$< > $@.tmp && mv $@.tmp $@
+
+# lifeboatd's virtual-media ISO (server/core/media.h): its mark from the
+# one header both sides read
+MEDIA_MARK = $(shell sed -n 's/^\#define LB_MEDIA_MARK "\(.*\)"/\1/p' common/wire.h)
+$(OUT)/lifeboat-media.iso: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz iso/mkiso.sh common/wire.h
+	@echo "  ISO     $@"
+	$(Q)sh iso/mkiso.sh media $@ $(OUT)/bzImage $(OUT)/initramfs.cpio.xz '$(MEDIA_MARK)'
 
 # ---- tests -----------------------------------------------------------------
 check: all
@@ -292,7 +300,7 @@ install: payload
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(if $(LZMA),$(OUT)/initramfs.cpio.lzma) \
 		$(if $(filter rescue,$(PROFILE)),$(OUT)/toolbox.squashfs $(OUT)/toolbox.cpio) \
-		$(OUT)/rescue.ipxe $(DESTDIR)$(DATADIR)/lifeboat/
+		$(OUT)/rescue.ipxe $(OUT)/lifeboat-media.iso $(DESTDIR)$(DATADIR)/lifeboat/
 	install -m 0755 $(LIFEBOATD) $(LIFEBOATCTL) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(IMAGE_TOOL) $(DESTDIR)$(SBINDIR)/lifeboat-image
 	$(DIST_SUBST) server/dist/lifeboatd.service.in > $(DESTDIR)$(UNITDIR)/lifeboatd.service

@@ -57,4 +57,11 @@
 #define LB_KARG_TOOLBOX "lifeboat.toolbox"
 #define LB_TOOLBOX_FILE "toolbox.squashfs"
 
+/* Virtual media (server/core/media.h): the mark that starts the region
+ * of the kernel arguments in the media ISO's isolinux.cfg and grub.cfg,
+ * and the path lifeboatd serves a session's ISO under (/media/<key>/). */
+#define LB_MEDIA_MARK "@@LIFEBOAT-SESSION-ARGUMENTS@@"
+#define LB_PATH_MEDIA "/media/"
+#define LB_MEDIA_FILE "lifeboat.iso"
+
 #endif

@@ -3,6 +3,11 @@
 #   iso/mkiso.sh rescue OUTPUT.iso BZIMAGE INITRAMFS "ARGS" "STATIC_IP" [TOOLBOX.cpio]
 #       boots straight into the rescue system; BIOS: isolinux, UEFI: GRUB;
 #       the toolbox (out/toolbox.cpio) goes in as a second initrd
+#   iso/mkiso.sh media OUTPUT.iso BZIMAGE INITRAMFS MARK
+#       lifeboatd's virtual-media ISO (server/core/media.h): one entry
+#       whose kernel arguments are MARK and 1400 '#', the region lifeboatd
+#       overwrites with a session's arguments when a BMC fetches it; no
+#       toolbox (it comes over HTTP, as after a network boot)
 #   iso/mkiso.sh net OUTPUT.iso SERVER_URL
 #       BIOS only: Debian's ipxe.lkrn runs a script that fetches the payload
 #       from lifeboatd (SERVER_URL/chain.ipxe)
@@ -57,6 +62,32 @@ CFG
 	exit 0
 fi
 
+if [ "$kind" = media ]; then
+	bzimage=$3 initramfs=$4 mark=$5
+	cp "$bzimage" "$stage/boot/bzImage"
+	cp "$initramfs" "$stage/boot/initramfs.cpio.xz"
+	touch "$stage/boot/lifeboat.id"
+	region=$mark$(printf '%1400s' '' | tr ' ' '#')
+	cat > "$stage/isolinux/isolinux.cfg" <<CFG
+SERIAL 0 115200
+DEFAULT lifeboat
+PROMPT 0
+LABEL lifeboat
+  KERNEL /boot/bzImage
+  INITRD /boot/initramfs.cpio.xz
+  APPEND console=tty0 console=ttyS0,115200n8 $region
+CFG
+	cat > "$stage/boot/grub/grub.cfg" <<CFG
+serial --unit=0 --speed=115200
+terminal_input console serial
+terminal_output console serial
+set timeout=0
+menuentry "Lifeboat rescue (virtual media)" {
+	linux /boot/bzImage console=tty0 console=ttyS0,115200n8 $region
+	initrd /boot/initramfs.cpio.xz
+}
+CFG
+else
 bzimage=$3 initramfs=$4 args=${5:-} static=${6:-192.0.2.10::192.0.2.1:255.255.255.0::eth0:off} toolbox=${7:-}
 cp "$bzimage" "$stage/boot/bzImage"
 cp "$initramfs" "$stage/boot/initramfs.cpio.xz"
@@ -121,6 +152,8 @@ menuentry "Lifeboat rescue, static address (e to edit ip=)" {
 	initrd $ginitrds
 }
 CFG
+fi
+
 # The EFI loader finds the ISO's file system (CD or USB) by a marker file
 cat > "$work/embed.cfg" <<'CFG'
 search --no-floppy --set=root --file /boot/lifeboat.id

@@ -310,6 +310,8 @@ class Lifeboatd:
                           "--tls-key", str(self.ca / "server.key"),
                           "--tls-public-url", f"https://10.0.2.2:{self.tls_port}",
                           "--admin-hosts", "localhost 127.0.0.1 10.0.2.2"]
+            # an argument may name the HTTPS port, chosen only now
+            self.args = [a.replace("@TLSPORT@", str(self.tls_port)) for a in self.args]
         self.admin_token = None
 
     def start(self):

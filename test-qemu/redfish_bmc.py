@@ -9,8 +9,14 @@ ComputerSystem and one Manager over self-signed HTTPS and drives a QEMU VM:
   (X-Auth-Token, DELETE), Basic auth, ETags with 412 on a stale If-Match,
   202 task monitors for resets, @Message.ExtendedInfo errors.
 
+Virtual media as a BMC has it: InsertMedia fetches the Image URL the way
+iDRAC and iLO read it (HEAD, then 1 MiB Range requests, the certificate
+not checked), refused when the URL does not answer; the VM's CD is that
+file until EjectMedia (QMP eject when it runs).
+
 The VM: power on starts QEMU from its command line (with `-boot once=n`
-when a Pxe override is pending, `-boot once=c` for Hdd), off kills it
+when a Pxe override is pending, `-boot once=c` for Hdd, `once=d` for Cd,
+and the virtual CD as its IDE CD-ROM while one is inserted), off kills it
 (ForceOff) or asks QMP for system_powerdown (GracefulShutdown), a restart
 is QMP's system_reset; without a command line the power is simulated.
 
@@ -20,7 +26,9 @@ behaviours it has for every BMC (server/power/redfish.c):
   hpe          Vendor "HPE": a boot override within 5 s of power on is
                refused with UnableToModifyDuringSystemPOST (iLO)
   supermicro   Vendor "Supermicro": a boot override without
-               BootSourceOverrideEnabled is refused
+               BootSourceOverrideEnabled is refused; InsertMedia with
+               Inserted or WriteProtected is refused; the virtual CD is
+               the override target UsbCd (Cd is the physical drive)
   dell         Vendor "Dell": the override only on the system's
                @Redfish.Settings object (iDRAC 10)
   weaketag     every If-Match is refused with 412, even the BMC's own
@@ -31,7 +39,8 @@ and failure modes for the error tests: `fail500` (every system request
 client must survive: `badtypes` (AllowableValues a string, not an
 array), `nulltypes` (an array with null and a number among the names),
 `badpath` (the Systems member points at another host: "@host:port/..."),
-`badetag` (@odata.etag with CR/LF in it, no ETag header)."""
+`badetag` (@odata.etag with CR/LF in it, no ETag header); `nomedia` (no
+virtual CD in the manager's VirtualMedia)."""
 
 import base64
 import hashlib
@@ -68,7 +77,8 @@ class VM:
         self.proc, self.sim_on, self.started = None, False, 0.0
         self.qmp_path = None
         self.lock = threading.Lock()
-        self.boot_once = None  # "n" or "c" at the next start
+        self.boot_once = None  # "n", "c" or "d" at the next start
+        self.cdrom = None  # the virtual CD's file while inserted
 
     def on(self):
         if self.cmd is None:
@@ -86,6 +96,8 @@ class VM:
         args = list(self.cmd) + ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         if self.boot_once:
             args += ["-boot", f"once={self.boot_once}"]
+        if self.cdrom:
+            args += ["-drive", f"file={self.cdrom},format=raw,media=cdrom,if=ide,index=2,readonly=on"]
         self.boot_once = None
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
@@ -99,18 +111,24 @@ class VM:
             self.proc.wait(timeout=10)
         self.proc = None
 
-    def qmp(self, command):
+    def qmp(self, command, arguments=None):
         s = socket.socket(socket.AF_UNIX)
         s.settimeout(5)
         s.connect(self.qmp_path)
         f = s.makefile("rw")
         f.readline()  # greeting
-        for c in ("qmp_capabilities", command):
-            f.write(json.dumps({"execute": c}) + "\n")
+        for c, a in (("qmp_capabilities", None), (command, arguments)):
+            f.write(json.dumps({"execute": c, **({"arguments": a} if a else {})}) + "\n")
             f.flush()
             while "return" not in (line := json.loads(f.readline())) and "error" not in line:
                 pass
         s.close()
+
+    def eject(self):
+        with self.lock:
+            if self.cdrom and self.cmd is not None and self.on():
+                self.qmp("eject", {"device": "ide1-cd0", "force": True})
+            self.cdrom = None
 
     def reset(self, kind):
         with self.lock:
@@ -147,6 +165,8 @@ class Emulator:
         self.boot = {"BootSourceOverrideEnabled": "Disabled", "BootSourceOverrideTarget": "None",
                      "BootSourceOverrideMode": "Legacy"}
         self.media = {"Image": None, "Inserted": False, "WriteProtected": True, "ConnectedVia": "NotConnected"}
+        self.fetches = []  # (method, Range, status) of each request for an Image
+        self.media_dir = None
         self.lock = threading.Lock()
         emu = self
 
@@ -178,9 +198,12 @@ class Emulator:
         self.thread.start()
 
     def stop(self):
+        import shutil
         self.httpd.shutdown()
         self.httpd.server_close()
         self.vm.stop()
+        if self.media_dir:
+            shutil.rmtree(self.media_dir, ignore_errors=True)
 
     # ---- resources -------------------------------------------------------------------------
     def system(self):
@@ -191,7 +214,8 @@ class Emulator:
             "PowerState": "On" if self.vm.on() else "Off",
             "Status": {"State": "Enabled", "Health": "OK"},
             "Boot": dict(self.boot, **{"BootSourceOverrideTarget@Redfish.AllowableValues":
-                                       ["None", "Pxe", "Cd", "Hdd", "UefiHttp"]}),
+                                       ["None", "Pxe", "Cd", "Hdd", "UefiHttp"] +
+                                       (["UsbCd"] if self.mode == "supermicro" else [])}),
             "Actions": {"#ComputerSystem.Reset": {
                 "target": SYSTEM + "/Actions/ComputerSystem.Reset",
                 "ResetType@Redfish.AllowableValues": {"badtypes": "On", "nulltypes": [None, 5, *RESET_TYPES]}.get(
@@ -236,7 +260,8 @@ class Emulator:
                               "Name": "Manager", "ManagerType": "BMC",
                               "VirtualMedia": {"@odata.id": MANAGER + "/VirtualMedia"},
                               "Links": {"ManagerForServers": [{"@odata.id": SYSTEM}]}},
-            MANAGER + "/VirtualMedia": lambda: self.collection(MANAGER + "/VirtualMedia", [CD], "VirtualMedia"),
+            MANAGER + "/VirtualMedia": lambda: self.collection(
+                MANAGER + "/VirtualMedia", [] if self.mode == "nomedia" else [CD], "VirtualMedia"),
             CD: lambda: dict(self.media, **{
                 "@odata.id": CD, "@odata.type": "#VirtualMedia.v1_3_0.VirtualMedia", "Id": "Cd", "Name": "Cd",
                 "MediaTypes": ["CD", "DVD"],
@@ -326,15 +351,55 @@ class Emulator:
         if method == "POST" and path == SYSTEM + "/Actions/ComputerSystem.Reset":
             return self.reset(h, body)
         if method == "POST" and path == CD + "/Actions/VirtualMedia.InsertMedia":
-            if not body.get("Image"):
-                return self.reply(h, 400, message("Base.1.8.PropertyMissing", "Image is required."))
-            self.media.update(Image=body["Image"], Inserted=body.get("Inserted", True),
-                              WriteProtected=body.get("WriteProtected", True), ConnectedVia="URI")
-            return self.reply(h, 204)
+            return self.insert_media(h, body)
         if method == "POST" and path == CD + "/Actions/VirtualMedia.EjectMedia":
+            self.vm.eject()
             self.media.update(Image=None, Inserted=False, ConnectedVia="NotConnected")
             return self.reply(h, 204)
         return self.reply(h, 405, message("Base.1.8.OperationNotAllowed", f"{method} {path} is not allowed."))
+
+    def insert_media(self, h, body):
+        image = body.get("Image")
+        if not isinstance(image, str) or not image.startswith(("http://", "https://")):
+            return self.reply(h, 400, message("Base.1.8.PropertyValueFormatError", "Image is not an HTTP(S) URL."))
+        if self.mode == "supermicro" and ("Inserted" in body or "WriteProtected" in body):
+            return self.reply(h, 400, message("Base.1.8.ActionParameterUnknown",
+                                              "Inserted/WriteProtected are not parameters of InsertMedia."))
+        if self.media["Inserted"]:
+            return self.reply(h, 409, message("Base.1.8.ResourceInUse", "Eject the inserted media first."))
+        try:
+            path = self.fetch_image(image)
+        except (OSError, ValueError) as e:
+            return self.reply(h, 400, message("Base.1.8.ResourceAtUriUnauthorized" if "403" in str(e) else
+                                              "Base.1.8.CouldNotEstablishConnection", f"Cannot read {image}: {e}"))
+        self.vm.cdrom = path
+        self.media.update(Image=image, Inserted=True, WriteProtected=True, ConnectedVia="URI")
+        return self.reply(h, 204)
+
+    def fetch_image(self, url):
+        """As a BMC reads it: HEAD for the size, then 1 MiB ranges."""
+        import tempfile
+        import urllib.request
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx),
+                                             urllib.request.ProxyHandler({}))
+        with opener.open(urllib.request.Request(url, method="HEAD"), timeout=10) as r:
+            self.fetches.append(("HEAD", None, r.status))
+            size = int(r.headers["Content-Length"])
+        if self.media_dir is None:
+            self.media_dir = tempfile.mkdtemp(prefix="lifeboat-rf-media.")
+        path = os.path.join(self.media_dir, "cd.iso")
+        with open(path + ".tmp", "wb") as out:
+            for start in range(0, size, 1 << 20):
+                want = f"bytes={start}-{min(start + (1 << 20), size) - 1}"
+                with opener.open(urllib.request.Request(url, headers={"Range": want}), timeout=10) as r:
+                    self.fetches.append(("GET", want, r.status))
+                    if r.status != 206:
+                        raise ValueError(f"{want}: HTTP {r.status}, not 206")
+                    out.write(r.read())
+        os.replace(path + ".tmp", path)
+        return path
 
     def login(self, h, body):
         if not (secrets.compare_digest(str(body.get("UserName", "")), self.user) and
@@ -353,7 +418,8 @@ class Emulator:
         boot = body.get("Boot")
         if not isinstance(boot, dict):
             return self.reply(h, 400, message("Base.1.8.PropertyMissing", "Boot is required."))
-        if boot.get("BootSourceOverrideTarget") not in (None, "None", "Pxe", "Cd", "Hdd", "UefiHttp"):
+        if boot.get("BootSourceOverrideTarget") not in (None, "None", "Pxe", "Cd", "Hdd", "UefiHttp") and not (
+                self.mode == "supermicro" and boot.get("BootSourceOverrideTarget") == "UsbCd"):
             return self.reply(h, 400, message("Base.1.8.PropertyValueNotInList", "Not a boot source."))
         if self.mode == "supermicro" and "BootSourceOverrideEnabled" not in boot:
             return self.reply(h, 400, message("Base.1.8.PropertyMissing",
@@ -363,7 +429,9 @@ class Emulator:
                                               "The value cannot be changed while the system is in POST."))
         self.boot.update({k: v for k, v in boot.items() if k in self.boot})
         if self.boot["BootSourceOverrideEnabled"] in ("Once", "Continuous"):
-            self.vm.boot_once = {"Pxe": "n", "Hdd": "c", "Cd": "d"}.get(self.boot["BootSourceOverrideTarget"])
+            # a Supermicro's Cd is its physical drive (none here): only UsbCd is the virtual one
+            self.vm.boot_once = {"Pxe": "n", "Hdd": "c", "Cd": None if self.mode == "supermicro" else "d",
+                                 "UsbCd": "d"}.get(self.boot["BootSourceOverrideTarget"])
         return self.reply(h, 204)
 
     def reset(self, h, body):

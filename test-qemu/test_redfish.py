@@ -20,6 +20,7 @@ from lifeboat_vm import VM, free_port
 from redfish_bmc import VM as PowerVM
 from redfish_bmc import Emulator, vm_command
 from test_bmc import ctl
+from test_security import REAL_KEY, post, report
 from test_boot import READY_DEADLINE
 
 MAC = "52:54:00:12:34:56"
@@ -270,3 +271,175 @@ def test_redfish_failures_are_named_and_leave_the_session_armed(lifeboatd, emula
     status2, _, page = d.request("GET", "/", admin=True, tls=True)
     for text in (d.log_path.read_text(), body.decode(), page.decode(), ctl(d, "events", MAC).stdout):
         assert PASSWORD not in text and "not-the-password" not in text
+
+
+# ---- virtual media (server/store/hostmedia.c, server/lifeboatd/media.c) --------------------------
+
+MEDIA_URL = ["--media-url", "https://127.0.0.1:@TLSPORT@"]  # how the emulator (the BMC) reaches lifeboatd
+
+
+def iso_token(path):
+    """The token lifeboatd wrote into the ISO the BMC fetched."""
+    data = open(path, "rb").read()
+    words = {w for w in data.split() if w.startswith(b"lifeboat.token=")}
+    assert len(words) == 1, words  # isolinux.cfg and grub.cfg say the same
+    return words.pop().split(b"=", 1)[1].decode()
+
+
+def key_of(image):
+    """The ISO URL's key: /media/<key>/lifeboat.iso."""
+    return image.split("/media/", 1)[1].split("/", 1)[0]
+
+
+def test_rescue_through_virtual_media_without_pxe(lifeboatd, emulators, certs, ssh_key, tmp_path):
+    """No DHCP boot file, no PXE: the VM's disk first in its order, the
+    rescue ISO inserted through Redfish and booted by the one-time Cd
+    override; the agent claims its session with the token from the ISO;
+    SSH with a verified host key; then the media is ejected and the next
+    cycle boots the disk."""
+    key, pub = ssh_key
+    d = lifeboatd(keys=pub + "\n", tls=True, extra=MEDIA_URL)
+    disk = tmp_path / "blank.img"
+    subprocess.run(["truncate", "-s", "8M", str(disk)], check=True)
+    vm = VM("rf-media", str(tmp_path), [
+        "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:@SSHPORT@-:22",  # no bootfile: nothing to netboot
+        "-device", f"e1000,netdev=n0,mac={MAC},romfile=", "-drive", f"file={disk},format=raw,if=virtio",
+        "-boot", "order=c"], ssh_key=key)
+    cmd, shown = vm_command(vm)
+    open(vm.log_path, "w").close()
+    e = emulator(emulators, certs, vm=PowerVM(cmd, log=str(tmp_path / "qemu.out")))
+    assert set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt")).returncode == 0
+
+    r = ctl(d, "rescue", MAC, "--once", "--media", timeout=90)
+    assert "the rescue ISO is in its BMC's virtual CD" in r.stdout, r.stdout + r.stderr
+    image = e.media["Image"]
+    assert image.startswith(f"https://127.0.0.1:{d.tls_port}/media/") and image.endswith("/lifeboat.iso")
+    # read as a BMC reads it: HEAD, then ranges, each a 206
+    assert e.fetches[0][:2] == ("HEAD", None) and all(s == 206 for m, _, s in e.fetches[1:]) and len(e.fetches) > 5
+    assert e.boot["BootSourceOverrideTarget"] == "Cd"
+
+    def console():
+        return open(vm.log_path, errors="replace").read()
+
+    deadline = time.monotonic() + 180
+    while "Linux version" not in console():
+        assert time.monotonic() < deadline, f"the ISO did not boot; QEMU: {shown}\n{console()[-3000:]}"
+        time.sleep(0.5)
+    assert "Booting from Hard Disk" not in console() and "iPXE" not in console()
+    r = ctl(d, "ssh", MAC, "--via", f"127.0.0.1:{vm.ssh_port}", "-i", key, "--deadline", str(READY_DEADLINE + 60),
+            "--", "cat", "/proc/cmdline", timeout=READY_DEADLINE + 120)
+    assert r.returncode == 0 and "StrictHostKeyChecking=yes" in r.stderr, r.stderr
+    assert f"lifeboat.token={iso_token(e.media_dir + '/cd.iso')}" in r.stdout
+    assert f"lifeboat.server=https://10.0.2.2:{d.tls_port}" in r.stdout and "lifeboat.tlspin=sha256:" in r.stdout
+    host = json.loads(ctl(d, "show", MAC).stdout)
+    assert host["session"]["bound"] == "127.0.0.1" and "key_sha256" not in host["media"]
+
+    # ejected once SSH was up; its URL answers no more
+    deadline = time.monotonic() + 60
+    while e.media["Inserted"] or json.loads(ctl(d, "show", MAC).stdout)["media"]["state"] != "ejected":
+        assert time.monotonic() < deadline, f"not ejected: {e.media}\n{ctl(d, 'events', MAC).stdout}"
+        time.sleep(0.5)
+    status, _, _ = d.request("GET", f"/media/{key_of(image)}/lifeboat.iso", tls=True)
+    assert status == 404
+    events = ctl(d, "events", MAC).stdout
+    for line in ("session claimed: a rescue ISO for the BMC's virtual media", "the rescue ISO inserted",
+                 "the rescue ISO fetched by 127.0.0.1 (the BMC)", "power on by", "the rescue ISO ejected (SSH is up)"):
+        assert line in events, events
+
+    # the next cycle boots the disk: the override was once, the CD is empty
+    before = console().count("Booting from Hard Disk")
+    assert ctl(d, "power", MAC, "cycle").stdout == f"{MAC}: power cycle: done\n"
+    deadline = time.monotonic() + 120
+    while console().count("Booting from Hard Disk") <= before:
+        assert time.monotonic() < deadline, f"the disk did not boot; QEMU: {shown}\n{console()[-3000:]}"
+        time.sleep(0.5)
+    assert not e.sessions and PASSWORD not in d.log_path.read_text()
+
+
+@pytest.mark.parametrize("mode", ["generic", "supermicro"])
+def test_the_iso_url_gives_the_iso_only_to_its_bmc(lifeboatd, emulators, certs, tmp_path, mode):
+    """What an attacker on the management network tries with the ISO's URL
+    and the token: each refused."""
+    d = lifeboatd(tls=True, extra=MEDIA_URL)
+    e = emulator(emulators, certs, mode=mode)
+    assert set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt")).returncode == 0
+    r = ctl(d, "rescue", MAC, "--once", "--media", check=False, timeout=90)
+    assert r.returncode == 0, r.stdout + r.stderr
+    image = e.media["Image"]
+    key = key_of(image)
+    iso = e.vm.cdrom
+    token = iso_token(iso)
+    path = f"/media/{key}/lifeboat.iso"
+    if mode == "supermicro":  # InsertMedia with Image alone; its virtual CD is UsbCd
+        assert e.boot["BootSourceOverrideTarget"] == "UsbCd"
+    # the BMC's copy is the payload's ISO with this session's arguments, nothing else changed
+    plain = open(os.path.join(REPO, "out", "lifeboat-media.iso"), "rb").read()
+    mine = open(iso, "rb").read()
+    assert len(mine) == len(plain) and b"@@LIFEBOAT-SESSION-ARGUMENTS@@" not in mine
+    mark = b"@@LIFEBOAT-SESSION-ARGUMENTS@@"
+    regions = []
+    i = plain.find(mark)
+    while i >= 0:
+        regions.append(i)
+        i = plain.find(mark, i + 1)
+    assert len(regions) == 2  # isolinux.cfg, grub.cfg
+    length = len(mark) + 1400
+    copy = bytearray(mine)
+    for r0 in regions:
+        args = bytes(copy[r0:r0 + length])
+        assert b" BOOTIF=01-52-54-00-12-34-56 " in args and b"#" not in args, args[:200]
+        copy[r0:r0 + length] = plain[r0:r0 + length]
+    assert bytes(copy) == plain  # nothing else differs
+    # from another address: refused (the first fetch bound it to the BMC's)
+    status, _, body = d.request("GET", path, tls=True, source="127.0.0.2")
+    assert status == 403 and b"bound to another address" in body
+    # a guessed key, the token as a key, another file under the key: nothing
+    for p in (f"/media/{key[:-1]}{'A' if key[-1] != 'A' else 'B'}/lifeboat.iso", f"/media/{token}/lifeboat.iso",
+              f"/media/{key}/../payload/bzImage", f"/media/{key}/bzImage", f"/media/{key}"):
+        assert d.request("GET", p, tls=True)[0] == 404, p
+    # the key is no token; the token (not yet used) reports and binds
+    assert post(d, key, report("10.0.2.15", REAL_KEY), "127.0.0.1")[0] == 403
+    # the unpatched ISO in the payload carries no session
+    status, _, body = d.request("GET", "/payload/lifeboat-media.iso", headers={"Range": "bytes=0-1048575"})
+    assert status == 206 and token.encode() not in body
+    # Range from the BMC's address: the bytes as its copy has them
+    status, hdrs, body = d.request("GET", path, tls=True, headers={"Range": "bytes=-300000"})
+    assert status == 206 and body == mine[-300000:], hdrs
+    assert d.request("GET", path, tls=True, headers={"Range": f"bytes={len(mine)}-"})[0] == 416
+    status, _, _ = post(d, token, report("10.0.2.15", REAL_KEY), "127.0.0.1")
+    assert status == 200
+    assert json.loads(ctl(d, "show", MAC).stdout)["session"]["bound"] == "127.0.0.1"
+    # ssh-ready: ejected, the URL dead even for the BMC
+    deadline = time.monotonic() + 30
+    while e.media["Inserted"]:
+        assert time.monotonic() < deadline, ctl(d, "events", MAC).stdout
+        time.sleep(0.3)
+    assert d.request("GET", path, tls=True)[0] == 404
+    # the API and the log show no key, no token
+    _, _, api = d.request("GET", f"/api/v1/hosts/{MAC}", admin=True, tls=True)
+    for text in (api.decode(), d.log_path.read_text(), ctl(d, "events", MAC).stdout):
+        assert key not in text and token not in text
+    # a new session: the old ISO's token is dead
+    ctl(d, "rescue", MAC, "--once", "--media", timeout=90)
+    assert key_of(e.media["Image"]) != key
+    assert post(d, token, report("10.0.2.15", REAL_KEY, phase="booted"), "127.0.0.1")[0] == 403
+
+
+def test_virtual_media_refused_without_a_bmc_that_has_it(lifeboatd, emulators, certs, tmp_path):
+    d = lifeboatd(tls=True, extra=MEDIA_URL)
+    r = ctl(d, "rescue", MAC, "--media", check=False)
+    assert r.returncode == 2 and "cannot use --media without --once" in r.stderr
+    r = ctl(d, "rescue", MAC, "--once", "--media", check=False)
+    assert r.returncode == 1 and "BMC" in r.stderr, r.stderr
+    pw = tmp_path / "pw"
+    pw.write_text("secret\n")
+    ctl(d, "bmc", MAC, "--driver", "ipmi", "--address", "127.0.0.1", "--user", "admin", "--password-file", str(pw))
+    r = ctl(d, "rescue", MAC, "--once", "--media", check=False)
+    assert r.returncode == 1 and "ipmi driver has no virtual media" in r.stderr, r.stderr
+    assert d.host(MAC)["policy"] == "normal"  # nothing armed
+    # a BMC without a virtual CD: armed, and said
+    e = emulator(emulators, certs, mode="nomedia")
+    set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt"))
+    r = ctl(d, "rescue", MAC, "--once", "--media", check=False, timeout=90)
+    assert r.returncode == 1 and "the system has no virtual CD" in r.stderr, r.stderr
+    assert d.host(MAC)["media"]["state"] == "failed"

@@ -36,6 +36,7 @@ const struct conf conf_defaults = {
 	.db_timeout = 5,
 	.store_cached = 0,
 	.store_retry = 10,
+	.media_timeout = 1800,
 	.tls_priority = CONF_TLS_PRIORITY,
 };
 
@@ -105,6 +106,7 @@ UINT_SETTER(set_request_timeout, request_timeout, 1, 600)
 UINT_SETTER(set_tls_port, tls_port, 0, 65535)
 UINT_SETTER(set_db_timeout, db_timeout, 1, 60)
 UINT_SETTER(set_store_retry, store_retry, 1, 600)
+UINT_SETTER(set_media_timeout, media_timeout, 60, 86400)
 
 static int set_store_unreachable(struct conf *c, const char *v, char *err, size_t errlen)
 {
@@ -242,6 +244,11 @@ static int set_tls_public_url(struct conf *c, const char *v, char *err, size_t e
 	return set_url(c->tls_public_url, sizeof(c->tls_public_url), v, err, errlen);
 }
 
+static int set_media_url(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return set_url(c->media_url, sizeof(c->media_url), v, err, errlen);
+}
+
 static int set_policy(struct conf *c, const char *v, char *err, size_t errlen)
 {
 	if (strcmp(v, "normal") != 0 && strcmp(v, "rescue") != 0) {
@@ -286,6 +293,7 @@ static const struct {
 	{ "control_socket", set_control_socket }, { "database", set_database },
 	{ "db_timeout", set_db_timeout },   { "store_unreachable", set_store_unreachable },
 	{ "store_retry", set_store_retry }, { "tls_priority", set_tls_priority },
+	{ "media_url", set_media_url },     { "media_timeout", set_media_timeout },
 };
 
 const char *conf_key(size_t i)
@@ -386,6 +394,13 @@ int conf_finish(struct conf *c, char *err, size_t errlen)
 			if (set_tls_public_url(c, url, err, errlen) < 0) {
 				return -EINVAL;
 			}
+		}
+	}
+	if (c->media_url[0] == '\0') {
+		/* TLS where the BMC can: it fetches what it boots */
+		snprintf(url, sizeof(url), "%s", c->tls_port != 0 ? c->tls_public_url : c->public_url);
+		if (set_media_url(c, url, err, errlen) < 0) {
+			return -EINVAL;
 		}
 	}
 	if (c->control_socket[0] == '\0') {

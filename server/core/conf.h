@@ -41,6 +41,9 @@ struct conf {
 	                               * 0 (wait): iPXE is told to ask again */
 	unsigned int store_retry;     /* s: how long iPXE waits before asking again */
 	char tls_priority[512];       /* GnuTLS priority string of the HTTPS listener */
+	char media_url[512];          /* how BMCs reach us for a session's ISO; default
+	                               * tls_public_url with TLS, else public_url */
+	unsigned int media_timeout;   /* s: a session's ISO URL lives at most this long */
 };
 
 /* TLS 1.2 and 1.3, forward-secret key exchange and AEAD ciphers only. */

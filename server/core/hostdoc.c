@@ -98,6 +98,23 @@ static const struct schema_field bmc_public_members[] = {
 	END,
 };
 
+static int is_media_state(const char *s)
+{
+	return strcmp(s, "inserting") == 0 || strcmp(s, "inserted") == 0 || strcmp(s, "ejected") == 0 ||
+	       strcmp(s, "failed") == 0;
+}
+
+/* the session's rescue ISO (core/media.h) */
+static const struct schema_field media_members[] = {
+	S("key_sha256", 64, schema_hex64, "a SHA-256 in hex"),
+	{ "session", SK_INT, 0, 0, 1LL << 40, NULL, NULL, NULL, NULL },
+	S("state", 16, is_media_state, "inserting, inserted, ejected or failed"),
+	T("armed"), T("expires"), T("fetched"), T("ejected"),
+	S("client", 45, schema_ip, "an IP address"),
+	S("error", 300, NULL, NULL),
+	END,
+};
+
 static const struct schema_field policy_set_members[] = {
 	T("time"),
 	S("by", 64, NULL, NULL),
@@ -119,6 +136,7 @@ const struct schema_field host_members[] = {
 	{ "policy_set", SK_OBJECT, 0, 0, 0, NULL, NULL, policy_set_members, NULL },
 	{ "session_keys", SK_OBJECT, 0, 0, 0, NULL, NULL, session_keys_members, NULL },
 	{ "bmc", SK_OBJECT, 0, 0, 0, NULL, NULL, bmc_public_members, NULL },
+	{ "media", SK_OBJECT, 0, 0, 0, NULL, NULL, media_members, NULL },
 	S("alias", 63, schema_word, "an alias"),
 	END,
 };

@@ -95,13 +95,60 @@ static void ip6_argument(const struct boot_query *q, char *buf, size_t len)
 	}
 }
 
+/* What the agent reads on its command line (docs/agent.md), for a boot
+ * script and for a session's ISO alike: every value checked first. */
+static int emit_agent_args(struct out *o, const struct agent_args *a, char *err, size_t errlen)
+{
+	char bootif[24];
+	int i;
+
+	if (check("mac", a->mac, 0, err, errlen) < 0 || check("public_url", a->public_url, 0, err, errlen) < 0 ||
+	    check("payload_url", a->payload_url, 0, err, errlen) < 0 || check("token", a->token, 0, err, errlen) < 0 ||
+	    check("kernel arguments", a->extra_args, 1, err, errlen) < 0 || check("ip argument", a->ip, 0, err, errlen) < 0 ||
+	    check("ip6 argument", a->ip6, 0, err, errlen) < 0 ||
+	    (a->tls_pin != NULL && check("tls pin", a->tls_pin, 0, err, errlen) < 0) ||
+	    (a->bound != NULL && check("bound address", a->bound, 0, err, errlen) < 0)) {
+		return -EINVAL;
+	}
+	snprintf(bootif, sizeof(bootif), "01-%s", a->mac);
+	for (i = 0; bootif[i] != '\0'; i++) {
+		if (bootif[i] == ':') {
+			bootif[i] = '-';
+		}
+	}
+	/* the toolbox comes after SSH, from the same place as the payload */
+	emit(o, "%s%sBOOTIF=%s %s %s lifeboat.server=%s lifeboat.token=%s%s%s lifeboat.keys=%s" LB_PATH_KEYS
+		"%s lifeboat.heartbeat=%u " LB_KARG_TOOLBOX "=%s/" LB_TOOLBOX_FILE "%s%s",
+	     a->extra_args, a->extra_args[0] ? " " : "", bootif, a->ip, a->ip6, a->public_url, a->token,
+	     a->bound ? " " LB_KARG_BOUND "=" : "", a->bound ? a->bound : "", a->public_url, a->mac, a->heartbeat,
+	     a->payload_url, a->tls_pin ? " " LB_KARG_TLSPIN "=" : "", a->tls_pin ? a->tls_pin : "");
+	return 0;
+}
+
+int script_media_args(const struct agent_args *a, char *out, size_t outlen, char *err, size_t errlen)
+{
+	struct out o = { .p = out, .len = 0, .cap = outlen };
+
+	if (outlen == 0) {
+		return -ENOSPC;
+	}
+	out[0] = '\0';
+	if (emit_agent_args(&o, a, err, errlen) < 0) {
+		return -EINVAL;
+	}
+	if (o.overflow) {
+		snprintf(err, errlen, "the kernel arguments are longer than %zu bytes", outlen - 1);
+		return -ENOSPC;
+	}
+	return (int)o.len;
+}
+
 int script_render(enum decision d, const struct render_ctx *c, char *out, size_t outlen, char *err,
 		  size_t errlen)
 {
 	struct out o = { .p = out, .len = 0, .cap = outlen };
-	char bootif[24], ip[96], ip6[128];
+	char ip[96], ip6[128];
 	const char *mac = c->q->mac, *claimed = boot_claimed_address(c->q, c->source_ip ? c->source_ip : "");
-	int i;
 
 	if (outlen == 0) {
 		return -ENOSPC;
@@ -135,32 +182,23 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 		emit(&o, "echo Lifeboat: refusing rescue for %s: too many new hosts have not reported yet\n", mac);
 		emit(&o, "exit 0\n");
 		break;
-	case DECIDE_RESCUE:
-		snprintf(bootif, sizeof(bootif), "01-%s", mac);
-		for (i = 0; bootif[i] != '\0'; i++) {
-			if (bootif[i] == ':') {
-				bootif[i] = '-';
-			}
-		}
+	case DECIDE_RESCUE: {
+		struct agent_args a = { .mac = mac, .ip = ip, .ip6 = ip6, .public_url = c->public_url,
+					.tls_pin = c->tls_pin, .payload_url = c->payload_url, .token = c->token,
+					.extra_args = c->extra_args, .heartbeat = c->heartbeat, .bound = c->source_ip };
+
 		ip_argument(c->q, ip, sizeof(ip));
 		ip6_argument(c->q, ip6, sizeof(ip6));
-		if (check("public_url", c->public_url, 0, err, errlen) < 0 ||
-		    check("payload_url", c->payload_url, 0, err, errlen) < 0 ||
-		    check("token", c->token, 0, err, errlen) < 0 ||
-		    check("kernel arguments", c->extra_args, 1, err, errlen) < 0 ||
-		    check("ip argument", ip, 0, err, errlen) < 0 || check("ip6 argument", ip6, 0, err, errlen) < 0 ||
-		    (c->tls_pin != NULL && check("tls pin", c->tls_pin, 0, err, errlen) < 0) ||
-		    check("source address", c->source_ip, 0, err, errlen) < 0) {
+		if (check("source address", c->source_ip, 0, err, errlen) < 0 ||
+		    check("payload_url", c->payload_url, 0, err, errlen) < 0) {
 			return -EINVAL;
 		}
 		emit(&o, "echo Lifeboat: %s has policy %s: booting the rescue system\n", mac, c->policy);
-		/* the toolbox comes after SSH, from the same place as the payload */
-		emit(&o, "kernel %s/bzImage initrd=initramfs.cpio.xz %s BOOTIF=%s %s %s lifeboat.server=%s "
-			 "lifeboat.token=%s " LB_KARG_BOUND "=%s lifeboat.keys=%s" LB_PATH_KEYS "%s lifeboat.heartbeat=%u "
-			 LB_KARG_TOOLBOX "=%s/" LB_TOOLBOX_FILE "%s%s || goto failed\n",
-		     c->payload_url, c->extra_args, bootif, ip, ip6, c->public_url, c->token, c->source_ip, c->public_url,
-		     mac, c->heartbeat, c->payload_url, c->tls_pin ? " " LB_KARG_TLSPIN "=" : "",
-		     c->tls_pin ? c->tls_pin : "");
+		emit(&o, "kernel %s/bzImage initrd=initramfs.cpio.xz ", c->payload_url);
+		if (emit_agent_args(&o, &a, err, errlen) < 0) {
+			return -EINVAL;
+		}
+		emit(&o, " || goto failed\n");
 		emit(&o, "initrd %s/initramfs.cpio.xz || goto failed\n", c->payload_url);
 		if (c->signed_payload) {
 			/* needs an iPXE built with IMAGE_TRUST_CMD and TRUST= (make rom) */
@@ -173,6 +211,7 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 		emit(&o, "echo Lifeboat: cannot boot the rescue system: booting from the next device\n");
 		emit(&o, "exit 1\n");
 		break;
+	}
 	}
 	if (o.overflow) {
 		snprintf(err, errlen, "script longer than %zu bytes", outlen);

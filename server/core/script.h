@@ -30,6 +30,19 @@ struct render_ctx {
 	int signed_payload;       /* .sig files exist: imgverify both images */
 };
 
+/* The agent's kernel arguments (docs/agent.md#kernel-arguments). */
+struct agent_args {
+	const char *mac;          /* BOOTIF= */
+	const char *ip, *ip6;     /* "ip=dhcp", "lifeboat.ip6=auto", or static ones */
+	const char *public_url;   /* lifeboat.server= */
+	const char *tls_pin;      /* lifeboat.tlspin=, or NULL */
+	const char *payload_url;  /* the toolbox's URL is under it */
+	const char *token;
+	const char *extra_args;   /* kernel_args of the configuration */
+	unsigned int heartbeat;
+	const char *bound;        /* lifeboat.bound=, or NULL (bound at the first report) */
+};
+
 /* 1 when s may appear in a script as one word: [A-Za-z0-9] and
  * . _ ~ : / ? = & % + , @ - only; nothing else (no blanks, no '$',
  * no '#', no quotes, no control characters). */
@@ -49,6 +62,10 @@ int script_render_chain(const char *public_url, char *out, size_t outlen, char *
  * none (lifeboatd down); Ctrl-C at the console boots the next device. */
 int script_render_wait(const char *public_url, const char *mac, unsigned int seconds, char *out, size_t outlen,
 		       char *err, size_t errlen);
+
+/* The agent's arguments alone, for a session's ISO (virtual media):
+ * length, or -EINVAL (err says which value) / -ENOSPC. */
+int script_media_args(const struct agent_args *a, char *out, size_t outlen, char *err, size_t errlen);
 
 int script_render(enum decision d, const struct render_ctx *c, char *out, size_t outlen, char *err,
 		  size_t errlen);

@@ -118,7 +118,8 @@ static int read_key_file(const char *path, json_object *keys)
 static int cmd_rescue(const struct backend *be, struct cmd_args *a)
 {
 	struct host_change c = { .policy = a->once ? "rescue-once" : "rescue", .nat = a->nat ? 1 : -1,
-				 .seconds = a->seconds, .by = BY, .keys_only = a->keys_only, .reset = a->reset };
+				 .seconds = a->seconds, .by = BY, .keys_only = a->keys_only, .reset = a->reset,
+				 .media = a->media };
 	struct policy_result res;
 	json_object *keys = json_object_new_array();
 	char mac[18], err[700];
@@ -126,6 +127,11 @@ static int cmd_rescue(const struct backend *be, struct cmd_args *a)
 
 	for (i = 0; rc == 0 && i < a->keys.n; i++) {
 		rc = read_key_file(a->keys.v[i], keys) < 0 ? 2 : 0;
+	}
+	if (rc == 0 && a->media && !a->once) {
+		fprintf(stderr, "lifeboatctl: cannot use --media without --once (the ISO is ejected once SSH is up and the "
+			"next boot is the disk)\n");
+		rc = 2;
 	}
 	if (rc == 0 && a->keys_only && json_object_array_length(keys) == 0) {
 		fprintf(stderr, "lifeboatctl: cannot use --keys-only without --key FILE\n");
@@ -139,9 +145,21 @@ static int cmd_rescue(const struct backend *be, struct cmd_args *a)
 		rc = failed(err);
 		goto out;
 	}
-	printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims it\n",
-	       mac, res.policy, res.nat ? " (nat: no source-address check)" : "", res.seconds);
-	if (c.reset && res.reset_rc < 0) {
+	if (c.media) {
+		printf("%s: policy %s, session armed for %llds and claimed by its rescue ISO\n", mac, res.policy,
+		       res.seconds);
+	} else {
+		printf("%s: policy %s%s, session armed for %llds: the next boot request from a matching address claims "
+		       "it\n", mac, res.policy, res.nat ? " (nat: no source-address check)" : "", res.seconds);
+	}
+	if (c.media && res.reset_rc < 0) {
+		fprintf(stderr, "lifeboatctl: the session is armed, but the virtual media boot failed: %s\n",
+			res.reset_err);
+		rc = 1;
+	} else if (c.media) {
+		printf("%s: the rescue ISO is in its BMC's virtual CD, the next boot is from it, and it was powered on or "
+		       "cycled; the ISO is ejected once SSH is up\n", mac);
+	} else if (c.reset && res.reset_rc < 0) {
 		fprintf(stderr, "lifeboatctl: the session is armed, but the power cycle failed: %s\n", res.reset_err);
 		rc = 1;
 	} else if (c.reset) {
@@ -503,6 +521,7 @@ static const struct opt rescue_opts[] = {
 	{ "--key", OPT_LIST, A(keys), "FILE", 0, 0, NULL, 0 },
 	{ "--keys-only", OPT_FLAG, A(keys_only), NULL, 0, 0, NULL, 0 },
 	{ "--reset", OPT_FLAG, A(reset), NULL, 0, 0, NULL, 0 },
+	{ "--media", OPT_FLAG, A(media), NULL, 0, 0, NULL, 0 },
 	END_OPTS,
 };
 
@@ -554,7 +573,9 @@ static const struct cmd cmds[] = {
 		  "--for: it ends after S seconds, default session_timeout;" HELP_INDENT
 		  "--key: SSH keys for this session only, besides keys_file" HELP_INDENT
 		  "or, with --keys-only, instead of it; --reset: then power-cycle" HELP_INDENT
-		  "through the BMC, the next boot to PXE)",
+		  "through the BMC, the next boot to PXE; --media, with --once:" HELP_INDENT
+		  "no PXE: the rescue ISO in the BMC's virtual CD, the next boot" HELP_INDENT
+		  "from it, power on or cycle; ejected once SSH is up)",
 	  .run = cmd_rescue },
 	{ .name = "normal", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS,
 	  .help = "boot from the disk; ends the session", .run = cmd_normal },

@@ -12,7 +12,7 @@
 /* Every option any command has; a command's table names those it takes. */
 struct cmd_args {
 	struct opt_rest r;          /* positional arguments, and what follows "--" */
-	int once, nat, keys_only, reset;
+	int once, nat, keys_only, reset, media;
 	long long seconds;          /* rescue --for; 0: the server's session_timeout */
 	struct opt_list keys;       /* rescue --key FILE... */
 	const char *host_name;      /* known-hosts --host */

@@ -14,12 +14,15 @@
 #include "lifeboatctl/backend.h"
 #include "lifeboatctl/local.h"
 #include "store/events.h"
+#include "store/hostmedia.h"
 #include "store/import.h"
 
 #define BY "lifeboatctl"
 
 static struct store store;
 static long long session_timeout;
+static char media_url[512];
+static long long media_timeout;
 
 int local_open(const char *state, const struct conf *conf, char *note, size_t notelen, char *err, size_t errlen)
 {
@@ -29,6 +32,8 @@ int local_open(const char *state, const struct conf *conf, char *note, size_t no
 
 	note[0] = '\0';
 	session_timeout = conf->session_timeout;
+	snprintf(media_url, sizeof(media_url), "%s", conf->media_url);
+	media_timeout = conf->media_timeout;
 	rc = store_open(&store, state, conf->database, conf->db_timeout * 1000u, err, errlen);
 	if (rc == 0) {
 		rc = import_state_dir(&store, idle >= 0 || idle == -ENOENT, note, notelen, err, errlen);
@@ -63,15 +68,27 @@ static int set_policy(const char *mac, const struct host_change *c, struct polic
 	if (hc.seconds == 0) {
 		hc.seconds = session_timeout;
 	}
-	rc = hostops_set_policy(&store, mac, &hc, now(), err, errlen);
-	if (rc < 0) {
+	res->reset_rc = 0;
+	if (hc.media) {
+		int armed = 0;
+
+		rc = hostmedia_rescue(&store, mac, &hc, media_url, media_timeout, now(), &armed, res->reset_err,
+				      sizeof(res->reset_err));
+		if (!armed) {
+			snprintf(err, errlen, "%s", res->reset_err);
+			return rc;
+		}
+		res->reset_rc = rc;
+	} else {
+		rc = hostops_set_policy(&store, mac, &hc, now(), err, errlen);
+	}
+	if (rc < 0 && !hc.media) {
 		return rc;
 	}
 	snprintf(res->policy, sizeof(res->policy), "%s", hc.policy);
 	res->nat = hc.nat == 1;
 	res->seconds = hc.seconds;
-	res->reset_rc = 0;
-	if (hc.reset) {
+	if (hc.reset && !hc.media) {
 		/* a failure leaves the session armed: a person can still press the button */
 		res->reset_rc = hostops_power_into_rescue(&store, mac, BY, res->reset_err, sizeof(res->reset_err));
 	}

@@ -174,6 +174,9 @@ static int set_policy(const char *mac, const struct host_change *c, struct polic
 		if (c->reset) {
 			json_object_object_add(body, "reset", json_object_new_boolean(1));
 		}
+		if (c->media) {
+			json_object_object_add(body, "media", json_object_new_boolean(1));
+		}
 	}
 	rc = call_host("POST", mac, rescue ? "rescue" : "normal", body, &h, err, errlen);
 	json_object_put(body);

@@ -11,6 +11,7 @@
 #include "store/events.h"
 #include "lifeboatd/agentapi.h"
 #include "lifeboatd/http.h"
+#include "lifeboatd/media.h"
 #include "lifeboatd/server.h"
 #include "core/query.h"
 #include "core/session.h"
@@ -195,6 +196,11 @@ enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const cha
 			snprintf(msg, sizeof(msg), "cannot store the report");
 			status = 500;
 		}
+	}
+	if (status == 0 && lb_phase_ssh_up(jstr(h, "phase")) &&
+	    (strcmp(jstr(jget(h, "media"), "state"), "inserted") == 0 ||
+	     strcmp(jstr(jget(h, "media"), "state"), "inserting") == 0)) {
+		media_eject_later(mac); /* booted: the next boot is the disk */
 	}
 	json_object_put(h);
 	json_object_put(report);

@@ -15,6 +15,7 @@
 #include "store/bmc.h"
 #include "store/events.h"
 #include "core/hostdoc.h"
+#include "store/hostmedia.h"
 #include "store/hostops.h"
 #include "lifeboatd/hostsapi.h"
 #include "lifeboatd/http.h"
@@ -36,6 +37,7 @@ static const struct schema_field rescue_members[] = {
 	{ "keys", SK_ARRAY, 0, 0, 16, NULL, NULL, NULL, &key_elem },
 	{ "keys_only", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "reset", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "media", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "nat", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "seconds", SK_INT, 0, 1, SESSION_MAX_SECONDS, NULL, NULL, NULL, NULL },
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
@@ -165,6 +167,31 @@ static enum MHD_Result power_failed(struct MHD_Connection *c, struct req *r, int
 	return http_text(c, r, rc == -ENOENT ? 409 : rc == -EHOSTUNREACH ? 504 : 502, msg);
 }
 
+/* The rescue ISO through the BMC (store/hostmedia.h): nothing armed when
+ * the host has no BMC with virtual media; armed when the BMC fails after. */
+static enum MHD_Result rescue_by_media(struct MHD_Connection *c, struct req *r, const char *mac,
+				       struct host_change *hc)
+{
+	char err[700];
+	int armed = 0, rc;
+
+	if (strcmp(hc->policy, "rescue-once") != 0) {
+		return http_text(c, r, 400, "cannot use the body: media needs once (the ISO is ejected once SSH is up and "
+				 "the next boot is the disk)");
+	}
+	rc = hostmedia_rescue(&srv.store, mac, hc, srv.conf.media_url, srv.conf.media_timeout, (long long)time(NULL),
+			      &armed, err, sizeof(err));
+	if (!armed) {
+		return rc == -EOPNOTSUPP ? http_text(c, r, 409, err) : change_failed(c, r, rc, err);
+	}
+	fprintf(stderr, "lifeboatd: %s: policy rescue-once through virtual media by %s%s%s\n", mac, hc->by,
+		rc < 0 ? ": failed: " : "", rc < 0 ? err : "");
+	if (rc < 0) {
+		return power_failed(c, r, rc, "the session is armed, but the virtual media boot failed", err);
+	}
+	return answer_host(c, r, mac);
+}
+
 static enum MHD_Result act_rescue(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
 {
 	struct host_change hc = { .policy = "rescue", .nat = -1, .seconds = srv.conf.session_timeout };
@@ -191,8 +218,12 @@ static enum MHD_Result act_rescue(struct MHD_Connection *c, struct req *r, const
 		return http_text(c, r, 400, "cannot use the body: keys_only needs keys");
 	}
 	reset = json_object_object_get_ex(body, "reset", &v) && json_object_get_boolean(v);
+	hc.media = json_object_object_get_ex(body, "media", &v) && json_object_get_boolean(v);
 	control_who(r, by, sizeof(by));
 	hc.by = by;
+	if (hc.media) {
+		return rescue_by_media(c, r, mac, &hc);
+	}
 	rc = hostops_set_policy(&srv.store, mac, &hc, (long long)time(NULL), err, sizeof(err));
 	if (rc < 0) {
 		return change_failed(c, r, rc, err);

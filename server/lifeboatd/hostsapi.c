@@ -21,6 +21,7 @@ json_object *api_host(json_object *h, const char *mac, const struct schema_skipp
 	if (h != NULL) {
 		json_object_deep_copy(h, &out, NULL);
 		jdel(jget(out, "session"), "token_sha256");
+		jdel(jget(out, "media"), "key_sha256");
 		boot_seen_merge(out, seen_read);
 	} else {
 		out = json_object_new_object();

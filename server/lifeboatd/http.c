@@ -402,8 +402,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 		return;
 	}
 	ms = (double)(lb_mono_ns() - r->start_ns) / 1e6;
+	/* a rescue ISO's URL is its key: never in the log */
 	fprintf(stderr, "lifeboatd: %s%s \"%s %s\" %u %" PRIu64 " %.1fms%s%s\n", r->client, r->tls ? " tls" : "",
-		r->method, r->path, r->status, r->bytes, ms, r->why[0] ? " " : "", r->why);
+		r->method, strncmp(r->path, LB_PATH_MEDIA, strlen(LB_PATH_MEDIA)) == 0 ? LB_PATH_MEDIA "..." : r->path,
+		r->status, r->bytes, ms, r->why[0] ? " " : "", r->why);
 	free(r->body);
 	free(r);
 	*con_cls = NULL;

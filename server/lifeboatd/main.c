@@ -15,6 +15,7 @@
 #include "lifeboatd/boot.h"
 #include "lifeboatd/http.h"
 #include "lifeboatd/login.h"
+#include "lifeboatd/media.h"
 #include "lifeboatd/routes.h"
 #include "lifeboatd/server.h"
 #include "power/power.h"
@@ -172,12 +173,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return 2;
 	}
+	rc = media_eject_start();
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatd: cannot start the thread that ejects rescue ISOs: %s\n", strerror(-rc));
+		boot_facts_stop();
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* the HTTP layer's view of lifeboatd: its routes, the admin gate, and
 	 * the boots seen, written to the store every few seconds */
 	app = (struct http_app){ routes, routes_count, admin_gate, boot_seen_flush };
 	if (http_start(&app, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
+		media_eject_stop();
 		boot_facts_stop();
 		return 1;
 	}
@@ -207,6 +215,7 @@ int main(int argc, char **argv)
 	} while (sig != SIGTERM && sig != SIGINT);
 	fprintf(stderr, "lifeboatd: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_stop();
+	media_eject_stop();
 	boot_facts_stop();
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "lifeboatd/hostpage.h"
 #include "lifeboatd/hostsapi.h"
 #include "lifeboatd/login.h"
+#include "lifeboatd/media.h"
 #include "lifeboatd/pageaction.h"
 #include "lifeboatd/payload.h"
 #include "lifeboatd/routes.h"
@@ -21,6 +22,7 @@ const struct http_route routes[] = {
 	{ "/boot.ipxe", ROUTE_EXACT, HTTP_GET, ROUTE_OPEN, handle_boot },
 	{ "/chain.ipxe", ROUTE_EXACT, HTTP_GET, ROUTE_OPEN, handle_chain },
 	{ "/payload/", ROUTE_PREFIX, HTTP_GET, ROUTE_OPEN, handle_payload },
+	{ LB_PATH_MEDIA, ROUTE_PREFIX, HTTP_GET, ROUTE_OPEN, handle_media },
 	{ LB_PATH_REPORT, ROUTE_EXACT, HTTP_POST, ROUTE_OPEN, handle_report },
 	{ LB_PATH_KEYS, ROUTE_PREFIX, HTTP_GET, ROUTE_OPEN, handle_keys },
 	{ "/api/v1/hosts", ROUTE_EXACT, HTTP_GET, ROUTE_ADMIN, handle_hosts },

@@ -17,7 +17,9 @@ struct bmc {
 	int insecure;       /* redfish: no certificate check at all (said in every answer) */
 };
 
-enum power_op { POWER_STATUS, POWER_ON, POWER_OFF, POWER_CYCLE, POWER_BOOT_PXE };
+/* POWER_BOOT_PXE, POWER_BOOT_CD: the next boot (once) from the network,
+ * from the virtual CD */
+enum power_op { POWER_STATUS, POWER_ON, POWER_OFF, POWER_CYCLE, POWER_BOOT_PXE, POWER_BOOT_CD };
 
 #define POWER_TIMEOUT_MS 30000
 

@@ -97,7 +97,7 @@ int ipmi_power(const struct bmc *b, enum power_op op, char state[8], char *err, 
 	static const char *const cmd[][3] = {
 		[POWER_STATUS] = { "chassis", "power", "status" }, [POWER_ON] = { "chassis", "power", "on" },
 		[POWER_OFF] = { "chassis", "power", "off" },       [POWER_CYCLE] = { "chassis", "power", "cycle" },
-		[POWER_BOOT_PXE] = { "chassis", "bootdev", "pxe" },
+		[POWER_BOOT_PXE] = { "chassis", "bootdev", "pxe" }, [POWER_BOOT_CD] = { "chassis", "bootdev", "cdrom" },
 	};
 	char port[8], out[8192], *last = NULL;
 	char *argv[] = { "ipmitool", "-v", "-I", "lanplus", "-H", (char *)b->address, "-p", port, "-U", (char *)b->user,

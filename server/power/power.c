@@ -9,9 +9,11 @@
 static const struct {
 	const char *name;
 	int (*power)(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen);
+	int (*media)(const struct bmc *b, const char *image, char *err, size_t errlen); /* NULL: none */
+	const char *no_media;  /* why not, then */
 } drivers[] = {
-	{ "ipmi", ipmi_power },
-	{ "redfish", redfish_power },
+	{ "ipmi", ipmi_power, NULL, "IPMI has no virtual media (the redfish driver has)" },
+	{ "redfish", redfish_power, redfish_media, NULL },
 };
 
 int power_init(void)
@@ -44,16 +46,49 @@ int power_driver_known(const char *name)
 	return 0;
 }
 
-int bmc_power(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen)
+static int driver_of(const struct bmc *b, char *err, size_t errlen)
 {
 	size_t i;
 
-	state[0] = '\0';
 	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
 		if (strcmp(b->driver, drivers[i].name) == 0) {
-			return drivers[i].power(b, op, state, err, errlen);
+			return (int)i;
 		}
 	}
 	snprintf(err, errlen, "no power driver %s", b->driver);
 	return -EINVAL;
+}
+
+int power_driver_has_media(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+		if (strcmp(name, drivers[i].name) == 0) {
+			return drivers[i].media != NULL;
+		}
+	}
+	return 0;
+}
+
+int bmc_media(const struct bmc *b, const char *image, char *err, size_t errlen)
+{
+	int d = driver_of(b, err, errlen);
+
+	if (d < 0) {
+		return d;
+	}
+	if (drivers[d].media == NULL) {
+		snprintf(err, errlen, "%s", drivers[d].no_media);
+		return -EOPNOTSUPP;
+	}
+	return drivers[d].media(b, image, err, errlen);
+}
+
+int bmc_power(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen)
+{
+	int d = driver_of(b, err, errlen);
+
+	state[0] = '\0';
+	return d < 0 ? d : drivers[d].power(b, op, state, err, errlen);
 }

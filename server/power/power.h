@@ -27,11 +27,19 @@ int power_op_from_name(const char *name);
 /* 1 when name is a driver of the table. */
 int power_driver_known(const char *name);
 
+/* 1 when that driver has virtual media. */
+int power_driver_has_media(const char *name);
+
 /* Runs op (bounded: at most about 30 s). state gets "on"/"off" for
  * POWER_STATUS. 0, or -EHOSTUNREACH (no answer), -EACCES (credentials or
  * privilege refused), -EPROTO (the certificate did not check out),
  * -EIO (anything else) with err in words. */
 int bmc_power(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen);
 
+/* Virtual media (drivers that have it): image, an http:// or https:// URL
+ * the BMC fetches, inserted as its virtual CD (what was in it ejected
+ * first); NULL ejects it. 0, the errors of bmc_power, or -EOPNOTSUPP
+ * (this driver has no virtual media). */
+int bmc_media(const struct bmc *b, const char *image, char *err, size_t errlen);
 
 #endif

@@ -25,15 +25,7 @@
 #include "core/json.h"
 #include "power/drivers.h"
 #include "power/redfish_http.h"
-
-enum {
-	/* send BootSourceOverrideEnabled with every override, not only when
-	 * it changes (the BMC falls back to its own default without it) */
-	RFQ_ENABLED_ALWAYS = 1 << 0,
-	/* 400 UnableToModifyDuringSystemPOST: the BMC takes no boot override
-	 * while the host is in POST: wait and try again */
-	RFQ_RETRY_DURING_POST = 1 << 1,
-};
+#include "power/redfish_sys.h"
 
 /* Each row as Ironic or sushy (OpenStack's Redfish client) learnt it. */
 static const struct {
@@ -41,8 +33,10 @@ static const struct {
 	const char *family;  /* what it is for */
 	unsigned int flags;
 } quirks[] = {
-	/* ironic 4a7d50ce5: without Enabled it reverts to its own */
-	{ "Supermicro", "Supermicro X11 and later", RFQ_ENABLED_ALWAYS },
+	/* ironic 4a7d50ce5: without Enabled it reverts to its own; sushy
+	 * 11a6de24e: InsertMedia refuses Inserted/WriteProtected (X11, X12);
+	 * sushy f7c873fe4: its virtual CD is UsbCd */
+	{ "Supermicro", "Supermicro X11 and later", RFQ_ENABLED_ALWAYS | RFQ_MEDIA_BARE | RFQ_CD_IS_USBCD },
 	/* ironic 54977a14d: wants the whole Boot request */
 	{ "AMI", "AMI MegaRAC (ASRockRack and others)", RFQ_ENABLED_ALWAYS },
 	/* ironic 2d253a04f: 400 UnableToModifyDuringSystemPOST during POST */
@@ -56,15 +50,9 @@ static const struct {
 
 #define POST_RETRY_MS 3000
 
-struct sys {
-	char path[512];      /* /redfish/v1/Systems/<id> */
-	char vendor[64];
-	unsigned int quirks;
-};
-
 /* GET path: 0 with rep (free it) when the BMC answered 200, else -errno
  * with err naming what (nothing to free). */
-static int rf_get(struct rf *r, const char *path, const char *what, struct rf_reply *rep)
+int rf_get(struct rf *r, const char *path, const char *what, struct rf_reply *rep)
 {
 	int rc = rf_call(r, "GET", path, NULL, NULL, rep);
 
@@ -76,7 +64,7 @@ static int rf_get(struct rf *r, const char *path, const char *what, struct rf_re
 }
 
 /* The service root: the Systems collection and the vendor. */
-static int find_system(struct rf *r, struct sys *s)
+int rf_find_system(struct rf *r, struct sys *s)
 {
 	struct rf_reply root = { .status = 0 }, list = { .status = 0 };
 	json_object *members = NULL;
@@ -216,7 +204,7 @@ static int task_running(const struct rf_reply *t)
 	return 0;
 }
 
-static int follow_task(struct rf *r, const char *monitor, const char *what)
+int rf_follow_task(struct rf *r, const char *monitor, const char *what)
 {
 	struct rf_reply t = { .status = 0 };
 	struct timespec pause = { .tv_sec = 0, .tv_nsec = 500 * 1000000L };
@@ -326,19 +314,20 @@ static int do_reset(struct rf *r, const struct sys *s, enum power_op op)
 
 		snprintf(monitor, sizeof(monitor), "%s", rep.location);
 		rf_reply_free(&rep);
-		return follow_task(r, monitor, what);
+		return rf_follow_task(r, monitor, what);
 	}
 	rc = rep.status == 200 || rep.status == 202 || rep.status == 204 ? 0 : rf_refused(r, what, &rep);
 	rf_reply_free(&rep);
 	return rc;
 }
 
-/* The Boot override, on the system or its settings object. */
-static int boot_pxe(struct rf *r, const struct sys *s)
+/* The Boot override (target "Pxe", "Cd"), on the system or its settings
+ * object. */
+static int boot_once(struct rf *r, const struct sys *s, const char *target)
 {
 	struct rf_reply sysr = { .status = 0 }, rep = { .status = 0 };
 	json_object *body = NULL, *boot = NULL, *cur = NULL, *settings = NULL;
-	char where[512], etag[128];
+	char where[512], etag[128], what[64];
 	int rc, stale = 0;
 
 	for (;;) {
@@ -359,12 +348,17 @@ static int boot_pxe(struct rf *r, const struct sys *s)
 			snprintf(where, sizeof(where), "%s", s->path);
 		}
 		cur = jget(sysr.body, "Boot");
+		if ((s->quirks & RFQ_CD_IS_USBCD) && strcmp(target, "Cd") == 0 &&
+		    jget(cur, "BootSourceOverrideTarget@Redfish.AllowableValues") != NULL &&
+		    allows(jget(cur, "BootSourceOverrideTarget@Redfish.AllowableValues"), "UsbCd")) {
+			target = "UsbCd";
+		}
 		snprintf(etag, sizeof(etag), "%s", sysr.etag[0] ? sysr.etag : jstr(sysr.body, "@odata.etag"));
 		if (!rf_etag_ok(etag)) {
 			etag[0] = '\0'; /* not one: sent as nothing rather than as anything */
 		}
 		boot = json_object_new_object();
-		json_object_object_add(boot, "BootSourceOverrideTarget", json_object_new_string("Pxe"));
+		json_object_object_add(boot, "BootSourceOverrideTarget", json_object_new_string(target));
 		if ((s->quirks & RFQ_ENABLED_ALWAYS) || strcmp(jstr(cur, "BootSourceOverrideEnabled"), "Once") != 0) {
 			json_object_object_add(boot, "BootSourceOverrideEnabled", json_object_new_string("Once"));
 		}
@@ -393,7 +387,8 @@ static int boot_pxe(struct rf *r, const struct sys *s)
 			nanosleep(&pause, NULL);
 			continue;
 		}
-		rc = rf_refused(r, "set the next boot to Pxe", &rep);
+		snprintf(what, sizeof(what), "set the next boot to %s", target);
+		rc = rf_refused(r, what, &rep);
 		rf_reply_free(&rep);
 		return rc;
 	}
@@ -409,7 +404,7 @@ int redfish_power(const struct bmc *b, enum power_op op, char state[8], char *er
 	if (rc < 0) {
 		return rc;
 	}
-	rc = find_system(&r, &s);
+	rc = rf_find_system(&r, &s);
 	if (rc == 0) {
 		switch (op) {
 		case POWER_STATUS:
@@ -422,7 +417,10 @@ int redfish_power(const struct bmc *b, enum power_op op, char state[8], char *er
 			}
 			break;
 		case POWER_BOOT_PXE:
-			rc = boot_pxe(&r, &s);
+			rc = boot_once(&r, &s, "Pxe");
+			break;
+		case POWER_BOOT_CD:
+			rc = boot_once(&r, &s, "Cd");
 			break;
 		default:
 			rc = do_reset(&r, &s, op);

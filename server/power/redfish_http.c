@@ -177,14 +177,20 @@ static int request(struct rf *r, const char *method, const char *path, json_obje
 		snprintf(line, sizeof(line), "X-Auth-Token: %s", r->token);
 		h = curl_slist_append(h, line);
 	}
+	if (text == NULL && strcmp(method, "POST") == 0) {
+		/* an action without parameters (EjectMedia): Content-Length: 0,
+		 * no form Content-Type (a BMC may want a length: 411) */
+		h = curl_slist_append(h, "Content-Type:");
+	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	if (text != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+	if (text != NULL || strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text != NULL ? text : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, text != NULL ? (long)strlen(text) : 0L);
 	} else {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L); /* no body, no form Content-Type (a DELETE) */
 	}
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(method, text != NULL ? "POST" : "GET") == 0 ? NULL : method);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+			 strcmp(method, text != NULL || strcmp(method, "POST") == 0 ? "POST" : "GET") == 0 ? NULL : method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, left < 10000 ? left : 10000L);

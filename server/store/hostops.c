@@ -13,12 +13,17 @@
 #include "core/query.h"
 #include "core/session.h"
 
-/* The session's token leaves the index; a pending (auto) entry goes. */
+/* The session's token leaves the index, and its rescue ISO's key (the
+ * ISO's URL dies with its session); a pending (auto) entry goes. */
 static void drop_token(struct store *st, json_object *h, const struct session *s)
 {
 	if (s->token_sha256[0] != '\0') {
 		store_token_del(st, s->token_sha256);
 	}
+	if (jstr(jget(h, "media"), "key_sha256")[0] != '\0') {
+		store_token_del(st, jstr(jget(h, "media"), "key_sha256"));
+	}
+	json_object_object_del(h, "media");
 	store_pending_del(st, jstr(h, "mac"));
 }
 
@@ -60,9 +65,7 @@ static void record_change(json_object *h, const char *by, long long now)
 	json_object_object_add(h, "policy_set", set);
 }
 
-/* Loads (or creates) the host, lets fn change it, saves it, all under
- * the store's lock. fn returns 0 or -errno with err set. */
-static int update(struct store *st, const char *mac, int (*fn)(struct store *st, json_object *h, void *ctx),
+int hostops_update(struct store *st, const char *mac, int (*fn)(struct store *st, json_object *h, void *ctx),
 		  void *ctx, char *err, size_t errlen)
 {
 	struct schema_skipped sk = { .count = 0 };
@@ -109,6 +112,13 @@ static int set_policy(struct store *st, json_object *h, void *ctx)
 {
 	const struct policy_ctx *p = ctx;
 
+	hostops_policy_in(st, h, p->c, p->now);
+	return 0;
+}
+
+void hostops_policy_in(struct store *st, json_object *h, const struct host_change *c, long long now)
+{
+	const struct policy_ctx pc = { .c = c, .now = now }, *p = &pc;
 	const char *mac = jstr(h, "mac");
 
 	apply_change(st, h, p->c, p->now);
@@ -126,7 +136,6 @@ static int set_policy(struct store *st, json_object *h, void *ctx)
 		events_add(st, mac, p->now, "policy", "%s%s, session armed for %llds%s, set by %s", p->c->policy,
 			   p->c->nat == 1 ? " (nat)" : "", p->c->seconds, keys, p->c->by);
 	}
-	return 0;
 }
 
 int hostops_set_policy(struct store *st, const char *mac, const struct host_change *c, long long now, char *err,
@@ -134,7 +143,7 @@ int hostops_set_policy(struct store *st, const char *mac, const struct host_chan
 {
 	struct policy_ctx p = { .c = c, .now = now };
 
-	return update(st, mac, set_policy, &p, err, errlen);
+	return hostops_update(st, mac, set_policy, &p, err, errlen);
 }
 
 struct token_ctx {
@@ -168,7 +177,7 @@ int hostops_manual_token(struct store *st, const char *mac, const char *token, l
 {
 	struct token_ctx t = { .token = token, .seconds = seconds, .now = now, .by = by };
 
-	return update(st, mac, set_token, &t, err, errlen);
+	return hostops_update(st, mac, set_token, &t, err, errlen);
 }
 
 struct bmc_ctx {
@@ -202,7 +211,7 @@ int hostops_set_bmc(struct store *st, const char *mac, const struct bmc *b, cons
 {
 	struct bmc_ctx x = { .b = b, .by = by, .now = now };
 
-	return update(st, mac, set_bmc, &x, err, errlen);
+	return hostops_update(st, mac, set_bmc, &x, err, errlen);
 }
 
 void hostops_event(struct store *st, const char *mac, long long now, const char *kind, const char *text)
@@ -218,8 +227,8 @@ void hostops_event(struct store *st, const char *mac, long long now, const char 
 int hostops_power_into_rescue(struct store *st, const char *mac, const char *by, char *err, size_t errlen)
 {
 	struct bmc b;
-	char state[8], line[1000], why[600];
-	int rc = bmc_load(st, mac, &b, err, errlen), was_off;
+	char state[8], why[600];
+	int rc = bmc_load(st, mac, &b, err, errlen);
 
 	if (rc < 0) {
 		return rc;
@@ -231,10 +240,21 @@ int hostops_power_into_rescue(struct store *st, const char *mac, const char *by,
 		snprintf(note, sizeof(note), "cannot set the next boot to PXE (booting by its order): %s", why);
 		hostops_event(st, mac, (long long)time(NULL), "power", note);
 	}
-	rc = bmc_power(&b, POWER_STATUS, state, err, errlen);
+	rc = hostops_power_on_or_cycle(st, mac, &b, by, err, errlen);
+	memset(b.password, 0, sizeof(b.password));
+	return rc;
+}
+
+int hostops_power_on_or_cycle(struct store *st, const char *mac, const struct bmc *bp, const char *by, char *err,
+			      size_t errlen)
+{
+	char state[8], line[1000];
+	int rc, was_off;
+
+	rc = bmc_power(bp, POWER_STATUS, state, err, errlen);
 	was_off = rc == 0 && strcmp(state, "off") == 0;
 	if (rc == 0) {
-		rc = bmc_power(&b, was_off ? POWER_ON : POWER_CYCLE, state, err, errlen);
+		rc = bmc_power(bp, was_off ? POWER_ON : POWER_CYCLE, state, err, errlen);
 	}
 	snprintf(line, sizeof(line), "%s by %s for the rescue%s%s", was_off ? "power on" : "power cycle", by,
 		 rc < 0 ? ": failed: " : "", rc < 0 ? err : "");
@@ -345,7 +365,7 @@ int hostops_set_alias(struct store *st, const char *mac, const char *alias, cons
 			 "not a MAC", alias);
 		return -EINVAL;
 	}
-	rc = update(st, mac, set_alias, &a, err, errlen);
+	rc = hostops_update(st, mac, set_alias, &a, err, errlen);
 	if (rc == -EEXIST && a.taken[0] != '\0') {
 		snprintf(err, errlen, "the alias %s belongs to %s already", alias, a.taken);
 	}

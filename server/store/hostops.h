@@ -19,6 +19,7 @@ struct host_change {
 	                      * checked key lines), or NULL */
 	int keys_only;       /* 1: only those, not keys_file */
 	int reset;           /* lifeboatctl: power-cycle through the BMC once armed */
+	int media;           /* rescue-once through the BMC's virtual media (hostmedia.h) */
 };
 
 /* Sets the policy (creating the host if new): a rescue policy arms a new
@@ -27,6 +28,14 @@ struct host_change {
  * exists but cannot be read (fix it or forget it). */
 int hostops_set_policy(struct store *st, const char *mac, const struct host_change *c, long long now, char *err,
 		       size_t errlen);
+
+/* The same inside hostops_update (the caller's transaction). */
+void hostops_policy_in(struct store *st, json_object *h, const struct host_change *c, long long now);
+
+/* Loads (or creates) the host, lets fn change it, saves it, all under
+ * the store's lock. fn returns 0 or -errno. */
+int hostops_update(struct store *st, const char *mac, int (*fn)(struct store *st, json_object *h, void *ctx),
+		   void *ctx, char *err, size_t errlen);
 
 /* Starts a session by hand with token (lifeboatctl token: a boot without
  * iPXE), bound to the address of its first use; only its hash is kept. */
@@ -48,6 +57,10 @@ void hostops_event(struct store *st, const char *mac, long long now, const char 
  * cycles, through the host's BMC; the host's log says what was done.
  * 0, or -ENOENT (no BMC), -EHOSTUNREACH, -EACCES, -EIO with err. */
 int hostops_power_into_rescue(struct store *st, const char *mac, const char *by, char *err, size_t errlen);
+
+/* Powers on (if off) or cycles through b, and says so in the log. */
+int hostops_power_on_or_cycle(struct store *st, const char *mac, const struct bmc *b, const char *by, char *err,
+			      size_t errlen);
 
 /* A host by what an admin calls it: its MAC, its alias, or the SMBIOS
  * serial number or UUID it reported (or its boot request carried).
