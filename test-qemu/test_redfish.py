@@ -325,7 +325,7 @@ def test_rescue_through_virtual_media_without_pxe(lifeboatd, emulators, certs, s
     while "Linux version" not in console():
         assert time.monotonic() < deadline, f"the ISO did not boot; QEMU: {shown}\n{console()[-3000:]}"
         time.sleep(0.5)
-    assert "Booting from Hard Disk" not in console() and "iPXE" not in console()
+    assert "Booting from DVD/CD" in console() and "Booting from Hard Disk" not in console() and "iPXE" not in console()
     r = ctl(d, "ssh", MAC, "--via", f"127.0.0.1:{vm.ssh_port}", "-i", key, "--deadline", str(READY_DEADLINE + 60),
             "--", "cat", "/proc/cmdline", timeout=READY_DEADLINE + 120)
     assert r.returncode == 0 and "StrictHostKeyChecking=yes" in r.stderr, r.stderr
