@@ -240,6 +240,7 @@ static const struct {
 	{ "normal", "Normal", 0 },
 	{ "power-cycle", "Power cycle", 1 },
 	{ "rescue-reset", "Rescue once + power cycle", 1 },
+	{ "rescue-media", "Rescue once from virtual media", 1 },
 };
 
 static void cell_actions(struct page *pg, json_object *h, const char *mac)

@@ -1,5 +1,5 @@
 /* The page's buttons: POST /hosts/<host>/<rescue-once|normal|power-cycle|
- * rescue-reset>, a form that must carry the signed-in browser's token
+ * rescue-reset|rescue-media>, a form that must carry the signed-in browser's token
  * (login_csrf); then back to the page. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -9,6 +9,7 @@
 
 #include "store/bmc.h"
 #include "lifeboatd/control.h"
+#include "store/hostmedia.h"
 #include "store/hostops.h"
 #include "lifeboatd/http.h"
 #include "lifeboatd/server.h"
@@ -35,19 +36,53 @@ static int page_policy(const char *mac, const char *policy, const char *by, char
 	return hostops_set_policy(&srv.store, mac, &hc, (long long)time(NULL), err, errlen);
 }
 
+static int page_rescue_once(const char *mac, const char *by, char *err, size_t errlen)
+{
+	return page_policy(mac, "rescue-once", by, err, errlen);
+}
+
+static int page_normal(const char *mac, const char *by, char *err, size_t errlen)
+{
+	return page_policy(mac, "normal", by, err, errlen);
+}
+
+static int page_rescue_reset(const char *mac, const char *by, char *err, size_t errlen)
+{
+	int rc = page_policy(mac, "rescue-once", by, err, errlen);
+
+	return rc < 0 ? rc : hostops_power_into_rescue(&srv.store, mac, by, err, errlen);
+}
+
+static int page_rescue_media(const char *mac, const char *by, char *err, size_t errlen)
+{
+	struct host_change hc = { .policy = "rescue-once", .nat = -1, .seconds = srv.conf.session_timeout, .by = by,
+				  .media = 1 };
+	int armed = 0;
+
+	return hostmedia_rescue(&srv.store, mac, &hc, srv.conf.media_url, srv.conf.media_timeout, (long long)time(NULL),
+				&armed, err, errlen);
+}
+
+/* Each button's action (core/page.c draws them). */
+static const struct {
+	const char *name;
+	int (*run)(const char *mac, const char *by, char *err, size_t errlen);
+} page_actions[] = {
+	{ "rescue-once", page_rescue_once },
+	{ "normal", page_normal },
+	{ "power-cycle", page_power_cycle },
+	{ "rescue-reset", page_rescue_reset },
+	{ "rescue-media", page_rescue_media },
+};
+
 static int page_act(const char *mac, const char *action, const char *by, char *err, size_t errlen)
 {
-	int rc;
+	size_t i;
 
-	if (strcmp(action, "rescue-once") == 0 || strcmp(action, "normal") == 0) {
-		return page_policy(mac, action, by, err, errlen);
-	}
-	if (strcmp(action, "power-cycle") == 0) {
-		return page_power_cycle(mac, by, err, errlen);
-	}
-	if (strcmp(action, "rescue-reset") == 0) {
-		rc = page_policy(mac, "rescue-once", by, err, errlen);
-		return rc < 0 ? rc : hostops_power_into_rescue(&srv.store, mac, by, err, errlen);
+	for (i = 0; i < sizeof(page_actions) / sizeof(page_actions[0]); i++) {
+		if (strcmp(action, page_actions[i].name) == 0) {
+			return page_actions[i].run(mac, by, err, errlen);
+		}
 	}
 	snprintf(err, errlen, "no such action");
 	return -ENOENT;
