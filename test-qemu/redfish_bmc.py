@@ -40,7 +40,9 @@ client must survive: `badtypes` (AllowableValues a string, not an
 array), `nulltypes` (an array with null and a number among the names),
 `badpath` (the Systems member points at another host: "@host:port/..."),
 `badetag` (@odata.etag with CR/LF in it, no ETag header); `nomedia` (no
-virtual CD in the manager's VirtualMedia)."""
+virtual CD in the manager's VirtualMedia); `multi` (two systems: the
+host's, by the MAC of one of its EthernetInterfaces, and another);
+`offon` (resets On and ForceOff only: a cycle is both)."""
 
 import base64
 import hashlib
@@ -62,6 +64,9 @@ CD = MANAGER + "/VirtualMedia/Cd"
 RESET_TYPES = ["On", "ForceOff", "GracefulShutdown", "ForceRestart", "PowerCycle", "Nmi"]
 VENDORS = {"dell": "Dell", "hpe": "HPE", "supermicro": "Supermicro"}
 SETTINGS = SYSTEM + "/Settings"
+OTHER = "/redfish/v1/Systems/2"  # multi: a second system, not the host
+NICS = SYSTEM + "/EthernetInterfaces"
+HOST_MAC = "52:54:00:12:34:56"
 
 
 def message(msg_id, text):
@@ -218,10 +223,12 @@ class Emulator:
                                        (["UsbCd"] if self.mode == "supermicro" else [])}),
             "Actions": {"#ComputerSystem.Reset": {
                 "target": SYSTEM + "/Actions/ComputerSystem.Reset",
-                "ResetType@Redfish.AllowableValues": {"badtypes": "On", "nulltypes": [None, 5, *RESET_TYPES]}.get(
+                "ResetType@Redfish.AllowableValues": {"badtypes": "On", "nulltypes": [None, 5, *RESET_TYPES],
+                                                      "offon": ["On", "ForceOff"]}.get(
                     self.mode, RESET_TYPES)}},
             **({"@odata.etag": 'W/"x"\r\nX-Injected: 1'} if self.mode == "badetag" else {}),
             "Links": {"ManagedBy": [{"@odata.id": MANAGER}]},
+            "EthernetInterfaces": {"@odata.id": NICS},
             **({"@Redfish.Settings": {"SettingsObject": {"@odata.id": SETTINGS}}} if self.mode == "dell" else {}),
         }
 
@@ -251,8 +258,13 @@ class Emulator:
             "/redfish": lambda: {"v1": "/redfish/v1/"},
             "/redfish/v1": self.root,
             "/redfish/v1/Systems": lambda: self.collection(
-                "/redfish/v1/Systems", [f"@{self.elsewhere}{SYSTEM}" if self.mode == "badpath" else SYSTEM],
-                "ComputerSystem"),
+                "/redfish/v1/Systems", [OTHER, SYSTEM] if self.mode == "multi" else
+                [f"@{self.elsewhere}{SYSTEM}" if self.mode == "badpath" else SYSTEM], "ComputerSystem"),
+            OTHER: lambda: {"@odata.id": OTHER, "@odata.type": "#ComputerSystem.v1_13_0.ComputerSystem", "Id": "2",
+                            "SerialNumber": "LB-OTHER", "PowerState": "Off"} if self.mode == "multi" else None,
+            NICS: lambda: self.collection(NICS, [NICS + "/nic0"], "EthernetInterface"),
+            NICS + "/nic0": lambda: {"@odata.id": NICS + "/nic0", "@odata.type": "#EthernetInterface.v1_6_0.EthernetInterface",
+                                     "Id": "nic0", "MACAddress": HOST_MAC.upper()},
             SYSTEM: self.system,
             SETTINGS: lambda: {"@odata.id": SETTINGS, "Boot": dict(self.boot)} if self.mode == "dell" else None,
             "/redfish/v1/Managers": lambda: self.collection("/redfish/v1/Managers", [MANAGER], "Manager"),
@@ -436,7 +448,7 @@ class Emulator:
 
     def reset(self, h, body):
         kind = body.get("ResetType")
-        if kind not in RESET_TYPES:
+        if kind not in RESET_TYPES or (self.mode == "offon" and kind not in ("On", "ForceOff")):
             return self.reply(h, 400, message("Base.1.8.ActionParameterValueNotInList",
                                               f"ResetType {kind} is not allowed."))
         tid = str(len(self.tasks) + 1)

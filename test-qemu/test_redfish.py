@@ -65,7 +65,7 @@ def set_bmc(d, e, tmp_path, *extra, password=PASSWORD):
                *extra, check=False)
 
 
-def test_redfish_clients_accept_the_emulator(emulators, certs, monkeypatch):
+def test_redfish_clients_accept_the_emulator(lifeboatd, emulators, certs, monkeypatch):
     """Real Redfish clients: redfishtool lists the systems, cycles the power
     and sets a boot override; sushy (with sessions) does the same and
     inserts and ejects virtual media."""
@@ -76,6 +76,7 @@ def test_redfish_clients_accept_the_emulator(emulators, certs, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certs / "ca.crt"))
     monkeypatch.setenv("CURL_CA_BUNDLE", str(certs / "ca.crt"))
     e = emulator(emulators, certs)
+    image = lifeboatd().local("/payload/rescue.ipxe")  # the emulator fetches what it inserts (Range)
     rt = ["redfishtool", "-r", f"127.0.0.1:{e.port}", "-u", USER, "-p", PASSWORD, "-S", "Always", "-A", "Session"]
     env = dict(os.environ, REQUESTS_CA_BUNDLE=str(certs / "ca.crt"))
     r = subprocess.run(rt + ["Systems", "list"], capture_output=True, text=True, timeout=60, env=env)
@@ -98,9 +99,9 @@ def test_redfish_clients_accept_the_emulator(emulators, certs, monkeypatch):
     system.set_system_boot_options(sushy.BOOT_SOURCE_TARGET_HDD, enabled=sushy.BOOT_SOURCE_ENABLED_ONCE)
     assert e.boot["BootSourceOverrideTarget"] == "Hdd"
     cd = s.get_manager("/redfish/v1/Managers/1").virtual_media.get_member("/redfish/v1/Managers/1/VirtualMedia/Cd")
-    cd.insert_media("https://boot.example/rescue.iso")
+    cd.insert_media(image)
     cd.refresh()
-    assert cd.image == "https://boot.example/rescue.iso" and cd.inserted
+    assert cd.image == image and cd.inserted and e.fetches[0][0] == "HEAD"
     cd.eject_media()
     cd.refresh()
     assert not cd.inserted
@@ -157,12 +158,12 @@ def test_rescue_reset_through_redfish_ssh_and_back_to_the_disk(lifeboatd, emulat
     assert PASSWORD not in d.log_path.read_text() and PASSWORD not in ctl(d, "events", MAC).stdout
 
 
-@pytest.mark.parametrize("mode", ["generic", "hpe", "supermicro", "dell", "weaketag", "nosessions"])
+@pytest.mark.parametrize("mode", ["generic", "hpe", "supermicro", "dell", "weaketag", "nosessions", "multi", "offon"])
 def test_each_quirk_mode(lifeboatd, emulators, certs, tmp_path, mode):
     d = lifeboatd(tls=True)
     e = emulator(emulators, certs, mode=mode)
     assert set_bmc(d, e, tmp_path, "--pin", pin_of(certs / "server.crt")).returncode == 0
-    if mode == "hpe":  # just powered on: in POST
+    if mode in ("hpe", "offon"):  # hpe: just powered on, in POST; offon: a cycle to do
         ctl(d, "power", MAC, "on")
     r = ctl(d, "rescue", MAC, "--once", "--reset", check=False, timeout=90)
     assert r.returncode == 0 and "power cycled through its BMC into the rescue" in r.stdout, r.stdout + r.stderr
@@ -177,6 +178,20 @@ def test_each_quirk_mode(lifeboatd, emulators, certs, tmp_path, mode):
     if mode == "weaketag":  # refused with If-Match, taken without
         assert [bool(h["If-Match"]) for m, _, h in e.log if m == "PATCH"] == [True, True, False]
     assert ctl(d, "power", MAC, "off").stdout == f"{MAC}: power off: done\n" and not e.vm.on()
+    if mode == "offon":  # no cycle of its own: off, then on
+        kinds = [t["kind"] for t in e.tasks.values()]
+        assert kinds[-3:] == ["ForceOff", "On", "ForceOff"], kinds
+    if mode == "multi":  # the host's system, found by its MAC; nothing sent to the other
+        assert not any(m in ("POST", "PATCH") and p.startswith("/redfish/v1/Systems/2") for m, p, _ in e.log)
+        other = "52:54:00:ab:cd:ef"
+        pw = tmp_path / "rf-password"
+        ctl(d, "bmc", other, "--driver", "redfish", "--address", e.url, "--user", USER, "--password-file", str(pw),
+            "--ca", str(certs / "ca.crt"))
+        r = ctl(d, "power", other, "status", check=False)
+        assert r.returncode == 1 and f"has 2 systems (2, 1), none with the host's MAC {other}" in r.stderr, r.stderr
+        ctl(d, "bmc", other, "--driver", "redfish", "--address", e.url, "--user", USER, "--password-file", str(pw),
+            "--ca", str(certs / "ca.crt"), "--system", "2")
+        assert ctl(d, "power", other, "status").stdout == f"{other}: power off\n"
 
 
 def test_hostile_answers_are_survived_and_send_nothing_elsewhere(lifeboatd, emulators, certs, tmp_path):

@@ -15,6 +15,10 @@ struct bmc {
 	char pin[96];       /* redfish: sha256//BASE64 of the BMC's public key ("": none) */
 	char ca[BMC_CA_MAX];/* redfish: the BMC's CA certificates, PEM ("": none) */
 	int insecure;       /* redfish: no certificate check at all (said in every answer) */
+	/* what the host is known by (bmc_load; never stored with the BMC):
+	 * redfish chooses its system among several by them */
+	char host_mac[18];
+	char host_serial[65];
 };
 
 /* POWER_BOOT_PXE, POWER_BOOT_CD: the next boot (once) from the network,

@@ -64,6 +64,60 @@ int rf_get(struct rf *r, const char *path, const char *what, struct rf_reply *re
 }
 
 /* The service root: the Systems collection and the vendor. */
+/* 1 when the system at path has the host's serial number or one of its
+ * interfaces the host's MAC. */
+static int is_the_host(struct rf *r, const char *path)
+{
+	struct rf_reply sysr = { .status = 0 }, list = { .status = 0 }, nic = { .status = 0 };
+	json_object *members = NULL;
+	size_t i;
+	int hit = 0;
+
+	if (rf_call(r, "GET", path, NULL, NULL, &sysr) < 0) {
+		return 0;
+	}
+	if (sysr.status == 200) {
+		hit = r->b->host_serial[0] != '\0' && strcmp(jstr(sysr.body, "SerialNumber"), r->b->host_serial) == 0;
+		if (!hit && jstr(jget(sysr.body, "EthernetInterfaces"), "@odata.id")[0] != '\0' &&
+		    rf_call(r, "GET", jstr(jget(sysr.body, "EthernetInterfaces"), "@odata.id"), NULL, NULL, &list) == 0) {
+			if (list.status == 200 && json_object_object_get_ex(list.body, "Members", &members) &&
+			    json_object_is_type(members, json_type_array)) {
+				for (i = 0; !hit && i < json_object_array_length(members) && i < 16; i++) {
+					const char *p = jstr(json_object_array_get_idx(members, i), "@odata.id");
+
+					if (p[0] == '\0' || rf_call(r, "GET", p, NULL, NULL, &nic) < 0) {
+						continue;
+					}
+					hit = nic.status == 200 && r->b->host_mac[0] != '\0' &&
+					      (strcasecmp(jstr(nic.body, "MACAddress"), r->b->host_mac) == 0 ||
+					       strcasecmp(jstr(nic.body, "PermanentMACAddress"), r->b->host_mac) == 0);
+					rf_reply_free(&nic);
+				}
+			}
+			rf_reply_free(&list);
+		}
+	}
+	rf_reply_free(&sysr);
+	return hit;
+}
+
+/* Among several systems and none configured: the host's (by serial
+ * number or MAC). The number that are; path gets the last. */
+static size_t system_of_host(struct rf *r, json_object *members, char *path, size_t len)
+{
+	size_t i, found = 0;
+
+	for (i = 0; i < json_object_array_length(members) && i < 16; i++) {
+		const char *id = jstr(json_object_array_get_idx(members, i), "@odata.id");
+
+		if (id[0] != '\0' && is_the_host(r, id)) {
+			snprintf(path, len, "%s", id);
+			found++;
+		}
+	}
+	return found;
+}
+
 int rf_find_system(struct rf *r, struct sys *s)
 {
 	struct rf_reply root = { .status = 0 }, list = { .status = 0 };
@@ -110,9 +164,23 @@ int rf_find_system(struct rf *r, struct sys *s)
 		}
 		snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "", last);
 	}
+	if (found == 0 && r->b->system[0] == '\0' && n > 1) {
+		found = system_of_host(r, members, s->path, sizeof(s->path));
+	}
 	rf_reply_free(&list);
 	if (found == 1) {
 		return 0;
+	}
+	if (r->b->system[0] == '\0' && n > 1) {
+		if (found > 1) {
+			snprintf(r->err, r->errlen, "%s has %zu systems (%s), %zu with the host's MAC or serial number: "
+				 "choose one with --system ID", r->b->address, n, names, found);
+		} else {
+			snprintf(r->err, r->errlen, "%s has %zu systems (%s), none with the host's MAC %s%s%s: choose one "
+				 "with --system ID", r->b->address, n, names, r->b->host_mac,
+				 r->b->host_serial[0] ? " or serial number " : "", r->b->host_serial);
+		}
+		return -ENOENT;
 	}
 	if (r->b->system[0] != '\0') {
 		snprintf(r->err, r->errlen, "%s has no system %s (it has: %s)", r->b->address, r->b->system,
@@ -263,12 +331,65 @@ static const char *reset_type(enum power_op op, int on, json_object *allowed)
 	return NULL;
 }
 
+/* POST ComputerSystem.Reset {ResetType: type}, its task followed. */
+static int post_reset(struct rf *r, const char *target, const char *type)
+{
+	struct rf_reply rep = { .status = 0 };
+	json_object *body = json_object_new_object();
+	char what[64];
+	int rc;
+
+	json_object_object_add(body, "ResetType", json_object_new_string(type));
+	rc = rf_call(r, "POST", target, body, NULL, &rep);
+	json_object_put(body);
+	if (rc < 0) {
+		return rc;
+	}
+	snprintf(what, sizeof(what), "reset %s", type);
+	if (rep.status == 202 && rep.location[0] != '\0') {
+		char monitor[512];
+
+		snprintf(monitor, sizeof(monitor), "%s", rep.location);
+		rf_reply_free(&rep);
+		return rf_follow_task(r, monitor, what);
+	}
+	rc = rep.status == 200 || rep.status == 202 || rep.status == 204 ? 0 : rf_refused(r, what, &rep);
+	rf_reply_free(&rep);
+	return rc;
+}
+
+/* Until the system says PowerState Off (within the deadline). */
+static int wait_off(struct rf *r, const struct sys *s)
+{
+	struct timespec pause = { .tv_sec = 1, .tv_nsec = 0 };
+	struct rf_reply sysr = { .status = 0 };
+	int rc, off;
+
+	for (;;) {
+		rc = get_system(r, s, &sysr);
+		if (rc < 0) {
+			return rc;
+		}
+		off = strcasecmp(jstr(sysr.body, "PowerState"), "Off") == 0;
+		rf_reply_free(&sysr);
+		if (off) {
+			return 0;
+		}
+		if (lb_mono_ms() + 4000 >= r->deadline) {
+			snprintf(r->err, r->errlen, "%s: the system did not go off for the power cycle within %d s",
+				 r->b->address, POWER_TIMEOUT_MS / 1000);
+			return -EIO;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
 static int do_reset(struct rf *r, const struct sys *s, enum power_op op)
 {
-	struct rf_reply sysr = { .status = 0 }, rep = { .status = 0 };
-	json_object *actions = NULL, *action = NULL, *allowed = NULL, *body = NULL;
+	struct rf_reply sysr = { .status = 0 };
+	json_object *actions = NULL, *action = NULL, *allowed = NULL;
 	const char *type = NULL;
-	char target[512], what[64];
+	char target[512];
 	int rc = get_system(r, s, &sysr), on;
 
 	if (rc < 0) {
@@ -292,6 +413,20 @@ static int do_reset(struct rf *r, const struct sys *s, enum power_op op)
 	}
 	allowed = allowed_resets(r, action);
 	type = reset_type(op, on, allowed);
+	if (type == NULL && op == POWER_CYCLE && reset_type(POWER_OFF, 1, allowed) != NULL &&
+	    reset_type(POWER_ON, 0, allowed) != NULL) {
+		/* no cycle of its own (some OpenBMC and Lenovo allow On and
+		 * ForceOff only): off, wait for it, on */
+		const char *off = reset_type(POWER_OFF, 1, allowed), *onto = reset_type(POWER_ON, 0, allowed);
+
+		json_object_put(allowed);
+		rf_reply_free(&sysr);
+		rc = post_reset(r, target, off);
+		if (rc == 0) {
+			rc = wait_off(r, s);
+		}
+		return rc < 0 ? rc : post_reset(r, target, onto);
+	}
 	if (type == NULL) {
 		snprintf(r->err, r->errlen, "%s: the system allows no reset for %s (it allows %s)", r->b->address,
 			 op == POWER_ON ? "on" : op == POWER_OFF ? "off" : "a cycle", json_object_to_json_string(allowed));
@@ -301,24 +436,7 @@ static int do_reset(struct rf *r, const struct sys *s, enum power_op op)
 	}
 	json_object_put(allowed);
 	rf_reply_free(&sysr);
-	body = json_object_new_object();
-	json_object_object_add(body, "ResetType", json_object_new_string(type));
-	rc = rf_call(r, "POST", target, body, NULL, &rep);
-	json_object_put(body);
-	if (rc < 0) {
-		return rc;
-	}
-	snprintf(what, sizeof(what), "reset %s", type);
-	if (rep.status == 202 && rep.location[0] != '\0') {
-		char monitor[512];
-
-		snprintf(monitor, sizeof(monitor), "%s", rep.location);
-		rf_reply_free(&rep);
-		return rf_follow_task(r, monitor, what);
-	}
-	rc = rep.status == 200 || rep.status == 202 || rep.status == 204 ? 0 : rf_refused(r, what, &rep);
-	rf_reply_free(&rep);
-	return rc;
+	return post_reset(r, target, type);
 }
 
 /* The Boot override (target "Pxe", "Cd"), on the system or its settings

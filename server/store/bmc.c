@@ -235,5 +235,14 @@ int bmc_load(struct store *st, const char *mac, struct bmc *b, char *err, size_t
 	}
 	rc = bmc_from_json(clean, b, err, errlen);
 	json_object_put(clean);
+	if (rc == 0) {
+		json_object *h = store_load(st, mac, NULL);
+		const char *serial = jstr(jget(jget(jget(h, "report"), "inventory"), "dmi"), "serial");
+
+		snprintf(b->host_mac, sizeof(b->host_mac), "%s", mac);
+		snprintf(b->host_serial, sizeof(b->host_serial), "%s",
+			 serial[0] ? serial : jstr(jget(h, "last_boot"), "serial"));
+		json_object_put(h);
+	}
 	return rc;
 }
