@@ -374,7 +374,7 @@ def test_rescue_through_virtual_media_without_pxe(lifeboatd, emulators, certs, s
 @pytest.mark.parametrize("mode", ["generic", "supermicro"])
 def test_the_iso_url_gives_the_iso_only_to_its_bmc(lifeboatd, emulators, certs, tmp_path, mode):
     """What an attacker on the management network tries with the ISO's URL
-    and the token: each refused."""
+    and the token: each refused. And an eject takes only what is ours."""
     d = lifeboatd(tls=True, extra=MEDIA_URL)
     e = emulator(emulators, certs, mode=mode)
     assert set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt")).returncode == 0
@@ -405,9 +405,9 @@ def test_the_iso_url_gives_the_iso_only_to_its_bmc(lifeboatd, emulators, certs, 
         assert b" BOOTIF=01-52-54-00-12-34-56 " in args and b"#" not in args, args[:200]
         copy[r0:r0 + length] = plain[r0:r0 + length]
     assert bytes(copy) == plain  # nothing else differs
-    # from another address: refused (the first fetch bound it to the BMC's)
+    # from another address: refused (it is for the BMC's, 127.0.0.1)
     status, _, body = d.request("GET", path, tls=True, source="127.0.0.2")
-    assert status == 403 and b"bound to another address" in body
+    assert status == 403 and b"for another address" in body
     # a guessed key, the token as a key, another file under the key: nothing
     for p in (f"/media/{key[:-1]}{'A' if key[-1] != 'A' else 'B'}/lifeboat.iso", f"/media/{token}/lifeboat.iso",
               f"/media/{key}/../payload/bzImage", f"/media/{key}/bzImage", f"/media/{key}"):
@@ -421,15 +421,20 @@ def test_the_iso_url_gives_the_iso_only_to_its_bmc(lifeboatd, emulators, certs, 
     status, hdrs, body = d.request("GET", path, tls=True, headers={"Range": "bytes=-300000"})
     assert status == 206 and body == mine[-300000:], hdrs
     assert d.request("GET", path, tls=True, headers={"Range": f"bytes={len(mine)}-"})[0] == 416
+    # meanwhile the admin put an image of their own into the CD: the eject leaves it
+    e.vm.eject()
+    e.media.update(Image="http://tools.example/admin.iso", Inserted=True)
     status, _, _ = post(d, token, report("10.0.2.15", REAL_KEY), "127.0.0.1")
     assert status == 200
     assert json.loads(ctl(d, "show", MAC).stdout)["session"]["bound"] == "127.0.0.1"
-    # ssh-ready: ejected, the URL dead even for the BMC
+    # ssh-ready: the URL dead even for the BMC
     deadline = time.monotonic() + 30
-    while e.media["Inserted"]:
+    while json.loads(ctl(d, "show", MAC).stdout)["media"]["state"] != "ejected":
         assert time.monotonic() < deadline, ctl(d, "events", MAC).stdout
         time.sleep(0.3)
+    assert e.media["Image"] == "http://tools.example/admin.iso" and e.media["Inserted"]
     assert d.request("GET", path, tls=True)[0] == 404
+    e.media.update(Image=None, Inserted=False)
     # the API and the log show no key, no token
     _, _, api = d.request("GET", f"/api/v1/hosts/{MAC}", admin=True, tls=True)
     for text in (api.decode(), d.log_path.read_text(), ctl(d, "events", MAC).stdout):
@@ -450,11 +455,18 @@ def test_virtual_media_refused_without_a_bmc_that_has_it(lifeboatd, emulators, c
     pw.write_text("secret\n")
     ctl(d, "bmc", MAC, "--driver", "ipmi", "--address", "127.0.0.1", "--user", "admin", "--password-file", str(pw))
     r = ctl(d, "rescue", MAC, "--once", "--media", check=False)
-    assert r.returncode == 1 and "ipmi driver has no virtual media" in r.stderr, r.stderr
+    assert r.returncode == 1 and "from virtual media: the ipmi driver has none" in r.stderr, r.stderr
     assert d.host(MAC)["policy"] == "normal"  # nothing armed
     # a BMC without a virtual CD: armed, and said
     e = emulator(emulators, certs, mode="nomedia")
     set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt"))
     r = ctl(d, "rescue", MAC, "--once", "--media", check=False, timeout=90)
     assert r.returncode == 1 and "the system has no virtual CD" in r.stderr, r.stderr
-    assert d.host(MAC)["media"]["state"] == "failed"
+    host = d.host(MAC)
+    assert host["media"]["state"] == "failed" and host["session"]["state"] == "armed"  # unclaimed, as after --reset
+    # an iDRAC: its Cd override would boot the physical drive: refused, nothing inserted, nothing reset
+    e = emulator(emulators, certs, mode="dell")
+    set_bmc(d, e, tmp_path, "--ca", str(certs / "ca.crt"))
+    r = ctl(d, "rescue", MAC, "--once", "--media", check=False, timeout=90)
+    assert r.returncode == 1 and "boots the physical drive of a Dell BMC" in r.stderr, r.stderr
+    assert not e.media["Inserted"] and not e.vm.on() and not e.fetches

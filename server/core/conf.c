@@ -249,6 +249,16 @@ static int set_media_url(struct conf *c, const char *v, char *err, size_t errlen
 	return set_url(c->media_url, sizeof(c->media_url), v, err, errlen);
 }
 
+static int set_media_from(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "bmc") != 0 && strcmp(v, "first") != 0) {
+		snprintf(err, errlen, "'%s' is not bmc or first", v);
+		return -EINVAL;
+	}
+	c->media_any_address = strcmp(v, "first") == 0;
+	return 0;
+}
+
 static int set_policy(struct conf *c, const char *v, char *err, size_t errlen)
 {
 	if (strcmp(v, "normal") != 0 && strcmp(v, "rescue") != 0) {
@@ -294,6 +304,7 @@ static const struct {
 	{ "db_timeout", set_db_timeout },   { "store_unreachable", set_store_unreachable },
 	{ "store_retry", set_store_retry }, { "tls_priority", set_tls_priority },
 	{ "media_url", set_media_url },     { "media_timeout", set_media_timeout },
+	{ "media_from", set_media_from },
 };
 
 const char *conf_key(size_t i)

@@ -44,6 +44,8 @@ struct conf {
 	char media_url[512];          /* how BMCs reach us for a session's ISO; default
 	                               * tls_public_url with TLS, else public_url */
 	unsigned int media_timeout;   /* s: a session's ISO URL lives at most this long */
+	int media_any_address;        /* media_from = first: the ISO to the first address that
+	                               * fetches it, not only the BMC's */
 };
 
 /* TLS 1.2 and 1.3, forward-secret key exchange and AEAD ciphers only. */

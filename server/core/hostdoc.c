@@ -104,6 +104,9 @@ static int is_media_state(const char *s)
 	       strcmp(s, "failed") == 0;
 }
 
+static const struct schema_field media_from_elem = { NULL, SK_STRING, 0, 1, 45, schema_ip, "an IP address", NULL,
+						     NULL };
+
 /* the session's rescue ISO (core/media.h) */
 static const struct schema_field media_members[] = {
 	S("key_sha256", 64, schema_hex64, "a SHA-256 in hex"),
@@ -111,6 +114,7 @@ static const struct schema_field media_members[] = {
 	S("state", 16, is_media_state, "inserting, inserted, ejected or failed"),
 	T("armed"), T("expires"), T("fetched"), T("ejected"),
 	S("client", 45, schema_ip, "an IP address"),
+	{ "from", SK_ARRAY, 0, 0, 4, NULL, NULL, NULL, &media_from_elem },
 	S("error", 300, NULL, NULL),
 	END,
 };

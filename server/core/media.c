@@ -91,7 +91,7 @@ int media_iso_scan(FILE *f, struct media_iso *m)
 		have = keep;
 	}
 	if (ferror(f)) {
-		return -EIO;
+		return errno != 0 ? -errno : -EIO;
 	}
 	if (in_region && run < m->len) {
 		m->len = run;

@@ -22,7 +22,7 @@
 static struct store store;
 static long long session_timeout;
 static char media_url[512];
-static long long media_timeout;
+static struct media_conf media;
 
 int local_open(const char *state, const struct conf *conf, char *note, size_t notelen, char *err, size_t errlen)
 {
@@ -32,8 +32,9 @@ int local_open(const char *state, const struct conf *conf, char *note, size_t no
 
 	note[0] = '\0';
 	session_timeout = conf->session_timeout;
+	hostmedia_conf(conf, &media);
 	snprintf(media_url, sizeof(media_url), "%s", conf->media_url);
-	media_timeout = conf->media_timeout;
+	media.url = media_url; /* conf is not ours to keep */
 	rc = store_open(&store, state, conf->database, conf->db_timeout * 1000u, err, errlen);
 	if (rc == 0) {
 		rc = import_state_dir(&store, idle >= 0 || idle == -ENOENT, note, notelen, err, errlen);
@@ -72,8 +73,7 @@ static int set_policy(const char *mac, const struct host_change *c, struct polic
 	if (hc.media) {
 		int armed = 0;
 
-		rc = hostmedia_rescue(&store, mac, &hc, media_url, media_timeout, now(), &armed, res->reset_err,
-				      sizeof(res->reset_err));
+		rc = hostmedia_rescue(&store, mac, &hc, &media, now(), &armed, res->reset_err, sizeof(res->reset_err));
 		if (!armed) {
 			snprintf(err, errlen, "%s", res->reset_err);
 			return rc;

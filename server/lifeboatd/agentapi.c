@@ -200,7 +200,7 @@ enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const cha
 	if (status == 0 && lb_phase_ssh_up(jstr(h, "phase")) &&
 	    (strcmp(jstr(jget(h, "media"), "state"), "inserted") == 0 ||
 	     strcmp(jstr(jget(h, "media"), "state"), "inserting") == 0)) {
-		media_eject_later(mac); /* booted: the next boot is the disk */
+		media_eject_later(mac, jint(jget(h, "media"), "session")); /* booted: the next boot is the disk */
 	}
 	json_object_put(h);
 	json_object_put(report);

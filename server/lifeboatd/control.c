@@ -172,15 +172,16 @@ static enum MHD_Result power_failed(struct MHD_Connection *c, struct req *r, int
 static enum MHD_Result rescue_by_media(struct MHD_Connection *c, struct req *r, const char *mac,
 				       struct host_change *hc)
 {
+	struct media_conf mc;
 	char err[700];
 	int armed = 0, rc;
 
+	hostmedia_conf(&srv.conf, &mc);
 	if (strcmp(hc->policy, "rescue-once") != 0) {
 		return http_text(c, r, 400, "cannot use the body: media needs once (the ISO is ejected once SSH is up and "
 				 "the next boot is the disk)");
 	}
-	rc = hostmedia_rescue(&srv.store, mac, hc, srv.conf.media_url, srv.conf.media_timeout, (long long)time(NULL),
-			      &armed, err, sizeof(err));
+	rc = hostmedia_rescue(&srv.store, mac, hc, &mc, (long long)time(NULL), &armed, err, sizeof(err));
 	if (!armed) {
 		return rc == -EOPNOTSUPP ? http_text(c, r, 409, err) : change_failed(c, r, rc, err);
 	}

@@ -165,6 +165,9 @@ static int find_media(const char *key, const char *client, char mac[18], const c
 	*why = media_refusal(m, &s, key, now);
 	if (*why != NULL) {
 		rc = -ENOENT;
+	} else if (!hostmedia_may_fetch(m, client)) {
+		*why = "the rescue ISO is for another address";
+		rc = -EPERM;
 	} else if (jstr(m, "client")[0] == '\0') {
 		/* the first fetch binds it (under the lock: one wins) */
 		rc = hostmedia_bind(&srv.store, mac, key, client, now, why, err, sizeof(err));
@@ -172,9 +175,6 @@ static int find_media(const char *key, const char *client, char mac[18], const c
 			*why = "the database is not available";
 			rc = -EAGAIN;
 		}
-	} else if (strcmp(jstr(m, "client"), client) != 0) {
-		*why = "the rescue ISO is bound to another address";
-		rc = -EPERM;
 	}
 	json_object_put(h);
 	return rc;
@@ -202,8 +202,8 @@ enum MHD_Result handle_media(struct MHD_Connection *c, struct req *r, const char
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg), "cannot give the rescue ISO: %s", why);
 		if (rc == -EPERM) {
-			fprintf(stderr, "lifeboatd: %s: refused the rescue ISO to %s: it is bound to its first fetcher\n",
-				mac, r->client);
+			fprintf(stderr, "lifeboatd: %s: refused the rescue ISO to %s: it is for the BMC's address\n", mac,
+				r->client);
 		}
 		explicit_bzero(key, sizeof(key));
 		return http_text(c, r, rc == -EPERM ? 403 : rc == -EAGAIN ? 503 : 404, msg);
@@ -221,9 +221,12 @@ enum MHD_Result handle_media(struct MHD_Connection *c, struct req *r, const char
 	}
 	snprintf(path, sizeof(path), "%s/%s", srv.conf.payload_dir, LB_MEDIA_ISO);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(msg, sizeof(msg), "cannot open %s: %s (make builds it into out/)", path,
-			 fd < 0 ? strerror(errno) : "not a file");
+	if (fd < 0) {
+		snprintf(msg, sizeof(msg), "cannot open %s: %s (make builds it into out/)", path, strerror(errno));
+		goto err_reader;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(msg, sizeof(msg), "cannot use %s: %s", path, S_ISREG(st.st_mode) ? strerror(errno) : "not a file");
 		goto err_file;
 	}
 	rc = iso_regions(fd, &st, &x->m);
@@ -234,15 +237,15 @@ enum MHD_Result handle_media(struct MHD_Connection *c, struct req *r, const char
 		goto err_file;
 	}
 	if (strlen(x->args) > x->m.len) {
-		snprintf(msg, sizeof(msg), "the session's kernel arguments (%zu bytes) do not fit %s's %zu", strlen(x->args),
-			 path, x->m.len);
+		snprintf(msg, sizeof(msg), "cannot fit the session's kernel arguments (%zu bytes) into %s's %zu",
+			 strlen(x->args), path, x->m.len);
 		goto err_file;
 	}
 	range = range_parse(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE),
 			    (uint64_t)st.st_size, &start, &end);
 	if (range < 0) {
-		close(fd);
-		free(x);
+		x->fd = fd;
+		free_iso(x);
 		snprintf(crange, sizeof(crange), "bytes */%llu", (unsigned long long)st.st_size);
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 		if (resp != NULL) {
@@ -288,18 +291,26 @@ err_reader:
 
 #define EJECT_QUEUE 64
 
+struct eject {
+	char mac[18];
+	long long session;  /* only this session's ISO */
+};
+
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	pthread_t thread;
-	char macs[EJECT_QUEUE][18];
+	struct eject q[EJECT_QUEUE];
 	size_t head, n;
 	int stop, started;
 } ej = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
+/* Ejects what is queued; at stop what is still queued stays in the BMC
+ * (said), the URL dies with its session or media_timeout anyway. */
 static void *eject_loop(void *arg)
 {
-	char mac[18], err[700];
+	char err[700];
+	struct eject e;
 
 	(void)arg;
 	pthread_mutex_lock(&ej.lock);
@@ -307,17 +318,20 @@ static void *eject_loop(void *arg)
 		while (ej.n == 0 && !ej.stop) {
 			pthread_cond_wait(&ej.wake, &ej.lock);
 		}
-		if (ej.n == 0 && ej.stop) {
+		if (ej.stop) {
+			if (ej.n > 0) {
+				fprintf(stderr, "lifeboatd: stopping with %zu rescue ISO(s) not ejected yet\n", ej.n);
+			}
 			break;
 		}
-		memcpy(mac, ej.macs[ej.head], sizeof(mac));
+		e = ej.q[ej.head];
 		ej.head = (ej.head + 1) % EJECT_QUEUE;
 		ej.n--;
 		pthread_mutex_unlock(&ej.lock);
-		if (hostmedia_eject(&srv.store, mac, "SSH is up", err, sizeof(err)) < 0) {
-			fprintf(stderr, "lifeboatd: %s: cannot eject the rescue ISO: %s\n", mac, err);
+		if (hostmedia_eject(&srv.store, e.mac, e.session, srv.conf.media_url, "SSH is up", err, sizeof(err)) < 0) {
+			fprintf(stderr, "lifeboatd: %s: cannot eject the rescue ISO: %s\n", e.mac, err);
 		} else {
-			fprintf(stderr, "lifeboatd: %s: the rescue ISO ejected (SSH is up)\n", mac);
+			fprintf(stderr, "lifeboatd: %s: the rescue ISO ejected (SSH is up)\n", e.mac);
 		}
 		pthread_mutex_lock(&ej.lock);
 	}
@@ -346,13 +360,15 @@ void media_eject_stop(void)
 	ej.started = 0;
 }
 
-void media_eject_later(const char *mac)
+void media_eject_later(const char *mac, long long session)
 {
 	size_t i;
 
 	pthread_mutex_lock(&ej.lock);
 	for (i = 0; i < ej.n; i++) {
-		if (strcmp(ej.macs[(ej.head + i) % EJECT_QUEUE], mac) == 0) {
+		const struct eject *q = &ej.q[(ej.head + i) % EJECT_QUEUE];
+
+		if (strcmp(q->mac, mac) == 0 && q->session == session) {
 			pthread_mutex_unlock(&ej.lock);
 			return; /* already queued */
 		}
@@ -363,7 +379,8 @@ void media_eject_later(const char *mac)
 			EJECT_QUEUE);
 		return;
 	}
-	snprintf(ej.macs[(ej.head + ej.n) % EJECT_QUEUE], 18, "%s", mac);
+	snprintf(ej.q[(ej.head + ej.n) % EJECT_QUEUE].mac, 18, "%s", mac);
+	ej.q[(ej.head + ej.n) % EJECT_QUEUE].session = session;
 	ej.n++;
 	pthread_cond_signal(&ej.wake);
 	pthread_mutex_unlock(&ej.lock);

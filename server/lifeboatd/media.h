@@ -14,7 +14,7 @@ enum MHD_Result handle_media(struct MHD_Connection *c, struct req *r, const char
 int media_eject_start(void);
 void media_eject_stop(void);
 
-/* Queues the eject of mac's rescue ISO (at most once at a time). */
-void media_eject_later(const char *mac);
+/* Queues the eject of the rescue ISO of mac's session (once). */
+void media_eject_later(const char *mac, long long session);
 
 #endif

@@ -57,10 +57,11 @@ static int page_rescue_media(const char *mac, const char *by, char *err, size_t 
 {
 	struct host_change hc = { .policy = "rescue-once", .nat = -1, .seconds = srv.conf.session_timeout, .by = by,
 				  .media = 1 };
+	struct media_conf mc;
 	int armed = 0;
 
-	return hostmedia_rescue(&srv.store, mac, &hc, srv.conf.media_url, srv.conf.media_timeout, (long long)time(NULL),
-				&armed, err, errlen);
+	hostmedia_conf(&srv.conf, &mc);
+	return hostmedia_rescue(&srv.store, mac, &hc, &mc, (long long)time(NULL), &armed, err, errlen);
 }
 
 /* Each button's action (core/page.c draws them). */

@@ -9,10 +9,10 @@
 static const struct {
 	const char *name;
 	int (*power)(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen);
-	int (*media)(const struct bmc *b, const char *image, char *err, size_t errlen); /* NULL: none */
+	int (*media)(const struct bmc *b, const char *image, const char *mine, char *err, size_t errlen); /* NULL: none */
 	const char *no_media;  /* why not, then */
 } drivers[] = {
-	{ "ipmi", ipmi_power, NULL, "IPMI has no virtual media (the redfish driver has)" },
+	{ "ipmi", ipmi_power, NULL, "cannot use virtual media through IPMI: it has none (the redfish driver has)" },
 	{ "redfish", redfish_power, redfish_media, NULL },
 };
 
@@ -71,7 +71,7 @@ int power_driver_has_media(const char *name)
 	return 0;
 }
 
-int bmc_media(const struct bmc *b, const char *image, char *err, size_t errlen)
+int bmc_media(const struct bmc *b, const char *image, const char *mine, char *err, size_t errlen)
 {
 	int d = driver_of(b, err, errlen);
 
@@ -82,7 +82,7 @@ int bmc_media(const struct bmc *b, const char *image, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", drivers[d].no_media);
 		return -EOPNOTSUPP;
 	}
-	return drivers[d].media(b, image, err, errlen);
+	return drivers[d].media(b, image, mine, err, errlen);
 }
 
 int bmc_power(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen)

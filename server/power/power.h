@@ -38,8 +38,9 @@ int bmc_power(const struct bmc *b, enum power_op op, char state[8], char *err, s
 
 /* Virtual media (drivers that have it): image, an http:// or https:// URL
  * the BMC fetches, inserted as its virtual CD (what was in it ejected
- * first); NULL ejects it. 0, the errors of bmc_power, or -EOPNOTSUPP
- * (this driver has no virtual media). */
-int bmc_media(const struct bmc *b, const char *image, char *err, size_t errlen);
+ * first); with image NULL, what is inserted ejected, only images that
+ * start with mine (NULL: any). 0, the errors of bmc_power, or
+ * -EOPNOTSUPP (this driver or this BMC has no virtual media to boot). */
+int bmc_media(const struct bmc *b, const char *image, const char *mine, char *err, size_t errlen);
 
 #endif

@@ -41,6 +41,9 @@ static const struct {
 	{ "AMI", "AMI MegaRAC (ASRockRack and others)", RFQ_ENABLED_ALWAYS },
 	/* ironic 2d253a04f: 400 UnableToModifyDuringSystemPOST during POST */
 	{ "HPE", "HPE iLO 5/6", RFQ_RETRY_DURING_POST },
+	/* sushy-oem-idrac 9aa444dcb: its virtual CD boots through
+	 * ImportSystemConfiguration (FirstBootDevice VCD-DVD), not Cd */
+	{ "Dell", "Dell iDRAC 9/10", RFQ_CD_IS_PHYSICAL },
 };
 /* Not flags, for every BMC: the override goes to @Redfish.Settings when
  * the system has one (iDRAC 10: sushy 0865ce5); a 412 is read again and
@@ -64,20 +67,37 @@ int rf_get(struct rf *r, const char *path, const char *what, struct rf_reply *re
 }
 
 /* The service root: the Systems collection and the vendor. */
+/* A serial number that says nothing (the board maker left it). */
+static int serial_says_something(const char *s)
+{
+	static const char *const blank[] = { "", "0", "None", "Default string", "To Be Filled By O.E.M.",
+					     "Not Specified", "System Serial Number", "0123456789", "Not Applicable" };
+	size_t i;
+
+	for (i = 0; i < sizeof(blank) / sizeof(blank[0]); i++) {
+		if (strcasecmp(s, blank[i]) == 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* 1 when the system at path has the host's serial number or one of its
- * interfaces the host's MAC. */
+ * interfaces the host's MAC, 0 when not, -errno when the BMC did not
+ * answer. */
 static int is_the_host(struct rf *r, const char *path)
 {
 	struct rf_reply sysr = { .status = 0 }, list = { .status = 0 }, nic = { .status = 0 };
 	json_object *members = NULL;
 	size_t i;
-	int hit = 0;
+	int hit = 0, rc = rf_call(r, "GET", path, NULL, NULL, &sysr);
 
-	if (rf_call(r, "GET", path, NULL, NULL, &sysr) < 0) {
-		return 0;
+	if (rc < 0) {
+		return rc;
 	}
 	if (sysr.status == 200) {
-		hit = r->b->host_serial[0] != '\0' && strcmp(jstr(sysr.body, "SerialNumber"), r->b->host_serial) == 0;
+		hit = serial_says_something(r->b->host_serial) &&
+		      strcmp(jstr(sysr.body, "SerialNumber"), r->b->host_serial) == 0;
 		if (!hit && jstr(jget(sysr.body, "EthernetInterfaces"), "@odata.id")[0] != '\0' &&
 		    rf_call(r, "GET", jstr(jget(sysr.body, "EthernetInterfaces"), "@odata.id"), NULL, NULL, &list) == 0) {
 			if (list.status == 200 && json_object_object_get_ex(list.body, "Members", &members) &&
@@ -102,15 +122,21 @@ static int is_the_host(struct rf *r, const char *path)
 }
 
 /* Among several systems and none configured: the host's (by serial
- * number or MAC). The number that are; path gets the last. */
-static size_t system_of_host(struct rf *r, json_object *members, char *path, size_t len)
+ * number or MAC). The number that are (path gets the last), or -errno
+ * when the BMC did not answer. */
+static int system_of_host(struct rf *r, json_object *members, char *path, size_t len)
 {
-	size_t i, found = 0;
+	size_t i;
+	int found = 0, rc;
 
 	for (i = 0; i < json_object_array_length(members) && i < 16; i++) {
 		const char *id = jstr(json_object_array_get_idx(members, i), "@odata.id");
 
-		if (id[0] != '\0' && is_the_host(r, id)) {
+		rc = id[0] != '\0' ? is_the_host(r, id) : 0;
+		if (rc < 0) {
+			return rc;
+		}
+		if (rc == 1) {
 			snprintf(path, len, "%s", id);
 			found++;
 		}
@@ -165,7 +191,12 @@ int rf_find_system(struct rf *r, struct sys *s)
 		snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "", last);
 	}
 	if (found == 0 && r->b->system[0] == '\0' && n > 1) {
-		found = system_of_host(r, members, s->path, sizeof(s->path));
+		rc = system_of_host(r, members, s->path, sizeof(s->path));
+		if (rc < 0) {
+			rf_reply_free(&list);
+			return rc;
+		}
+		found = (size_t)rc;
 	}
 	rf_reply_free(&list);
 	if (found == 1) {
@@ -358,7 +389,7 @@ static int post_reset(struct rf *r, const char *target, const char *type)
 	return rc;
 }
 
-/* Until the system says PowerState Off (within the deadline). */
+/* Until the system says PowerState Off, keeping time for the On. */
 static int wait_off(struct rf *r, const struct sys *s)
 {
 	struct timespec pause = { .tv_sec = 1, .tv_nsec = 0 };
@@ -375,7 +406,7 @@ static int wait_off(struct rf *r, const struct sys *s)
 		if (off) {
 			return 0;
 		}
-		if (lb_mono_ms() + 4000 >= r->deadline) {
+		if (lb_mono_ms() + 8000 >= r->deadline) {
 			snprintf(r->err, r->errlen, "%s: the system did not go off for the power cycle within %d s",
 				 r->b->address, POWER_TIMEOUT_MS / 1000);
 			return -EIO;
@@ -413,19 +444,20 @@ static int do_reset(struct rf *r, const struct sys *s, enum power_op op)
 	}
 	allowed = allowed_resets(r, action);
 	type = reset_type(op, on, allowed);
-	if (type == NULL && op == POWER_CYCLE && reset_type(POWER_OFF, 1, allowed) != NULL &&
-	    reset_type(POWER_ON, 0, allowed) != NULL) {
-		/* no cycle of its own (some OpenBMC and Lenovo allow On and
-		 * ForceOff only): off, wait for it, on */
-		const char *off = reset_type(POWER_OFF, 1, allowed), *onto = reset_type(POWER_ON, 0, allowed);
+	if (type == NULL && op == POWER_CYCLE && allows(allowed, "ForceOff") && reset_type(POWER_ON, 0, allowed) != NULL) {
+		/* no cycle of its own (some OpenBMC allow On and ForceOff
+		 * only): off at once, wait for it, and on whatever the wait
+		 * said: a host is never left off by a cycle */
+		const char *onto = reset_type(POWER_ON, 0, allowed);
 
 		json_object_put(allowed);
 		rf_reply_free(&sysr);
-		rc = post_reset(r, target, off);
-		if (rc == 0) {
-			rc = wait_off(r, s);
+		rc = post_reset(r, target, "ForceOff");
+		if (rc < 0) {
+			return rc;
 		}
-		return rc < 0 ? rc : post_reset(r, target, onto);
+		wait_off(r, s);
+		return post_reset(r, target, onto);
 	}
 	if (type == NULL) {
 		snprintf(r->err, r->errlen, "%s: the system allows no reset for %s (it allows %s)", r->b->address,

@@ -3,23 +3,26 @@
  *
  *   where        the system's VirtualMedia collection (newer BMCs,
  *                iDRAC 6+), else that of each manager of the system
- *                (Links.ManagedBy; else the service root's Managers)
+ *                (Links.ManagedBy)
  *   which        the first member whose MediaTypes has CD, else DVD
  *                (Cisco UCS offers DVD only), with an InsertMedia action;
  *                a member that refuses (400, 405) gives way to the next
  *   insert       what is in it ejected first (Ironic always does: an
  *                iDRAC says Inserted for a while after an eject), then
  *                POST InsertMedia {Image, Inserted, WriteProtected}; with
- *                TransferProtocolType once more when the BMC asks for it;
+ *                Image alone once more when the BMC refuses those two
+ *                (Supermicro without a Vendor), with TransferProtocolType
+ *                once more when it asks for it;
  *                a 5xx tried again twice, 3 s apart (an eject still
  *                running on an iDRAC); 202: the task followed
  *   eject        POST EjectMedia without a body, then with {} (iLO says
  *                415, iDRAC 400); a refusal while nothing is inserted is
  *                no failure
  *
- * Not done (docs/server.md): BMCs without the InsertMedia action (a
- * PATCH of Image, older Lenovo), and Dell's OEM boot from its virtual CD
- * (a standard Cd override boots its physical drive there). */
+ * Refused: Dell's iDRAC (a standard Cd override boots its physical
+ * drive; its virtual CD needs Dell's OEM ImportSystemConfiguration, not
+ * done). Not done (docs/server.md): BMCs without the InsertMedia action
+ * (a PATCH of Image, older Lenovo). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +42,7 @@ struct slot {
 	char path[512];
 	char insert[512];  /* the InsertMedia target */
 	char eject[512];   /* the EjectMedia target ("" none) */
+	char image[512];   /* what is in it ("" nothing) */
 	int inserted;
 };
 
@@ -67,7 +71,8 @@ static void slot_from(const struct rf_reply *rep, const char *path, struct slot 
 	snprintf(sl->path, sizeof(sl->path), "%s", path);
 	snprintf(sl->insert, sizeof(sl->insert), "%s", jstr(jget(actions, "#VirtualMedia.InsertMedia"), "target"));
 	snprintf(sl->eject, sizeof(sl->eject), "%s", jstr(jget(actions, "#VirtualMedia.EjectMedia"), "target"));
-	sl->inserted = json_object_get_boolean(jget(rep->body, "Inserted")) && jstr(rep->body, "Image")[0] != '\0';
+	snprintf(sl->image, sizeof(sl->image), "%s", jstr(rep->body, "Image"));
+	sl->inserted = json_object_get_boolean(jget(rep->body, "Inserted")) && sl->image[0] != '\0';
 }
 
 /* The CD (else DVD) members of one VirtualMedia collection with an
@@ -167,6 +172,7 @@ static int eject_slot(struct rf *r, struct slot *sl)
 	}
 	for (tries = 0; tries < 2; tries++) {
 		empty = tries == 0 ? NULL : json_object_new_object();
+		rf_reply_free(&rep);
 		rc = rf_call(r, "POST", sl->eject, empty, NULL, &rep);
 		json_object_put(empty);
 		if (rc < 0) {
@@ -178,9 +184,8 @@ static int eject_slot(struct rf *r, struct slot *sl)
 			return rc;
 		}
 		if (rep.status != 415 && rep.status != 400) {
-			break;
+			break; /* the last refusal is kept for its words */
 		}
-		rf_reply_free(&rep);
 	}
 	/* refused: no failure when nothing is in it */
 	if (rf_call(r, "GET", sl->path, NULL, NULL, &again) == 0) {
@@ -209,17 +214,27 @@ static int wants_protocol(const struct rf_reply *rep)
 		strstr(id, "ActionParameterMissing") != NULL);
 }
 
+/* The BMC refuses Inserted or WriteProtected (a Supermicro that does
+ * not say its Vendor). */
+static int refuses_flags(const struct rf_reply *rep)
+{
+	const char *text = json_object_to_json_string(rep->body);
+
+	return rep->status == 400 && text != NULL &&
+	       (strstr(text, "Inserted") != NULL || strstr(text, "WriteProtected") != NULL);
+}
+
 static int insert_slot(struct rf *r, const struct sys *s, struct slot *sl, const char *image)
 {
 	struct rf_reply rep = { .status = 0 };
 	struct timespec pause = { .tv_sec = MEDIA_RETRY_MS / 1000, .tv_nsec = 0 };
 	json_object *body = NULL;
-	int rc, protocol = 0, busy = 0;
+	int rc, protocol = 0, busy = 0, bare = (s->quirks & RFQ_MEDIA_BARE) != 0;
 
 	for (;;) {
 		body = json_object_new_object();
 		json_object_object_add(body, "Image", json_object_new_string(image));
-		if (!(s->quirks & RFQ_MEDIA_BARE)) {
+		if (!bare) {
 			json_object_object_add(body, "Inserted", json_object_new_boolean(1));
 			json_object_object_add(body, "WriteProtected", json_object_new_boolean(1));
 		}
@@ -237,7 +252,9 @@ static int insert_slot(struct rf *r, const struct sys *s, struct slot *sl, const
 			rf_reply_free(&rep);
 			return rc;
 		}
-		if (!protocol && wants_protocol(&rep)) {
+		if (!bare && refuses_flags(&rep)) {
+			bare = 1;
+		} else if (!protocol && wants_protocol(&rep)) {
 			protocol = 1;
 		} else if (rep.status >= 500 && busy < 2 && lb_mono_ms() + MEDIA_RETRY_MS + 5000 < r->deadline) {
 			busy++;
@@ -253,7 +270,7 @@ static int insert_slot(struct rf *r, const struct sys *s, struct slot *sl, const
 	}
 }
 
-int redfish_media(const struct bmc *b, const char *image, char *err, size_t errlen)
+int redfish_media(const struct bmc *b, const char *image, const char *mine, char *err, size_t errlen)
 {
 	struct rf r;
 	struct sys s = { .path = "", .vendor = "", .quirks = 0 };
@@ -265,12 +282,17 @@ int redfish_media(const struct bmc *b, const char *image, char *err, size_t errl
 		return rc;
 	}
 	rc = rf_find_system(&r, &s);
+	if (rc == 0 && image != NULL && (s.quirks & RFQ_CD_IS_PHYSICAL)) {
+		snprintf(err, errlen, "cannot boot %s from its virtual CD: a standard Cd override boots the physical drive "
+			 "of a %s BMC (its OEM boot is not done): use --reset with PXE", b->address, s.vendor);
+		rc = -EOPNOTSUPP;
+	}
 	if (rc == 0) {
 		rc = find_slots(&r, &s, slots, &n);
 	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (image == NULL) {
-			if (slots[i].inserted) {
+			if (slots[i].inserted && (mine == NULL || strncmp(slots[i].image, mine, strlen(mine)) == 0)) {
 				rc = eject_slot(&r, &slots[i]);
 			}
 			continue;

@@ -18,6 +18,9 @@ enum {
 	/* the virtual CD is the override target UsbCd (when the system
 	 * allows it; Cd is its physical drive) */
 	RFQ_CD_IS_USBCD = 1 << 3,
+	/* the override target Cd is the physical drive; the virtual CD needs
+	 * the vendor's OEM boot (virtual media is refused) */
+	RFQ_CD_IS_PHYSICAL = 1 << 4,
 };
 
 struct sys {
