@@ -65,6 +65,16 @@ def set_bmc(d, e, tmp_path, *extra, password=PASSWORD):
                *extra, check=False)
 
 
+def next_cycle_boots_the_disk(d, console, shown):
+    """A power cycle through lifeboatd, and the VM's console says it booted its disk."""
+    before = console().count("Booting from Hard Disk")
+    assert ctl(d, "power", MAC, "cycle").stdout == f"{MAC}: power cycle: done\n"
+    deadline = time.monotonic() + 120
+    while console().count("Booting from Hard Disk") <= before:
+        assert time.monotonic() < deadline, f"the disk did not boot; QEMU: {shown}\n{console()[-3000:]}"
+        time.sleep(0.5)
+
+
 def test_redfish_clients_accept_the_emulator(lifeboatd, emulators, certs, monkeypatch):
     """Real Redfish clients: redfishtool lists the systems, cycles the power
     and sets a boot override; sushy (with sessions) does the same and
@@ -148,12 +158,7 @@ def test_rescue_reset_through_redfish_ssh_and_back_to_the_disk(lifeboatd, emulat
     assert patches and patches[0][1]["If-Match"] and all(h["Accept-Encoding"] == "identity" for _, h in patches)
 
     # the next cycle boots the disk: no override, the VM's own order
-    before = console().count("Booting from Hard Disk")
-    assert ctl(d, "power", MAC, "cycle").stdout == f"{MAC}: power cycle: done\n"
-    deadline = time.monotonic() + 120
-    while console().count("Booting from Hard Disk") <= before:
-        assert time.monotonic() < deadline, f"the disk did not boot; QEMU: {shown}\n{console()[-3000:]}"
-        time.sleep(0.5)
+    next_cycle_boots_the_disk(d, console, shown)
     assert not e.sessions, "a session was left logged in"
     assert PASSWORD not in d.log_path.read_text() and PASSWORD not in ctl(d, "events", MAC).stdout
 
@@ -362,12 +367,7 @@ def test_rescue_through_virtual_media_without_pxe(lifeboatd, emulators, certs, s
         assert line in events, events
 
     # the next cycle boots the disk: the override was once, the CD is empty
-    before = console().count("Booting from Hard Disk")
-    assert ctl(d, "power", MAC, "cycle").stdout == f"{MAC}: power cycle: done\n"
-    deadline = time.monotonic() + 120
-    while console().count("Booting from Hard Disk") <= before:
-        assert time.monotonic() < deadline, f"the disk did not boot; QEMU: {shown}\n{console()[-3000:]}"
-        time.sleep(0.5)
+    next_cycle_boots_the_disk(d, console, shown)
     assert not e.sessions and PASSWORD not in d.log_path.read_text()
 
 

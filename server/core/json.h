@@ -15,4 +15,8 @@ json_object *jget(json_object *o, const char *key);
 /* Removes key from o when o is an object (json-c asserts otherwise). */
 void jdel(json_object *o, const char *key);
 
+/* 1 when a (anything: not trusted to be an array) is an array holding the
+ * string s (nocase: in any case); other elements are passed over. */
+int jarray_has(json_object *a, const char *s, int nocase);
+
 #endif

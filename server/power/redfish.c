@@ -265,22 +265,7 @@ static json_object *allowed_resets(struct rf *r, json_object *action)
  * array of strings); NULL allows every type. */
 static int allows(json_object *allowed, const char *type)
 {
-	size_t i;
-
-	if (allowed == NULL) {
-		return 1;
-	}
-	if (!json_object_is_type(allowed, json_type_array)) {
-		return 0;
-	}
-	for (i = 0; i < json_object_array_length(allowed); i++) {
-		json_object *v = json_object_array_get_idx(allowed, i);
-
-		if (json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), type) == 0) {
-			return 1;
-		}
-	}
-	return 0;
+	return allowed == NULL || jarray_has(allowed, type, 0);
 }
 
 /* A 202's task monitor, followed until it answers something else or the

@@ -46,22 +46,10 @@ struct slot {
 	int inserted;
 };
 
-/* has: MediaTypes (anything: not trusted to be an array) holds type. */
+/* MediaTypes (anything: not trusted to be an array) holds type. */
 static int media_type(json_object *types, const char *type)
 {
-	size_t i;
-
-	if (!json_object_is_type(types, json_type_array)) {
-		return 0;
-	}
-	for (i = 0; i < json_object_array_length(types); i++) {
-		json_object *v = json_object_array_get_idx(types, i);
-
-		if (json_object_is_type(v, json_type_string) && strcasecmp(json_object_get_string(v), type) == 0) {
-			return 1;
-		}
-	}
-	return 0;
+	return jarray_has(types, type, 1);
 }
 
 static void slot_from(const struct rf_reply *rep, const char *path, struct slot *sl)
