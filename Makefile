@@ -195,8 +195,12 @@ fuzz: $(FUZZERS)
 		grep -E '^stat::number_of_executed_units' $(B)/fuzz/$$name.log | sed 's/^/          /'; \
 	done
 
-qemu-test: $(B)/unit/tls_probe
-	$(Q)cd test-qemu && LIFEBOAT_OUT=$(abspath $(OUT)) $(PYTEST) -v -ra $(PYTEST_ARGS)
+PROMTOOL = $(CACHE)/tools/prometheus_$(PROMETHEUS_VERSION)/usr/bin/promtool
+$(PROMTOOL): build/fetch-tool.sh
+	$(Q)sh build/fetch-tool.sh $(CACHE) prometheus $(PROMETHEUS_VERSION)
+
+qemu-test: $(B)/unit/tls_probe $(PROMTOOL)
+	$(Q)cd test-qemu && LIFEBOAT_OUT=$(abspath $(OUT)) LIFEBOAT_PROMTOOL=$(PROMTOOL) $(PYTEST) -v -ra $(PYTEST_ARGS)
 
 # ---- ISO images ------------------------------------------------------------
 # make iso [ISO_ARGS='lifeboat.sshkey="ssh-ed25519 AAAA..."'] [ISO_IP=...]

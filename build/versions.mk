@@ -15,4 +15,6 @@ LINUX_SOURCE_VERSION := 6.1.192-2
 # make FIRMWARE=1: firmware of the built-in NIC drivers, from bookworm's
 # non-free-firmware component (binary packages; docs/building.md#the-image-writer-lifeboat-image)
 FIRMWARE_VERSION  := 20230210-5
+# promtool (make check: /metrics), unpacked from the package, not installed
+PROMETHEUS_VERSION := 2.42.0+ds-5+deb12u1
 FIRMWARE_PKGS     := firmware-bnx2 firmware-bnx2x firmware-misc-nonfree firmware-realtek

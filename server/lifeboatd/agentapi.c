@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "store/events.h"
+#include "core/metrics.h"
 #include "lifeboatd/agentapi.h"
 #include "lifeboatd/http.h"
 #include "lifeboatd/media.h"
@@ -53,6 +54,7 @@ static int same_keys(json_object *a, json_object *b)
 static void set_conflict(struct session *s, const char *source, const char *why, long long now, const char *mac)
 {
 	s->state = SS_CONFLICT;
+	metric_conflict();
 	s->conflict_time = now;
 	snprintf(s->conflict_source, sizeof(s->conflict_source), "%s", source);
 	snprintf(s->conflict_reason, sizeof(s->conflict_reason), "%s", why);
@@ -138,24 +140,29 @@ enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const cha
 	int status, rc;
 
 	if (token == NULL) {
+		metric_report(MR_REFUSED);
 		return http_text(c, r, 403, "cannot accept the report: missing or malformed token");
 	}
 	token_hash(token, hash);
 	if (store_token_find(&srv.store, hash, mac) < 0) {
+		metric_report(MR_REFUSED);
 		return http_text(c, r, 403, "cannot accept the report: unknown token");
 	}
 	if (r->too_big) {
+		metric_report(MR_INVALID);
 		snprintf(err, sizeof(err), "cannot accept the report: larger than %d bytes", LB_REPORT_MAX_BYTES);
 		return http_text(c, r, 400, err);
 	}
 	report = report_parse(r->body ? r->body : "", r->len, err, sizeof(err));
 	if (report == NULL) {
+		metric_report(MR_INVALID);
 		snprintf(msg, sizeof(msg), "cannot accept the report: %.400s", err);
 		return http_text(c, r, 400, msg);
 	}
 	rc = store_lock(&srv.store, err, sizeof(err));
 	if (rc < 0) {
 		json_object_put(report);
+		metric_report(MR_FAILED);
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return http_text(c, r, 503, "cannot accept the report: the database is not available");
 	}
@@ -204,6 +211,7 @@ enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const cha
 	}
 	json_object_put(h);
 	json_object_put(report);
+	metric_report(status == 0 ? MR_ACCEPTED : status == 403 ? MR_REFUSED : MR_FAILED);
 	if (status != 0) {
 		snprintf(err, sizeof(err), "cannot accept the report: %s", msg);
 		return http_text(c, r, (unsigned int)status, err);

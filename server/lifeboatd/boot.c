@@ -15,6 +15,7 @@
 #include "lifeboatd/http.h"
 #include "lifeboatd/server.h"
 #include "core/query.h"
+#include "core/metrics.h"
 #include "core/script.h"
 #include "core/session.h"
 #include "common/clock.h"
@@ -499,6 +500,7 @@ static int carry_out(const struct boot_query *q, const struct boot_env *env, str
 		break;
 	case STEP_CONFLICT:
 		f.s.state = SS_CONFLICT;
+		metric_conflict();
 		f.s.conflict_time = env->now;
 		snprintf(f.s.conflict_source, sizeof(f.s.conflict_source), "%s", env->source);
 		snprintf(f.s.conflict_reason, sizeof(f.s.conflict_reason), "%s", o->why);
@@ -541,6 +543,7 @@ static enum MHD_Result answer_wait(struct MHD_Connection *c, struct req *r, cons
 		return http_text(c, r, 500, "cannot write the boot script");
 	}
 	snprintf(r->why, sizeof(r->why), "wait: %s", why);
+	metric_boot(MB_WAIT);
 	return http_respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
 }
 
@@ -611,6 +614,8 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char 
 	if (o.d != DECIDE_RESCUE && o.d != DECIDE_NORMAL) {
 		snprintf(r->why, sizeof(r->why), "%s: %s", decision_name(o.d), o.why);
 	}
+	metric_boot(o.d == DECIDE_RESCUE ? MB_RESCUE : o.d == DECIDE_IP_MISMATCH ? MB_IP_MISMATCH :
+		    o.d == DECIDE_CONFLICT ? MB_CONFLICT : o.d == DECIDE_BUSY ? MB_BUSY : MB_NORMAL);
 	return http_respond(c, r, 200, "text/plain; charset=utf-8", script, (size_t)len);
 }
 

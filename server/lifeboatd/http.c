@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/wire.h"
+#include "core/metrics.h"
 #include "lifeboatd/certpin.h"
 #include "lifeboatd/http.h"
 #include "lifeboatd/server.h"
@@ -184,6 +185,10 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (*(const enum listener *)cls == L_TLS) {
+			metric_tls_connection();
+		}
 
 		k = calloc(1, sizeof(*k));
 		if (k == NULL) {
@@ -402,6 +407,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 		return;
 	}
 	ms = (double)(lb_mono_ns() - r->start_ns) / 1e6;
+	metric_http_answer(r->status);
 	/* a rescue ISO's URL is its key: never in the log */
 	fprintf(stderr, "lifeboatd: %s%s \"%s %s\" %u %" PRIu64 " %.1fms%s%s\n", r->client, r->tls ? " tls" : "",
 		r->method, strncmp(r->path, LB_PATH_MEDIA, strlen(LB_PATH_MEDIA)) == 0 ? LB_PATH_MEDIA "..." : r->path,

@@ -8,6 +8,7 @@
 #include "lifeboatd/hostsapi.h"
 #include "lifeboatd/login.h"
 #include "lifeboatd/media.h"
+#include "lifeboatd/metricsapi.h"
 #include "lifeboatd/pageaction.h"
 #include "lifeboatd/payload.h"
 #include "lifeboatd/routes.h"
@@ -26,6 +27,7 @@ const struct http_route routes[] = {
 	{ LB_PATH_REPORT, ROUTE_EXACT, HTTP_POST, ROUTE_OPEN, handle_report },
 	{ LB_PATH_KEYS, ROUTE_PREFIX, HTTP_GET, ROUTE_OPEN, handle_keys },
 	{ "/api/v1/hosts", ROUTE_EXACT, HTTP_GET, ROUTE_ADMIN, handle_hosts },
+	{ "/metrics", ROUTE_EXACT, HTTP_GET, ROUTE_ADMIN, handle_metrics },
 	{ "/api/v1/hosts/", ROUTE_PREFIX, HTTP_GET, ROUTE_ADMIN, handle_host_get },
 	{ "/api/v1/hosts/", ROUTE_PREFIX, HTTP_POST, ROUTE_ADMIN, handle_host_action },
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/metrics.h"
 #include "common/clock.h"
 #include "store/db.h"
 
@@ -294,7 +295,10 @@ int db_exec(struct db *d, const char *sql, int nparams, const char *const *param
 	}
 	rc = reachable(d, err, errlen);
 	if (rc == 0) {
+		uint64_t t0 = lb_mono_ns();
+
 		rc = d->be->exec(c, sql, nparams, params, fn, ctx, err, errlen);
+		metric_store_call((lb_mono_ns() - t0) / 1000);
 		judge(d, c, rc, err);
 	}
 	if (rc < 0 && c->in_txn && !c->spoiled) {
