@@ -81,3 +81,162 @@ def metrics_tls(d):
     status, _, body = d.request("GET", "/metrics", admin=True, tls=True)
     assert status == 200
     return body.decode()
+
+
+# ---- webhooks (server/lifeboatd/webhook.c, server/core/webhook.c) ----------------------------
+
+SECRET = "whsec-lifeboat-test-0123456789"
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1: keeps what it gets; mode "ok"
+    (204), "fail" (500) or "hang" (reads, never answers)."""
+
+    def __init__(self, port=0, mode="ok"):
+        import http.server
+        import threading
+        self.got, self.mode = [], mode
+        self.release = threading.Event()
+        recv = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, fmt, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if recv.mode == "hang":
+                    recv.release.wait(30)
+                    return
+                recv.got.append((dict(self.headers), body))
+                self.send_response(204 if recv.mode == "ok" else 500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def events(self):
+        import json
+        return [json.loads(b) for _, b in self.got]
+
+    def wait(self, n, timeout):
+        import time
+        deadline = time.monotonic() + timeout
+        while len(self.got) < n:
+            assert time.monotonic() < deadline, f"{len(self.got)} of {n} webhooks arrived: {self.events()}"
+            time.sleep(0.2)
+
+
+def verify(headers, body, secret=SECRET, window=300):
+    """What a receiver does: the HMAC over timestamp "." body, in constant
+    time, and a timestamp it still accepts."""
+    import hashlib
+    import hmac
+    import time
+    ts = headers["X-Lifeboat-Timestamp"]
+    want = "sha256=" + hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(want, headers["X-Lifeboat-Signature"]) and abs(time.time() - int(ts)) <= window
+
+
+def hooked(lifeboatd, tmp_path, url, *extra):
+    secret = tmp_path / "webhook.secret"
+    secret.write_text(SECRET + "\n")
+    secret.chmod(0o600)
+    return lifeboatd(extra=["--webhook-url", url, "--webhook-secret-file", str(secret), *extra])
+
+
+def rescue(d, mac, **body):
+    import json
+    status, _, text = d.request("POST", f"/api/v1/hosts/{mac}/rescue", json.dumps(body).encode(),
+                                {"Content-Type": "application/json"}, admin=True)
+    assert status == 200, text
+
+
+@pytest.fixture
+def receivers():
+    made = []
+    yield made
+    for r in made:
+        r.stop()
+
+
+def test_webhooks_arrive_signed_in_order(lifeboatd, receivers, tmp_path):
+    recv = Receiver()
+    receivers.append(recv)
+    d = hooked(lifeboatd, tmp_path, recv.url)
+    rescue(d, MAC, once=True)
+    token = token_of(boot(d, "127.0.0.1", ip="127.0.0.1"))
+    assert post(d, token, report("127.0.0.1", REAL_KEY), "127.0.0.1")[0] == 200      # ssh-ready
+    boot(d, "127.0.0.4", ip="127.0.0.4")                                           # conflict
+    other = "52:54:00:00:00:42"
+    rescue(d, other, seconds=2)                                                    # expires in 2 s
+    recv.wait(3, 30)
+    names = [e["event"] for e in recv.events()]
+    assert names == ["ssh-ready", "conflict", "expired"], recv.events()
+    for (headers, body), e in zip(recv.got, recv.events()):
+        assert verify(headers, body), headers
+        assert headers["X-Lifeboat-Event"] == e["event"] and e["server"] == d.guest_url("")
+    ssh_ready, conflict, expired = recv.events()
+    assert ssh_ready["mac"] == MAC and ssh_ready["kind"] == "phase" and "-> ssh-ready" in ssh_ready["text"]
+    assert conflict["mac"] == MAC and "127.0.0.4" in conflict["text"]
+    assert expired["mac"] == other and expired["kind"] == "session"
+    assert len({e["id"] for e in recv.events()}) == 3
+    # what a receiver refuses: another body, another secret, an old timestamp
+    headers, body = recv.got[0]
+    assert not verify(headers, body.replace(b"ssh-ready", b"tools-ready"))
+    assert not verify(headers, body, secret="not-the-secret-at-all")
+    assert not verify(dict(headers, **{"X-Lifeboat-Timestamp": str(int(headers["X-Lifeboat-Timestamp"]) - 600)}),
+                      body)
+    assert sample(metrics(d), 'lifeboat_webhooks_total{result="delivered"}') == 3
+
+
+def test_a_dead_receiver_blocks_nothing_and_loses_nothing_within_the_bound(lifeboatd, receivers, tmp_path):
+    hang = Receiver(mode="hang")
+    receivers.append(hang)
+    d = hooked(lifeboatd, tmp_path, hang.url, "--webhook-events", "policy", "--webhook-queue", "4")
+    macs = [f"52:54:00:00:01:{i:02x}" for i in range(6)]
+    rescue(d, macs[0])  # its POST hangs (10 s at most)
+    # meanwhile boots are answered and changes go on: nothing waits for the receiver
+    for i, mac in enumerate(macs[1:]):
+        assert "booting from the next device" in boot(d, f"127.0.0.{10 + i}", mac="52:54:00:00:02:00")
+        rescue(d, mac)
+    text = metrics(d)
+    assert sample(text, "lifeboat_webhook_queue") == 4
+    assert sample(text, 'lifeboat_webhooks_total{result="dropped"}') == 2  # 6 made, 4 kept
+    hang.release.set()
+    hang.stop()
+    receivers.remove(hang)
+    # the receiver back on the same port: the four kept arrive, in order
+    recv = Receiver(port=hang.port)
+    receivers.append(recv)
+    recv.wait(4, 90)
+    got = [e["mac"] for e in recv.events()]
+    assert got == macs[2:], got
+    assert all(verify(h, b) for h, b in recv.got)
+    assert "webhook: dropped the event policy" in d.log_path.read_text()
+
+
+def test_webhook_configuration_is_checked(lifeboatd, tmp_path, out_dir):
+    import subprocess as sp
+    from lifeboat_vm import free_port
+    binary = os.path.join(out_dir, "build", "server", "lifeboatd")
+    secret = tmp_path / "s"
+    secret.write_text(SECRET)
+    secret.chmod(0o644)
+    for extra, want in ((["--webhook-url", "http://127.0.0.1:9/x"], "webhook_url needs webhook_secret_file"),
+                        (["--webhook-url", "http://127.0.0.1:9/x", "--webhook-secret-file", str(secret)],
+                         "readable by others"),
+                        (["--webhook-events", "ssh-ready nonsense"], "'nonsense' is not an event"),
+                        (["--webhook-url", "ftp://x/"], "is not an http:// or https:// URL")):
+        r = sp.run([binary, "--state-dir", str(tmp_path / "st"), "--port", str(free_port()), *extra], capture_output=True,
+                   text=True, timeout=20)
+        assert r.returncode != 0 and want in r.stderr, (extra, r.stderr)

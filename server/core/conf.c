@@ -37,6 +37,8 @@ const struct conf conf_defaults = {
 	.store_cached = 0,
 	.store_retry = 10,
 	.media_timeout = 1800,
+	.webhook_events = "ssh-ready tools-ready tools-failed conflict expired power media",
+	.webhook_queue = 1000,
 	.tls_priority = CONF_TLS_PRIORITY,
 };
 
@@ -107,6 +109,7 @@ UINT_SETTER(set_tls_port, tls_port, 0, 65535)
 UINT_SETTER(set_db_timeout, db_timeout, 1, 60)
 UINT_SETTER(set_store_retry, store_retry, 1, 600)
 UINT_SETTER(set_media_timeout, media_timeout, 60, 86400)
+UINT_SETTER(set_webhook_queue, webhook_queue, 1, 100000)
 
 static int set_store_unreachable(struct conf *c, const char *v, char *err, size_t errlen)
 {
@@ -249,6 +252,44 @@ static int set_media_url(struct conf *c, const char *v, char *err, size_t errlen
 	return set_url(c->media_url, sizeof(c->media_url), v, err, errlen);
 }
 
+static int set_webhook_url(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return set_url(c->webhook_url, sizeof(c->webhook_url), v, err, errlen);
+}
+
+static int set_webhook_secret_file(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	return copy_to(c->webhook_secret_file, sizeof(c->webhook_secret_file), v, err, errlen);
+}
+
+/* The names webhooks know: the phases and the event kinds, and expired. */
+static int set_webhook_events(struct conf *c, const char *v, char *err, size_t errlen)
+{
+	static const char *const known[] = { "booted", "network-up", "ssh-ready", "tools-ready", "tools-failed", "error",
+					     "shutting-down", "conflict", "expired", "power", "media", "rescue", "policy",
+					     "token", "bmc", "alias" };
+	const char *p = v;
+
+	while (*p != '\0') {
+		size_t w, i;
+
+		p += strspn(p, " ");
+		w = strcspn(p, " ");
+		for (i = 0; w > 0 && i < sizeof(known) / sizeof(known[0]); i++) {
+			if (strlen(known[i]) == w && strncmp(p, known[i], w) == 0) {
+				break;
+			}
+		}
+		if (w > 0 && i == sizeof(known) / sizeof(known[0])) {
+			snprintf(err, errlen, "'%.*s' is not an event (the phases, conflict, expired, power, media, rescue, "
+				 "policy, token, bmc, alias)", (int)w, p);
+			return -EINVAL;
+		}
+		p += w;
+	}
+	return copy_to(c->webhook_events, sizeof(c->webhook_events), v, err, errlen);
+}
+
 static int set_media_from(struct conf *c, const char *v, char *err, size_t errlen)
 {
 	if (strcmp(v, "bmc") != 0 && strcmp(v, "first") != 0) {
@@ -305,6 +346,8 @@ static const struct {
 	{ "store_retry", set_store_retry }, { "tls_priority", set_tls_priority },
 	{ "media_url", set_media_url },     { "media_timeout", set_media_timeout },
 	{ "media_from", set_media_from },
+	{ "webhook_url", set_webhook_url }, { "webhook_secret_file", set_webhook_secret_file },
+	{ "webhook_events", set_webhook_events }, { "webhook_queue", set_webhook_queue },
 };
 
 const char *conf_key(size_t i)
@@ -421,6 +464,10 @@ int conf_finish(struct conf *c, char *err, size_t errlen)
 				 "control_socket", url);
 			return -EINVAL;
 		}
+	}
+	if (c->webhook_url[0] != '\0' && c->webhook_secret_file[0] == '\0') {
+		snprintf(err, errlen, "webhook_url needs webhook_secret_file (the key its POSTs are signed with)");
+		return -EINVAL;
 	}
 	if (c->agent_ca && c->tls_port == 0) {
 		snprintf(err, errlen, "agent_ca = yes needs tls_port (agents would report over HTTPS to nobody)");

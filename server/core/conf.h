@@ -46,6 +46,10 @@ struct conf {
 	unsigned int media_timeout;   /* s: a session's ISO URL lives at most this long */
 	int media_any_address;        /* media_from = first: the ISO to the first address that
 	                               * fetches it, not only the BMC's */
+	char webhook_url[512];        /* "": no webhooks */
+	char webhook_secret_file[512];/* the HMAC key (mode 0600) */
+	char webhook_events[512];     /* the event names sent (core/webhook.h) */
+	unsigned int webhook_queue;   /* events waiting at most */
 };
 
 /* TLS 1.2 and 1.3, forward-secret key exchange and AEAD ciphers only. */

@@ -11,6 +11,7 @@ static uint64_t http_answers[600];
 static const uint64_t store_le_us[] = { 1000, 5000, 10000, 50000, 100000, 500000, 1000000, 5000000 };
 #define STORE_BUCKETS (sizeof(store_le_us) / sizeof(store_le_us[0]))
 static uint64_t store_buckets[STORE_BUCKETS + 1], store_sum_us, store_count;
+static uint64_t webhooks[MW_COUNT], webhook_queue;
 
 static void bump(uint64_t *c, uint64_t by)
 {
@@ -62,6 +63,18 @@ void metric_store_call(uint64_t us)
 	bump(&store_buckets[i], 1);
 	bump(&store_sum_us, us);
 	bump(&store_count, 1);
+}
+
+void metric_webhook(enum metric_webhook result)
+{
+	if (result < MW_COUNT) {
+		bump(&webhooks[result], 1);
+	}
+}
+
+void metric_webhook_queue(uint64_t n)
+{
+	__atomic_store_n(&webhook_queue, n, __ATOMIC_RELAXED);
 }
 
 /* ---- the text ------------------------------------------------------------------ */
@@ -174,6 +187,23 @@ static void render_store(struct text *t, const struct metric_gauges *g)
 	put(t, "lifeboat_store_call_seconds_count %llu\n", (unsigned long long)get(&store_count));
 }
 
+static void render_webhooks(struct text *t, const struct metric_gauges *g)
+{
+	static const char *const names[MW_COUNT] = { "delivered", "failed", "dropped" };
+	size_t i;
+
+	(void)g;
+	for (i = 0; i < MW_COUNT; i++) {
+		put(t, "lifeboat_webhooks_total{result=\"%s\"} %llu\n", names[i], (unsigned long long)get(&webhooks[i]));
+	}
+}
+
+static void render_webhook_queue(struct text *t, const struct metric_gauges *g)
+{
+	(void)g;
+	put(t, "lifeboat_webhook_queue %llu\n", (unsigned long long)get(&webhook_queue));
+}
+
 /* One row per family: its name, type, help and what writes its samples. */
 static const struct {
 	const char *name, *type, *help;
@@ -189,6 +219,9 @@ static const struct {
 	  render_tls },
 	{ "lifeboat_http_responses_total", "counter", "HTTP answers sent, by status code.", render_http },
 	{ "lifeboat_store_call_seconds", "histogram", "How long each database call took (this lifeboatd's).", render_store },
+	{ "lifeboat_webhooks_total", "counter", "Webhook POSTs: delivered, failed (tried again), dropped (queue full).",
+	  render_webhooks },
+	{ "lifeboat_webhook_queue", "gauge", "Events waiting to be sent to the webhook.", render_webhook_queue },
 };
 
 int metrics_render(const struct metric_gauges *g, char *out, size_t len)

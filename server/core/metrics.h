@@ -24,6 +24,12 @@ void metric_http_answer(unsigned int status);
 /* One call to the database, us microseconds long. */
 void metric_store_call(uint64_t us);
 
+/* Webhooks, by what became of each POST (a failed one is tried again). */
+enum metric_webhook { MW_DELIVERED, MW_FAILED, MW_DROPPED, MW_COUNT };
+void metric_webhook(enum metric_webhook result);
+/* The events waiting to go out now. */
+void metric_webhook_queue(uint64_t n);
+
 /* Gauges read when the text is made: the sessions by state. */
 struct metric_gauges {
 	uint64_t sessions[4]; /* armed, active, conflict, ended */

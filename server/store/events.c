@@ -24,6 +24,7 @@ int events_add(struct store *st, const char *mac, long long now, const char *kin
 	rc = db_exec(&st->db, "INSERT INTO events (mac, time, kind, text) VALUES ($1, $2, $3, $4)", 4, p, NULL, NULL,
 		     NULL, 0);
 	if (rc >= 0) {
+		store_event_made(st, m, now, kind, text);
 		/* the newest EVENTS_MAX stay */
 		rc = db_exec(&st->db, "DELETE FROM events WHERE mac = $1 AND id < (SELECT id FROM events WHERE mac = $1 "
 				      "ORDER BY id DESC LIMIT 1 OFFSET CAST($2 AS INTEGER))", 2, trim, NULL, NULL, NULL, 0);

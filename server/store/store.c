@@ -118,7 +118,9 @@ struct store_change {
 	struct store_change *next;
 	char mac[18];
 	long long version;
-	char *doc; /* NULL: forgotten */
+	char *doc;   /* NULL: forgotten */
+	char *event; /* an event instead: its text (doc unused) */
+	char kind[24];
 };
 
 void store_follow(struct store *s, store_change_fn fn, void *ctx)
@@ -134,6 +136,7 @@ static void changes_free(struct store *s)
 	for (; c != NULL; c = next) {
 		next = c->next;
 		free(c->doc);
+		free(c->event);
 		free(c);
 	}
 	s->changes = NULL;
@@ -144,10 +147,43 @@ static void changes_deliver(struct store *s)
 {
 	struct store_change *c = NULL;
 
-	for (c = s->changes; c != NULL && s->on_change != NULL; c = c->next) {
-		s->on_change(c->mac, c->version, c->doc, s->on_change_ctx);
+	for (c = s->changes; c != NULL; c = c->next) {
+		if (c->event != NULL && s->on_event != NULL) {
+			s->on_event(c->mac, c->version, c->kind, c->event, s->on_event_ctx);
+		} else if (c->event == NULL && s->on_change != NULL) {
+			s->on_change(c->mac, c->version, c->doc, s->on_change_ctx);
+		}
 	}
 	changes_free(s);
+}
+
+void store_on_event(struct store *s, store_event_fn fn, void *ctx)
+{
+	s->on_event = fn;
+	s->on_event_ctx = ctx;
+}
+
+/* An event: kept for the commit as a change is (version: its time). */
+void store_event_made(struct store *s, const char *mac, long long time, const char *kind, const char *text)
+{
+	struct store_change *c = NULL;
+
+	if (s->on_event == NULL) {
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->event = strdup(text)) == NULL) {
+		free(c);
+		return; /* out of memory: not notified (it is in the log) */
+	}
+	snprintf(c->mac, sizeof(c->mac), "%s", mac);
+	snprintf(c->kind, sizeof(c->kind), "%s", kind);
+	c->version = time;
+	*s->changes_tail = c;
+	s->changes_tail = &c->next;
+	if (!s->locked) {
+		changes_deliver(s);
+	}
 }
 
 /* A change made: kept for the commit, or handed on now outside a

@@ -30,6 +30,10 @@ typedef void (*store_change_fn)(const char *mac, long long version, const char *
 
 struct store_change;
 
+/* A committed line of a host's event log (events.h), for a notifier in
+ * this process. */
+typedef void (*store_event_fn)(const char *mac, long long time, const char *kind, const char *text, void *ctx);
+
 struct store {
 	char dir[512];      /* the state directory */
 	struct db db;
@@ -38,6 +42,8 @@ struct store {
 	store_change_fn on_change; /* store_follow */
 	void *on_change_ctx;
 	struct store_change *changes, **changes_tail; /* of the open transaction (under mu) */
+	store_event_fn on_event; /* store_on_event */
+	void *on_event_ctx;
 };
 
 /* Every change of a host made through s from now on is handed to fn once
@@ -46,6 +52,14 @@ struct store {
  * thus sees its own process's changes at once, without asking the
  * database again. */
 void store_follow(struct store *s, store_change_fn fn, void *ctx);
+
+/* Likewise every event (events_add) written through s from now on: fn
+ * gets it once it is committed, under the store's lock (fn must not call
+ * the store, nor block). */
+void store_on_event(struct store *s, store_event_fn fn, void *ctx);
+
+/* events.c: an event written (kept for the commit like a change). */
+void store_event_made(struct store *s, const char *mac, long long time, const char *kind, const char *text);
 
 /* Opens the state directory and the database (database: "" for
  * STATE/lifeboat.db, sqlite:PATH, postgresql://...; every call on it
