@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,26 @@
 #include "log.h"
 
 static void (*error_sink)(const char *msg);
+static int kmsg_fd = -1;
+
+void lb_log_to_kmsg(int unlimit)
+{
+	if (unlimit) {
+		/* kernel.printk_devkmsg: "ratelimit" (10 lines per 5 s) would drop
+		 * the agent's lines at start */
+		int fd = open("/proc/sys/kernel/printk_devkmsg", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (write(fd, "on\n", 3) != 3) {
+				/* set on the command line (printk.devkmsg=): it stays */
+			}
+			close(fd);
+		}
+	}
+	if (kmsg_fd < 0) {
+		kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	}
+}
 
 /* Formats one line and writes it with a single write(2): stdio may split
  * a long line (musl's unbuffered stderr writes through an 80-byte buffer),
@@ -34,6 +55,15 @@ static void log_v(void (*sink)(const char *msg), const char *fmt, va_list ap)
 			break;
 		}
 		done += (size_t)w;
+	}
+	if (kmsg_fd >= 0) {
+		/* <15>: facility user, level debug; one write, one record */
+		char rec[sizeof(out) + 4] = "<15>";
+
+		memcpy(rec + 4, out, n);
+		if (write(kmsg_fd, rec, n + 4) < 0) {
+			/* the console has it */
+		}
 	}
 	if (sink != NULL) {
 		sink(msg);

@@ -388,6 +388,7 @@ int main(int argc, char **argv)
 	setenv("HOME", "/root", 1);
 	setenv("TERM", "linux", 0);
 	lb_set_error_sink(record_error);
+	lb_log_to_kmsg(1);
 	proc_set_shutdown_hook(on_shutdown);
 	lb_log("agent %s starting", LIFEBOAT_VERSION);
 	sethostname("lifeboat", 8);

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "logship.h"
 #include "phase.h"
 #include "report_build.h"
 #include "state.h"
@@ -36,7 +37,7 @@ struct retry {
  * SSH (the console is not always at hand): the state file "reporter",
  * one line per trouble, rewritten when it changes. */
 static char refused[1400];
-static struct retry *retries[2];
+static struct retry *retries[4];
 
 static void publish_trouble(void)
 {
@@ -128,6 +129,24 @@ static int send_report(const struct config *cfg, const struct url *u, const stru
 	return rc;
 }
 
+/* A batch of the logs, or the bundle (kind), as text/plain. */
+static int send_logs(const struct config *cfg, const struct url *u, const struct tls_trust *trust, const char *path,
+		     const char *kind, const char *body, size_t len, char *err, size_t errlen)
+{
+	static struct http_response resp;
+	char p[1200];
+	int rc;
+
+	snprintf(p, sizeof(p), "%s?kind=%s", path, kind);
+	rc = http_request("POST", u, trust, p, cfg->token[0] ? cfg->token : NULL, "text/plain; charset=utf-8", body, len,
+			  REQUEST_TIMEOUT_MS, &resp, err, errlen);
+	if (rc == 0 && (resp.status < 200 || resp.status > 299)) {
+		lb_err(err, errlen, "the server answered %d", resp.status);
+		rc = -EPROTO;
+	}
+	return rc;
+}
+
 /* Whether this URL may be spoken to; says why not on the console. */
 static int url_usable(const struct config *cfg, const char *url, int have_ca, const char *what)
 {
@@ -154,13 +173,20 @@ int report_main(void)
 	struct url u;
 	struct retry rep = { .delay_ms = BACKOFF_MIN_MS, .what = "send status report" };
 	struct retry keys = { .delay_ms = BACKOFF_MIN_MS, .what = "fetch lifeboat.keys" };
-	char path[1100], err[512], phase[64] = "", sent[64] = "";
+	struct retry logr = { .delay_ms = BACKOFF_MIN_MS, .what = "send the logs" };
+	struct retry bunr = { .delay_ms = BACKOFF_MIN_MS, .what = "send the diagnostic bundle" };
+	static struct logship logs;
+	static char bundle[LB_LOGS_MAX_BYTES];
+	size_t bundle_len = 0;
+	int bundle_state = 0; /* 0: none yet, 1: made and waiting to go, 2: sent */
+	char path[1100], logs_path[1100], err[512], phase[64] = "", sent[64] = "";
 	int keys_pending, keys_wanted, have_server, have_ca = 0;
 	long long next_heartbeat = 0;
 	unsigned long seq = 0;
 	sigset_t wake;
 
 	config_read_quietly(&cl, &cfg);
+	lb_log_to_kmsg(0);
 	http_pin_sources(STATE_DIR, cfg.bound);
 	if (tls_trust_load(&trust, cfg.have_tlspin ? cfg.tlspin : NULL, LB_PATH_AGENT_CA, &have_ca, err,
 			   sizeof(err)) < 0) {
@@ -177,6 +203,9 @@ int report_main(void)
 	keys_pending = keys_wanted = url_usable(&cfg, cfg.keys_url, have_ca, "fetch lifeboat.keys");
 	retries[0] = &rep;
 	retries[1] = &keys;
+	retries[2] = &logr;
+	retries[3] = &bunr;
+	logship_open(&logs);
 	publish_trouble();
 	if (have_server) {
 		size_t l = strlen(u.path);
@@ -185,6 +214,7 @@ int report_main(void)
 			u.path[--l] = '\0';
 		}
 		snprintf(path, sizeof(path), "%s" LB_PATH_REPORT, u.path);
+		snprintf(logs_path, sizeof(logs_path), "%s" LB_PATH_LOGS, u.path);
 	}
 	sigemptyset(&wake);
 	sigaddset(&wake, SIGUSR1);
@@ -216,6 +246,31 @@ int report_main(void)
 				next_heartbeat = ((long long)lb_mono_ms()) + (long long)cfg.heartbeat * 1000;
 			} else {
 				retry_failed(&rep, err);
+			}
+		}
+		/* the logs once the server has the session's first report */
+		if (have_server && sent[0] != '\0') {
+			logship_read(&logs);
+			if (logship_due(&logs, (long long)lb_mono_ms()) && (long long)lb_mono_ms() >= logr.next_ms) {
+				if (send_logs(&cfg, &u, &trust, logs_path, "kmsg", logs.buf, logs.len, err, sizeof(err)) == 0) {
+					logship_sent(&logs);
+					retry_ok(&logr);
+				} else {
+					retry_failed(&logr, err);
+				}
+			}
+			if (bundle_state == 0 && (strcmp(phase, LB_PHASE_TOOLS_FAILED) == 0 || strcmp(phase, "error") == 0)) {
+				bundle_len = logship_bundle(bundle, sizeof(bundle));
+				bundle_state = 1;
+				lb_log("%s: sending a diagnostic bundle (%zu bytes) to %s", phase, bundle_len, cfg.server);
+			}
+			if (bundle_state == 1 && (long long)lb_mono_ms() >= bunr.next_ms) {
+				if (send_logs(&cfg, &u, &trust, logs_path, "bundle", bundle, bundle_len, err, sizeof(err)) == 0) {
+					bundle_state = 2;
+					retry_ok(&bunr);
+				} else {
+					retry_failed(&bunr, err);
+				}
 			}
 		}
 		if (!have_server && !keys_pending) {

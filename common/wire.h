@@ -39,6 +39,14 @@
 #define LB_REPORT_VERSION 1
 #define LB_REPORT_MAX_BYTES (256 * 1024)
 
+/* The rescue system's logs (POST LB_PATH_LOGS?kind=..., text/plain, the
+ * session's token): batches of /dev/kmsg, where the agent writes its own
+ * lines too, as dmesg shows them ("kmsg"), and a diagnostic bundle on
+ * tools-failed or error ("bundle"). */
+#define LB_PATH_LOGS "/api/v1/logs"
+#define LB_LOGS_MAX_BYTES (64 * 1024)
+#define LB_LOGS_MAX_TEXT "65536"
+
 /* The agent's phases, in the order they normally come. */
 #define LB_PHASES "booted", "network-up", "ssh-ready", "tools-ready", "tools-failed", "error", "shutting-down"
 #define LB_PHASE_SSH_READY "ssh-ready"

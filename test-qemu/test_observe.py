@@ -1,10 +1,12 @@
-"""What lifeboatd lets an admin see of itself: /metrics in Prometheus'
-text format (checked by Debian's promtool, unpacked from its package by
-make), counting what was done to it."""
+"""What an admin sees without being at the machine: /metrics in
+Prometheus' text format (checked by Debian's promtool, unpacked from its
+package by make), counting what was done to lifeboatd; webhooks to a
+receiver, signed, in order, from a bounded queue; and the rescue
+system's own logs and diagnostic bundle."""
 
 import os
+import re
 import subprocess
-import urllib.parse
 
 import pytest
 
@@ -240,3 +242,63 @@ def test_webhook_configuration_is_checked(lifeboatd, tmp_path, out_dir):
         r = sp.run([binary, "--state-dir", str(tmp_path / "st"), "--port", str(free_port()), *extra], capture_output=True,
                    text=True, timeout=20)
         assert r.returncode != 0 and want in r.stderr, (extra, r.stderr)
+
+
+# ---- the rescue system's logs (agent/logship.c, POST /api/v1/logs) -----------------------------
+
+def test_the_rescue_systems_logs_and_its_bundle_arrive(vms, out_dir, ssh_key, lifeboatd):
+    """A direct boot with no toolbox ends in tools-failed: its kernel's
+    and agent's lines arrive while it runs, and a diagnostic bundle; the
+    endpoint refuses what is not the session's."""
+    import time
+    from test_agent import direct, server_args
+    from test_boot import READY_DEADLINE, netdev
+    key, pub = ssh_key
+    d = lifeboatd()
+    args = server_args(d)
+    token = args.split("lifeboat.token=", 1)[1].split()[0]
+    vm = vms("logs", direct(out_dir, f'lifeboat.sshkey="{pub}" {args} lifeboat.heartbeat=2', *netdev(),
+                            "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"), ssh_key=key)
+    vm.wait_for("lifeboat: ready", READY_DEADLINE)
+    d.wait_phase(MAC, "tools-failed", 90, vm)
+    deadline = time.monotonic() + 60
+    while True:
+        text = d.ctl("logs", MAC).stdout
+        if "lifeboat: ready" in text and "== bundle" in text:
+            break
+        assert time.monotonic() < deadline, f"logs so far:\n{text[-3000:]}"
+        time.sleep(1)
+    # the kernel's lines and the agent's, as dmesg has them
+    assert re.search(r"^\[ *\d+\.\d{6}\] Linux version ", text, re.M), text[:2000]
+    assert re.search(r"^\[ *\d+\.\d{6}\] lifeboat: agent .* starting$", text, re.M)
+    assert "== kmsg " in text
+    # written to the kernel's log at debug level: once on the console, not twice
+    assert vm.log().count("lifeboat: ready\n") == 1
+    recent = d.ctl("logs", MAC, "--since", "10m").stdout
+    assert "Linux version" in recent and "== " not in recent
+    bundle = d.ctl("logs", MAC, "--bundle").stdout
+    for part in ("== the agent's phase\ntools-failed", "== disks and partitions", "== md arrays",
+                 "== PCI devices and their drivers", "== network interfaces (/sys/class/net)",
+                 "== the kernel's command line"):
+        assert part in bundle, part
+    assert re.search(r"^eth0 address=52:54:00:12:34:56 operstate=up", bundle, re.M), bundle
+    assert re.search(r"^0000:00:0\w\.0 vendor=0x1af4 device=0x1000 class=0x020000 driver=virtio-pci", bundle, re.M)
+    # what the endpoint refuses: no token, another address, junk, another kind; nothing of it is kept
+    def logs(body, tok=token, source="127.0.0.1", kind="kmsg"):
+        return d.request("POST", f"/api/v1/logs?kind={kind}", body, {"Authorization": f"Bearer {tok}",
+                                                                     "Content-Type": "text/plain"}, source=source)[0]
+    assert logs(b"x\n", tok="not-the-token-at-all") == 403
+    assert logs(b"forged from elsewhere\n", source="127.0.0.2") == 403
+    assert logs(b"a\x00b\n") == 400 and logs(b"a\x1b[2Jb\n") == 400
+    assert logs(b"x\n", kind="core") == 400
+    assert logs(b"y" * (64 * 1024 + 1)) == 400
+    assert "forged from elsewhere" not in d.ctl("logs", MAC).stdout
+    assert logs(b"[    9.000000] sent by the test with the session's token\n") == 200
+    assert "sent by the test" in d.ctl("logs", MAC).stdout
+    # the admin's API: behind the gate
+    assert d.request("GET", f"/api/v1/hosts/{MAC}/logs")[0] in (401, 403)
+    status, _, body = d.request("GET", f"/api/v1/hosts/{MAC}/logs?kind=bundle", admin=True)
+    assert status == 200 and b"== disks and partitions" in body
+    assert d.request("GET", f"/api/v1/hosts/{MAC}/logs?since=abc", admin=True)[0] == 400
+    r = d.ctl("logs", MAC, "--since", "ten minutes", check=False)
+    assert r.returncode == 2 and "not a duration" in r.stderr

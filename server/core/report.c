@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -137,4 +138,28 @@ const struct schema_field report_members[] = {
 json_object *report_parse(const char *body, size_t len, char *err, size_t errlen)
 {
 	return schema_parse(body, len, LB_REPORT_MAX_BYTES, report_members, 0, err, errlen);
+}
+
+int report_log_ok(const char *body, size_t len, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (len > LB_LOGS_MAX_BYTES) {
+		snprintf(err, errlen, "larger than %d bytes", LB_LOGS_MAX_BYTES);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+			snprintf(err, errlen, "a control character (0x%02x) at byte %zu", c, i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int report_log_kind_ok(const char *kind)
+{
+	return kind != NULL && (strcmp(kind, "kmsg") == 0 || strcmp(kind, "bundle") == 0);
 }

@@ -22,4 +22,12 @@ json_object *report_parse(const char *body, size_t len, char *err, size_t errlen
 /* 1 when phase is one of the agent's phases. */
 int report_phase_ok(const char *phase);
 
+/* A batch of the rescue system's log (LB_PATH_LOGS): at most
+ * LB_LOGS_MAX_BYTES of text, no NUL and no control character but newline
+ * and tab (kmsg escapes the others as \xNN). 0 or -EINVAL with err. */
+int report_log_ok(const char *body, size_t len, char *err, size_t errlen);
+
+/* "kmsg" or "bundle". */
+int report_log_kind_ok(const char *kind);
+
 #endif

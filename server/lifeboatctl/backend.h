@@ -48,6 +48,9 @@ struct backend {
 	char *(*known_hosts)(const char *mac, const char *name, char *err, size_t errlen);
 	/* The host's event log, oldest first (new reference). */
 	json_object *(*events)(const char *mac, char *err, size_t errlen);
+	/* the rescue system's logs of the last `seconds` (0: all), kind
+	 * "kmsg", "bundle" or NULL (both, with headers): malloc'ed text */
+	char *(*logs)(const char *mac, long long seconds, const char *kind, size_t *len, char *err, size_t errlen);
 	int (*set_bmc)(const char *mac, const struct bmc *b, char *err, size_t errlen);
 	/* state: "on"/"off" for POWER_STATUS. */
 	int (*power)(const char *mac, enum power_op op, const char *name, char state[8], char *err, size_t errlen);

@@ -253,6 +253,30 @@ static int cmd_known_hosts(const struct backend *be, struct cmd_args *a)
 	return 0;
 }
 
+static int cmd_logs(const struct backend *be, struct cmd_args *a)
+{
+	char mac[18], err[700], *text = NULL;
+	long long seconds = 0;
+	size_t len = 0;
+	int rc = need_mac(be, a->r.pos[0], mac);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if (a->since != NULL && opt_duration(a->since, &seconds) < 0) {
+		fprintf(stderr, "lifeboatctl: cannot use --since %s: not a duration such as 90s, 10m, 2h, 1d (at most a "
+			"year)\n", a->since);
+		return 2;
+	}
+	text = be->logs(mac, seconds, a->bundle ? "bundle" : a->since ? "kmsg" : NULL, &len, err, sizeof(err));
+	if (text == NULL) {
+		return failed(err);
+	}
+	fwrite(text, 1, len, stdout);
+	free(text);
+	return 0;
+}
+
 static int cmd_events(const struct backend *be, struct cmd_args *a)
 {
 	json_object *ev = NULL;
@@ -525,6 +549,12 @@ static const struct opt rescue_opts[] = {
 	END_OPTS,
 };
 
+static const struct opt logs_opts[] = {
+	{ "--since", OPT_STRING, A(since), "DURATION", 0, 0, NULL, 0 },
+	{ "--bundle", OPT_FLAG, A(bundle), NULL, 0, 0, NULL, 0 },
+	END_OPTS,
+};
+
 static const struct opt known_hosts_opts[] = {
 	{ "--host", OPT_STRING, A(host_name), "NAME", 0, 0, NULL, 0 },
 	END_OPTS,
@@ -586,6 +616,11 @@ static const struct cmd cmds[] = {
 	{ .name = "known-hosts", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS,
 	  .opts = known_hosts_opts, .help = "known_hosts lines from the session's verified host keys",
 	  .run = cmd_known_hosts },
+	{ .name = "logs", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS, .opts = logs_opts,
+	  .help = "the rescue system's logs: its kernel's and the agent's lines, and" HELP_INDENT
+		  "its diagnostic bundles (--since 10m: the log of the last ten" HELP_INDENT
+		  "minutes only; --bundle: the bundles only)",
+	  .run = cmd_logs },
 	{ .name = "events", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS,
 	  .help = "the host's event log: policy changes and who made them, rescue scripts," HELP_INDENT
 		  "conflicts, phase changes",

@@ -24,6 +24,8 @@ struct cmd_args {
 	long long deadline;         /* ssh */
 	const char *server, *subnet, *tftp, *ipxe, *ipv6, *ipv6_mode; /* dhcp-config */
 	int trust_owner;            /* import-json */
+	const char *since;          /* logs --since DURATION */
+	int bundle;                 /* logs --bundle */
 };
 
 enum cmd_where {

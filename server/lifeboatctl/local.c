@@ -15,6 +15,7 @@
 #include "lifeboatctl/local.h"
 #include "store/events.h"
 #include "store/hostmedia.h"
+#include "store/logs.h"
 #include "store/import.h"
 
 #define BY "lifeboatctl"
@@ -168,6 +169,22 @@ static char *known_hosts(const char *mac, const char *name, char *err, size_t er
 	return text;
 }
 
+static char *logs(const char *mac, long long seconds, const char *kind, size_t *len, char *err, size_t errlen)
+{
+	int rc = 0;
+	char *text = NULL;
+
+	if (store_exists(&store, mac) != 1) {
+		snprintf(err, errlen, "no host %s", mac);
+		return NULL;
+	}
+	text = logs_read(&store, mac, seconds ? now() - seconds : 0, kind ? kind : "", kind == NULL, len, &rc);
+	if (text == NULL) {
+		snprintf(err, errlen, "cannot read the logs of %s: %s", mac, strerror(-rc));
+	}
+	return text;
+}
+
 static json_object *events(const char *mac, char *err, size_t errlen)
 {
 	json_object *ev = events_read(&store, mac, EVENTS_MAX);
@@ -226,6 +243,7 @@ const struct backend local_backend = {
 	.each_host = each_host,
 	.known_hosts = known_hosts,
 	.events = events,
+	.logs = logs,
 	.set_bmc = set_bmc,
 	.power = power,
 	.token = token,

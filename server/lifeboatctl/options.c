@@ -144,3 +144,31 @@ void opt_usage(const struct opt *table, char *out, size_t len)
 				      o->kind == OPT_LIST ? "..." : "");
 	}
 }
+
+int opt_duration(const char *s, long long *seconds)
+{
+	static const struct {
+		char unit;
+		long long scale;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	char *end = NULL;
+	long long n;
+	size_t i;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || n < 1 || s[0] == '-' || s[0] == '+') {
+		return -EINVAL;
+	}
+	if (*end == '\0') {
+		*seconds = n;
+		return n <= 366LL * 86400 ? 0 : -EINVAL;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (end[0] == units[i].unit && end[1] == '\0' && n <= 366LL * 86400 / units[i].scale) {
+			*seconds = n * units[i].scale;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

@@ -28,6 +28,9 @@ struct opt {
 	unsigned int flags;
 };
 
+/* "90", "90s", "10m", "2h", "1d": seconds, 1 to a year. 0 or -EINVAL. */
+int opt_duration(const char *s, long long *seconds);
+
 #define OPT_LIST_MAX 16
 struct opt_list {
 	const char *v[OPT_LIST_MAX];

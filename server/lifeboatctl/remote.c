@@ -237,6 +237,27 @@ static char *known_hosts(const char *mac, const char *name, char *err, size_t er
 	return call("GET", path, NULL, &out, err, errlen) < 0 ? NULL : out;
 }
 
+static char *logs(const char *mac, long long seconds, const char *kind, size_t *len, char *err, size_t errlen)
+{
+	char path[700], *out = NULL, *h = curl_easy_escape(NULL, mac, 0);
+	int rc;
+
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/logs%s", h ? h : "", seconds || kind ? "?" : "");
+	curl_free(h);
+	if (seconds) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "since=%lld%s", seconds, kind ? "&" : "");
+	}
+	if (kind) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "kind=%s", kind);
+	}
+	rc = call("GET", path, NULL, &out, err, errlen);
+	if (rc < 0) {
+		return NULL;
+	}
+	*len = strlen(out);
+	return out;
+}
+
 static json_object *events(const char *mac, char *err, size_t errlen)
 {
 	json_object *o = NULL, *ev = NULL;
@@ -309,6 +330,7 @@ const struct backend remote_backend = {
 	.each_host = each_host,
 	.known_hosts = known_hosts,
 	.events = events,
+	.logs = logs,
 	.set_bmc = set_bmc,
 	.power = power,
 	.token = token,

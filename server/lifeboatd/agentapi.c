@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "store/events.h"
+#include "store/logs.h"
 #include "core/metrics.h"
 #include "lifeboatd/agentapi.h"
 #include "lifeboatd/http.h"
@@ -214,6 +215,62 @@ enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const cha
 	metric_report(status == 0 ? MR_ACCEPTED : status == 403 ? MR_REFUSED : MR_FAILED);
 	if (status != 0) {
 		snprintf(err, sizeof(err), "cannot accept the report: %s", msg);
+		return http_text(c, r, (unsigned int)status, err);
+	}
+	return http_text(c, r, 200, "ok");
+}
+
+/* ---- POST /api/v1/logs?kind=kmsg|bundle ------------------------------------------ */
+
+enum MHD_Result handle_logs(struct MHD_Connection *c, struct req *r, const char *rest)
+{
+	const char *token = http_bearer(c), *kind = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "kind");
+	json_object *h = NULL;
+	struct session s;
+	char mac[18], hash[65], err[700], msg[600];
+	long long now = (long long)time(NULL);
+	int status, rc;
+
+	(void)rest;
+	if (token == NULL) {
+		return http_text(c, r, 403, "cannot take the logs: missing or malformed token");
+	}
+	token_hash(token, hash);
+	if (store_token_find(&srv.store, hash, mac) < 0) {
+		return http_text(c, r, 403, "cannot take the logs: unknown token");
+	}
+	if (!report_log_kind_ok(kind)) {
+		return http_text(c, r, 400, "cannot take the logs: kind is not kmsg or bundle");
+	}
+	if (r->too_big || report_log_ok(r->body ? r->body : "", r->len, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "cannot take the logs: %.400s",
+			 r->too_big ? "larger than " LB_LOGS_MAX_TEXT " bytes" : err);
+		return http_text(c, r, 400, msg);
+	}
+	rc = store_lock(&srv.store, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatd: %s\n", err);
+		return http_text(c, r, 503, "cannot take the logs: the database is not available");
+	}
+	/* a token from another address is refused here; the report says it */
+	status = open_session(token, mac, r->client, now, &h, &s, msg, sizeof(msg));
+	if (status == 0 && logs_add(&srv.store, mac, s.id, now, kind, r->body ? r->body : "") < 0) {
+		snprintf(msg, sizeof(msg), "cannot store the logs");
+		status = 500;
+	}
+	if (status == 0) {
+		rc = store_unlock(&srv.store, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "lifeboatd: %s\n", err);
+			snprintf(msg, sizeof(msg), "cannot store the logs");
+			status = 500;
+		}
+	} else {
+		store_abort(&srv.store);
+	}
+	json_object_put(h);
+	if (status != 0) {
+		snprintf(err, sizeof(err), "cannot take the logs: %s", msg);
 		return http_text(c, r, (unsigned int)status, err);
 	}
 	return http_text(c, r, 200, "ok");

@@ -9,4 +9,8 @@
 enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const char *rest);
 enum MHD_Result handle_keys(struct MHD_Connection *c, struct req *r, const char *mac);
 
+/* POST /api/v1/logs?kind=kmsg|bundle: a batch of the rescue system's log
+ * with the session's token, from its bound address. */
+enum MHD_Result handle_logs(struct MHD_Connection *c, struct req *r, const char *rest);
+
 #endif

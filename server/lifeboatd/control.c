@@ -14,6 +14,7 @@
 
 #include "store/bmc.h"
 #include "store/events.h"
+#include "store/logs.h"
 #include "core/hostdoc.h"
 #include "store/hostmedia.h"
 #include "store/hostops.h"
@@ -22,6 +23,7 @@
 #include "lifeboatd/server.h"
 #include "lifeboatd/control.h"
 #include "core/query.h"
+#include "core/report.h"
 #include "core/schema.h"
 #include "core/view.h"
 
@@ -478,6 +480,42 @@ static enum MHD_Result events(struct MHD_Connection *c, struct req *r, const cha
 	return ret;
 }
 
+#define LOGS_SINCE_MAX (366LL * 86400)
+
+/* ?since=S (the last S seconds; none: all) &kind=kmsg|bundle (none: both) */
+static enum MHD_Result logs(struct MHD_Connection *c, struct req *r, const char *mac)
+{
+	const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+	const char *kind = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "kind");
+	long long seconds = 0;
+	enum MHD_Result ret;
+	char *text = NULL, *end = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (since != NULL) {
+		errno = 0;
+		seconds = strtoll(since, &end, 10);
+		if (errno != 0 || end == since || *end != '\0' || seconds < 1 || seconds > LOGS_SINCE_MAX) {
+			return http_text(c, r, 400, "cannot use since: not a number of seconds from 1 to 31622400");
+		}
+	}
+	if (kind != NULL && !report_log_kind_ok(kind)) {
+		return http_text(c, r, 400, "cannot use kind: not kmsg or bundle");
+	}
+	if (store_exists(&srv.store, mac) != 1) {
+		return http_text(c, r, 404, "no such host");
+	}
+	text = logs_read(&srv.store, mac, seconds ? (long long)time(NULL) - seconds : 0, kind ? kind : "", kind == NULL,
+			 &len, &rc);
+	if (text == NULL) {
+		return http_text(c, r, 503, "cannot read the logs: the database is not available");
+	}
+	ret = http_respond(c, r, 200, "text/plain; charset=utf-8", text, len);
+	free(text);
+	return ret;
+}
+
 /* GET subresources of a host, one row each. */
 static const struct subresource {
 	const char *name;
@@ -485,6 +523,7 @@ static const struct subresource {
 } subresources[] = {
 	{ "known-hosts", known_hosts },
 	{ "events", events },
+	{ "logs", logs },
 };
 
 enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const char *rest)

@@ -25,6 +25,7 @@ const struct http_route routes[] = {
 	{ "/payload/", ROUTE_PREFIX, HTTP_GET, ROUTE_OPEN, handle_payload },
 	{ LB_PATH_MEDIA, ROUTE_PREFIX, HTTP_GET, ROUTE_OPEN, handle_media },
 	{ LB_PATH_REPORT, ROUTE_EXACT, HTTP_POST, ROUTE_OPEN, handle_report },
+	{ LB_PATH_LOGS, ROUTE_EXACT, HTTP_POST, ROUTE_OPEN, handle_logs },
 	{ LB_PATH_KEYS, ROUTE_PREFIX, HTTP_GET, ROUTE_OPEN, handle_keys },
 	{ "/api/v1/hosts", ROUTE_EXACT, HTTP_GET, ROUTE_ADMIN, handle_hosts },
 	{ "/metrics", ROUTE_EXACT, HTTP_GET, ROUTE_ADMIN, handle_metrics },

@@ -42,6 +42,7 @@ struct pg_conn {
 static const char *const migrations[] = {
 	DB_SCHEMA_1("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
 	DB_SCHEMA_2,
+	DB_SCHEMA_3("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
 	NULL,
 };
 

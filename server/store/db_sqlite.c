@@ -29,6 +29,7 @@ struct sqlite_conn {
 static const char *const migrations[] = {
 	DB_SCHEMA_1("INTEGER PRIMARY KEY AUTOINCREMENT"),
 	DB_SCHEMA_2,
+	DB_SCHEMA_3("INTEGER PRIMARY KEY AUTOINCREMENT"),
 	NULL,
 };
 

@@ -37,4 +37,11 @@
 	"ALTER TABLE pending ADD COLUMN holds_until BIGINT NOT NULL DEFAULT 0;"                                      \
 	"UPDATE pending SET holds_until = time + 900;"
 
+/* 3: what a rescue system sent of its logs (the kernel's and the agent's,
+ * batched) and its diagnostic bundles, per host and session */
+#define DB_SCHEMA_3(ID)                                                                                              \
+	"CREATE TABLE logs (id " ID ", mac TEXT NOT NULL, session BIGINT NOT NULL, time BIGINT NOT NULL,"            \
+	" kind TEXT NOT NULL, text TEXT NOT NULL);"                                                                  \
+	"CREATE INDEX logs_mac ON logs (mac, id);"
+
 #endif

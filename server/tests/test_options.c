@@ -140,6 +140,29 @@ static void test_global_options_stop_at_the_command(void **state)
 	assert_string_equal(r.rest[0], "rescue");
 }
 
+static void test_durations_have_a_unit_and_a_bound(void **state)
+{
+	long long s = 0;
+
+	(void)state;
+	assert_int_equal(opt_duration("90", &s), 0);
+	assert_int_equal(s, 90);
+	assert_int_equal(opt_duration("10m", &s), 0);
+	assert_int_equal(s, 600);
+	assert_int_equal(opt_duration("2h", &s), 0);
+	assert_int_equal(s, 7200);
+	assert_int_equal(opt_duration("1d", &s), 0);
+	assert_int_equal(s, 86400);
+	assert_int_equal(opt_duration("366d", &s), 0);
+	assert_int_equal(opt_duration("367d", &s), -EINVAL);
+	assert_int_equal(opt_duration("0", &s), -EINVAL);
+	assert_int_equal(opt_duration("-5m", &s), -EINVAL);
+	assert_int_equal(opt_duration("10x", &s), -EINVAL);
+	assert_int_equal(opt_duration("10mm", &s), -EINVAL);
+	assert_int_equal(opt_duration("m", &s), -EINVAL);
+	assert_int_equal(opt_duration("99999999999999999999", &s), -EINVAL);
+}
+
 static void test_usage_comes_from_the_table(void **state)
 {
 	char line[200];
@@ -157,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_what_the_table_does_not_know_is_refused),
 		cmocka_unit_test(test_dashdash_ends_the_options),
 		cmocka_unit_test(test_a_list_is_bounded),
+		cmocka_unit_test(test_durations_have_a_unit_and_a_bound),
 		cmocka_unit_test(test_global_options_stop_at_the_command),
 		cmocka_unit_test(test_usage_comes_from_the_table),
 	};
