@@ -95,6 +95,8 @@ static const struct schema_field bmc_public_members[] = {
 	S("pin", 52, NULL, NULL),
 	{ "ca_bytes", SK_INT, 0, 0, 65535, NULL, NULL, NULL, NULL },
 	{ "insecure", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "console", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "cipher_suite", SK_INT, 0, 1, 17, NULL, NULL, NULL, NULL },
 	END,
 };
 

@@ -11,7 +11,7 @@ static uint64_t http_answers[600];
 static const uint64_t store_le_us[] = { 1000, 5000, 10000, 50000, 100000, 500000, 1000000, 5000000 };
 #define STORE_BUCKETS (sizeof(store_le_us) / sizeof(store_le_us[0]))
 static uint64_t store_buckets[STORE_BUCKETS + 1], store_sum_us, store_count;
-static uint64_t webhooks[MW_COUNT], webhook_queue;
+static uint64_t webhooks[MW_COUNT], webhook_queue, console_workers;
 
 static void bump(uint64_t *c, uint64_t by)
 {
@@ -75,6 +75,11 @@ void metric_webhook(enum metric_webhook result)
 void metric_webhook_queue(uint64_t n)
 {
 	__atomic_store_n(&webhook_queue, n, __ATOMIC_RELAXED);
+}
+
+void metric_console_workers(uint64_t n)
+{
+	__atomic_store_n(&console_workers, n, __ATOMIC_RELAXED);
 }
 
 /* ---- the text ------------------------------------------------------------------ */
@@ -204,6 +209,12 @@ static void render_webhook_queue(struct text *t, const struct metric_gauges *g)
 	put(t, "lifeboat_webhook_queue %llu\n", (unsigned long long)get(&webhook_queue));
 }
 
+static void render_consoles(struct text *t, const struct metric_gauges *g)
+{
+	(void)g;
+	put(t, "lifeboat_console_workers %llu\n", (unsigned long long)get(&console_workers));
+}
+
 /* One row per family: its name, type, help and what writes its samples. */
 static const struct {
 	const char *name, *type, *help;
@@ -222,6 +233,8 @@ static const struct {
 	{ "lifeboat_webhooks_total", "counter", "Webhook POSTs: delivered, failed (tried again), dropped (queue full).",
 	  render_webhooks },
 	{ "lifeboat_webhook_queue", "gauge", "Events waiting to be sent to the webhook.", render_webhook_queue },
+	{ "lifeboat_console_workers", "gauge", "Serial consoles this lifeboatd captures (it holds their leases).",
+	  render_consoles },
 };
 
 int metrics_render(const struct metric_gauges *g, char *out, size_t len)

@@ -30,6 +30,9 @@ void metric_webhook(enum metric_webhook result);
 /* The events waiting to go out now. */
 void metric_webhook_queue(uint64_t n);
 
+/* The serial consoles this lifeboatd captures now. */
+void metric_console_workers(uint64_t n);
+
 /* Gauges read when the text is made: the sessions by state. */
 struct metric_gauges {
 	uint64_t sessions[4]; /* armed, active, conflict, ended */

@@ -66,7 +66,8 @@ static void text(struct page *pg, const char *s)
 	      "vertical-align:top;text-align:left}table{border-collapse:collapse}.conflict,.overdue{color:#b00;" \
 	      "font-weight:bold}.skipped{color:#a60}.user{float:right}.ident{color:#555;font-size:90%}" \
 	      "code{user-select:all}.events{font-size:85%;color:#333;margin:0;padding-left:1em}" \
-	      "form.act{display:inline}</style>"
+	      "form.act{display:inline}pre.console{font-size:80%;background:#f4f4f4;max-width:40em;overflow-x:auto;" \
+	      "margin:4px 0}</style>"
 
 void page_begin(struct page *pg, const char *user, const char *csrf, unsigned int heartbeat)
 {
@@ -267,7 +268,7 @@ static void cell_actions(struct page *pg, json_object *h, const char *mac)
 }
 
 void page_host(struct page *pg, json_object *h, const char *mac, const struct schema_skipped *sk, long long now,
-	       json_object *events)
+	       json_object *events, const char *console)
 {
 	char buf[320];
 	long long t = jint(h, "report_time");
@@ -290,6 +291,12 @@ void page_host(struct page *pg, json_object *h, const char *mac, const struct sc
 	text(pg, buf);
 	raw(pg, "</td><td>");
 	cell_phase(pg, h, now);
+	if (console != NULL && console[0] != '\0') {
+		/* what its serial console printed last, beside the agent's phase */
+		raw(pg, "<pre class=\"console\">");
+		text(pg, console);
+		raw(pg, "</pre>");
+	}
 	raw(pg, "</td><td>");
 	cell_addresses(pg, h);
 	if (lb_phase_ssh_up(jstr(h, "phase"))) {

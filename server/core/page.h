@@ -22,8 +22,10 @@ struct page {
 void page_begin(struct page *pg, const char *user, const char *csrf, unsigned int heartbeat);
 /* One host; h NULL when nothing of the file could be read; events: its
  * newest events (an array, may be NULL). */
+/* console: the last lines its serial console printed, as text (NULL:
+ * none). */
 void page_host(struct page *pg, json_object *h, const char *mac, const struct schema_skipped *sk, long long now,
-	       json_object *events);
+	       json_object *events, const char *console);
 void page_end(struct page *pg);
 void page_free(struct page *pg);
 

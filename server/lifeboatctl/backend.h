@@ -51,6 +51,9 @@ struct backend {
 	/* the rescue system's logs of the last `seconds` (0: all), kind
 	 * "kmsg", "bundle" or NULL (both, with headers): malloc'ed text */
 	char *(*logs)(const char *mac, long long seconds, const char *kind, size_t *len, char *err, size_t errlen);
+	/* what its serial console printed in the last `seconds` (0: all
+	 * kept): with times and without control sequences, or raw */
+	char *(*console)(const char *mac, long long seconds, int raw, size_t *len, char *err, size_t errlen);
 	int (*set_bmc)(const char *mac, const struct bmc *b, char *err, size_t errlen);
 	/* state: "on"/"off" for POWER_STATUS. */
 	int (*power)(const char *mac, enum power_op op, const char *name, char state[8], char *err, size_t errlen);

@@ -277,6 +277,30 @@ static int cmd_logs(const struct backend *be, struct cmd_args *a)
 	return 0;
 }
 
+static int cmd_console(const struct backend *be, struct cmd_args *a)
+{
+	char mac[18], err[700], *text = NULL;
+	long long seconds = 0;
+	size_t len = 0;
+	int rc = need_mac(be, a->r.pos[0], mac);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if (a->since != NULL && opt_duration(a->since, &seconds) < 0) {
+		fprintf(stderr, "lifeboatctl: cannot use --since %s: not a duration such as 90s, 10m, 2h, 1d (at most a "
+			"year)\n", a->since);
+		return 2;
+	}
+	text = be->console(mac, seconds, a->raw, &len, err, sizeof(err));
+	if (text == NULL) {
+		return failed(err);
+	}
+	fwrite(text, 1, len, stdout);
+	free(text);
+	return 0;
+}
+
 static int cmd_events(const struct backend *be, struct cmd_args *a)
 {
 	json_object *ev = NULL;
@@ -394,6 +418,8 @@ static int cmd_bmc(const struct backend *be, struct cmd_args *a)
 	snprintf(b->system, sizeof(b->system), "%s", a->system ? a->system : "");
 	snprintf(b->pin, sizeof(b->pin), "%s", a->pin ? a->pin : "");
 	b->insecure = a->insecure;
+	b->console = a->console;
+	b->cipher = (unsigned int)a->cipher;
 	if (read_secret(a->password_file, b->password, sizeof(b->password)) < 0 ||
 	    (a->ca_file != NULL && read_ca(a->ca_file, b->ca, sizeof(b->ca)) < 0) || check_bmc(b) < 0) {
 		rc = 2;
@@ -555,6 +581,12 @@ static const struct opt logs_opts[] = {
 	END_OPTS,
 };
 
+static const struct opt console_opts[] = {
+	{ "--since", OPT_STRING, A(since), "DURATION", 0, 0, NULL, 0 },
+	{ "--raw", OPT_FLAG, A(raw), NULL, 0, 0, NULL, 0 },
+	END_OPTS,
+};
+
 static const struct opt known_hosts_opts[] = {
 	{ "--host", OPT_STRING, A(host_name), "NAME", 0, 0, NULL, 0 },
 	END_OPTS,
@@ -570,6 +602,8 @@ static const struct opt bmc_opts[] = {
 	{ "--ca", OPT_STRING, A(ca_file), "FILE", 0, 0, NULL, 0 },
 	{ "--pin", OPT_STRING, A(pin), "sha256//BASE64", 0, 0, NULL, 0 },
 	{ "--insecure", OPT_FLAG, A(insecure), NULL, 0, 0, NULL, 0 },
+	{ "--console", OPT_FLAG, A(console), NULL, 0, 0, NULL, 0 },
+	{ "--cipher-suite", OPT_NUMBER, A(cipher), "N", 1, 17, "a cipher suite from 1 to 17", 0 },
 	END_OPTS,
 };
 
@@ -616,6 +650,11 @@ static const struct cmd cmds[] = {
 	{ .name = "known-hosts", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS,
 	  .opts = known_hosts_opts, .help = "known_hosts lines from the session's verified host keys",
 	  .run = cmd_known_hosts },
+	{ .name = "console", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS, .opts = console_opts,
+	  .help = "what the host's serial console printed (captured through its" HELP_INDENT
+		  "BMC: bmc --console), each line with its time (UTC) (--since 10m:" HELP_INDENT
+		  "the last ten minutes; --raw: the bytes for a terminal, no times)",
+	  .run = cmd_console },
 	{ .name = "logs", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS, .opts = logs_opts,
 	  .help = "the rescue system's logs: its kernel's and the agent's lines, and" HELP_INDENT
 		  "its diagnostic bundles (--since 10m: the log of the last ten" HELP_INDENT

@@ -18,14 +18,15 @@ struct cmd_args {
 	const char *host_name;      /* known-hosts --host */
 	const char *address, *user, *password_file;
 	const char *driver, *system, *ca_file, *pin; /* bmc */
-	int insecure;
-	long long port;             /* bmc */
+	int insecure, console;
+	long long port, cipher;     /* bmc */
 	const char *via, *identity;
 	long long deadline;         /* ssh */
 	const char *server, *subnet, *tftp, *ipxe, *ipv6, *ipv6_mode; /* dhcp-config */
 	int trust_owner;            /* import-json */
 	const char *since;          /* logs --since DURATION */
 	int bundle;                 /* logs --bundle */
+	int raw;                    /* console --raw */
 };
 
 enum cmd_where {

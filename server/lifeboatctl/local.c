@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/ansi.h"
 #include "core/hostdoc.h"
 #include "core/json.h"
 #include "core/view.h"
@@ -15,6 +16,7 @@
 #include "lifeboatctl/local.h"
 #include "store/events.h"
 #include "store/hostmedia.h"
+#include "store/console.h"
 #include "store/logs.h"
 #include "store/import.h"
 
@@ -185,6 +187,33 @@ static char *logs(const char *mac, long long seconds, const char *kind, size_t *
 	return text;
 }
 
+static char *console(const char *mac, long long seconds, int raw, size_t *len, char *err, size_t errlen)
+{
+	int rc = 0;
+	char *text = NULL, *shown = NULL;
+
+	if (store_exists(&store, mac) != 1) {
+		snprintf(err, errlen, "no host %s", mac);
+		return NULL;
+	}
+	text = console_read(&store, mac, seconds ? (now() - seconds) * 1000 : 0, !raw, 0, len, &rc);
+	if (text == NULL) {
+		snprintf(err, errlen, "cannot read the console of %s: %s", mac, strerror(-rc));
+		return NULL;
+	}
+	if (raw) {
+		return text;
+	}
+	shown = malloc(*len + 1);
+	if (shown != NULL) {
+		*len = console_text(text, *len, shown, *len + 1);
+	} else {
+		snprintf(err, errlen, "cannot show the console: out of memory");
+	}
+	free(text);
+	return shown;
+}
+
 static json_object *events(const char *mac, char *err, size_t errlen)
 {
 	json_object *ev = events_read(&store, mac, EVENTS_MAX);
@@ -244,6 +273,7 @@ const struct backend local_backend = {
 	.known_hosts = known_hosts,
 	.events = events,
 	.logs = logs,
+	.console = console,
 	.set_bmc = set_bmc,
 	.power = power,
 	.token = token,

@@ -258,6 +258,22 @@ static char *logs(const char *mac, long long seconds, const char *kind, size_t *
 	return out;
 }
 
+static char *console(const char *mac, long long seconds, int raw, size_t *len, char *err, size_t errlen)
+{
+	char path[700], *out = NULL, *h = curl_easy_escape(NULL, mac, 0);
+
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/console?raw=%d", h ? h : "", raw ? 1 : 0);
+	curl_free(h);
+	if (seconds) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "&since=%lld", seconds);
+	}
+	if (call("GET", path, NULL, &out, err, errlen) < 0) {
+		return NULL;
+	}
+	*len = strlen(out);
+	return out;
+}
+
 static json_object *events(const char *mac, char *err, size_t errlen)
 {
 	json_object *o = NULL, *ev = NULL;
@@ -331,6 +347,7 @@ const struct backend remote_backend = {
 	.known_hosts = known_hosts,
 	.events = events,
 	.logs = logs,
+	.console = console,
 	.set_bmc = set_bmc,
 	.power = power,
 	.token = token,

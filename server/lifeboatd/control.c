@@ -14,7 +14,9 @@
 
 #include "store/bmc.h"
 #include "store/events.h"
+#include "store/console.h"
 #include "store/logs.h"
+#include "core/ansi.h"
 #include "core/hostdoc.h"
 #include "store/hostmedia.h"
 #include "store/hostops.h"
@@ -516,6 +518,47 @@ static enum MHD_Result logs(struct MHD_Connection *c, struct req *r, const char 
 	return ret;
 }
 
+/* ?since=S (the last S seconds; none: all kept) &raw=1 (as it came, for a
+ * terminal: no times, control sequences kept) */
+static enum MHD_Result console(struct MHD_Connection *c, struct req *r, const char *mac)
+{
+	const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+	const char *raw = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "raw");
+	long long seconds = 0;
+	enum MHD_Result ret;
+	char *text = NULL, *end = NULL, *shown = NULL;
+	size_t len = 0;
+	int rc, as_is = raw != NULL && strcmp(raw, "1") == 0;
+
+	if (since != NULL) {
+		errno = 0;
+		seconds = strtoll(since, &end, 10);
+		if (errno != 0 || end == since || *end != '\0' || seconds < 1 || seconds > LOGS_SINCE_MAX) {
+			return http_text(c, r, 400, "cannot use since: not a number of seconds from 1 to 31622400");
+		}
+	}
+	if (store_exists(&srv.store, mac) != 1) {
+		return http_text(c, r, 404, "no such host");
+	}
+	text = console_read(&srv.store, mac, seconds ? ((long long)time(NULL) - seconds) * 1000 : 0, !as_is, 0, &len, &rc);
+	if (text == NULL) {
+		return http_text(c, r, 503, "cannot read the console: the database is not available");
+	}
+	if (!as_is) {
+		shown = malloc(len + 1);
+		if (shown == NULL) {
+			free(text);
+			return http_text(c, r, 500, "cannot show the console: out of memory");
+		}
+		len = console_text(text, len, shown, len + 1);
+		free(text);
+		text = shown;
+	}
+	ret = http_respond(c, r, 200, as_is ? "application/octet-stream" : "text/plain; charset=utf-8", text, len);
+	free(text);
+	return ret;
+}
+
 /* GET subresources of a host, one row each. */
 static const struct subresource {
 	const char *name;
@@ -524,6 +567,7 @@ static const struct subresource {
 	{ "known-hosts", known_hosts },
 	{ "events", events },
 	{ "logs", logs },
+	{ "console", console },
 };
 
 enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const char *rest)

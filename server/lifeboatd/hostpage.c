@@ -7,20 +7,31 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/ansi.h"
 #include "core/page.h"
 #include "lifeboatd/hostpage.h"
 #include "lifeboatd/http.h"
 #include "lifeboatd/login.h"
 #include "lifeboatd/server.h"
+#include "store/console.h"
 #include "store/events.h"
 
 #define PAGE_EVENTS 5
+#define PAGE_CONSOLE_LINES 5
 
 static void page_row(json_object *h, const char *mac, const struct schema_skipped *sk, void *ctx)
 {
 	json_object *ev = events_read(&srv.store, mac, PAGE_EVENTS);
+	size_t len = 0;
+	int rc = 0;
+	char *lines = console_read(&srv.store, mac, 0, 0, PAGE_CONSOLE_LINES, &len, &rc), *shown = NULL;
 
-	page_host(ctx, h, mac, sk, (long long)time(NULL), ev);
+	if (lines != NULL && len > 0 && (shown = malloc(len + 1)) != NULL) {
+		console_text(lines, len, shown, len + 1);
+	}
+	page_host(ctx, h, mac, sk, (long long)time(NULL), ev, shown);
+	free(shown);
+	free(lines);
 	json_object_put(ev);
 }
 

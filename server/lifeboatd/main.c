@@ -15,6 +15,7 @@
 #include "lifeboatd/boot.h"
 #include "lifeboatd/http.h"
 #include "lifeboatd/login.h"
+#include "lifeboatd/console.h"
 #include "lifeboatd/media.h"
 #include "lifeboatd/webhook.h"
 #include "lifeboatd/routes.h"
@@ -187,12 +188,21 @@ int main(int argc, char **argv)
 		boot_facts_stop();
 		return 2;
 	}
+	rc = console_start(err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatd: %s\n", err);
+		webhook_stop();
+		media_eject_stop();
+		boot_facts_stop();
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* the HTTP layer's view of lifeboatd: its routes, the admin gate, and
 	 * the boots seen, written to the store every few seconds */
 	app = (struct http_app){ routes, routes_count, admin_gate, boot_seen_flush };
 	if (http_start(&app, err, sizeof(err)) < 0) {
 		fprintf(stderr, "lifeboatd: %s\n", err);
+		console_stop();
 		webhook_stop();
 		media_eject_stop();
 		boot_facts_stop();
@@ -224,6 +234,7 @@ int main(int argc, char **argv)
 	} while (sig != SIGTERM && sig != SIGINT);
 	fprintf(stderr, "lifeboatd: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_stop();
+	console_stop();
 	webhook_stop();
 	media_eject_stop();
 	boot_facts_stop();

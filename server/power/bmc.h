@@ -15,6 +15,8 @@ struct bmc {
 	char pin[96];       /* redfish: sha256//BASE64 of the BMC's public key ("": none) */
 	char ca[BMC_CA_MAX];/* redfish: the BMC's CA certificates, PEM ("": none) */
 	int insecure;       /* redfish: no certificate check at all (said in every answer) */
+	int console;        /* ipmi: capture its serial console over SOL (lifeboatd/console.c) */
+	unsigned int cipher;/* ipmi: lanplus cipher suite 1..17 (-C); 0: ipmitool's own choice */
 	/* what the host is known by (bmc_load; never stored with the BMC):
 	 * redfish chooses its system among several by them */
 	char host_mac[18];

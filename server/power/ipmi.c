@@ -17,7 +17,7 @@
 
 /* Runs argv with IPMI_PASSWORD in its environment; its output (stdout and
  * stderr) into out. The exit status, or -ETIMEDOUT / -errno. */
-static int run_bounded(char *const argv[], const char *password, char *out, size_t outlen)
+int ipmi_run(char *const argv[], const char *password, char *out, size_t outlen)
 {
 	int pipefd[2], status = 0;
 	size_t used = 0;
@@ -92,6 +92,30 @@ static const struct {
 	{ "Unable to establish IPMI v2", -EACCES, "the BMC refused the session (credentials, or no IPMI 2.0)" },
 };
 
+size_t ipmi_argv(const struct bmc *b, char port[8], char cipher[4], char **argv)
+{
+	size_t n = 0;
+
+	snprintf(port, 8, "%u", b->port);
+	snprintf(cipher, 4, "%u", b->cipher);
+	argv[n++] = "ipmitool";
+	argv[n++] = "-I";
+	argv[n++] = "lanplus";
+	argv[n++] = "-H";
+	argv[n++] = (char *)b->address;
+	argv[n++] = "-p";
+	argv[n++] = port;
+	argv[n++] = "-U";
+	argv[n++] = (char *)b->user;
+	argv[n++] = "-E";
+	if (b->cipher != 0) {
+		argv[n++] = "-C";
+		argv[n++] = cipher;
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 int ipmi_power(const struct bmc *b, enum power_op op, char state[8], char *err, size_t errlen)
 {
 	static const char *const cmd[][3] = {
@@ -99,14 +123,20 @@ int ipmi_power(const struct bmc *b, enum power_op op, char state[8], char *err, 
 		[POWER_OFF] = { "chassis", "power", "off" },       [POWER_CYCLE] = { "chassis", "power", "cycle" },
 		[POWER_BOOT_PXE] = { "chassis", "bootdev", "pxe" }, [POWER_BOOT_CD] = { "chassis", "bootdev", "cdrom" },
 	};
-	char port[8], out[8192], *last = NULL;
-	char *argv[] = { "ipmitool", "-v", "-I", "lanplus", "-H", (char *)b->address, "-p", port, "-U", (char *)b->user,
-			 "-E", "-N", "2", "-R", "3", (char *)cmd[op][0], (char *)cmd[op][1], (char *)cmd[op][2], NULL };
-	size_t i;
+	char port[8], cipher[4], out[8192], *last = NULL, *argv[24];
+	size_t i, n = ipmi_argv(b, port, cipher, argv);
 	int rc;
 
-	snprintf(port, sizeof(port), "%u", b->port);
-	rc = run_bounded(argv, b->password, out, sizeof(out));
+	argv[n++] = "-v";
+	argv[n++] = "-N";
+	argv[n++] = "2";
+	argv[n++] = "-R";
+	argv[n++] = "3";
+	for (i = 0; i < 3; i++) {
+		argv[n++] = (char *)cmd[op][i];
+	}
+	argv[n] = NULL;
+	rc = ipmi_run(argv, b->password, out, sizeof(out));
 	if (rc == -ETIMEDOUT) {
 		snprintf(err, errlen, "%s:%u: no answer from the BMC within %d s (ipmitool)", b->address, b->port,
 			 POWER_TIMEOUT_MS / 1000);

@@ -43,4 +43,12 @@ int bmc_power(const struct bmc *b, enum power_op op, char state[8], char *err, s
  * -EOPNOTSUPP (this driver or this BMC has no virtual media to boot). */
 int bmc_media(const struct bmc *b, const char *image, const char *mine, char *err, size_t errlen);
 
+/* The host's serial console (ipmi: Serial-over-LAN): *fd, a
+ * non-blocking terminal that reads what the console prints (and takes
+ * what is typed), *pid its ipmitool. 0, or -EOPNOTSUPP (not IPMI),
+ * -EHOSTUNREACH, -errno with err. bmc_sol_close ends and reaps it. */
+#include <sys/types.h>
+int bmc_sol_open(const struct bmc *b, pid_t *pid, int *fd, char *err, size_t errlen);
+void bmc_sol_close(pid_t pid, int fd);
+
 #endif

@@ -95,6 +95,8 @@ const struct schema_field bmc_members[] = {
 	{ "pin", SK_STRING, 0, 0, 52, is_pin, "sha256//BASE64 of the BMC's public key", NULL, NULL },
 	{ "ca", SK_STRING, 0, 0, BMC_CA_MAX - 1, is_pem, "PEM certificates", NULL, NULL },
 	{ "insecure", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "console", SK_BOOL, 0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "cipher_suite", SK_INT, 0, 1, 17, NULL, NULL, NULL, NULL },
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -121,6 +123,11 @@ static int bmc_check(const struct bmc *b, char *err, size_t errlen)
 		snprintf(err, errlen, "address: redfish wants https://host[:port], not %s", b->address);
 		return -EINVAL;
 	}
+	if (b->console || b->cipher) {
+		snprintf(err, errlen, "%s: only for the ipmi driver (Redfish has no standard serial console)",
+			 b->console ? "console" : "cipher_suite");
+		return -EINVAL;
+	}
 	if (b->insecure && (b->pin[0] || b->ca[0])) {
 		snprintf(err, errlen, "insecure: not with %s (they are what checks the BMC)", b->pin[0] ? "pin" : "ca");
 		return -EINVAL;
@@ -141,6 +148,8 @@ int bmc_from_json(json_object *o, struct bmc *b, char *err, size_t errlen)
 	snprintf(b->pin, sizeof(b->pin), "%s", jstr(o, "pin"));
 	snprintf(b->ca, sizeof(b->ca), "%s", jstr(o, "ca"));
 	b->insecure = jbool(o, "insecure");
+	b->console = jbool(o, "console");
+	b->cipher = jget(o, "cipher_suite") ? (unsigned int)jint(o, "cipher_suite") : 0;
 	b->port = jget(o, "port") ? (unsigned int)jint(o, "port") : 623;
 	if (!is_driver(b->driver) || !is_address(b->address)) {
 		snprintf(err, errlen, "a BMC needs an address and the driver ipmi or redfish");
@@ -168,6 +177,12 @@ static json_object *bmc_common(const struct bmc *b)
 	}
 	if (b->insecure) {
 		json_object_object_add(o, "insecure", json_object_new_boolean(1));
+	}
+	if (b->console) {
+		json_object_object_add(o, "console", json_object_new_boolean(1));
+	}
+	if (b->cipher) {
+		json_object_object_add(o, "cipher_suite", json_object_new_int((int)b->cipher));
 	}
 	return o;
 }
@@ -245,4 +260,28 @@ int bmc_load(struct store *st, const char *mac, struct bmc *b, char *err, size_t
 		json_object_put(h);
 	}
 	return rc;
+}
+
+struct macs {
+	char (*v)[18];
+	size_t max, n;
+};
+
+static int take_mac(const struct db_row *r, void *ctx)
+{
+	struct macs *m = ctx;
+
+	if (m->n < m->max) {
+		snprintf(m->v[m->n++], 18, "%s", db_text(r, 0));
+	}
+	return 0;
+}
+
+int bmc_macs(struct store *st, char (*macs)[18], size_t max, size_t *n)
+{
+	struct macs m = { .v = macs, .max = max, .n = 0 };
+	int rc = db_exec(&st->db, "SELECT mac FROM bmc ORDER BY mac", 0, NULL, take_mac, &m, NULL, 0);
+
+	*n = m.n;
+	return rc < 0 ? rc : 0;
 }

@@ -28,4 +28,7 @@ int bmc_save(struct store *st, const char *mac, const struct bmc *b, char *err, 
 /* -ENOENT when the host has no BMC. */
 int bmc_load(struct store *st, const char *mac, struct bmc *b, char *err, size_t errlen);
 
+/* The MACs of the hosts that have a BMC, at most max. 0 or -errno. */
+int bmc_macs(struct store *st, char (*macs)[18], size_t max, size_t *n);
+
 #endif

@@ -44,4 +44,11 @@
 	" kind TEXT NOT NULL, text TEXT NOT NULL);"                                                                  \
 	"CREATE INDEX logs_mac ON logs (mac, id);"
 
+/* 4: what the hosts' serial consoles printed (one row per line), and the
+ * leases that let exactly one lifeboatd of several capture a console */
+#define DB_SCHEMA_4(ID)                                                                                              \
+	"CREATE TABLE console (id " ID ", mac TEXT NOT NULL, time BIGINT NOT NULL, text TEXT NOT NULL);"           \
+	"CREATE INDEX console_mac ON console (mac, id);"                                                             \
+	"CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL);"
+
 #endif

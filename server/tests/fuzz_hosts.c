@@ -180,7 +180,7 @@ static void check_page(json_object *h, const struct schema_skipped *sk)
 	const char *p = NULL;
 
 	page_begin(&pg, "admin", "0123456789abcdef", 30);
-	page_host(&pg, h, "52:54:00:12:34:56", sk, 1000000, NULL);
+	page_host(&pg, h, "52:54:00:12:34:56", sk, 1000000, NULL, "console \x1b[1mline\x1b[0m <b>");
 	page_end(&pg);
 	/* data never opens a tag: every '<' is one of ours */
 	for (p = pg.p; p != NULL && (p = strchr(p, '<')) != NULL; p++) {

@@ -1,0 +1,373 @@
+/* Serial console capture (docs/server.md#serial-consoles): every host
+ * whose BMC says console (ipmi: Serial-over-LAN) has one worker thread in
+ * exactly one lifeboatd, the one that holds the host's lease in the store
+ * ("console:<mac>", CONSOLE_LEASE_S, renewed every scan).
+ *
+ * A worker runs power/sol.c's ipmitool under a terminal, cuts what comes
+ * into lines (a line the console leaves open goes out after a second),
+ * and writes them to the store once a second (store/console.h), at most
+ * CONSOLE_RATE lines a second (more are counted and said: a console that
+ * floods costs a bounded amount). When ipmitool ends (the BMC went away,
+ * someone else took SOL) the worker starts it again after 1, 2, 4 ... 60 s.
+ * Everything it does is bounded; it never takes a boot's locks but the
+ * store's for its one write a second. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "core/ansi.h"
+#include "core/metrics.h"
+#include "lifeboatd/console.h"
+#include "lifeboatd/server.h"
+#include "power/power.h"
+#include "store/bmc.h"
+#include "store/console.h"
+
+#define CONSOLE_SCAN_S 5
+#define CONSOLE_LEASE_S 30
+#define CONSOLE_HOSTS_MAX 4096
+#define CONSOLE_LINE_MAX 1024
+#define CONSOLE_RATE 2000      /* lines a second, at most */
+#define CONSOLE_BATCH 256      /* lines per write */
+#define CONSOLE_BACKOFF_MAX_S 60
+
+struct worker {
+	struct worker *next;
+	char mac[18];
+	struct bmc b;
+	pthread_t thread;
+	int stop;                  /* atomic */
+	char line[CONSOLE_LINE_MAX + 1];
+	size_t len;
+	uint64_t line_ms;          /* when the open line began */
+	char *batch[CONSOLE_BATCH];
+	size_t nbatch;
+	unsigned long dropped;
+	uint64_t second_ms;
+	unsigned int in_second;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	struct worker *workers;
+	char owner[128];
+	int stop, running;
+	size_t n;
+} cs = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+/* ---- one console ------------------------------------------------------------------ */
+
+static int stopping(struct worker *w)
+{
+	return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE);
+}
+
+static void flush(struct worker *w)
+{
+	char note[120];
+	size_t i;
+
+	if (w->dropped > 0 && w->nbatch < CONSOLE_BATCH) {
+		snprintf(note, sizeof(note), "lifeboatd: (%lu lines left out: the console printed more than %d a second)",
+			 w->dropped, CONSOLE_RATE);
+		w->batch[w->nbatch] = strdup(note);
+		if (w->batch[w->nbatch] != NULL) {
+			w->nbatch++;
+			w->dropped = 0;
+		}
+	}
+	if (w->nbatch == 0) {
+		return;
+	}
+	if (console_add(&srv.store, w->mac, (long long)time(NULL) * 1000, (const char *const *)w->batch, w->nbatch) < 0) {
+		fprintf(stderr, "lifeboatd: %s: cannot store %zu console lines: the database is not available\n", w->mac,
+			w->nbatch);
+	}
+	for (i = 0; i < w->nbatch; i++) {
+		free(w->batch[i]);
+	}
+	w->nbatch = 0;
+}
+
+/* The open line, as stored (core/ansi.h: control sequences kept). */
+static void end_line(struct worker *w)
+{
+	char clean[CONSOLE_LINE_MAX * 4 + 1];
+	uint64_t now = lb_mono_ms();
+
+	if (now - w->second_ms >= 1000) {
+		w->second_ms = now;
+		w->in_second = 0;
+	}
+	if (w->in_second >= CONSOLE_RATE) {
+		w->dropped++;
+	} else {
+		console_line_clean(w->line, w->len, clean, sizeof(clean));
+		w->in_second++;
+		w->batch[w->nbatch] = strdup(clean);
+		if (w->batch[w->nbatch] != NULL) {
+			w->nbatch++;
+		}
+	}
+	w->len = 0;
+	if (w->nbatch == CONSOLE_BATCH) {
+		flush(w);
+	}
+}
+
+static void take_bytes(struct worker *w, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\r') {
+			continue;
+		}
+		if (p[i] == '\n') {
+			end_line(w);
+			continue;
+		}
+		if (w->len == 0) {
+			w->line_ms = lb_mono_ms();
+		}
+		w->line[w->len++] = p[i];
+		if (w->len == CONSOLE_LINE_MAX) {
+			end_line(w);
+		}
+	}
+}
+
+/* One SOL session: until ipmitool ends or the worker is stopped. How long
+ * it lasted, in ms. */
+static uint64_t capture(struct worker *w)
+{
+	uint64_t start = lb_mono_ms(), last_flush = start;
+	char err[600], buf[4096];
+	pid_t pid = -1;
+	int fd = -1;
+
+	if (bmc_sol_open(&w->b, &pid, &fd, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lifeboatd: %s: %s\n", w->mac, err);
+		return 0;
+	}
+	fprintf(stderr, "lifeboatd: %s: capturing the serial console (SOL of %s:%u)\n", w->mac, w->b.address, w->b.port);
+	while (!stopping(w)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		uint64_t now;
+
+		if (poll(&p, 1, 500) > 0) {
+			n = read(fd, buf, sizeof(buf));
+			if (n > 0) {
+				take_bytes(w, buf, (size_t)n);
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				break; /* EIO: ipmitool ended */
+			}
+		}
+		now = lb_mono_ms();
+		if (w->len > 0 && now - w->line_ms >= 1000) {
+			end_line(w); /* a prompt, or a line still being written */
+		}
+		if (now - last_flush >= 1000) {
+			flush(w);
+			last_flush = now;
+		}
+	}
+	if (w->len > 0) {
+		end_line(w);
+	}
+	flush(w);
+	bmc_sol_close(pid, fd);
+	return lb_mono_ms() - start;
+}
+
+static void *worker_loop(void *arg)
+{
+	struct worker *w = arg;
+	unsigned int backoff = 1, waited;
+
+	while (!stopping(w)) {
+		uint64_t lasted = capture(w);
+
+		if (stopping(w)) {
+			break;
+		}
+		backoff = lasted > 60000 ? 1 : backoff;
+		fprintf(stderr, "lifeboatd: %s: the serial console's session ended; again in %u s\n", w->mac, backoff);
+		for (waited = 0; waited < backoff * 10 && !stopping(w); waited++) {
+			usleep(100 * 1000);
+		}
+		backoff = backoff * 2 > CONSOLE_BACKOFF_MAX_S ? CONSOLE_BACKOFF_MAX_S : backoff * 2;
+	}
+	return NULL;
+}
+
+/* ---- which consoles, and whose ------------------------------------------------------ */
+
+static struct worker *find(const char *mac)
+{
+	struct worker *w = NULL;
+
+	for (w = cs.workers; w != NULL && strcmp(w->mac, mac) != 0; w = w->next) {
+	}
+	return w;
+}
+
+static void worker_stop(struct worker *w)
+{
+	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(w->thread, NULL);
+	explicit_bzero(w->b.password, sizeof(w->b.password));
+}
+
+static void start(const char *mac, const struct bmc *b)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		return;
+	}
+	snprintf(w->mac, sizeof(w->mac), "%.17s", mac);
+	w->b = *b;
+	if (pthread_create(&w->thread, NULL, worker_loop, w) != 0) {
+		fprintf(stderr, "lifeboatd: %s: cannot start the console's thread\n", mac);
+		free(w);
+		return;
+	}
+	w->next = cs.workers;
+	cs.workers = w;
+	cs.n++;
+}
+
+/* Stops and removes mac's worker (its lease dropped when drop). */
+static void stop_one(const char *mac, int drop)
+{
+	struct worker **pp = &cs.workers, *w = NULL;
+	char lease[40];
+
+	for (; *pp != NULL && strcmp((*pp)->mac, mac) != 0; pp = &(*pp)->next) {
+	}
+	w = *pp;
+	if (w == NULL) {
+		return;
+	}
+	*pp = w->next;
+	worker_stop(w);
+	free(w);
+	cs.n--;
+	if (drop) {
+		snprintf(lease, sizeof(lease), "console:%.17s", mac);
+		lease_drop(&srv.store, lease, cs.owner);
+	}
+}
+
+static int same_bmc(const struct bmc *a, const struct bmc *b)
+{
+	return strcmp(a->address, b->address) == 0 && a->port == b->port && strcmp(a->user, b->user) == 0 &&
+	       strcmp(a->password, b->password) == 0 && a->cipher == b->cipher;
+}
+
+static void scan(void)
+{
+	static char macs[CONSOLE_HOSTS_MAX][18];
+	char err[300], lease[40];
+	struct worker *w = NULL, *next = NULL;
+	struct bmc *b = calloc(1, sizeof(*b));
+	size_t n = 0, i;
+	long long now = (long long)time(NULL);
+
+	if (b == NULL || bmc_macs(&srv.store, macs, CONSOLE_HOSTS_MAX, &n) < 0) {
+		free(b);
+		return; /* the database: the workers go on, their leases run out */
+	}
+	for (i = 0; i < n; i++) {
+		int want = bmc_load(&srv.store, macs[i], b, err, sizeof(err)) == 0 && b->console;
+		int held = 0;
+
+		snprintf(lease, sizeof(lease), "console:%.17s", macs[i]);
+		if (want) {
+			held = lease_take(&srv.store, lease, cs.owner, now, CONSOLE_LEASE_S) == 1;
+		}
+		w = find(macs[i]);
+		if (w != NULL && (!held || !same_bmc(&w->b, b))) {
+			stop_one(macs[i], !want);
+			w = NULL;
+		}
+		if (held && w == NULL) {
+			start(macs[i], b);
+		}
+	}
+	/* a host whose BMC is gone */
+	for (w = cs.workers; w != NULL; w = next) {
+		next = w->next;
+		for (i = 0; i < n && strcmp(macs[i], w->mac) != 0; i++) {
+		}
+		if (i == n) {
+			stop_one(w->mac, 1);
+		}
+	}
+	explicit_bzero(b, sizeof(*b));
+	free(b);
+	metric_console_workers(cs.n);
+}
+
+static void *manager_loop(void *arg)
+{
+	struct timespec until;
+
+	(void)arg;
+	pthread_mutex_lock(&cs.lock);
+	while (!cs.stop) {
+		pthread_mutex_unlock(&cs.lock);
+		scan();
+		pthread_mutex_lock(&cs.lock);
+		lb_wall_after(&until, CONSOLE_SCAN_S * 1000u);
+		while (!cs.stop && pthread_cond_timedwait(&cs.wake, &cs.lock, &until) != ETIMEDOUT) {
+		}
+	}
+	pthread_mutex_unlock(&cs.lock);
+	while (cs.workers != NULL) {
+		stop_one(cs.workers->mac, 1);
+	}
+	return NULL;
+}
+
+int console_start(char *err, size_t errlen)
+{
+	char host[64] = "";
+	int rc;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(cs.owner, sizeof(cs.owner), "%s:%d:%lld", host, (int)getpid(), (long long)time(NULL));
+	rc = pthread_create(&cs.thread, NULL, manager_loop, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the serial consoles' thread: %s", strerror(rc));
+		return -rc;
+	}
+	cs.running = 1;
+	return 0;
+}
+
+void console_stop(void)
+{
+	if (!cs.running) {
+		return;
+	}
+	pthread_mutex_lock(&cs.lock);
+	cs.stop = 1;
+	pthread_cond_signal(&cs.wake);
+	pthread_mutex_unlock(&cs.lock);
+	pthread_join(cs.thread, NULL);
+	cs.running = 0;
+}
