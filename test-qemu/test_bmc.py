@@ -73,6 +73,7 @@ set_working_mc 0x20
     guid a123456789abcdefa123456789abcdef
   endlan
   chassis_control "@DIR@/chassis.sh"
+  @SOL@
   user 2 true "admin" "@PASSWORD@" admin 10 md5
 """
 
@@ -86,21 +87,30 @@ mc_enable 0x20
 class Bmc:
     """ipmi_sim on 127.0.0.1:port controlling one VM, powered off at first."""
 
-    def __init__(self, tmp_path, vm_args, ssh_key):
+    def __init__(self, tmp_path, vm_args, ssh_key, sol=False):
+        """sol: the VM's serial port is a TCP server that ipmi_sim's
+        Serial-over-LAN connects to (what the VM prints still goes to its
+        log too)."""
         self.dir = tmp_path / "bmc"
         (self.dir / "state").mkdir(parents=True)
         self.port = free_port()
+        self.sol_port = free_port() if sol else None
         self.vm = VM("bmc-vm", str(self.dir), vm_args, ssh_key=ssh_key)
         cmd = list(self.vm.cmd)
         i = cmd.index("-serial")
-        cmd[i:i + 2] = ["-chardev", f"file,id=con,path={self.vm.log_path},append=on", "-serial", "chardev:con"]
+        if sol:
+            cmd[i:i + 2] = ["-chardev", f"socket,id=con,host=127.0.0.1,port={self.sol_port},server=on,wait=off,"
+                            f"logfile={self.vm.log_path},logappend=on", "-serial", "chardev:con"]
+        else:
+            cmd[i:i + 2] = ["-chardev", f"file,id=con,path={self.vm.log_path},append=on", "-serial", "chardev:con"]
         self.qemu_cmd = " ".join(shlex.quote(a) for a in cmd)
         (self.dir / "qemu.cmd").write_text(f"exec {self.qemu_cmd}\n")
         script = self.dir / "chassis.sh"
         script.write_text(CHASSIS.replace("@DIR@", str(self.dir)))
         script.chmod(0o755)
         (self.dir / "lan.conf").write_text(LAN_CONF.replace("@PORT@", str(self.port)).replace(
-            "@DIR@", str(self.dir)).replace("@PASSWORD@", PASSWORD))
+            "@DIR@", str(self.dir)).replace("@PASSWORD@", PASSWORD).replace(
+            "@SOL@", f'sol "tcp:127.0.0.1:{self.sol_port}" 115200' if sol else ""))
         (self.dir / "sim.cmds").write_text(SIM_CMDS)
         open(self.vm.log_path, "w").close()
         self.proc = subprocess.Popen(["ipmi_sim", "-c", str(self.dir / "lan.conf"), "-f", str(self.dir / "sim.cmds"),
