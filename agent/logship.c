@@ -10,6 +10,7 @@
 #include "fileio.h"
 #include "kmsg.h"
 #include "logship.h"
+#include "redact.h"
 #include "state.h"
 
 #define BATCH_AGE_MS 2000
@@ -60,6 +61,7 @@ void logship_read(struct logship *l)
 		}
 		w = kmsg_format(rec, (size_t)n, line, sizeof(line));
 		if (w > 0) {
+			lb_redact_token(line, (size_t)w);
 			add(l, line, (size_t)w);
 		}
 	}
@@ -92,6 +94,23 @@ static void put(struct out *o, const char *s, size_t n)
 	o->p[o->len] = '\0';
 }
 
+/* Text as the server takes it: UTF-8, tabs and newlines kept, other
+ * bytes as \xNN. */
+static void put_text(struct out *o, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[5];
+
+	for (; *p != '\0'; p++) {
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p >= 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", *p);
+			put(o, esc, 4);
+		} else {
+			put(o, (const char *)p, 1);
+		}
+	}
+}
+
 static void put_file(struct out *o, const char *title, const char *path)
 {
 	char buf[16384];
@@ -107,7 +126,8 @@ static void put_file(struct out *o, const char *title, const char *path)
 		put(o, why, (size_t)w);
 		return;
 	}
-	put(o, buf, strlen(buf));
+	lb_redact_token(buf, strlen(buf));
+	put_text(o, buf);
 	if (buf[0] != '\0' && buf[strlen(buf) - 1] != '\n') {
 		put(o, "\n", 1);
 	}
@@ -154,11 +174,12 @@ static void put_dir(struct out *o, const char *title, const char *dir, const cha
 				used += (size_t)snprintf(line + used, sizeof(line) - used, " %s=-", attrs[i]);
 			}
 		}
-		if (used >= sizeof(line)) {
-			used = sizeof(line) - 1;
+		if (used >= sizeof(line) - 1) {
+			used = sizeof(line) - 2;
 		}
 		line[used++] = '\n';
-		put(o, line, used);
+		line[used] = '\0';
+		put_text(o, line);
 	}
 	closedir(d);
 }

@@ -130,18 +130,22 @@ static int send_report(const struct config *cfg, const struct url *u, const stru
 }
 
 /* A batch of the logs, or the bundle (kind), as text/plain. */
+/* 0 sent; -EPROTO with *refused set: the server will never take it
+ * (4xx: left out, not tried again); -errno: try again. */
 static int send_logs(const struct config *cfg, const struct url *u, const struct tls_trust *trust, const char *path,
-		     const char *kind, const char *body, size_t len, char *err, size_t errlen)
+		     const char *kind, const char *body, size_t len, int *refused, char *err, size_t errlen)
 {
 	static struct http_response resp;
 	char p[1200];
 	int rc;
 
+	*refused = 0;
 	snprintf(p, sizeof(p), "%s?kind=%s", path, kind);
 	rc = http_request("POST", u, trust, p, cfg->token[0] ? cfg->token : NULL, "text/plain; charset=utf-8", body, len,
 			  REQUEST_TIMEOUT_MS, &resp, err, errlen);
 	if (rc == 0 && (resp.status < 200 || resp.status > 299)) {
 		lb_err(err, errlen, "the server answered %d", resp.status);
+		*refused = resp.status >= 400 && resp.status < 500;
 		rc = -EPROTO;
 	}
 	return rc;
@@ -178,7 +182,7 @@ int report_main(void)
 	static struct logship logs;
 	static char bundle[LB_LOGS_MAX_BYTES];
 	size_t bundle_len = 0;
-	int bundle_state = 0; /* 0: none yet, 1: made and waiting to go, 2: sent */
+	int bundle_state = 0, no = 0; /* 0: none yet, 1: made and waiting to go, 2: sent */
 	char path[1100], logs_path[1100], err[512], phase[64] = "", sent[64] = "";
 	int keys_pending, keys_wanted, have_server, have_ca = 0;
 	long long next_heartbeat = 0;
@@ -252,9 +256,12 @@ int report_main(void)
 		if (have_server && sent[0] != '\0') {
 			logship_read(&logs);
 			if (logship_due(&logs, (long long)lb_mono_ms()) && (long long)lb_mono_ms() >= logr.next_ms) {
-				if (send_logs(&cfg, &u, &trust, logs_path, "kmsg", logs.buf, logs.len, err, sizeof(err)) == 0) {
+				if (send_logs(&cfg, &u, &trust, logs_path, "kmsg", logs.buf, logs.len, &no, err, sizeof(err)) == 0) {
 					logship_sent(&logs);
 					retry_ok(&logr);
+				} else if (no) {
+					lb_log("cannot send the logs: %s; %zu bytes of them left out", err, logs.len);
+					logship_sent(&logs);
 				} else {
 					retry_failed(&logr, err);
 				}
@@ -265,9 +272,12 @@ int report_main(void)
 				lb_log("%s: sending a diagnostic bundle (%zu bytes) to %s", phase, bundle_len, cfg.server);
 			}
 			if (bundle_state == 1 && (long long)lb_mono_ms() >= bunr.next_ms) {
-				if (send_logs(&cfg, &u, &trust, logs_path, "bundle", bundle, bundle_len, err, sizeof(err)) == 0) {
+				if (send_logs(&cfg, &u, &trust, logs_path, "bundle", bundle, bundle_len, &no, err, sizeof(err)) == 0) {
 					bundle_state = 2;
 					retry_ok(&bunr);
+				} else if (no) {
+					lb_log("cannot send the diagnostic bundle: %s; left out", err);
+					bundle_state = 2;
 				} else {
 					retry_failed(&bunr, err);
 				}

@@ -265,6 +265,7 @@ int toolbox_main(void)
 	char text[128], err[700] = "", line[800], last[700] = "";
 	unsigned int wait_s = RETRY_MIN_S, failures = 0;
 
+	lb_log_to_kmsg(0); /* its lines reach lifeboatd with the kernel's */
 	config_read_quietly(&cl, &cfg);
 	http_pin_sources(STATE_DIR, cfg.bound);
 	if (fileio_read(LB_PATH_TOOLBOX_SHA256, text, sizeof(text)) < 0) {

@@ -99,7 +99,7 @@ class Bmc:
         cmd = list(self.vm.cmd)
         i = cmd.index("-serial")
         if sol:
-            cmd[i:i + 2] = ["-chardev", f"socket,id=con,host=127.0.0.1,port={self.sol_port},server=on,wait=off,"
+            cmd[i:i + 2] = ["-chardev", f"socket,id=con,host=127.0.0.1,port={self.sol_port},server=on,wait=on,"
                             f"logfile={self.vm.log_path},logappend=on", "-serial", "chardev:con"]
         else:
             cmd[i:i + 2] = ["-chardev", f"file,id=con,path={self.vm.log_path},append=on", "-serial", "chardev:con"]

@@ -282,6 +282,9 @@ def test_the_rescue_systems_logs_and_its_bundle_arrive(vms, out_dir, ssh_key, li
                  "== the kernel's command line"):
         assert part in bundle, part
     assert re.search(r"^eth0 address=52:54:00:12:34:56 operstate=up", bundle, re.M), bundle
+    # the token on the kernel's command line is left out of both
+    assert "Kernel command line:" in text and "lifeboat.token=*" in text and "lifeboat.token=*" in bundle
+    assert token not in text and token not in bundle
     assert re.search(r"^0000:00:0\w\.0 vendor=0x1af4 device=0x1000 class=0x020000 driver=virtio-pci", bundle, re.M)
     # what the endpoint refuses: no token, another address, junk, another kind; nothing of it is kept
     def logs(body, tok=token, source="127.0.0.1", kind="kmsg"):
@@ -292,6 +295,7 @@ def test_the_rescue_systems_logs_and_its_bundle_arrive(vms, out_dir, ssh_key, li
     assert logs(b"a\x00b\n") == 400 and logs(b"a\x1b[2Jb\n") == 400
     assert logs(b"x\n", kind="core") == 400
     assert logs(b"y" * (64 * 1024 + 1)) == 400
+    assert logs("not UTF-8: \xff".encode("latin-1")) == 400
     assert "forged from elsewhere" not in d.ctl("logs", MAC).stdout
     assert logs(b"[    9.000000] sent by the test with the session's token\n") == 200
     assert "sent by the test" in d.ctl("logs", MAC).stdout

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kmsg.h"
+#include "redact.h"
 
 static void line(const char *rec, const char *want)
 {
@@ -43,11 +44,27 @@ static void test_what_is_not_a_record_is_refused(void **state)
 	assert_int_equal(kmsg_format("6,2,3,-;a long enough text to not fit\n", 38, out, 16), -ENOSPC);
 }
 
+static void test_tokens_are_blanked_out(void **state)
+{
+	char a[] = "[    0.000000] Kernel command line: console=ttyS0 lifeboat.token=AbC-123_x.~ BOOTIF=01-52\n";
+	char b[] = "lifeboat.token=\"quoted\" lifeboat.token=last";
+	char c[] = "lifeboat.token=";
+
+	(void)state;
+	lb_redact_token(a, strlen(a));
+	assert_string_equal(a, "[    0.000000] Kernel command line: console=ttyS0 lifeboat.token=*********** BOOTIF=01-52\n");
+	lb_redact_token(b, strlen(b));
+	assert_string_equal(b, "lifeboat.token=\"quoted\" lifeboat.token=****");
+	lb_redact_token(c, strlen(c));
+	assert_string_equal(c, "lifeboat.token=");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records_become_dmesg_lines),
 		cmocka_unit_test(test_what_is_not_a_record_is_refused),
+		cmocka_unit_test(test_tokens_are_blanked_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

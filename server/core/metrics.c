@@ -189,7 +189,8 @@ static void render_store(struct text *t, const struct metric_gauges *g)
 	cumulative += get(&store_buckets[STORE_BUCKETS]);
 	put(t, "lifeboat_store_call_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
 	put(t, "lifeboat_store_call_seconds_sum %.6f\n", (double)get(&store_sum_us) / 1e6);
-	put(t, "lifeboat_store_call_seconds_count %llu\n", (unsigned long long)get(&store_count));
+	/* the +Inf bucket's, read once: the two always agree */
+	put(t, "lifeboat_store_call_seconds_count %llu\n", (unsigned long long)cumulative);
 }
 
 static void render_webhooks(struct text *t, const struct metric_gauges *g)

@@ -150,11 +150,23 @@ int report_log_ok(const char *body, size_t len, char *err, size_t errlen)
 	}
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)body[i];
+		size_t want = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 1 : (c & 0xf0) == 0xe0 ? 2 :
+			      (c & 0xf8) == 0xf0 && c <= 0xf4 ? 3 : 4, k;
 
 		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
 			snprintf(err, errlen, "a control character (0x%02x) at byte %zu", c, i);
 			return -EINVAL;
 		}
+		for (k = 1; want < 4 && k <= want; k++) {
+			if (i + k >= len || ((unsigned char)body[i + k] & 0xc0) != 0x80) {
+				want = 4;
+			}
+		}
+		if (want == 4) {
+			snprintf(err, errlen, "not UTF-8 at byte %zu (escape such bytes as \\xNN)", i);
+			return -EINVAL;
+		}
+		i += want;
 	}
 	return 0;
 }

@@ -23,8 +23,9 @@ json_object *report_parse(const char *body, size_t len, char *err, size_t errlen
 int report_phase_ok(const char *phase);
 
 /* A batch of the rescue system's log (LB_PATH_LOGS): at most
- * LB_LOGS_MAX_BYTES of text, no NUL and no control character but newline
- * and tab (kmsg escapes the others as \xNN). 0 or -EINVAL with err. */
+ * LB_LOGS_MAX_BYTES of UTF-8 text, no NUL and no control character but
+ * newline and tab (kmsg escapes the others as \xNN). 0 or -EINVAL with
+ * err. */
 int report_log_ok(const char *body, size_t len, char *err, size_t errlen);
 
 /* "kmsg" or "bundle". */

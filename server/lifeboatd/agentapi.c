@@ -3,6 +3,7 @@
  * /api/v1/keys/<mac>). Both authenticated by the session's token. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "store/events.h"
 #include "store/logs.h"
+#include "common/redact.h"
 #include "core/metrics.h"
 #include "lifeboatd/agentapi.h"
 #include "lifeboatd/http.h"
@@ -145,9 +147,14 @@ enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const cha
 		return http_text(c, r, 403, "cannot accept the report: missing or malformed token");
 	}
 	token_hash(token, hash);
-	if (store_token_find(&srv.store, hash, mac) < 0) {
+	rc = store_token_find(&srv.store, hash, mac);
+	if (rc == -ENOENT || rc == -EINVAL) {
 		metric_report(MR_REFUSED);
 		return http_text(c, r, 403, "cannot accept the report: unknown token");
+	}
+	if (rc < 0) {
+		metric_report(MR_FAILED);
+		return http_text(c, r, 503, "cannot accept the report: the database is not available");
 	}
 	if (r->too_big) {
 		metric_report(MR_INVALID);
@@ -222,6 +229,42 @@ enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const cha
 
 /* ---- POST /api/v1/logs?kind=kmsg|bundle ------------------------------------------ */
 
+/* At most LOGS_PER_WINDOW batches per host in LOGS_WINDOW_S (the agent
+ * sends one every 2 s at most): a token holder cannot keep the store's
+ * lock busy. Slots by the MAC's hash; a collision only shares a budget. */
+#define LOGS_SLOTS 1024
+#define LOGS_WINDOW_S 10
+#define LOGS_PER_WINDOW 20
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		char mac[18];
+		long long window;
+		unsigned int n;
+	} slot[LOGS_SLOTS];
+} logs_rate = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int logs_allowed(const char *mac, long long now)
+{
+	unsigned int h = 2166136261u, i;
+	int ok;
+
+	for (i = 0; mac[i] != '\0'; i++) {
+		h = (h ^ (unsigned char)mac[i]) * 16777619u;
+	}
+	h %= LOGS_SLOTS;
+	pthread_mutex_lock(&logs_rate.lock);
+	if (strcmp(logs_rate.slot[h].mac, mac) != 0 || now / LOGS_WINDOW_S != logs_rate.slot[h].window) {
+		snprintf(logs_rate.slot[h].mac, sizeof(logs_rate.slot[h].mac), "%s", mac);
+		logs_rate.slot[h].window = now / LOGS_WINDOW_S;
+		logs_rate.slot[h].n = 0;
+	}
+	ok = ++logs_rate.slot[h].n <= LOGS_PER_WINDOW;
+	pthread_mutex_unlock(&logs_rate.lock);
+	return ok;
+}
+
 enum MHD_Result handle_logs(struct MHD_Connection *c, struct req *r, const char *rest)
 {
 	const char *token = http_bearer(c), *kind = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "kind");
@@ -236,8 +279,15 @@ enum MHD_Result handle_logs(struct MHD_Connection *c, struct req *r, const char 
 		return http_text(c, r, 403, "cannot take the logs: missing or malformed token");
 	}
 	token_hash(token, hash);
-	if (store_token_find(&srv.store, hash, mac) < 0) {
+	rc = store_token_find(&srv.store, hash, mac);
+	if (rc == -ENOENT || rc == -EINVAL) {
 		return http_text(c, r, 403, "cannot take the logs: unknown token");
+	}
+	if (rc < 0) {
+		return http_text(c, r, 503, "cannot take the logs: the database is not available");
+	}
+	if (!logs_allowed(mac, now)) {
+		return http_text(c, r, 429, "cannot take the logs: more than 20 batches in 10 s");
 	}
 	if (!report_log_kind_ok(kind)) {
 		return http_text(c, r, 400, "cannot take the logs: kind is not kmsg or bundle");
@@ -252,18 +302,29 @@ enum MHD_Result handle_logs(struct MHD_Connection *c, struct req *r, const char 
 		fprintf(stderr, "lifeboatd: %s\n", err);
 		return http_text(c, r, 503, "cannot take the logs: the database is not available");
 	}
-	/* a token from another address is refused here; the report says it */
+	/* a token from another address is refused here (the report marks the
+	 * conflict); a session not yet bound by its first report takes none */
 	status = open_session(token, mac, r->client, now, &h, &s, msg, sizeof(msg));
-	if (status == 0 && logs_add(&srv.store, mac, s.id, now, kind, r->body ? r->body : "") < 0) {
-		snprintf(msg, sizeof(msg), "cannot store the logs");
-		status = 500;
+	if (status == 0 && s.bound[0] == '\0') {
+		snprintf(msg, sizeof(msg), "the session has no report yet");
+		status = 409;
+	}
+	if (status == 0) {
+		if (r->body != NULL) {
+			lb_redact_token(r->body, r->len); /* the kernel's command line has it */
+		}
+		if (logs_add(&srv.store, mac, s.id, now, kind, r->body ? r->body : "", err, sizeof(err)) < 0) {
+			fprintf(stderr, "lifeboatd: %s: cannot store the logs: %s\n", mac, err);
+			snprintf(msg, sizeof(msg), "the database is not available");
+			status = 503;
+		}
 	}
 	if (status == 0) {
 		rc = store_unlock(&srv.store, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "lifeboatd: %s\n", err);
-			snprintf(msg, sizeof(msg), "cannot store the logs");
-			status = 500;
+			snprintf(msg, sizeof(msg), "the database is not available");
+			status = 503;
 		}
 	} else {
 		store_abort(&srv.store);

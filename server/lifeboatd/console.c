@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/redact.h"
 #include "core/ansi.h"
 #include "core/metrics.h"
 #include "lifeboatd/console.h"
@@ -114,6 +115,7 @@ static void end_line(struct worker *w)
 		w->dropped++;
 	} else {
 		console_line_clean(w->line, w->len, clean, sizeof(clean));
+		lb_redact_token(clean, strlen(clean)); /* the rescue kernel prints its command line */
 		w->in_second++;
 		w->batch[w->nbatch] = strdup(clean);
 		if (w->batch[w->nbatch] != NULL) {

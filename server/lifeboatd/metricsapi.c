@@ -57,7 +57,10 @@ enum MHD_Result handle_metrics(struct MHD_Connection *c, struct req *r, const ch
 	if (text == NULL) {
 		return http_text(c, r, 500, "cannot make the metrics: out of memory");
 	}
-	store_each(&srv.store, count_host, &n);
+	if (store_each(&srv.store, count_host, &n) < 0) {
+		free(text);
+		return http_text(c, r, 503, "cannot make the metrics: the database is not available");
+	}
 	len = metrics_render(&n.g, text, METRICS_MAX);
 	if (len < 0) {
 		free(text);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "core/conf.h"
 #include "core/metrics.h"
 #include "core/session.h"
 #include "core/webhook.h"
@@ -51,7 +52,10 @@ static struct {
 
 /* ---- the queue ---------------------------------------------------------------------- */
 
-static void enqueue(const char *event, const char *kind, const char *mac, long long time, const char *text)
+/* id: the event's own (the same from every lifeboatd), or NULL: one of
+ * this lifeboatd's */
+static void enqueue(const char *id, const char *event, const char *kind, const char *mac, long long time,
+		    const char *text)
 {
 	struct webhook_event *e = NULL;
 
@@ -64,7 +68,11 @@ static void enqueue(const char *event, const char *kind, const char *mac, long l
 		metric_webhook(MW_DROPPED);
 	}
 	e = &wh.q[(wh.head + wh.n) % wh.cap];
-	snprintf(e->id, sizeof(e->id), "%lld-%d-%llu", wh.started, (int)getpid(), ++wh.seq);
+	if (id != NULL) {
+		snprintf(e->id, sizeof(e->id), "%s", id);
+	} else {
+		snprintf(e->id, sizeof(e->id), "%lld-%d-%llu", wh.started, (int)getpid(), ++wh.seq);
+	}
 	snprintf(e->event, sizeof(e->event), "%s", event);
 	snprintf(e->kind, sizeof(e->kind), "%s", kind);
 	snprintf(e->mac, sizeof(e->mac), "%s", mac);
@@ -84,7 +92,7 @@ static void on_event(const char *mac, long long time, const char *kind, const ch
 	(void)ctx;
 	webhook_event_name(kind, text, name, sizeof(name));
 	if (webhook_wanted(srv.conf.webhook_events, name)) {
-		enqueue(name, kind, mac, time, text);
+		enqueue(NULL, name, kind, mac, time, text);
 	}
 }
 
@@ -98,7 +106,7 @@ static void expired_host(json_object *h, const char *mac, const struct schema_sk
 {
 	const struct scan *x = ctx;
 	struct session s;
-	char text[160];
+	char text[160], id[64];
 
 	(void)sk;
 	if (h == NULL) {
@@ -106,9 +114,11 @@ static void expired_host(json_object *h, const char *mac, const struct schema_sk
 	}
 	session_read(h, &s);
 	if ((s.state == SS_ARMED || s.state == SS_ACTIVE || s.state == SS_CONFLICT) && s.expires > x->since &&
-	    s.expires <= x->now && webhook_wanted(srv.conf.webhook_events, "expired")) {
+	    s.expires <= x->now) {
 		snprintf(text, sizeof(text), "session %lld expired (armed for %llds)", s.id, s.expires - s.armed);
-		enqueue("expired", "session", mac, s.expires, text);
+		/* every lifeboatd says it: one id for a receiver's dedup */
+		snprintf(id, sizeof(id), "expired-%s-%lld", mac, s.id);
+		enqueue(id, "expired", "session", mac, s.expires, text);
 	}
 }
 
@@ -191,11 +201,16 @@ static void *send_loop(void *arg)
 	struct scan x = { .since = wh.started };
 	unsigned int backoff = 0;
 	uint64_t next_scan = lb_mono_ms() + WEBHOOK_SCAN_S * 1000;
-	char err[300];
+	char err[300], shown[300];
+	int rc;
 
 	(void)arg;
+	url_host(srv.conf.webhook_url, shown, sizeof(shown)); /* its path may be its secret */
 	pthread_mutex_lock(&wh.lock);
 	while (!wh.stop) {
+		if (lb_mono_ms() >= next_scan && !webhook_wanted(srv.conf.webhook_events, "expired")) {
+			next_scan = UINT64_MAX; /* nothing to look for */
+		}
 		if (lb_mono_ms() >= next_scan) {
 			pthread_mutex_unlock(&wh.lock);
 			x.now = (long long)time(NULL);
@@ -211,7 +226,19 @@ static void *send_loop(void *arg)
 		}
 		e = wh.q[wh.head]; /* stays queued until it is delivered */
 		pthread_mutex_unlock(&wh.lock);
-		if (post(&e, err, sizeof(err)) == 0) {
+		rc = post(&e, err, sizeof(err));
+		if (rc == -ENOSPC) {
+			/* it never fits: it goes, or nothing after it would */
+			fprintf(stderr, "lifeboatd: %s: webhook: dropped the event %s: %s\n", e.mac, e.event, err);
+			pthread_mutex_lock(&wh.lock);
+			if (wh.n > 0 && strcmp(wh.q[wh.head].id, e.id) == 0) {
+				wh.head = (wh.head + 1) % wh.cap;
+				wh.n--;
+			}
+			metric_webhook(MW_DROPPED);
+			continue;
+		}
+		if (rc == 0) {
 			pthread_mutex_lock(&wh.lock);
 			/* the head may have been dropped meanwhile: only ours goes */
 			if (wh.n > 0 && strcmp(wh.q[wh.head].id, e.id) == 0) {
@@ -226,7 +253,7 @@ static void *send_loop(void *arg)
 		metric_webhook(MW_FAILED);
 		backoff = backoff == 0 ? 1 : backoff * 2 > WEBHOOK_BACKOFF_MAX_S ? WEBHOOK_BACKOFF_MAX_S : backoff * 2;
 		fprintf(stderr, "lifeboatd: %s: webhook: cannot POST the event %s to %s: %s (again in %u s)\n", e.mac,
-			e.event, srv.conf.webhook_url, err, backoff);
+			e.event, shown, err, backoff);
 		pthread_mutex_lock(&wh.lock);
 		if (!wh.stop) {
 			struct timespec until;
@@ -254,13 +281,25 @@ static int read_secret(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read webhook_secret_file %s: %s", srv.conf.webhook_secret_file, strerror(errno));
 		return rc;
 	}
-	if (fstat(fd, &st) < 0 || (st.st_mode & 077) != 0) {
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read webhook_secret_file %s: %s", srv.conf.webhook_secret_file, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if ((st.st_mode & 077) != 0) {
 		snprintf(err, errlen, "cannot use webhook_secret_file %s: readable by others (chmod 600 it)",
 			 srv.conf.webhook_secret_file);
 		close(fd);
 		return -EPERM;
 	}
 	n = read(fd, wh.secret, sizeof(wh.secret));
+	if (n < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read webhook_secret_file %s: %s", srv.conf.webhook_secret_file, strerror(errno));
+		close(fd);
+		return rc;
+	}
 	close(fd);
 	while (n > 0 && (wh.secret[n - 1] == '\n' || wh.secret[n - 1] == '\r')) {
 		n--;
@@ -316,6 +355,7 @@ void webhook_stop(void)
 	pthread_cond_signal(&wh.wake);
 	pthread_mutex_unlock(&wh.lock);
 	pthread_join(wh.thread, NULL);
+	store_on_event(&srv.store, NULL, NULL);
 	if (wh.n > 0) {
 		fprintf(stderr, "lifeboatd: webhook: stopping with %zu events not sent\n", wh.n);
 	}

@@ -148,8 +148,10 @@ static void changes_deliver(struct store *s)
 	struct store_change *c = NULL;
 
 	for (c = s->changes; c != NULL; c = c->next) {
-		if (c->event != NULL && s->on_event != NULL) {
-			s->on_event(c->mac, c->version, c->kind, c->event, s->on_event_ctx);
+		store_event_fn ev = __atomic_load_n(&s->on_event, __ATOMIC_ACQUIRE);
+
+		if (c->event != NULL && ev != NULL) {
+			ev(c->mac, c->version, c->kind, c->event, __atomic_load_n(&s->on_event_ctx, __ATOMIC_ACQUIRE));
 		} else if (c->event == NULL && s->on_change != NULL) {
 			s->on_change(c->mac, c->version, c->doc, s->on_change_ctx);
 		}
@@ -159,8 +161,9 @@ static void changes_deliver(struct store *s)
 
 void store_on_event(struct store *s, store_event_fn fn, void *ctx)
 {
-	s->on_event = fn;
-	s->on_event_ctx = ctx;
+	/* set while other threads may write events: atomically */
+	__atomic_store_n(&s->on_event_ctx, ctx, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->on_event, fn, __ATOMIC_RELEASE);
 }
 
 /* An event: kept for the commit as a change is (version: its time). */
@@ -168,7 +171,7 @@ void store_event_made(struct store *s, const char *mac, long long time, const ch
 {
 	struct store_change *c = NULL;
 
-	if (s->on_event == NULL) {
+	if (__atomic_load_n(&s->on_event, __ATOMIC_ACQUIRE) == NULL) {
 		return;
 	}
 	c = calloc(1, sizeof(*c));
