@@ -131,7 +131,7 @@ static int send_report(const struct config *cfg, const struct url *u, const stru
 
 /* A batch of the logs, or the bundle (kind), as text/plain. */
 /* 0 sent; -EPROTO with *refused set: the server will never take it
- * (4xx: left out, not tried again); -errno: try again. */
+ * (4xx but 409 and 429: left out, not tried again); -errno: try again. */
 static int send_logs(const struct config *cfg, const struct url *u, const struct tls_trust *trust, const char *path,
 		     const char *kind, const char *body, size_t len, int *refused, char *err, size_t errlen)
 {
@@ -145,7 +145,8 @@ static int send_logs(const struct config *cfg, const struct url *u, const struct
 			  REQUEST_TIMEOUT_MS, &resp, err, errlen);
 	if (rc == 0 && (resp.status < 200 || resp.status > 299)) {
 		lb_err(err, errlen, "the server answered %d", resp.status);
-		*refused = resp.status >= 400 && resp.status < 500;
+		/* 409 (no report yet) and 429 (too many) pass: tried again */
+		*refused = resp.status >= 400 && resp.status < 500 && resp.status != 409 && resp.status != 429;
 		rc = -EPROTO;
 	}
 	return rc;
