@@ -298,10 +298,13 @@ static void scan(void)
 		int held = 0;
 
 		snprintf(lease, sizeof(lease), "console:%.17s", macs[i]);
-		if (want) {
-			held = lease_take(&srv.store, lease, cs.owner, now, CONSOLE_LEASE_S) == 1;
-		}
 		w = find(macs[i]);
+		if (want) {
+			int rc = lease_take(&srv.store, lease, cs.owner, now, CONSOLE_LEASE_S);
+
+			/* the database not answering: a capture goes on as it was */
+			held = rc == 1 || (rc < 0 && w != NULL);
+		}
 		if (w != NULL && (!held || !same_bmc(&w->b, b))) {
 			stop_one(macs[i], !want);
 			w = NULL;
