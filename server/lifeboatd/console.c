@@ -294,8 +294,12 @@ static void scan(void)
 		return; /* the database: the workers go on, their leases run out */
 	}
 	for (i = 0; i < n; i++) {
-		int want = bmc_load(&srv.store, macs[i], b, err, sizeof(err)) == 0 && b->console;
+		int lrc = bmc_load(&srv.store, macs[i], b, err, sizeof(err)), want = lrc == 0 && b->console;
 		int held = 0;
+
+		if (lrc < 0 && lrc != -ENOENT && lrc != -EIO) {
+			continue; /* the database: as it was until the next scan */
+		}
 
 		snprintf(lease, sizeof(lease), "console:%.17s", macs[i]);
 		w = find(macs[i]);
