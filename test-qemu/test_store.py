@@ -45,7 +45,7 @@ def test_new_database_gets_the_schema_and_a_newer_one_is_refused(lifeboatd):
     d.db.rows("UPDATE lifeboat_schema SET version = 99")  # written by a newer lifeboat
     r = subprocess.run(d.args, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
-    assert "its schema is version 99, newer than this lifeboat knows (2): upgrade lifeboat" in r.stderr
+    assert "its schema is version 99, newer than this lifeboat knows (4): upgrade lifeboat" in r.stderr
     r = d.ctl("list", check=False)
     assert r.returncode == 2 and "newer than this lifeboat knows" in r.stderr
     assert d.db.rows("SELECT count(*) FROM hosts") == [(1,)]  # untouched

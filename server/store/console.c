@@ -24,12 +24,13 @@ int console_add(struct store *st, const char *mac, long long time_ms, const char
 	if (rc < 0) {
 		return rc;
 	}
-	for (i = 0; rc == 0 && i < n; i++) {
+	for (i = 0; rc >= 0 && i < n; i++) {
 		const char *p[3] = { m, t, lines[i] };
 
+		/* the rows it changed, or -errno */
 		rc = db_exec(&st->db, "INSERT INTO console (mac, time, text) VALUES ($1, $2, $3)", 3, p, NULL, NULL, NULL, 0);
 	}
-	if (rc == 0) {
+	if (rc >= 0) {
 		rc = db_exec(&st->db, "DELETE FROM console WHERE mac = $1 AND id < (SELECT id FROM console WHERE mac = $1 "
 				      "ORDER BY id DESC LIMIT 1 OFFSET CAST($2 AS INTEGER))", 2, trim, NULL, NULL, NULL, 0);
 	}
@@ -112,7 +113,7 @@ int lease_take(struct store *st, const char *name, const char *owner, long long 
 	rc = db_exec(&st->db, "INSERT INTO leases (name, owner, until) VALUES ($1, $2, CAST($3 AS BIGINT)) ON CONFLICT "
 			      "(name) DO UPDATE SET owner = excluded.owner, until = excluded.until WHERE leases.owner = "
 			      "excluded.owner OR leases.until < CAST($4 AS BIGINT)", 4, p, NULL, NULL, NULL, 0);
-	if (rc == 0) {
+	if (rc >= 0) { /* the rows it changed: 0 when another holds it */
 		rc = db_exec(&st->db, "SELECT owner FROM leases WHERE name = $1", 1, p, db_copy_text, &who, NULL, 0);
 	}
 	if (rc < 0) {

@@ -95,7 +95,7 @@ char *logs_read(struct store *st, const char *mac, long long since, const char *
 		}
 		*o = '\0';
 		*len = (size_t)(o - out);
-	} else if (*rc == 0) {
+	} else if (*rc >= 0) {
 		*rc = -ENOMEM;
 	}
 	for (i = 0; i < x->n; i++) {
