@@ -36,11 +36,11 @@ def shared_database(db_backend, request, tmp_path):
 
 def test_new_database_gets_the_schema_and_a_newer_one_is_refused(lifeboatd):
     d = lifeboatd(keys=KEYS)
-    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(2,)]
+    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(4,)]
     d.ctl("rescue", MAC)
     d.stop()
     d.start()  # opened again: nothing to migrate, nothing lost
-    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(2,)] and d.host(MAC)["policy"] == "rescue"
+    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(4,)] and d.host(MAC)["policy"] == "rescue"
     d.stop()
     d.db.rows("UPDATE lifeboat_schema SET version = 99")  # written by a newer lifeboat
     r = subprocess.run(d.args, capture_output=True, text=True, timeout=30)
