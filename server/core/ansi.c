@@ -23,6 +23,19 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 	return want;
 }
 
+/* Copies the l-byte sequence at p[*i] when it fits (and a NUL after):
+ * 1, else 0. */
+static int copy_seq(char *out, size_t *o, size_t outlen, const unsigned char *p, size_t *i, size_t l)
+{
+	if (*o + l + 1 > outlen) {
+		return 0;
+	}
+	while (l-- > 0) {
+		out[(*o)++] = (char)p[(*i)++];
+	}
+	return 1;
+}
+
 size_t ansi_strip(const char *in, size_t n, char *out, size_t outlen)
 {
 	const unsigned char *p = (const unsigned char *)in;
@@ -63,11 +76,8 @@ size_t ansi_strip(const char *in, size_t n, char *out, size_t outlen)
 			i++;
 			continue;
 		}
-		if (o + l + 1 > outlen) {
+		if (!copy_seq(out, &o, outlen, p, &i, l)) {
 			break;
-		}
-		while (l-- > 0) {
-			out[o++] = (char)p[i++];
 		}
 	}
 	out[o] = '\0';
@@ -93,11 +103,8 @@ size_t console_line_clean(const char *in, size_t n, char *out, size_t outlen)
 			i++;
 			continue;
 		}
-		if (o + l + 1 > outlen) {
+		if (!copy_seq(out, &o, outlen, p, &i, l)) {
 			break;
-		}
-		while (l-- > 0) {
-			out[o++] = (char)p[i++];
 		}
 	}
 	out[o] = '\0';

@@ -253,22 +253,21 @@ static int cmd_known_hosts(const struct backend *be, struct cmd_args *a)
 	return 0;
 }
 
-static int cmd_logs(const struct backend *be, struct cmd_args *a)
+/* --since DURATION into seconds (0: none): 0, or main's exit code (said). */
+static int since_seconds(const struct cmd_args *a, long long *seconds)
 {
-	char mac[18], err[700], *text = NULL;
-	long long seconds = 0;
-	size_t len = 0;
-	int rc = need_mac(be, a->r.pos[0], mac);
-
-	if (rc != 0) {
-		return rc;
-	}
-	if (a->since != NULL && opt_duration(a->since, &seconds) < 0) {
+	*seconds = 0;
+	if (a->since != NULL && opt_duration(a->since, seconds) < 0) {
 		fprintf(stderr, "lifeboatctl: cannot use --since %s: not a duration such as 90s, 10m, 2h, 1d (at most a "
 			"year)\n", a->since);
 		return 2;
 	}
-	text = be->logs(mac, seconds, a->bundle ? "bundle" : a->since ? "kmsg" : NULL, &len, err, sizeof(err));
+	return 0;
+}
+
+/* What a backend read (NULL: its err), printed as it is. */
+static int print_read(char *text, size_t len, const char *err)
+{
 	if (text == NULL) {
 		return failed(err);
 	}
@@ -277,28 +276,31 @@ static int cmd_logs(const struct backend *be, struct cmd_args *a)
 	return 0;
 }
 
-static int cmd_console(const struct backend *be, struct cmd_args *a)
+static int cmd_logs(const struct backend *be, struct cmd_args *a)
 {
-	char mac[18], err[700], *text = NULL;
+	char mac[18], err[700] = "";
 	long long seconds = 0;
 	size_t len = 0;
 	int rc = need_mac(be, a->r.pos[0], mac);
 
-	if (rc != 0) {
-		return rc;
+	if (rc == 0) {
+		rc = since_seconds(a, &seconds);
 	}
-	if (a->since != NULL && opt_duration(a->since, &seconds) < 0) {
-		fprintf(stderr, "lifeboatctl: cannot use --since %s: not a duration such as 90s, 10m, 2h, 1d (at most a "
-			"year)\n", a->since);
-		return 2;
+	return rc != 0 ? rc : print_read(be->logs(mac, seconds, a->bundle ? "bundle" : a->since ? "kmsg" : NULL, &len, err,
+						  sizeof(err)), len, err);
+}
+
+static int cmd_console(const struct backend *be, struct cmd_args *a)
+{
+	char mac[18], err[700] = "";
+	long long seconds = 0;
+	size_t len = 0;
+	int rc = need_mac(be, a->r.pos[0], mac);
+
+	if (rc == 0) {
+		rc = since_seconds(a, &seconds);
 	}
-	text = be->console(mac, seconds, a->raw, &len, err, sizeof(err));
-	if (text == NULL) {
-		return failed(err);
-	}
-	fwrite(text, 1, len, stdout);
-	free(text);
-	return 0;
+	return rc != 0 ? rc : print_read(be->console(mac, seconds, a->raw, &len, err, sizeof(err)), len, err);
 }
 
 static int cmd_events(const struct backend *be, struct cmd_args *a)
