@@ -278,7 +278,7 @@ static int print_read(char *text, size_t len, const char *err)
 
 static int cmd_logs(const struct backend *be, struct cmd_args *a)
 {
-	char mac[18], err[700] = "";
+	char mac[18], err[700] = "", *text = NULL;
 	long long seconds = 0;
 	size_t len = 0;
 	int rc = need_mac(be, a->r.pos[0], mac);
@@ -286,13 +286,16 @@ static int cmd_logs(const struct backend *be, struct cmd_args *a)
 	if (rc == 0) {
 		rc = since_seconds(a, &seconds);
 	}
-	return rc != 0 ? rc : print_read(be->logs(mac, seconds, a->bundle ? "bundle" : a->since ? "kmsg" : NULL, &len, err,
-						  sizeof(err)), len, err);
+	if (rc != 0) {
+		return rc;
+	}
+	text = be->logs(mac, seconds, a->bundle ? "bundle" : a->since ? "kmsg" : NULL, &len, err, sizeof(err));
+	return print_read(text, len, err); /* len is set by the call before */
 }
 
 static int cmd_console(const struct backend *be, struct cmd_args *a)
 {
-	char mac[18], err[700] = "";
+	char mac[18], err[700] = "", *text = NULL;
 	long long seconds = 0;
 	size_t len = 0;
 	int rc = need_mac(be, a->r.pos[0], mac);
@@ -300,7 +303,11 @@ static int cmd_console(const struct backend *be, struct cmd_args *a)
 	if (rc == 0) {
 		rc = since_seconds(a, &seconds);
 	}
-	return rc != 0 ? rc : print_read(be->console(mac, seconds, a->raw, &len, err, sizeof(err)), len, err);
+	if (rc != 0) {
+		return rc;
+	}
+	text = be->console(mac, seconds, a->raw, &len, err, sizeof(err));
+	return print_read(text, len, err);
 }
 
 static int cmd_events(const struct backend *be, struct cmd_args *a)
