@@ -37,7 +37,7 @@
 #define CONSOLE_LEASE_S 30
 #define CONSOLE_HOSTS_MAX 4096
 #define CONSOLE_LINE_MAX 1024
-#define CONSOLE_RATE 2000      /* lines a second, at most */
+#define CONSOLE_RATE 200       /* lines a second, at most (115200 baud is 140 full lines) */
 #define CONSOLE_BATCH 256      /* lines per write */
 #define CONSOLE_BACKOFF_MAX_S 60
 
@@ -253,11 +253,12 @@ static void start(const char *mac, const struct bmc *b)
 }
 
 /* Stops and removes mac's worker (its lease dropped when drop). */
-static void stop_one(const char *mac, int drop)
+static void stop_one(const char *mac_in, int drop)
 {
 	struct worker **pp = &cs.workers, *w = NULL;
-	char lease[40];
+	char lease[40], mac[18];
 
+	snprintf(mac, sizeof(mac), "%.17s", mac_in); /* it may be w->mac, freed below */
 	for (; *pp != NULL && strcmp((*pp)->mac, mac) != 0; pp = &(*pp)->next) {
 	}
 	w = *pp;
@@ -266,6 +267,7 @@ static void stop_one(const char *mac, int drop)
 	}
 	*pp = w->next;
 	worker_stop(w);
+	explicit_bzero(w, sizeof(*w));
 	free(w);
 	cs.n--;
 	if (drop) {
@@ -346,6 +348,10 @@ static void *manager_loop(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&cs.lock);
+	/* every worker told first, then each waited for: they end together */
+	for (struct worker *w = cs.workers; w != NULL; w = w->next) {
+		__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+	}
 	while (cs.workers != NULL) {
 		stop_one(cs.workers->mac, 1);
 	}

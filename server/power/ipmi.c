@@ -29,13 +29,19 @@ int ipmi_run(char *const argv[], const char *password, char *out, size_t outlen)
 	/* made before fork: the child of a threaded process only execs */
 	snprintf(pw, sizeof(pw), "IPMI_PASSWORD=%s", password);
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		return -errno;
+		int rc = -errno;
+
+		explicit_bzero(pw, sizeof(pw));
+		return rc;
 	}
 	pid = fork();
 	if (pid < 0) {
+		int rc = -errno;
+
+		explicit_bzero(pw, sizeof(pw));
 		close(pipefd[0]);
 		close(pipefd[1]);
-		return -errno;
+		return rc;
 	}
 	if (pid == 0) {
 		sigset_t none;
@@ -44,10 +50,12 @@ int ipmi_run(char *const argv[], const char *password, char *out, size_t outlen)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(pipefd[1], 1);
 		dup2(pipefd[1], 2);
+		close_range(3, ~0U, 0); /* nothing of lifeboatd's, nor a console's terminal */
 		execvpe(argv[0], argv, envp);
 		_exit(127);
 	}
 	close(pipefd[1]);
+	explicit_bzero(pw, sizeof(pw)); /* the child has its copy */
 	out[0] = '\0';
 	for (;;) {
 		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };

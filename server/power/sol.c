@@ -54,6 +54,7 @@ int bmc_sol_open(const struct bmc *b, pid_t *pid, int *fd, char *err, size_t err
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		close_range(3, ~0U, 0); /* nothing of lifeboatd's, nor another console's terminal */
 		execvpe(argv[0], argv, envp);
 		_exit(127);
 	}
@@ -70,13 +71,15 @@ void bmc_sol_close(pid_t pid, int fd)
 		close(fd);
 	}
 	if (pid > 0) {
+		int i;
+
 		kill(pid, SIGTERM);
-		if (waitpid(pid, NULL, WNOHANG) == 0) {
-			usleep(200 * 1000);
-			if (waitpid(pid, NULL, WNOHANG) == 0) {
-				kill(pid, SIGKILL);
-				waitpid(pid, NULL, 0);
-			}
+		for (i = 0; i < 20 && waitpid(pid, NULL, WNOHANG) == 0; i++) {
+			usleep(10 * 1000);
+		}
+		if (i == 20) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
 		}
 	}
 }
