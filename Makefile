@@ -252,12 +252,12 @@ ca:
 	$(Q)sh server/mkca.sh $(CA_DIR) $(CA_NAMES)
 
 # ---- benchmarks (not tests: nothing here fails on a missed target) ---------
-# make bench [BENCH_RUNS=5] [BENCH_ONLY=sizes,boot,ram,build,server,tls,chaos] [BENCH_CLIENTS=32] [IPXE_SRC=]
+# make bench [BENCH_RUNS=5] [BENCH_ONLY=sizes,boot,ram,build,server,tls,chaos,consoles] [BENCH_CLIENTS=32] [IPXE_SRC=]
 # prints one table and writes bench/results.md. The peer (Debian 12's kernel
 # + initramfs-tools + dropbear-initramfs) is built once by make bench-peer
 # into $(CACHE)/bench-peer; delete that directory to build it again.
 BENCH_RUNS ?= 5
-BENCH_ONLY ?= sizes,boot,ram,build,server,tls,chaos
+BENCH_ONLY ?= sizes,boot,ram,build,server,tls,chaos,consoles
 BENCH_CLIENTS ?= 32
 BENCH_SECONDS ?= 10
 PEER := $(CACHE)/bench-peer

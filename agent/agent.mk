@@ -4,7 +4,7 @@ AGENT_SRCS := agent/main.c agent/cmdline.c agent/ipconf.c agent/ip6conf.c agent/
 	agent/iface.c agent/netlink.c agent/netpolicy.c agent/proc.c agent/ssh.c agent/json.c \
 	agent/http.c agent/state.c agent/inventory.c agent/report_build.c agent/report_send.c agent/fetchkeys.c \
 	agent/tls.c agent/tlstrust.c agent/trustload.c agent/config_read.c agent/toolbox.c agent/toolbox_service.c agent/loopmount.c agent/linktree.c \
-	agent/fileio.c agent/kmsg.c agent/logship.c
+	agent/fileio.c agent/kmsg.c agent/logship.c agent/nexthop.c agent/netconsole.c
 AGENT_HDRS := $(wildcard agent/*.h) $(wildcard common/*.h)
 BEARSSL_INC := $(BEARSSL_SRC)/inc
 AGENT_CFLAGS := -std=gnu11 -Icommon -Os -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -25,9 +25,10 @@ $(AGENT): $(AGENT_SRCS) $(AGENT_HDRS) agent/agent.mk $(B)/version.stamp $(BEARSS
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Iagent -Icommon -isystem $(BEARSSL_INC) \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_PARSERS := agent/cmdline.c agent/ipconf.c agent/ip6conf.c agent/config.c agent/log.c agent/http.c agent/json.c \
-	agent/tls.c agent/tlstrust.c agent/toolbox.c agent/linktree.c agent/fileio.c agent/kmsg.c
+	agent/tls.c agent/tlstrust.c agent/toolbox.c agent/linktree.c agent/fileio.c agent/kmsg.c agent/nexthop.c
 UNIT_TESTS := $(B)/unit/test_cmdline $(B)/unit/test_ipconf $(B)/unit/test_ip6conf $(B)/unit/test_config $(B)/unit/test_json \
-	$(B)/unit/test_http $(B)/unit/test_tls $(B)/unit/test_toolbox $(B)/unit/test_fileio $(B)/unit/test_kmsg
+	$(B)/unit/test_http $(B)/unit/test_tls $(B)/unit/test_toolbox $(B)/unit/test_fileio $(B)/unit/test_kmsg \
+	$(B)/unit/test_nexthop
 
 # PID 1's mechanism on the host (forks, signals; no sanitizer runtime
 # quirks with fork)

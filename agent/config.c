@@ -289,6 +289,18 @@ static int opt_mtu(struct config *cfg, const char *val, char *err, size_t errlen
 	return 0;
 }
 
+static int opt_netconsole(struct config *cfg, const char *val, char *err, size_t errlen)
+{
+	unsigned int v = 0;
+
+	if (parse_seconds(val, 1, 65535, &v, NULL, 0) < 0) {
+		lb_err(err, errlen, "'%s' is not a UDP port from 1 to 65535", val);
+		return -EINVAL;
+	}
+	cfg->netconsole = v;
+	return 0;
+}
+
 static const struct option_desc options[] = {
 	{ "ip", opt_ip },
 	{ LB_KARG_IP6, opt_ip6 },
@@ -305,6 +317,7 @@ static const struct option_desc options[] = {
 	{ "lifeboat.heartbeat", opt_heartbeat },
 	{ "lifeboat.vlan", opt_vlan },
 	{ "lifeboat.mtu", opt_mtu },
+	{ LB_KARG_NETCONSOLE, opt_netconsole },
 };
 
 static const struct option_desc *find_option(const char *key)

@@ -32,6 +32,7 @@ struct config {
 	unsigned int heartbeat;       /* lifeboat.heartbeat= seconds */
 	unsigned int vlan;            /* lifeboat.vlan= 802.1Q id, 0: none */
 	unsigned int mtu;             /* lifeboat.mtu=, 0: leave as is */
+	unsigned int netconsole;      /* lifeboat.netconsole= UDP port at the server's address, 0: none */
 };
 
 extern const struct config config_defaults;

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "log.h"
 #include "logship.h"
+#include "netconsole.h"
 #include "phase.h"
 #include "report_build.h"
 #include "state.h"
@@ -184,6 +185,7 @@ int report_main(void)
 	static char bundle[LB_LOGS_MAX_BYTES];
 	size_t bundle_len = 0;
 	int bundle_state = 0, no = 0; /* 0: none yet, 1: made and waiting to go, 2: sent */
+	int netconsole_done = 0;
 	char path[1100], logs_path[1100], err[512], phase[64] = "", sent[64] = "";
 	int keys_pending, keys_wanted, have_server, have_ca = 0;
 	long long next_heartbeat = 0;
@@ -251,6 +253,13 @@ int report_main(void)
 				next_heartbeat = ((long long)lb_mono_ms()) + (long long)cfg.heartbeat * 1000;
 			} else {
 				retry_failed(&rep, err);
+			}
+		}
+		/* the kernel's console to lifeboatd too, once it is reachable */
+		if (have_server && sent[0] != '\0' && cfg.netconsole != 0 && !netconsole_done) {
+			netconsole_done = 1;
+			if (netconsole_setup(&u, cfg.netconsole, err, sizeof(err)) < 0) {
+				lb_log("cannot send the kernel's console lines to %s: %s", u.host, err);
 			}
 		}
 		/* the logs once the server has the session's first report */

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "test-qemu"))
 from lifeboat_vm import ACCEL, VM, free_port  # noqa: E402
 
-SECTIONS = ("sizes", "boot", "ram", "build", "server", "sessions", "tls", "fleet", "chaos")
+SECTIONS = ("sizes", "boot", "ram", "build", "server", "sessions", "tls", "fleet", "chaos", "consoles")
 ROW_SECTION = {"size": "sizes"}  # a row's first cell, where it is not its section's name
 OUR_ARGS = "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on printk.time=1"
 # The peer waits for a root device that never comes, with dropbear up
@@ -746,6 +746,96 @@ class Bench:
         finally:
             d.stop()
             pg.stop()
+
+    # -- 200 serial consoles captured at once (issue: see what the machine sees)
+    def consoles(self):
+        """lifeboatd capturing 200 hosts' consoles (simulated SOL endpoints:
+        bench/fake_ipmitool.c, 10 lines a second each) beside none: its CPU
+        and memory, the lines stored, and the normal-boot p99 of 200 cached
+        hosts from 8 keep-alive clients in each case."""
+        import concurrent.futures
+        from conftest import Lifeboatd
+        n_consoles, seconds = 200, 20
+        fakebin = self.work / "fakebin"
+        fakebin.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["gcc", "-O2", "-o", str(fakebin / "ipmitool"), str(REPO / "bench" / "fake_ipmitool.c")],
+                       check=True)
+        saved_path = os.environ["PATH"]
+        os.environ["PATH"] = f"{fakebin}:{saved_path}"  # lifeboatd's workers find the stand-in first
+        d = Lifeboatd(str(self.out), self.work / "lifeboatd-consoles", keys=self.pub + "\n")
+        try:
+            d.start()
+            hosts = [f"52:54:06:00:{i >> 8:02x}:{i & 255:02x}" for i in range(200)]
+            for mac in hosts:
+                d.ctl("normal", mac)
+            pw = self.work / "bmc-password"
+            pw.write_text("x\n")
+
+            def client(k, end):
+                import http.client
+                out, i = [], k
+                c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+                try:
+                    while time.monotonic() < end:
+                        start = time.monotonic()
+                        c.request("GET", f"/boot.ipxe?mac={hosts[i % len(hosts)]}&ip=127.0.0.1")
+                        c.getresponse().read()
+                        out.append((time.monotonic() - start) * 1000)
+                        i += 8
+                finally:
+                    c.close()
+                return out
+
+            def cpu_s():
+                f = Path(f"/proc/{d.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+            def rss_mib():
+                for ln in Path(f"/proc/{d.proc.pid}/status").read_text().splitlines():
+                    if ln.startswith("VmRSS:"):
+                        return int(ln.split()[1]) / 1024
+                return 0
+
+            def lines():
+                return d.db.rows("SELECT COUNT(*) FROM console")[0][0]
+
+            def window(label):
+                end = time.monotonic() + seconds
+                c0, l0 = cpu_s(), lines()
+                with concurrent.futures.ThreadPoolExecutor(8) as ex:
+                    lat = [x for rows in ex.map(client, range(8), [end] * 8) for x in rows]
+                took = seconds
+                return {"label": label, "p99": percentile(lat, 99), "n": len(lat),
+                        "cpu": (cpu_s() - c0) / took * 100, "rss": rss_mib(), "lines": (lines() - l0) / took}
+
+            idle = window("no consoles")
+            for i in range(n_consoles):
+                d.ctl("bmc", hosts[i], "--address", "127.0.0.1", "--port", str(10000 + i), "--user", "admin",
+                      "--password-file", str(pw), "--console")
+            deadline = time.monotonic() + 120
+            while d.log_path.read_text().count("capturing the serial console") < n_consoles:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("consoles: not every console is captured after 120 s")
+                time.sleep(1)
+            time.sleep(5)
+            busy = window(f"{n_consoles} consoles")
+            ratio = busy["p99"] / idle["p99"] if idle["p99"] else 0
+            self.t.add("consoles", f"normal-boot p99 while capturing {n_consoles} consoles", f"{busy['p99']:.1f} ms",
+                       f"none: {idle['p99']:.1f} ms", "within 10% (or 1 ms)",
+                       f"{ratio:.2f}x {verdict(busy['p99'] <= max(idle['p99'] * 1.1, idle['p99'] + 1.0))}")
+            self.t.add("consoles", f"lifeboatd CPU capturing {n_consoles} consoles", f"{busy['cpu']:.1f}% of a core",
+                       f"none: {idle['cpu']:.1f}% (both under the boot load)", "", "")
+            self.t.add("consoles", f"lifeboatd memory (RSS) capturing {n_consoles} consoles", f"{busy['rss']:.1f} MiB",
+                       f"none: {idle['rss']:.1f} MiB", "", "")
+            self.t.add("consoles", "console lines stored", f"{busy['lines']:.0f} a second",
+                       f"offered: {n_consoles * 10} a second", "all", verdict(busy["lines"] >= n_consoles * 10 * 0.95))
+            self.t.note(f"consoles: {n_consoles} simulated SOL endpoints (bench/fake_ipmitool.c in lifeboatd's PATH: "
+                        f"10 lines a second each, on a terminal as ipmitool is); {seconds} s windows of normal boots "
+                        f"of 200 cached hosts from 8 keep-alive clients, SQLite; CPU from /proc (user+system) over "
+                        f"the window")
+        finally:
+            d.stop()
+            os.environ["PATH"] = saved_path
 
     def wrk_once(self, port, name, paths, clients):
         """Every path once, as fast as the server answers: wrk's two threads

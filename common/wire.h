@@ -33,6 +33,9 @@
  * family, so a name with both A and AAAA records cannot make a dual-stack
  * machine report from an address the session is not bound to. */
 #define LB_KARG_BOUND "lifeboat.bound"
+/* The UDP port at lifeboat.server's address where the kernel's console
+ * lines go (netconsole, set up by the agent once the network is up). */
+#define LB_KARG_NETCONSOLE "lifeboat.netconsole"
 
 /* Status report: format name, version, the largest body accepted. */
 #define LB_REPORT_FORMAT "lifeboat-status"

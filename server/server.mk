@@ -90,7 +90,7 @@ tsan: $(LIFEBOATD_TSAN)
 # Unit tests: each links the lowest layer it needs (the boot decision and
 # the report's validation link no database).
 SERVER_UNIT_CFLAGS := $(UNIT_CFLAGS) $(SERVER_INC)
-$(B)/unit/test_query $(B)/unit/test_report $(B)/unit/test_decide $(B)/unit/test_range $(B)/unit/test_media $(B)/unit/test_webhook $(B)/unit/test_ansi: $(B)/unit/%: \
+$(B)/unit/test_query $(B)/unit/test_report $(B)/unit/test_decide $(B)/unit/test_range $(B)/unit/test_media $(B)/unit/test_webhook $(B)/unit/test_ansi $(B)/unit/test_sse: $(B)/unit/%: \
 		server/tests/%.c $(LIBCORE) $(SERVER_HDRS)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(dir $@)
@@ -104,7 +104,7 @@ $(B)/unit/test_options: server/tests/test_options.c $(LIBLIFEBOATCTL) $(SERVER_H
 	$(Q)mkdir -p $(dir $@)
 	$(Q)gcc $(SERVER_UNIT_CFLAGS) -o $@ $< $(LIBLIFEBOATCTL) -lcmocka
 UNIT_TESTS += $(B)/unit/test_query $(B)/unit/test_report $(B)/unit/test_decide $(B)/unit/test_range $(B)/unit/test_media \
-	$(B)/unit/test_webhook $(B)/unit/test_ansi \
+	$(B)/unit/test_webhook $(B)/unit/test_ansi $(B)/unit/test_sse \
 	$(B)/unit/test_store $(B)/unit/test_options
 
 # The fuzzers drive core/ only (instrumented: compiled from source).

@@ -280,6 +280,7 @@ class Lifeboatd:
                  extra=(), binary=None, port=None, tls=False, database=None):
         from lifeboat_vm import free_port
         self.port = port or free_port()
+        self.netconsole_port = free_port()  # UDP; the default (6666) would be shared by every lifeboatd here
         tmp_path.mkdir(parents=True, exist_ok=True)
         self.state = tmp_path / "state"
         self.keys_file = tmp_path / "authorized_keys"
@@ -291,7 +292,8 @@ class Lifeboatd:
                      "--payload-dir", payload_dir or out_dir, "--public-url", f"http://10.0.2.2:{self.port}",
                      "--keys-file", str(self.keys_file), "--heartbeat", "2",
                      "--default-policy", default_policy, "--nat", "yes" if nat else "no",
-                     "--kernel-args", "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on", *extra]
+                     "--kernel-args", "console=ttyS0,115200n8 panic=-1 random.trust_cpu=on",
+                     "--netconsole-port", str(self.netconsole_port), *extra]
         # "" (the default): SQLite in the state directory
         self.database = database or ""
         if self.database:
@@ -452,11 +454,15 @@ def lifeboatd(out_dir, tmp_path, db_backend, request):
 
 
 # ---- no process outlives the run -------------------------------------------------------------
-# What the tests start (lifeboatd, dnsmasq, QEMU, ipmi_sim, PostgreSQL) must
+# What the tests start (lifeboatd, lifeboatctl, dnsmasq, QEMU, ipmi_sim,
+# ipmitool, PostgreSQL, Chromium, the fake serial port) must
 # be gone when the run ends: a leftover is named, killed, and fails the run,
 # so a test that forgets one is found the day it is written, not on a CI
 # machine an hour later.
-GUARDED = ("lifeboatd", "dnsmasq", "qemu-system-x86_64", "qemu-system-aarch64", "ipmi_sim", "postgres")
+GUARDED = ("lifeboatd", "lifeboatctl", "dnsmasq", "qemu-system-x86_64", "qemu-system-aarch64", "ipmi_sim",
+           "ipmitool", "postgres", "chromedriver", "chromium", "chrome")
+# the tests' own servers, run by python3: known by their script
+GUARDED_SCRIPTS = ("fake_serial.py", "redfish_bmc.py")
 # Every process this run starts inherits this mark in its environment; a
 # guarded process without it is someone else's (another run of the tests on
 # the same machine, a system PostgreSQL) and is never touched.
@@ -483,7 +489,17 @@ def _guarded_processes():
                 name = f.read().strip()
         except OSError:
             continue
-        if (name in GUARDED or name.startswith("lifeboatd")) and _ours(int(entry)):
+        if name.startswith("python"):
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            script = next((a.decode() for a in argv[1:3] if os.path.basename(a.decode(errors="replace"))
+                           in GUARDED_SCRIPTS), None)
+            if script and _ours(int(entry)):
+                found[int(entry)] = os.path.basename(script)
+        elif (name in GUARDED or name.startswith("lifeboatd")) and _ours(int(entry)):
             found[int(entry)] = name
     return found
 

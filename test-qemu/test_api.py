@@ -147,7 +147,9 @@ def test_the_spec_names_every_route():
                          ("/api/v1/hosts/{mac}/rescue", "post"), ("/api/v1/hosts/{mac}/bmc", "post"),
                          ("/api/v1/hosts/{mac}/power", "post"), ("/api/v1/hosts/{mac}/alias", "post"),
                          ("/api/v1/hosts/{mac}/normal", "post"), ("/api/v1/hosts/{mac}/forget", "post"),
-                         ("/api/v1/hosts/{mac}/token", "post")):
+                         ("/api/v1/hosts/{mac}/token", "post"), ("/api/v1/hosts/{mac}/logs", "get"),
+                         ("/api/v1/hosts/{mac}/console", "get"), ("/api/v1/hosts/{mac}/console/live", "get"),
+                         ("/api/v1/hosts/{mac}/console/input", "post")):
         assert method in paths[path], (path, method)
         assert "401" in paths[path][method]["responses"]
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"

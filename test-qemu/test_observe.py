@@ -257,7 +257,8 @@ def test_the_rescue_systems_logs_and_its_bundle_arrive(vms, out_dir, ssh_key, li
     d = lifeboatd()
     args = server_args(d)
     token = args.split("lifeboat.token=", 1)[1].split()[0]
-    vm = vms("logs", direct(out_dir, f'lifeboat.sshkey="{pub}" {args} lifeboat.heartbeat=2', *netdev(),
+    vm = vms("logs", direct(out_dir, f'lifeboat.sshkey="{pub}" {args} lifeboat.heartbeat=2 '
+                                     f'lifeboat.netconsole={d.netconsole_port}', *netdev(),
                             "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"), ssh_key=key)
     vm.wait_for("lifeboat: ready", READY_DEADLINE)
     d.wait_phase(MAC, "tools-failed", 90, vm)
@@ -306,3 +307,37 @@ def test_the_rescue_systems_logs_and_its_bundle_arrive(vms, out_dir, ssh_key, li
     assert d.request("GET", f"/api/v1/hosts/{MAC}/logs?since=abc", admin=True)[0] == 400
     r = d.ctl("logs", MAC, "--since", "ten minutes", check=False)
     assert r.returncode == 2 and "not a duration" in r.stderr
+    # netconsole: the agent pointed its kernel's console at lifeboatd (its
+    # first datagram says so); a datagram from another address is nobody's
+    import socket
+    forged = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    forged.bind(("127.0.0.2", 0))
+    forged.sendto(b"forged netconsole line\n", ("127.0.0.1", d.netconsole_port))
+    forged.close()
+
+    def netconsole():
+        status, _, body = d.request("GET", f"/api/v1/hosts/{MAC}/logs?kind=netconsole", admin=True)
+        assert status == 200
+        return body.decode()
+    deadline = time.monotonic() + 30
+    while "lifeboat: netconsole" not in netconsole():
+        assert time.monotonic() < deadline, d.ctl("logs", MAC).stdout[-3000:]
+        time.sleep(1)
+    said = r"lifeboat: netconsole: the kernel's console lines go to 10\.0\.2\.2:\d+ from 10\.0\.2\.15 on eth0"
+    while not re.search(said, d.ctl("logs", MAC).stdout):
+        assert time.monotonic() < deadline, d.ctl("logs", MAC).stdout[-3000:]
+        time.sleep(1)
+    # the rescue kernel crashes while the admin works: no process of ours
+    # runs any more, its last lines still arrive
+    try:
+        vm.ssh("echo c > /proc/sysrq-trigger", timeout=10)
+    except Exception:  # the connection dies with the kernel
+        pass
+    deadline = time.monotonic() + 60
+    while "Kernel panic - not syncing" not in netconsole():
+        assert time.monotonic() < deadline, f"netconsole so far:\n{netconsole()[-3000:]}\nconsole:\n{vm.log()[-2000:]}"
+        time.sleep(1)
+    lines = netconsole()
+    assert "sysrq: Trigger a crash" in lines
+    assert "forged netconsole line" not in d.ctl("logs", MAC).stdout
+    assert "== netconsole " in d.ctl("logs", MAC).stdout

@@ -36,16 +36,16 @@ def shared_database(db_backend, request, tmp_path):
 
 def test_new_database_gets_the_schema_and_a_newer_one_is_refused(lifeboatd):
     d = lifeboatd(keys=KEYS)
-    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(4,)]
+    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(5,)]
     d.ctl("rescue", MAC)
     d.stop()
     d.start()  # opened again: nothing to migrate, nothing lost
-    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(4,)] and d.host(MAC)["policy"] == "rescue"
+    assert d.db.rows("SELECT version FROM lifeboat_schema") == [(5,)] and d.host(MAC)["policy"] == "rescue"
     d.stop()
     d.db.rows("UPDATE lifeboat_schema SET version = 99")  # written by a newer lifeboat
     r = subprocess.run(d.args, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
-    assert "its schema is version 99, newer than this lifeboat knows (4): upgrade lifeboat" in r.stderr
+    assert "its schema is version 99, newer than this lifeboat knows (5): upgrade lifeboat" in r.stderr
     r = d.ctl("list", check=False)
     assert r.returncode == 2 and "newer than this lifeboat knows" in r.stderr
     assert d.db.rows("SELECT count(*) FROM hosts") == [(1,)]  # untouched

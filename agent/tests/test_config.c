@@ -45,7 +45,8 @@ static void test_all_known(void **state)
 	assert_int_equal(load("ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off BOOTIF=01-52-54-00-12-34-56 "
 			      "lifeboat.sshkey=\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA me@x\" "
 			      "lifeboat.sshkey=\"ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB\" "
-			      "lifeboat.carrier_timeout=3 lifeboat.dhcp_timeout=60", &cfg, &cl), 0);
+			      "lifeboat.carrier_timeout=3 lifeboat.dhcp_timeout=60 lifeboat.netconsole=6666", &cfg, &cl), 0);
+	assert_int_equal(cfg.netconsole, 6666);
 	assert_int_equal(cfg.have_ip, 1);
 	assert_int_equal(cfg.ip.method, IPCONF_STATIC);
 	assert_int_equal(cfg.have_bootif, 1);
@@ -79,6 +80,21 @@ static void test_bad_arguments_reported_and_defaults_kept(void **state)
 	cmdline_free(&cl);
 }
 
+static void test_netconsole_port(void **state)
+{
+	struct config cfg;
+	struct cmdline cl;
+
+	assert_int_equal(load("console=ttyS0", &cfg, &cl), 0);
+	assert_int_equal(cfg.netconsole, 0); /* none unless lifeboatd says */
+	cmdline_free(&cl);
+	assert_int_equal(load("lifeboat.netconsole=0 lifeboat.netconsole=65536 lifeboat.netconsole=66x", &cfg, &cl), 3);
+	assert_non_null(strstr(reported[0], "'0' is not a UDP port from 1 to 65535"));
+	assert_non_null(strstr(reported[2], "'66x' is not a UDP port"));
+	assert_int_equal(cfg.netconsole, 0);
+	cmdline_free(&cl);
+}
+
 static void test_sshkey_checks(void **state)
 {
 	char err[256];
@@ -102,6 +118,7 @@ int main(void)
 		cmocka_unit_test(test_all_known),
 		cmocka_unit_test(test_bad_arguments_reported_and_defaults_kept),
 		cmocka_unit_test(test_sshkey_checks),
+		cmocka_unit_test(test_netconsole_port),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

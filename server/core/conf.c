@@ -37,6 +37,7 @@ const struct conf conf_defaults = {
 	.store_cached = 0,
 	.store_retry = 10,
 	.media_timeout = 1800,
+	.netconsole_port = 6666,
 	.webhook_events = "ssh-ready tools-ready tools-failed conflict expired power media",
 	.webhook_queue = 1000,
 	.tls_priority = CONF_TLS_PRIORITY,
@@ -109,6 +110,7 @@ UINT_SETTER(set_tls_port, tls_port, 0, 65535)
 UINT_SETTER(set_db_timeout, db_timeout, 1, 60)
 UINT_SETTER(set_store_retry, store_retry, 1, 600)
 UINT_SETTER(set_media_timeout, media_timeout, 60, 86400)
+UINT_SETTER(set_netconsole_port, netconsole_port, 0, 65535)
 UINT_SETTER(set_webhook_queue, webhook_queue, 1, 100000)
 
 static int set_store_unreachable(struct conf *c, const char *v, char *err, size_t errlen)
@@ -345,6 +347,7 @@ static const struct {
 	{ "db_timeout", set_db_timeout },   { "store_unreachable", set_store_unreachable },
 	{ "store_retry", set_store_retry }, { "tls_priority", set_tls_priority },
 	{ "media_url", set_media_url },     { "media_timeout", set_media_timeout },
+	{ "netconsole_port", set_netconsole_port },
 	{ "media_from", set_media_from },
 	{ "webhook_url", set_webhook_url }, { "webhook_secret_file", set_webhook_secret_file },
 	{ "webhook_events", set_webhook_events }, { "webhook_queue", set_webhook_queue },

@@ -43,6 +43,7 @@ struct conf {
 	char tls_priority[512];       /* GnuTLS priority string of the HTTPS listener */
 	char media_url[512];          /* how BMCs reach us for a session's ISO; default
 	                               * tls_public_url with TLS, else public_url */
+	unsigned int netconsole_port; /* UDP: the rescue kernel's netconsole lines; 0: none */
 	unsigned int media_timeout;   /* s: a session's ISO URL lives at most this long */
 	int media_any_address;        /* media_from = first: the ISO to the first address that
 	                               * fetches it, not only the BMC's */

@@ -175,3 +175,8 @@ int report_log_kind_ok(const char *kind)
 {
 	return kind != NULL && (strcmp(kind, "kmsg") == 0 || strcmp(kind, "bundle") == 0);
 }
+
+int report_log_kind_stored(const char *kind)
+{
+	return report_log_kind_ok(kind) || (kind != NULL && strcmp(kind, "netconsole") == 0);
+}

@@ -28,7 +28,10 @@ int report_phase_ok(const char *phase);
  * err. */
 int report_log_ok(const char *body, size_t len, char *err, size_t errlen);
 
-/* "kmsg" or "bundle". */
+/* What an agent may send: "kmsg" or "bundle". */
 int report_log_kind_ok(const char *kind);
+/* What the store keeps and GET .../logs?kind= takes: those and
+ * "netconsole" (lifeboatd's own, from the kernel's UDP lines). */
+int report_log_kind_stored(const char *kind);
 
 #endif

@@ -122,6 +122,9 @@ static int emit_agent_args(struct out *o, const struct agent_args *a, char *err,
 	     a->extra_args, a->extra_args[0] ? " " : "", bootif, a->ip, a->ip6, a->public_url, a->token,
 	     a->bound ? " " LB_KARG_BOUND "=" : "", a->bound ? a->bound : "", a->public_url, a->mac, a->heartbeat,
 	     a->payload_url, a->tls_pin ? " " LB_KARG_TLSPIN "=" : "", a->tls_pin ? a->tls_pin : "");
+	if (a->netconsole != 0) {
+		emit(o, " " LB_KARG_NETCONSOLE "=%u", a->netconsole);
+	}
 	return 0;
 }
 
@@ -185,7 +188,8 @@ int script_render(enum decision d, const struct render_ctx *c, char *out, size_t
 	case DECIDE_RESCUE: {
 		struct agent_args a = { .mac = mac, .ip = ip, .ip6 = ip6, .public_url = c->public_url,
 					.tls_pin = c->tls_pin, .payload_url = c->payload_url, .token = c->token,
-					.extra_args = c->extra_args, .heartbeat = c->heartbeat, .bound = c->source_ip };
+					.extra_args = c->extra_args, .heartbeat = c->heartbeat, .netconsole = c->netconsole,
+					.bound = c->source_ip };
 
 		ip_argument(c->q, ip, sizeof(ip));
 		ip6_argument(c->q, ip6, sizeof(ip6));

@@ -26,6 +26,7 @@ struct render_ctx {
 	const char *token;        /* this boot's token */
 	const char *extra_args;   /* kernel arguments from the configuration */
 	unsigned int heartbeat;
+	unsigned int netconsole;  /* lifeboat.netconsole=, 0: none */
 	const char *source_ip;    /* the request's source address */
 	int signed_payload;       /* .sig files exist: imgverify both images */
 };
@@ -40,6 +41,7 @@ struct agent_args {
 	const char *token;
 	const char *extra_args;   /* kernel_args of the configuration */
 	unsigned int heartbeat;
+	unsigned int netconsole;  /* lifeboat.netconsole=, 0: none */
 	const char *bound;        /* lifeboat.bound=, or NULL (bound at the first report) */
 };
 

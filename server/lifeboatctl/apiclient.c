@@ -141,34 +141,31 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
 	return buf_append(ctx, data, size * nmemb, ANSWER_MAX) == 0 ? size * nmemb : 0;
 }
 
-int apiclient_call(const struct apiclient *ac, const char *method, const char *path, const char *body, long *status,
-		   char **out, char *err, size_t errlen)
+/* A handle for one request to path, with the token or the socket, body
+ * (JSON) or none; its headers in *hdr (free them). NULL: out of memory. */
+static CURL *prepare(const struct apiclient *ac, const char *method, const char *path, const char *body,
+		     struct curl_slist **hdr)
 {
-	struct buf a = { .p = NULL };
-	struct curl_slist *hdr = NULL;
 	char auth[200], url[1200];
-	CURLcode cc;
 	CURL *c = curl_easy_init();
-	int rc = 0;
 
-	*out = NULL;
 	if (c == NULL) {
-		snprintf(err, errlen, "cannot start libcurl");
-		return -ENOMEM;
+		return NULL;
 	}
 	snprintf(url, sizeof(url), "%s%s", ac->url, path);
 	if (ac->unix_path[0] != '\0') {
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ac->unix_path);
 	} else {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ac->token);
-		hdr = curl_slist_append(hdr, auth);
+		*hdr = curl_slist_append(*hdr, auth);
+		explicit_bzero(auth, sizeof(auth));
 	}
 	if (body != NULL) {
-		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		*hdr = curl_slist_append(*hdr, "Content-Type: application/json");
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdr);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -179,10 +176,27 @@ int apiclient_call(const struct apiclient *ac, const char *method, const char *p
 		curl_easy_setopt(c, CURLOPT_CAINFO, ac->cacert);
 	}
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "lifeboatctl");
+	return c;
+}
+
+int apiclient_call(const struct apiclient *ac, const char *method, const char *path, const char *body, long *status,
+		   char **out, char *err, size_t errlen)
+{
+	struct buf a = { .p = NULL };
+	struct curl_slist *hdr = NULL;
+	CURLcode cc;
+	CURL *c = prepare(ac, method, path, body, &hdr);
+	int rc = 0;
+
+	*out = NULL;
+	if (c == NULL) {
+		snprintf(err, errlen, "cannot start libcurl");
+		return -ENOMEM;
+	}
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "lifeboatctl");
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
 		snprintf(err, errlen, "cannot reach %s: %s", apiclient_name(ac), a.too_big ? "the answer is too large" :
@@ -195,5 +209,92 @@ int apiclient_call(const struct apiclient *ac, const char *method, const char *p
 	}
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(c);
+	return rc;
+}
+
+struct stream {
+	CURL *c;
+	long status;
+	apiclient_piece_fn fn;
+	void *ctx;
+	int rc;                 /* what fn returned when it stopped the transfer */
+	const volatile int *stop;
+	struct buf answer;      /* a status other than 200: the server's words */
+};
+
+static size_t on_piece(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct stream *s = ctx;
+	size_t n = size * nmemb;
+
+	if (s->status == 0) {
+		curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &s->status);
+	}
+	if (s->status != 200) {
+		buf_append(&s->answer, data, n, 4096);
+		return n;
+	}
+	s->rc = s->fn(data, n, s->ctx);
+	return s->rc == 0 ? n : 0;
+}
+
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct stream *s = ctx;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return s->stop != NULL && *s->stop ? 1 : 0;
+}
+
+#define STREAM_SILENCE_S 45L /* lifeboatd's heartbeat comes every 15 s */
+
+int apiclient_stream(const struct apiclient *ac, const char *path, apiclient_piece_fn fn, void *ctx,
+		     const volatile int *stop, long *status, char **out, char *err, size_t errlen)
+{
+	struct stream s = { .fn = fn, .ctx = ctx, .stop = stop, .answer = { .p = NULL } };
+	struct curl_slist *hdr = NULL;
+	CURLcode cc;
+	int rc = 0;
+
+	*out = NULL;
+	*status = 0;
+	hdr = curl_slist_append(hdr, "Accept: text/event-stream");
+	s.c = prepare(ac, "GET", path, NULL, &hdr);
+	if (s.c == NULL) {
+		curl_slist_free_all(hdr);
+		snprintf(err, errlen, "cannot start libcurl");
+		return -ENOMEM;
+	}
+	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, on_piece);
+	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(s.c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(s.c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(s.c, CURLOPT_XFERINFODATA, &s);
+	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_TIME, STREAM_SILENCE_S);
+	cc = curl_easy_perform(s.c);
+	if (s.status == 0) {
+		curl_easy_getinfo(s.c, CURLINFO_RESPONSE_CODE, &s.status);
+	}
+	*status = s.status;
+	if (cc == CURLE_ABORTED_BY_CALLBACK || (cc == CURLE_WRITE_ERROR && s.rc != 0)) {
+		rc = cc == CURLE_WRITE_ERROR ? s.rc : 0; /* stopped by us */
+	} else if (s.status != 0 && s.status != 200) {
+		*out = s.answer.p != NULL ? s.answer.p : strdup("");
+		s.answer.p = NULL;
+	} else if (cc == CURLE_OK) {
+		snprintf(err, errlen, "%s ended the stream", apiclient_name(ac));
+		rc = -ECONNRESET;
+	} else {
+		snprintf(err, errlen, "cannot follow %s: %s", apiclient_name(ac),
+			 cc == CURLE_OPERATION_TIMEDOUT ? "it sent nothing for 45 s" : curl_easy_strerror(cc));
+		rc = -EIO;
+	}
+	free(s.answer.p);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(s.c);
 	return rc;
 }

@@ -32,4 +32,15 @@ const char *apiclient_name(const struct apiclient *ac);
 int apiclient_call(const struct apiclient *ac, const char *method, const char *path, const char *body, long *status,
 		   char **out, char *err, size_t errlen);
 
+/* A piece of a streamed answer; nonzero stops the transfer. */
+typedef int (*apiclient_piece_fn)(const char *p, size_t n, void *ctx);
+
+/* A GET whose answer (status 200) is handed to fn as it comes, until fn
+ * stops it (its value returned), *stop is set (checked about once a
+ * second: 0), the server ends it (-ECONNRESET), or it goes silent for
+ * 45 s or fails (-EIO); err says which. Another status: 0 with *status
+ * and the server's words in *out (free it). */
+int apiclient_stream(const struct apiclient *ac, const char *path, apiclient_piece_fn fn, void *ctx,
+		     const volatile int *stop, long *status, char **out, char *err, size_t errlen);
+
 #endif

@@ -54,6 +54,14 @@ struct backend {
 	/* what its serial console printed in the last `seconds` (0: all
 	 * kept): with times and without control sequences, or raw */
 	char *(*console)(const char *mac, long long seconds, int raw, size_t *len, char *err, size_t errlen);
+	/* The console as it comes (lifeboatd's live stream; raw: control
+	 * sequences kept), its last lines first: fn for each line until fn
+	 * stops it (its value returned), *stop is set (0), or the server
+	 * ends it (-ECONNRESET); -errno with err. */
+	int (*console_follow)(const char *mac, int raw, int (*fn)(const char *line, void *ctx), void *ctx,
+			      const volatile int *stop, char *err, size_t errlen);
+	/* len bytes (at most CONSOLE_INPUT_MAX) typed into the console. */
+	int (*console_type)(const char *mac, const char *data, size_t len, char *err, size_t errlen);
 	int (*set_bmc)(const char *mac, const struct bmc *b, char *err, size_t errlen);
 	/* state: "on"/"off" for POWER_STATUS. */
 	int (*power)(const char *mac, enum power_op op, const char *name, char state[8], char *err, size_t errlen);

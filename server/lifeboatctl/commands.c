@@ -14,6 +14,7 @@
 #include "core/query.h"
 #include "core/schema.h"
 #include "core/view.h"
+#include "lifeboatctl/attach.h"
 #include "lifeboatctl/commands.h"
 #include "lifeboatctl/dhcpconf.h"
 #include "lifeboatctl/local.h"
@@ -306,6 +307,13 @@ static int cmd_console(const struct backend *be, struct cmd_args *a)
 	if (rc != 0) {
 		return rc;
 	}
+	if (a->since == NULL) {
+		return console_attach(be, mac, a->raw, a->write);
+	}
+	if (a->write) {
+		fprintf(stderr, "lifeboatctl: cannot use --write with --since: typing needs the live console\n");
+		return 2;
+	}
 	text = be->console(mac, seconds, a->raw, &len, err, sizeof(err));
 	return print_read(text, len, err);
 }
@@ -593,6 +601,7 @@ static const struct opt logs_opts[] = {
 static const struct opt console_opts[] = {
 	{ "--since", OPT_STRING, A(since), "DURATION", 0, 0, NULL, 0 },
 	{ "--raw", OPT_FLAG, A(raw), NULL, 0, 0, NULL, 0 },
+	{ "--write", OPT_FLAG, A(write), NULL, 0, 0, NULL, 0 },
 	END_OPTS,
 };
 
@@ -660,9 +669,11 @@ static const struct cmd cmds[] = {
 	  .opts = known_hosts_opts, .help = "known_hosts lines from the session's verified host keys",
 	  .run = cmd_known_hosts },
 	{ .name = "console", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS, .opts = console_opts,
-	  .help = "what the host's serial console printed (captured through its" HELP_INDENT
-		  "BMC: bmc --console), each line with its time (UTC) (--since 10m:" HELP_INDENT
-		  "the last ten minutes; --raw: the bytes for a terminal, no times)",
+	  .help = "the host's serial console (captured through its BMC: bmc" HELP_INDENT
+		  "--console) as it comes, until Ctrl-C (--write: what you type" HELP_INDENT
+		  "goes to it, ~. to leave; admins only, in the event log);" HELP_INDENT
+		  "--since 10m: what it printed in the last ten minutes, each line" HELP_INDENT
+		  "with its time (UTC); --raw: control sequences kept, no times",
 	  .run = cmd_console },
 	{ .name = "logs", .args = "HOST", .min_args = 1, .max_args = 1, .where = CMD_HOSTS, .opts = logs_opts,
 	  .help = "the rescue system's logs: its kernel's and the agent's lines, and" HELP_INDENT

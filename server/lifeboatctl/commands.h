@@ -27,6 +27,7 @@ struct cmd_args {
 	const char *since;          /* logs --since DURATION */
 	int bundle;                 /* logs --bundle */
 	int raw;                    /* console --raw */
+	int write;                  /* console --write */
 };
 
 enum cmd_where {

@@ -187,6 +187,26 @@ static char *logs(const char *mac, long long seconds, const char *kind, size_t *
 	return text;
 }
 
+/* Live: only lifeboatd captures (and takes typing); without it running
+ * here, nothing would come. */
+static int no_live(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "cannot attach to the console: lifeboatd is not running here (it captures the consoles; "
+			      "--since reads what it captured)");
+	return -ENOTCONN;
+}
+
+static int console_follow(const char *mac, int raw, int (*fn)(const char *line, void *ctx), void *ctx,
+			  const volatile int *stop, char *err, size_t errlen)
+{
+	return no_live(err, errlen);
+}
+
+static int console_type(const char *mac, const char *data, size_t len, char *err, size_t errlen)
+{
+	return no_live(err, errlen);
+}
+
 static char *console(const char *mac, long long seconds, int raw, size_t *len, char *err, size_t errlen)
 {
 	int rc = 0;
@@ -274,6 +294,8 @@ const struct backend local_backend = {
 	.events = events,
 	.logs = logs,
 	.console = console,
+	.console_follow = console_follow,
+	.console_type = console_type,
 	.set_bmc = set_bmc,
 	.power = power,
 	.token = token,

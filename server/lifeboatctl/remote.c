@@ -13,6 +13,7 @@
 #include "core/hostdoc.h"
 #include "core/json.h"
 #include "core/query.h"
+#include "core/sse.h"
 #include "lifeboatctl/backend.h"
 #include "lifeboatctl/remote.h"
 
@@ -41,14 +42,20 @@ static int status_errno(long status)
 /* One call; on success *out is the body (free it). Else err says what went
  * wrong: unreachable, or the server's own words (its first line, without
  * its name) with the status. */
+static int refused(long status, char **out, char *err, size_t errlen);
+
 static int call(const char *method, const char *path, const char *body, char **out, char *err, size_t errlen)
 {
 	long status = 0;
 	int rc = apiclient_call(&client, method, path, body, &status, out, err, errlen);
 
-	if (rc < 0) {
-		return rc;
-	}
+	return rc < 0 ? rc : refused(status, out, err, errlen);
+}
+
+/* An answer's status: 0 for 2xx; else -errno, with the server's words
+ * (its first line, without its name) in err, and *out freed. */
+static int refused(long status, char **out, char *err, size_t errlen)
+{
 	if (status < 200 || status > 299) {
 		char *msg = *out;
 
@@ -258,6 +265,69 @@ static char *logs(const char *mac, long long seconds, const char *kind, size_t *
 	return out;
 }
 
+struct follow {
+	struct sse sse;
+	int (*fn)(const char *line, void *ctx);
+	void *ctx;
+};
+
+static int take_event(const char *data, long long id, void *ctx)
+{
+	struct follow *f = ctx;
+
+	(void)id;
+	return f->fn(data, f->ctx);
+}
+
+static int take_piece(const char *p, size_t n, void *ctx)
+{
+	struct follow *f = ctx;
+
+	return sse_feed(&f->sse, p, n, take_event, f);
+}
+
+static int console_follow(const char *mac, int raw, int (*fn)(const char *line, void *ctx), void *ctx,
+			  const volatile int *stop, char *err, size_t errlen)
+{
+	struct follow *f = calloc(1, sizeof(*f));
+	char path[700], *out = NULL, *h = curl_easy_escape(NULL, mac, 0);
+	long status = 0;
+	int rc;
+
+	if (f == NULL) {
+		curl_free(h);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	sse_init(&f->sse);
+	f->fn = fn;
+	f->ctx = ctx;
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/console/live?raw=%d", h ? h : "", raw ? 1 : 0);
+	curl_free(h);
+	rc = apiclient_stream(&client, path, take_piece, f, stop, &status, &out, err, errlen);
+	if (rc == 0 && out != NULL) {
+		rc = refused(status, &out, err, errlen);
+	}
+	free(out);
+	free(f);
+	return rc;
+}
+
+static int console_type(const char *mac, const char *data, size_t len, char *err, size_t errlen)
+{
+	json_object *b = json_object_new_object();
+	char path[700], *out = NULL, *h = curl_easy_escape(NULL, mac, 0);
+	int rc;
+
+	json_object_object_add(b, "data", json_object_new_string_len(data, (int)len));
+	snprintf(path, sizeof(path), "/api/v1/hosts/%s/console/input", h ? h : "");
+	curl_free(h);
+	rc = call("POST", path, json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN), &out, err, errlen);
+	json_object_put(b);
+	free(out);
+	return rc;
+}
+
 static char *console(const char *mac, long long seconds, int raw, size_t *len, char *err, size_t errlen)
 {
 	char path[700], *out = NULL, *h = curl_easy_escape(NULL, mac, 0);
@@ -348,6 +418,8 @@ const struct backend remote_backend = {
 	.events = events,
 	.logs = logs,
 	.console = console,
+	.console_follow = console_follow,
+	.console_type = console_type,
 	.set_bmc = set_bmc,
 	.power = power,
 	.token = token,

@@ -14,6 +14,7 @@
 #include "common/redact.h"
 #include "core/metrics.h"
 #include "lifeboatd/agentapi.h"
+#include "lifeboatd/netconsole.h"
 #include "lifeboatd/http.h"
 #include "lifeboatd/media.h"
 #include "lifeboatd/server.h"
@@ -211,6 +212,10 @@ enum MHD_Result handle_report(struct MHD_Connection *c, struct req *r, const cha
 			snprintf(msg, sizeof(msg), "cannot store the report");
 			status = 500;
 		}
+	}
+	if (status == 0) {
+		/* its kernel's netconsole lines come from there too */
+		netconsole_allow(s.bound, mac, s.id, s.expires > now ? s.expires : now + srv.conf.session_timeout);
 	}
 	if (status == 0 && lb_phase_ssh_up(jstr(h, "phase")) &&
 	    (strcmp(jstr(jget(h, "media"), "state"), "inserted") == 0 ||

@@ -603,6 +603,7 @@ enum MHD_Result handle_boot(struct MHD_Connection *c, struct req *r, const char 
 	rc.token = token;
 	rc.extra_args = srv.conf.kernel_args;
 	rc.heartbeat = srv.conf.heartbeat;
+	rc.netconsole = srv.conf.netconsole_port;
 	rc.source_ip = r->client;
 	rc.signed_payload = payload_signed();
 	len = script_render(o.d, &rc, script, sizeof(script), err, sizeof(err));

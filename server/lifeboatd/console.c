@@ -10,9 +10,15 @@
  * floods costs a bounded amount). When ipmitool ends (the BMC went away,
  * someone else took SOL) the worker starts it again after 1, 2, 4 ... 60 s.
  * Everything it does is bounded; it never takes a boot's locks but the
- * store's for its one write a second. */
+ * store's for its one write a second.
+ *
+ * What admins type (lifeboatctl console --write) is queued in the store
+ * by whichever lifeboatd they asked (consoleapi.c); the manager takes
+ * what is for its own workers every CONSOLE_INPUT_MS and hands it to the
+ * worker through a pipe, and the worker writes it to ipmitool. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -40,6 +46,8 @@
 #define CONSOLE_RATE 200       /* lines a second, at most (115200 baud is 140 full lines) */
 #define CONSOLE_BATCH 256      /* lines per write */
 #define CONSOLE_BACKOFF_MAX_S 60
+#define CONSOLE_INPUT_MS 250
+#define CONSOLE_INPUT_QUEUED_S 30  /* typing nobody took by then is dropped */
 
 struct worker {
 	struct worker *next;
@@ -47,6 +55,8 @@ struct worker {
 	struct bmc b;
 	pthread_t thread;
 	int stop;                  /* atomic */
+	int in[2];                 /* typing: the manager writes, the worker reads */
+	int typed_sol;             /* the last byte typed ended a line (or none yet) */
 	char line[CONSOLE_LINE_MAX + 1];
 	size_t len;
 	uint64_t line_ms;          /* when the open line began */
@@ -150,6 +160,27 @@ static void take_bytes(struct worker *w, const char *p, size_t n)
 	}
 }
 
+/* What the manager handed over, to ipmitool. Its escape character '~'
+ * at the start of a line ("~." ends its session) is doubled: ipmitool
+ * sends "~~" as one '~', so an admin's "~." reaches the host as typed. */
+static void type_into(struct worker *w, int fd)
+{
+	char in[512], out[1024];
+	ssize_t n = read(w->in[0], in, sizeof(in));
+	size_t o = 0, i;
+
+	for (i = 0; n > 0 && i < (size_t)n; i++) {
+		if (in[i] == '~' && w->typed_sol) {
+			out[o++] = '~';
+		}
+		out[o++] = in[i];
+		w->typed_sol = in[i] == '\r' || in[i] == '\n';
+	}
+	if (o > 0 && write(fd, out, o) != (ssize_t)o) {
+		fprintf(stderr, "lifeboatd: %s: typing into the console was cut short\n", w->mac);
+	}
+}
+
 /* One SOL session: until ipmitool ends or the worker is stopped. How long
  * it lasted, in ms. */
 static uint64_t capture(struct worker *w)
@@ -164,12 +195,16 @@ static uint64_t capture(struct worker *w)
 		return 0;
 	}
 	fprintf(stderr, "lifeboatd: %s: capturing the serial console (SOL of %s:%u)\n", w->mac, w->b.address, w->b.port);
+	w->typed_sol = 1;
 	while (!stopping(w)) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = w->in[0], .events = POLLIN } };
 		ssize_t n;
 		uint64_t now;
 
-		if (poll(&p, 1, 500) > 0) {
+		if (poll(p, 2, 500) > 0) {
+			if (p[1].revents & POLLIN) {
+				type_into(w, fd);
+			}
 			n = read(fd, buf, sizeof(buf));
 			if (n > 0) {
 				take_bytes(w, buf, (size_t)n);
@@ -230,6 +265,8 @@ static void worker_stop(struct worker *w)
 {
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(w->thread, NULL);
+	close(w->in[0]);
+	close(w->in[1]);
 	explicit_bzero(w->b.password, sizeof(w->b.password));
 }
 
@@ -242,8 +279,17 @@ static void start(const char *mac, const struct bmc *b)
 	}
 	snprintf(w->mac, sizeof(w->mac), "%.17s", mac);
 	w->b = *b;
+	if (pipe2(w->in, O_CLOEXEC | O_NONBLOCK) < 0) {
+		fprintf(stderr, "lifeboatd: %s: cannot start the console's capture: %s\n", mac, strerror(errno));
+		explicit_bzero(w, sizeof(*w));
+		free(w);
+		return;
+	}
 	if (pthread_create(&w->thread, NULL, worker_loop, w) != 0) {
 		fprintf(stderr, "lifeboatd: %s: cannot start the console's thread\n", mac);
+		close(w->in[0]);
+		close(w->in[1]);
+		explicit_bzero(w, sizeof(*w));
 		free(w);
 		return;
 	}
@@ -333,17 +379,56 @@ static void scan(void)
 	metric_console_workers(cs.n);
 }
 
+/* ---- typing ------------------------------------------------------------------------ */
+
+static int wants(const char *mac, void *ctx)
+{
+	(void)ctx;
+	return find(mac) != NULL;
+}
+
+static void give(const char *mac, const char *data, void *ctx)
+{
+	struct worker *w = find(mac);
+	size_t len = strlen(data);
+
+	(void)ctx;
+	if (w != NULL && write(w->in[1], data, len) != (ssize_t)len) {
+		fprintf(stderr, "lifeboatd: %s: typing into the console was cut short (the capture is behind)\n", mac);
+	}
+}
+
+static void take_input(void)
+{
+	static const struct console_input_ops ops = { wants, give };
+	unsigned int expired = 0;
+
+	if (cs.n == 0) {
+		return; /* nothing here to type into (what waits is dropped by one that has) */
+	}
+	if (console_input_take(&srv.store, ((long long)time(NULL) - CONSOLE_INPUT_QUEUED_S) * 1000, &ops, NULL,
+			       &expired) == 0 && expired > 0) {
+		fprintf(stderr, "lifeboatd: %u typed input%s dropped: no lifeboatd took %s within %d s\n", expired,
+			expired == 1 ? "" : "s", expired == 1 ? "it" : "them", CONSOLE_INPUT_QUEUED_S);
+	}
+}
+
 static void *manager_loop(void *arg)
 {
 	struct timespec until;
+	uint64_t scanned = 0;
 
 	(void)arg;
 	pthread_mutex_lock(&cs.lock);
 	while (!cs.stop) {
 		pthread_mutex_unlock(&cs.lock);
-		scan();
+		if (scanned == 0 || lb_mono_ms() - scanned >= CONSOLE_SCAN_S * 1000u) {
+			scan();
+			scanned = lb_mono_ms();
+		}
+		take_input();
 		pthread_mutex_lock(&cs.lock);
-		lb_wall_after(&until, CONSOLE_SCAN_S * 1000u);
+		lb_wall_after(&until, CONSOLE_INPUT_MS);
 		while (!cs.stop && pthread_cond_timedwait(&cs.wake, &cs.lock, &until) != ETIMEDOUT) {
 		}
 	}

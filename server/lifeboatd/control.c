@@ -14,7 +14,6 @@
 
 #include "store/bmc.h"
 #include "store/events.h"
-#include "store/console.h"
 #include "store/logs.h"
 #include "core/ansi.h"
 #include "core/hostdoc.h"
@@ -22,7 +21,9 @@
 #include "store/hostops.h"
 #include "lifeboatd/hostsapi.h"
 #include "lifeboatd/http.h"
+#include "lifeboatd/reqargs.h"
 #include "lifeboatd/server.h"
+#include "lifeboatd/consoleapi.h"
 #include "lifeboatd/control.h"
 #include "core/query.h"
 #include "core/report.h"
@@ -131,10 +132,6 @@ static json_object *body_json(struct MHD_Connection *c, struct req *r, const str
 	return schema_parse(r->body, r->len, CONTROL_MAX_BODY, members, 1, err, errlen);
 }
 
-void control_who(const struct req *r, char *by, size_t len)
-{
-	snprintf(by, len, "%s %s", r->local ? "local user" : "admin", r->admin[0] ? r->admin : "?");
-}
 
 static enum MHD_Result answer_host(struct MHD_Connection *c, struct req *r, const char *mac)
 {
@@ -224,7 +221,7 @@ static enum MHD_Result act_rescue(struct MHD_Connection *c, struct req *r, const
 	}
 	reset = json_object_object_get_ex(body, "reset", &v) && json_object_get_boolean(v);
 	hc.media = json_object_object_get_ex(body, "media", &v) && json_object_get_boolean(v);
-	control_who(r, by, sizeof(by));
+	req_who(r, by, sizeof(by));
 	hc.by = by;
 	if (hc.media) {
 		return rescue_by_media(c, r, mac, &hc);
@@ -248,7 +245,7 @@ static enum MHD_Result act_normal(struct MHD_Connection *c, struct req *r, const
 	int rc;
 
 	(void)body;
-	control_who(r, by, sizeof(by));
+	req_who(r, by, sizeof(by));
 	hc.by = by;
 	rc = hostops_set_policy(&srv.store, mac, &hc, (long long)time(NULL), err, sizeof(err));
 	if (rc < 0) {
@@ -266,7 +263,7 @@ static enum MHD_Result act_forget(struct MHD_Connection *c, struct req *r, const
 	int rc;
 
 	(void)body;
-	control_who(r, by, sizeof(by));
+	req_who(r, by, sizeof(by));
 	rc = hostops_forget(&srv.store, mac, err, sizeof(err));
 	if (rc < 0) {
 		return change_failed(c, r, rc, err);
@@ -289,7 +286,7 @@ static enum MHD_Result act_bmc(struct MHD_Connection *c, struct req *r, const ch
 	if (rc < 0) {
 		return http_text(c, r, 400, err);
 	}
-	control_who(r, by, sizeof(by));
+	req_who(r, by, sizeof(by));
 	rc = hostops_set_bmc(&srv.store, mac, &b, by, (long long)time(NULL), err, sizeof(err));
 	memset(b.password, 0, sizeof(b.password));
 	if (rc < 0) {
@@ -311,7 +308,7 @@ static enum MHD_Result act_power(struct MHD_Connection *c, struct req *r, const 
 	if (rc < 0) {
 		return power_failed(c, r, rc, "cannot control power", err);
 	}
-	control_who(r, by, sizeof(by));
+	req_who(r, by, sizeof(by));
 	rc = bmc_power(&b, op, state, err, sizeof(err));
 	if (op != POWER_STATUS) {
 		snprintf(line, sizeof(line), "power %s by %s%s", jstr(body, "action"), by, rc < 0 ? ": failed" : "");
@@ -336,7 +333,7 @@ static enum MHD_Result act_alias(struct MHD_Connection *c, struct req *r, const 
 	char by[64], err[700], msg[800];
 	int rc;
 
-	control_who(r, by, sizeof(by));
+	req_who(r, by, sizeof(by));
 	rc = hostops_set_alias(&srv.store, mac, jstr(body, "alias"), by, (long long)time(NULL), err, sizeof(err));
 	if (rc == -EINVAL || rc == -EEXIST) {
 		snprintf(msg, sizeof(msg), "%s", err);
@@ -362,7 +359,7 @@ static enum MHD_Result act_token(struct MHD_Connection *c, struct req *r, const 
 	if (store_new_token(token) < 0) {
 		return http_text(c, r, 503, "cannot make a token: no randomness");
 	}
-	control_who(r, by, sizeof(by));
+	req_who(r, by, sizeof(by));
 	rc = hostops_manual_token(&srv.store, mac, token, srv.conf.session_timeout, by, (long long)time(NULL), err,
 				  sizeof(err));
 	if (rc < 0) {
@@ -392,6 +389,7 @@ static const struct action {
 	{ "bmc", bmc_members, act_bmc },
 	{ "power", power_members, act_power },
 	{ "alias", alias_members, act_alias },
+	{ "console/input", console_input_members, console_input },
 };
 
 enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, const char *rest)
@@ -413,7 +411,14 @@ enum MHD_Result handle_host_action(struct MHD_Connection *c, struct req *r, cons
 		}
 	}
 	if (a == NULL) {
-		return http_text(c, r, 404, "no such action (rescue, normal, forget, bmc, power, alias)");
+		size_t o = (size_t)snprintf(msg, sizeof(msg), "no such action (");
+
+		for (i = 0; i < sizeof(actions) / sizeof(actions[0]) && o < sizeof(msg); i++) {
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s%s", i ? ", " : "", actions[i].name);
+		}
+		snprintf(msg + (o < sizeof(msg) ? o : sizeof(msg) - 1), sizeof(msg) - (o < sizeof(msg) ? o : sizeof(msg) - 1),
+			 ")");
+		return http_text(c, r, 404, msg);
 	}
 	if (r->too_big) {
 		return http_text(c, r, 413, "body too large");
@@ -482,28 +487,22 @@ static enum MHD_Result events(struct MHD_Connection *c, struct req *r, const cha
 	return ret;
 }
 
-#define LOGS_SINCE_MAX (366LL * 86400)
 
 /* ?since=S (the last S seconds; none: all) &kind=kmsg|bundle (none: both) */
 static enum MHD_Result logs(struct MHD_Connection *c, struct req *r, const char *mac)
 {
-	const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
 	const char *kind = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "kind");
 	long long seconds = 0;
 	enum MHD_Result ret;
-	char *text = NULL, *end = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (since != NULL) {
-		errno = 0;
-		seconds = strtoll(since, &end, 10);
-		if (errno != 0 || end == since || *end != '\0' || seconds < 1 || seconds > LOGS_SINCE_MAX) {
-			return http_text(c, r, 400, "cannot use since: not a number of seconds from 1 to 31622400");
-		}
+	if (req_since(c, &seconds) < 0) {
+		return http_text(c, r, 400, "cannot use since: not a number of seconds from 1 to 31622400");
 	}
-	if (kind != NULL && !report_log_kind_ok(kind)) {
-		return http_text(c, r, 400, "cannot use kind: not kmsg or bundle");
+	if (kind != NULL && !report_log_kind_stored(kind)) {
+		return http_text(c, r, 400, "cannot use kind: not kmsg, bundle or netconsole");
 	}
 	if (store_exists(&srv.store, mac) != 1) {
 		return http_text(c, r, 404, "no such host");
@@ -518,47 +517,6 @@ static enum MHD_Result logs(struct MHD_Connection *c, struct req *r, const char 
 	return ret;
 }
 
-/* ?since=S (the last S seconds; none: all kept) &raw=1 (as it came, for a
- * terminal: no times, control sequences kept) */
-static enum MHD_Result console(struct MHD_Connection *c, struct req *r, const char *mac)
-{
-	const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
-	const char *raw = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "raw");
-	long long seconds = 0;
-	enum MHD_Result ret;
-	char *text = NULL, *end = NULL, *shown = NULL;
-	size_t len = 0;
-	int rc, as_is = raw != NULL && strcmp(raw, "1") == 0;
-
-	if (since != NULL) {
-		errno = 0;
-		seconds = strtoll(since, &end, 10);
-		if (errno != 0 || end == since || *end != '\0' || seconds < 1 || seconds > LOGS_SINCE_MAX) {
-			return http_text(c, r, 400, "cannot use since: not a number of seconds from 1 to 31622400");
-		}
-	}
-	if (store_exists(&srv.store, mac) != 1) {
-		return http_text(c, r, 404, "no such host");
-	}
-	text = console_read(&srv.store, mac, seconds ? ((long long)time(NULL) - seconds) * 1000 : 0, !as_is, 0, &len, &rc);
-	if (text == NULL) {
-		return http_text(c, r, 503, "cannot read the console: the database is not available");
-	}
-	if (!as_is) {
-		shown = malloc(len + 1);
-		if (shown == NULL) {
-			free(text);
-			return http_text(c, r, 500, "cannot show the console: out of memory");
-		}
-		len = console_text(text, len, shown, len + 1);
-		free(text);
-		text = shown;
-	}
-	ret = http_respond(c, r, 200, as_is ? "application/octet-stream" : "text/plain; charset=utf-8", text, len);
-	free(text);
-	return ret;
-}
-
 /* GET subresources of a host, one row each. */
 static const struct subresource {
 	const char *name;
@@ -567,7 +525,8 @@ static const struct subresource {
 	{ "known-hosts", known_hosts },
 	{ "events", events },
 	{ "logs", logs },
-	{ "console", console },
+	{ "console", console_log },
+	{ "console/live", console_live },
 };
 
 enum MHD_Result handle_host_get(struct MHD_Connection *c, struct req *r, const char *rest)

@@ -10,8 +10,6 @@
 int control_host(const char *rest, char mac[18], const char **sub, char *err, size_t errlen);
 /* The answer for a control_host failure: 400, 404 or 409. */
 enum MHD_Result control_not_resolved(struct MHD_Connection *c, struct req *r, int rc, const char *err);
-/* "admin NAME": who made a change, for the host's record and log. */
-void control_who(const struct req *r, char *by, size_t len);
 
 /* GET /api/v1/hosts/<host>[/known-hosts|/events] and
  * POST /api/v1/hosts/<host>/<rescue|normal|forget|...>. */

@@ -528,7 +528,7 @@ static struct MHD_Daemon *start_one(unsigned int port, int tls, char *err, size_
 	/* no MHD_OPTION_LISTENING_ADDRESS_REUSE: with it MHD sets SO_REUSEPORT
 	 * and a second lifeboatd (another state directory) shared the port */
 	errno = 0;
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | family_flags |
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | family_flags |
 				     (tls ? MHD_USE_TLS : 0),
 			     0, NULL, NULL, on_request, (void *)(tls ? &on_tls : &on_plain), MHD_OPTION_SOCK_ADDR,
 			     (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
@@ -555,7 +555,7 @@ static struct MHD_Daemon *start_local(char *err, size_t errlen)
 	if (fd < 0) {
 		return NULL;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
 			     on_request, (void *)&on_local, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
 			     (unsigned int)4, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *)&on_local,

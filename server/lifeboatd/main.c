@@ -15,7 +15,9 @@
 #include "lifeboatd/boot.h"
 #include "lifeboatd/http.h"
 #include "lifeboatd/login.h"
+#include "lifeboatd/consoleapi.h"
 #include "lifeboatd/console.h"
+#include "lifeboatd/netconsole.h"
 #include "lifeboatd/media.h"
 #include "lifeboatd/webhook.h"
 #include "lifeboatd/routes.h"
@@ -133,7 +135,7 @@ int main(int argc, char **argv)
 {
 	char err[700], note[1200], host[ADDR_TEXT_MAX + 2], pub[160], tls[160];
 	sigset_t stop;
-	int sig, rc, claim = -1; /* the state directory's lock: held until exit */
+	int sig, rc, ret = 2, claim = -1; /* the state directory's lock: held until exit */
 
 	srv.conf = conf_defaults;
 	if (make_opts() < 0) {
@@ -171,42 +173,34 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* our threads and MHD's inherit it */
+	/* the threads, then the listeners; undone in reverse */
 	if (boot_facts_start(err, sizeof(err)) < 0) {
-		fprintf(stderr, "lifeboatd: %s\n", err);
-		return 2;
+		goto err_facts;
 	}
 	rc = media_eject_start();
 	if (rc < 0) {
-		fprintf(stderr, "lifeboatd: cannot start the thread that ejects rescue ISOs: %s\n", strerror(-rc));
-		boot_facts_stop();
-		return 2;
+		snprintf(err, sizeof(err), "cannot start the thread that ejects rescue ISOs: %s", strerror(-rc));
+		goto err_media;
 	}
-	rc = webhook_start(err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "lifeboatd: %s\n", err);
-		media_eject_stop();
-		boot_facts_stop();
-		return 2;
+	if (webhook_start(err, sizeof(err)) < 0) {
+		goto err_webhook;
 	}
-	rc = console_start(err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "lifeboatd: %s\n", err);
-		webhook_stop();
-		media_eject_stop();
-		boot_facts_stop();
-		return 2;
+	if (console_start(err, sizeof(err)) < 0) {
+		goto err_console;
+	}
+	if (live_start(err, sizeof(err)) < 0) {
+		goto err_live;
+	}
+	if (netconsole_start(err, sizeof(err)) < 0) {
+		goto err_netconsole;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	/* the HTTP layer's view of lifeboatd: its routes, the admin gate, and
 	 * the boots seen, written to the store every few seconds */
 	app = (struct http_app){ routes, routes_count, admin_gate, boot_seen_flush };
 	if (http_start(&app, err, sizeof(err)) < 0) {
-		fprintf(stderr, "lifeboatd: %s\n", err);
-		console_stop();
-		webhook_stop();
-		media_eject_stop();
-		boot_facts_stop();
-		return 1;
+		ret = 1;
+		goto err_http;
 	}
 	addr_url_host(srv.conf.listen, host, sizeof(host));
 	fprintf(stderr, "lifeboatd: listening on %s:%u%s (public %s, payload %s, state %s, database %s, default "
@@ -233,10 +227,25 @@ int main(int argc, char **argv)
 		sigwait(&stop, &sig);
 	} while (sig != SIGTERM && sig != SIGINT);
 	fprintf(stderr, "lifeboatd: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	live_stop(); /* every stream ended and resumed: libmicrohttpd stops with none suspended */
 	http_stop();
+	ret = 0;
+	err[0] = '\0';
+err_http:
+	netconsole_stop();
+err_netconsole:
+	live_stop();
+err_live:
 	console_stop();
+err_console:
 	webhook_stop();
+err_webhook:
 	media_eject_stop();
+err_media:
 	boot_facts_stop();
-	return 0;
+err_facts:
+	if (err[0] != '\0') {
+		fprintf(stderr, "lifeboatd: %s\n", err);
+	}
+	return ret;
 }

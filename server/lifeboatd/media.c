@@ -124,7 +124,8 @@ static int session_args(const struct req *r, const char *mac, const char *key, c
 {
 	char token[LB_TOKEN_LEN + 1], payload[600];
 	struct agent_args a = { .mac = mac, .ip = "ip=dhcp", .ip6 = LB_KARG_IP6 "=auto", .token = token,
-				.extra_args = srv.conf.kernel_args, .heartbeat = srv.conf.heartbeat };
+				.extra_args = srv.conf.kernel_args, .heartbeat = srv.conf.heartbeat,
+				.netconsole = srv.conf.netconsole_port };
 	int rc;
 
 	media_token(key, token);

@@ -9,6 +9,7 @@
 
 #include "store/bmc.h"
 #include "lifeboatd/control.h"
+#include "lifeboatd/reqargs.h"
 #include "store/hostmedia.h"
 #include "store/hostops.h"
 #include "lifeboatd/http.h"
@@ -103,7 +104,7 @@ enum MHD_Result handle_page_action(struct MHD_Connection *c, struct req *r, cons
 	if ((rc = control_host(rest, mac, &sub, err, sizeof(err))) < 0) {
 		return control_not_resolved(c, r, rc, err);
 	}
-	control_who(r, by, sizeof(by));
+	req_who(r, by, sizeof(by));
 	rc = page_act(mac, sub, by, err, sizeof(err));
 	if (rc == -ENOENT && strcmp(err, "no such action") == 0) {
 		return http_text(c, r, 404, "no such action");

@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/query.h"
 #include "store/console.h"
+#include "store/events.h"
 
 int console_add(struct store *st, const char *mac, long long time_ms, const char *const *lines, size_t n)
 {
@@ -138,4 +139,155 @@ void lease_drop(struct store *st, const char *name, const char *owner)
 		}
 		store_unlock(st, NULL, 0);
 	}
+}
+
+struct walk {
+	console_row_fn fn;
+	void *ctx;
+};
+
+static int take_row(const struct db_row *r, void *ctx)
+{
+	struct walk *w = ctx;
+
+	return w->fn(db_int(r, 0), db_int(r, 1), db_text(r, 2), w->ctx);
+}
+
+int console_rows(struct store *st, const char *mac, long long after_id, int newest, console_row_fn fn, void *ctx)
+{
+	struct walk w = { fn, ctx };
+	char a[24], n[24];
+	const char *p[3] = { mac, a, n };
+
+	snprintf(a, sizeof(a), "%lld", after_id);
+	if (after_id >= 0) {
+		snprintf(n, sizeof(n), "%d", CONSOLE_ROWS_MAX);
+		return db_exec(&st->db, "SELECT id, time, text FROM console WHERE mac = $1 AND id > CAST($2 AS BIGINT) "
+				       "ORDER BY id LIMIT CAST($3 AS INTEGER)", 3, p, take_row, &w, NULL, 0);
+	}
+	snprintf(n, sizeof(n), "%d", newest > 0 && newest < CONSOLE_ROWS_MAX ? newest : CONSOLE_ROWS_MAX);
+	p[1] = n;
+	return db_exec(&st->db, "SELECT id, time, text FROM (SELECT id, time, text FROM console WHERE mac = $1 ORDER BY "
+			       "id DESC LIMIT CAST($2 AS INTEGER)) AS newest ORDER BY id", 2, p, take_row, &w, NULL, 0);
+}
+
+int console_input_add(struct store *st, const char *mac, long long now_ms, const char *data, size_t len,
+		      const char *by)
+{
+	char m[18], t[24];
+	const char *p[3] = { m, t, data };
+	int rc;
+
+	if (parse_mac(mac, m) < 0 || len == 0 || len > CONSOLE_INPUT_MAX || strlen(data) != len) {
+		return -EINVAL;
+	}
+	snprintf(t, sizeof(t), "%lld", now_ms);
+	rc = store_lock(st, NULL, 0);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = db_exec(&st->db, "INSERT INTO console_input (mac, time, data) VALUES ($1, $2, $3)", 3, p, NULL, NULL, NULL,
+		     0);
+	if (rc >= 0) {
+		rc = events_add(st, m, now_ms / 1000, "console-input", "%zu byte%s typed into the console by %s", len,
+				len == 1 ? "" : "s", by);
+	}
+	if (rc < 0) {
+		store_abort(st);
+		return rc;
+	}
+	return store_unlock(st, NULL, 0);
+}
+
+struct queued {
+	long long id;
+	char mac[18];
+	char *data;
+};
+
+struct queue {
+	struct queued q[CONSOLE_INPUT_ROWS];
+	size_t n;
+};
+
+static int take_queued(const struct db_row *r, void *ctx)
+{
+	struct queue *x = ctx;
+	struct queued *q = &x->q[x->n];
+
+	if (x->n == CONSOLE_INPUT_ROWS) {
+		return 0;
+	}
+	q->id = db_int(r, 0);
+	snprintf(q->mac, sizeof(q->mac), "%.17s", db_text(r, 1));
+	q->data = strdup(db_text(r, 2));
+	if (q->data != NULL) {
+		x->n++;
+	}
+	return 0;
+}
+
+int console_input_take(struct store *st, long long expired_before, const struct console_input_ops *ops, void *ctx,
+		       unsigned int *expired)
+{
+	struct queue *x = calloc(1, sizeof(*x));
+	char id[24], before[24], lim[24];
+	const char *p[1] = { id }, *e[1] = { before }, *l[1] = { lim };
+	int mine[CONSOLE_INPUT_ROWS] = { 0 }, rc;
+	size_t i;
+
+	*expired = 0;
+	if (x == NULL) {
+		return -ENOMEM;
+	}
+	snprintf(lim, sizeof(lim), "%d", CONSOLE_INPUT_ROWS);
+	snprintf(before, sizeof(before), "%lld", expired_before);
+	rc = db_exec(&st->db, "SELECT id, mac, data FROM console_input ORDER BY id LIMIT CAST($1 AS INTEGER)", 1, l,
+		     take_queued, x, NULL, 0);
+	if (rc >= 0 && x->n > 0 && (rc = store_lock(st, NULL, 0)) == 0) {
+		for (i = 0; rc >= 0 && i < x->n; i++) {
+			mine[i] = ops->wants(x->q[i].mac, ctx);
+			if (mine[i]) {
+				snprintf(id, sizeof(id), "%lld", x->q[i].id);
+				/* 0 rows: another took it first */
+				rc = db_exec(&st->db, "DELETE FROM console_input WHERE id = CAST($1 AS BIGINT)", 1, p, NULL,
+					     NULL, NULL, 0);
+				mine[i] = rc > 0;
+			}
+		}
+		if (rc >= 0) {
+			rc = db_exec(&st->db, "DELETE FROM console_input WHERE time < CAST($1 AS BIGINT)", 1, e, NULL, NULL,
+				     NULL, 0);
+			*expired = rc > 0 ? (unsigned int)rc : 0;
+		}
+		if (rc >= 0) {
+			rc = store_unlock(st, NULL, 0);
+		} else {
+			store_abort(st);
+		}
+	}
+	for (i = 0; i < x->n; i++) {
+		if (rc >= 0 && mine[i]) {
+			ops->give(x->q[i].mac, x->q[i].data, ctx);
+		}
+		explicit_bzero(x->q[i].data, strlen(x->q[i].data));
+		free(x->q[i].data);
+	}
+	free(x);
+	return rc < 0 ? rc : 0;
+}
+
+int lease_held(struct store *st, const char *name, long long now)
+{
+	char n[24];
+	const char *p[2] = { name, n };
+	struct db_text_copy who = { .text = NULL };
+	int rc, held;
+
+	snprintf(n, sizeof(n), "%lld", now);
+	rc = db_exec(&st->db, "SELECT owner FROM leases WHERE name = $1 AND until >= CAST($2 AS BIGINT)", 2, p,
+		     db_copy_text, &who, NULL, 0);
+	held = who.text != NULL;
+	free(who.text);
+	return rc < 0 ? rc : held;
 }

@@ -22,6 +22,42 @@ int console_add(struct store *st, const char *mac, long long time_ms, const char
 char *console_read(struct store *st, const char *mac, long long since_ms, int times, int newest, size_t *len,
 		   int *rc);
 
+/* One stored line: its row id (rising), time (ms) and text. Nonzero
+ * from fn stops the walk. */
+typedef int (*console_row_fn)(long long id, long long time_ms, const char *text, void *ctx);
+
+#define CONSOLE_ROWS_MAX 256
+
+/* The lines after row after_id (< 0: the newest `newest`), oldest first,
+ * at most CONSOLE_ROWS_MAX: fn for each. 0 or -errno. */
+int console_rows(struct store *st, const char *mac, long long after_id, int newest, console_row_fn fn, void *ctx);
+
+#define CONSOLE_INPUT_MAX 1024       /* bytes an admin types in one request */
+#define CONSOLE_INPUT_ROWS 64        /* rows taken at once */
+
+/* What `by` typed into mac's console (UTF-8 without NUL, at most
+ * CONSOLE_INPUT_MAX bytes), queued for the lifeboatd that captures it, and
+ * (its time in ms) an event "console-input" naming who and how many bytes (not what: a
+ * passphrase typed at a boot prompt stays out of the log), in one
+ * transaction. 0 or -errno. */
+int console_input_add(struct store *st, const char *mac, long long now_ms, const char *data, size_t len,
+		      const char *by);
+
+/* The queued input, oldest first, at most CONSOLE_INPUT_ROWS: what
+ * wants(mac) says is this lifeboatd's is deleted, and then handed to
+ * give (deleted first: a failed commit loses typing rather than repeats
+ * it); the rest stays for another lifeboatd. Input queued before
+ * expired_before is deleted unused and counted in *expired. 0 or -errno. */
+struct console_input_ops {
+	int (*wants)(const char *mac, void *ctx);
+	void (*give)(const char *mac, const char *data, void *ctx);
+};
+int console_input_take(struct store *st, long long expired_before, const struct console_input_ops *ops, void *ctx,
+		       unsigned int *expired);
+
+/* 1 when someone holds lease `name` at now, 0 when nobody does, -errno. */
+int lease_held(struct store *st, const char *name, long long now);
+
 /* The lease `name` for owner until now + seconds: 1 when owner holds it
  * now (taken or renewed), 0 when another does, -errno. */
 int lease_take(struct store *st, const char *name, const char *owner, long long now, long long seconds);

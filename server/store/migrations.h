@@ -51,4 +51,9 @@
 	"CREATE INDEX console_mac ON console (mac, id);"                                                             \
 	"CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL);"
 
+/* 5: what admins type into a console (lifeboatctl console --write), until
+ * the lifeboatd that captures it (whichever holds its lease) takes it */
+#define DB_SCHEMA_5(ID)                                                                                              \
+	"CREATE TABLE console_input (id " ID ", mac TEXT NOT NULL, time BIGINT NOT NULL, data TEXT NOT NULL);"
+
 #endif

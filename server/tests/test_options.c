@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lifeboatctl/attach.h"
 #include "lifeboatctl/options.h"
 
 struct args {
@@ -172,6 +173,37 @@ static void test_usage_comes_from_the_table(void **state)
 	assert_string_equal(line, "[--once] [--for S] [--key FILE]... --user U");
 }
 
+static void typed(struct escape *e, const char *in, const char *want, int want_leave)
+{
+	char out[64];
+	int leave = -1;
+	size_t n = escape_scan(e, in, strlen(in), out, &leave);
+
+	out[n] = '\0';
+	assert_string_equal(out, want);
+	assert_int_equal(leave, want_leave);
+}
+
+/* console --write: "~." at a line's start leaves (as in ssh and
+ * ipmitool), "~~" is one '~', a '~' elsewhere is a '~', and a '~' held
+ * at the end of one read is decided by the next. */
+static void test_the_escape_to_leave_a_console(void **state)
+{
+	struct escape e = { .line_start = 1 };
+
+	(void)state;
+	typed(&e, "ls ~/x\r", "ls ~/x\r", 0);
+	typed(&e, "~~home\n", "~home\n", 0);
+	typed(&e, "~x", "~x", 0);
+	typed(&e, "a~.b\r", "a~.b\r", 0);
+	typed(&e, "~", "", 0);
+	typed(&e, "?", "~?", 0);
+	typed(&e, "\r~", "\r", 0);
+	typed(&e, ".", "", 1);
+	e = (struct escape){ .line_start = 1 };
+	typed(&e, "echo hi\r~.ignored", "echo hi\r", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_durations_have_a_unit_and_a_bound),
 		cmocka_unit_test(test_global_options_stop_at_the_command),
 		cmocka_unit_test(test_usage_comes_from_the_table),
+		cmocka_unit_test(test_the_escape_to_leave_a_console),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

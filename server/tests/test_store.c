@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "store/console.h"
 #include "store/db.h"
 #include "store/events.h"
 #include "store/import.h"
@@ -182,7 +183,7 @@ static void test_a_newer_schema_is_refused(void **state)
 	open_store(&s);
 	assert_true(db_exec(&s.db, "UPDATE lifeboat_schema SET version = 7", 0, NULL, NULL, NULL, NULL, 0) >= 0);
 	assert_int_equal(store_open(&again, dir, "", 0, err, sizeof(err)), -EPROTO);
-	assert_non_null(strstr(err, "its schema is version 7, newer than this lifeboat knows (4): upgrade lifeboat"));
+	assert_non_null(strstr(err, "its schema is version 7, newer than this lifeboat knows (5): upgrade lifeboat"));
 }
 
 /* store_follow: what this process committed, in order, and nothing of
@@ -248,11 +249,12 @@ static void test_pending_places_and_their_migration(void **state)
 
 	(void)state;
 	assert_int_equal(store_open(&s, dir, "", 0, err, sizeof(err)), 0);
-	/* back to schema 1: what 2 changed, and what 3 and 4 made */
+	/* back to schema 1: what 2 changed, and what 3, 4 and 5 made */
 	assert_true(db_exec(&s.db, "DROP TABLE pending", 0, NULL, NULL, NULL, err, sizeof(err)) >= 0);
 	assert_true(db_exec(&s.db, "DROP TABLE logs", 0, NULL, NULL, NULL, err, sizeof(err)) >= 0);
 	assert_true(db_exec(&s.db, "DROP TABLE console", 0, NULL, NULL, NULL, err, sizeof(err)) >= 0);
 	assert_true(db_exec(&s.db, "DROP TABLE leases", 0, NULL, NULL, NULL, err, sizeof(err)) >= 0);
+	assert_true(db_exec(&s.db, "DROP TABLE console_input", 0, NULL, NULL, NULL, err, sizeof(err)) >= 0);
 	assert_true(db_exec(&s.db, "CREATE TABLE pending (mac TEXT PRIMARY KEY, source TEXT NOT NULL, time BIGINT NOT "
 				   "NULL)", 0, NULL, NULL, NULL, err, sizeof(err)) >= 0);
 	assert_true(db_exec(&s.db, "UPDATE lifeboat_schema SET version = 1", 0, NULL, NULL, NULL, err, sizeof(err)) >=
@@ -348,6 +350,120 @@ static void test_urls_are_shown_without_passwords(void **state)
 	assert_string_equal(d.shown, "postgresql://a@h/db");
 }
 
+/* The live console's reads: the newest lines first, then what came after. */
+struct seen_rows {
+	long long last;
+	char text[256];
+};
+
+static int note_row(long long id, long long time_ms, const char *text, void *ctx)
+{
+	struct seen_rows *r = ctx;
+
+	(void)time_ms;
+	r->last = id;
+	snprintf(r->text + strlen(r->text), sizeof(r->text) - strlen(r->text), "%s;", text);
+	return 0;
+}
+
+static void test_console_rows_tail_then_follow(void **state)
+{
+	const char *first[] = { "one", "two", "three" }, *more[] = { "four" };
+	struct seen_rows r = { .last = -1 };
+	struct store s;
+
+	(void)state;
+	open_store(&s);
+	assert_int_equal(console_add(&s, "52:54:00:00:00:01", 1000, first, 3), 0);
+	assert_int_equal(console_add(&s, "52:54:00:00:00:02", 1000, more, 1), 0);
+	assert_int_equal(console_rows(&s, "52:54:00:00:00:01", -1, 2, note_row, &r), 0);
+	assert_string_equal(r.text, "two;three;");
+	assert_int_equal(console_add(&s, "52:54:00:00:00:01", 2000, more, 1), 0);
+	r.text[0] = '\0';
+	assert_int_equal(console_rows(&s, "52:54:00:00:00:01", r.last, 0, note_row, &r), 0);
+	assert_string_equal(r.text, "four;"); /* the other host's line is not its */
+	r.text[0] = '\0';
+	assert_int_equal(console_rows(&s, "52:54:00:00:00:01", r.last, 0, note_row, &r), 0);
+	assert_string_equal(r.text, "");
+}
+
+/* Typing: queued with an event that names who typed and how much (not
+ * what), taken only by the lifeboatd that wants the host, handed over
+ * once, and dropped when nobody took it in time. */
+struct typed_here {
+	const char *mine;
+	char got[256];
+};
+
+static int wants_mine(const char *mac, void *ctx)
+{
+	return strcmp(mac, ((struct typed_here *)ctx)->mine) == 0;
+}
+
+static void give_mine(const char *mac, const char *data, void *ctx)
+{
+	struct typed_here *t = ctx;
+
+	snprintf(t->got + strlen(t->got), sizeof(t->got) - strlen(t->got), "%s=%s;", mac, data);
+}
+
+static void test_console_input_is_taken_once_by_its_capturer(void **state)
+{
+	static const struct console_input_ops ops = { wants_mine, give_mine };
+	struct typed_here t = { .mine = "52:54:00:00:00:01" };
+	struct store s;
+	json_object *ev = NULL;
+	unsigned int expired = 9;
+	char big[CONSOLE_INPUT_MAX + 2];
+
+	(void)state;
+	open_store(&s);
+	assert_int_equal(console_input_add(&s, "52:54:00:00:00:01", 10000, "secret\r", 7, "admin alice"), 0);
+	assert_int_equal(console_input_add(&s, "52:54:00:00:00:02", 10000, "other\r", 6, "admin bob"), 0);
+	assert_int_equal(console_input_add(&s, "52:54:00:00:00:01", 11000, "ls\r", 3, "admin alice"), 0);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(console_input_add(&s, "52:54:00:00:00:01", 11000, big, strlen(big), "admin alice"), -EINVAL);
+	assert_int_equal(console_input_add(&s, "52:54:00:00:00:01", 11000, "", 0, "admin alice"), -EINVAL);
+	ev = events_read(&s, "52:54:00:00:00:01", 10);
+	assert_int_equal(json_object_array_length(ev), 2);
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(ev, 0), "text")),
+			    "7 bytes typed into the console by admin alice");
+	assert_null(strstr(json_object_to_json_string(ev), "secret"));
+	json_object_put(ev);
+
+	assert_int_equal(console_input_take(&s, 0, &ops, &t, &expired), 0);
+	assert_string_equal(t.got, "52:54:00:00:00:01=secret\r;52:54:00:00:00:01=ls\r;");
+	assert_int_equal(expired, 0);
+	t.got[0] = '\0';
+	assert_int_equal(console_input_take(&s, 0, &ops, &t, &expired), 0);
+	assert_string_equal(t.got, ""); /* once */
+	/* the other host's waits, until it is too old */
+	assert_int_equal(console_input_take(&s, 10001, &ops, &t, &expired), 0);
+	assert_int_equal(expired, 1);
+	t.mine = "52:54:00:00:00:02";
+	assert_int_equal(console_input_take(&s, 0, &ops, &t, &expired), 0);
+	assert_string_equal(t.got, "");
+}
+
+static void test_a_lease_is_held_until_it_runs_out(void **state)
+{
+	struct store s;
+
+	(void)state;
+	open_store(&s);
+	assert_int_equal(lease_held(&s, "console:x", 100), 0);
+	assert_int_equal(lease_take(&s, "console:x", "a", 100, 30), 1);
+	assert_int_equal(lease_take(&s, "console:x", "b", 110, 30), 0);
+	assert_int_equal(lease_held(&s, "console:x", 130), 1);
+	assert_int_equal(lease_held(&s, "console:x", 131), 0);
+	assert_int_equal(lease_take(&s, "console:x", "b", 131, 30), 1);
+	lease_drop(&s, "console:x", "a"); /* not a's any more: stays */
+	assert_int_equal(lease_held(&s, "console:x", 140), 1);
+	lease_drop(&s, "console:x", "b");
+	assert_int_equal(lease_held(&s, "console:x", 140), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +477,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_places_and_their_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_directory_import, setup, teardown),
 		cmocka_unit_test(test_urls_are_shown_without_passwords),
+		cmocka_unit_test_setup_teardown(test_console_rows_tail_then_follow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_console_input_is_taken_once_by_its_capturer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_lease_is_held_until_it_runs_out, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

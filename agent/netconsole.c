@@ -1,0 +1,175 @@
+/* netconsole through configfs (netconsole.h): the kernel's
+ * Documentation/networking/netconsole.rst, "Dynamic reconfiguration". The
+ * target is the address lifeboatd's reports go to; the source is the
+ * address and interface the kernel picks for it (a connected UDP socket
+ * says which); the next hop's MAC comes from the neighbour table, filled
+ * by a datagram sent first (IPv6: the all-nodes broadcast, so only a
+ * lifeboatd on the same link gets the lines). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netconsole.h"
+#include "nexthop.h"
+
+#define CONFIGFS "/sys/kernel/config"
+#define TARGET CONFIGFS "/netconsole/lifeboat"
+
+static int put(const char *name, const char *value)
+{
+	char path[128];
+	int fd, rc = 0;
+	size_t n = strlen(value);
+
+	snprintf(path, sizeof(path), TARGET "/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (write(fd, value, n) != (ssize_t)n) {
+		rc = -errno;
+	}
+	close(fd);
+	return rc;
+}
+
+/* The interface that has address a (family af). */
+static int iface_of(int af, const void *a, char ifname[IF_NAMESIZE])
+{
+	struct ifaddrs *all = NULL, *i = NULL;
+	int rc = -ENOENT;
+
+	if (getifaddrs(&all) < 0) {
+		return -errno;
+	}
+	for (i = all; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != af) {
+			continue;
+		}
+		if ((af == AF_INET && memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr, a, 4) == 0) ||
+		    (af == AF_INET6 && memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, a, 16) == 0)) {
+			snprintf(ifname, IF_NAMESIZE, "%s", i->ifa_name);
+			rc = 0;
+			break;
+		}
+	}
+	freeifaddrs(all);
+	return rc;
+}
+
+/* IPv4: the next hop's MAC, asked for with a first datagram when the
+ * neighbour table does not have it yet. */
+static void next_hop_mac(struct in_addr dst, char mac[18])
+{
+	struct in_addr hop;
+	char dev[16];
+	uint8_t m[6];
+	int tries, rc = -ENOENT;
+
+	snprintf(mac, 18, "ff:ff:ff:ff:ff:ff");
+	for (tries = 0; tries < 10 && rc < 0; tries++) {
+		FILE *route = fopen("/proc/net/route", "re"), *arp = NULL;
+
+		rc = route != NULL ? nexthop_route(route, dst, &hop, dev) : -errno;
+		if (route != NULL) {
+			fclose(route);
+		}
+		if (rc < 0) {
+			return;
+		}
+		arp = fopen("/proc/net/arp", "re");
+		rc = arp != NULL ? nexthop_arp(arp, hop, m) : -errno;
+		if (arp != NULL) {
+			fclose(arp);
+		}
+		if (rc < 0) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (rc == 0) {
+		snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
+}
+
+int netconsole_setup(const struct url *u, unsigned int port, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	char service[8], remote[INET6_ADDRSTRLEN], source[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE], mac[18], num[8];
+	const void *la = NULL;
+	int fd = -1, rc, af;
+
+	snprintf(service, sizeof(service), "%u", port);
+	rc = getaddrinfo(u->host, service, &hints, &ai);
+	if (rc != 0) {
+		lb_err(err, errlen, "cannot resolve %s: %s", u->host, gai_strerror(rc));
+		return -EHOSTUNREACH;
+	}
+	af = ai->ai_family;
+	fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0) {
+		rc = -errno;
+		lb_err(err, errlen, "no route to %s: %s", u->host, strerror(-rc));
+		goto err_route;
+	}
+	/* one datagram: the neighbour table learns the next hop, and
+	 * lifeboatd sees where the lines will come from */
+	send(fd, "lifeboat: netconsole\n", 21, MSG_DONTWAIT);
+	la = af == AF_INET ? (const void *)&((struct sockaddr_in *)&local)->sin_addr
+			   : (const void *)&((struct sockaddr_in6 *)&local)->sin6_addr;
+	inet_ntop(af, la, source, sizeof(source));
+	inet_ntop(af, af == AF_INET ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+				    : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
+		  remote, sizeof(remote));
+	rc = iface_of(af, la, ifname);
+	if (rc < 0) {
+		lb_err(err, errlen, "cannot tell the interface of %s: %s", source, strerror(-rc));
+		goto err_route;
+	}
+	snprintf(mac, sizeof(mac), "ff:ff:ff:ff:ff:ff");
+	if (af == AF_INET) {
+		next_hop_mac(((struct sockaddr_in *)ai->ai_addr)->sin_addr, mac);
+	}
+	if (mount("configfs", CONFIGFS, "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 && errno != EBUSY) {
+		rc = -errno;
+		lb_err(err, errlen, "cannot mount configfs on " CONFIGFS ": %s", strerror(-rc));
+		goto err_route;
+	}
+	if (mkdir(TARGET, 0700) < 0 && errno != EEXIST) {
+		rc = -errno;
+		lb_err(err, errlen, "cannot make " TARGET ": %s (has the kernel netconsole?)", strerror(-rc));
+		goto err_route;
+	}
+	snprintf(num, sizeof(num), "%u", port);
+	if ((rc = put("dev_name", ifname)) < 0 || (rc = put("local_ip", source)) < 0 ||
+	    (rc = put("remote_ip", remote)) < 0 || (rc = put("remote_port", num)) < 0 ||
+	    (rc = put("remote_mac", mac)) < 0 || (rc = put("enabled", "1")) < 0) {
+		lb_err(err, errlen, "cannot set up netconsole through " TARGET ": %s", strerror(-rc));
+		goto err_route;
+	}
+	lb_log("netconsole: the kernel's console lines go to %s:%u from %s on %s (next hop %s)", remote, port, source,
+	       ifname, mac);
+	rc = 0;
+err_route:
+	if (fd >= 0) {
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	return rc;
+}
