@@ -232,7 +232,8 @@ json_object *schema_lenient(json_object *doc, const struct schema_field *members
 
 /* ---- content checks ------------------------------------------------------ */
 
-int schema_text(const char *s)
+/* UTF-8 without C1 controls; C0 controls and DEL only when controls. */
+static int utf8_ok(const char *s, int controls)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -240,7 +241,7 @@ int schema_text(const char *s)
 		unsigned int c = *p, need, i, cp;
 
 		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f) {
+			if (!controls && (c < 0x20 || c == 0x7f)) {
 				return 0;
 			}
 			p++;
@@ -272,6 +273,16 @@ int schema_text(const char *s)
 		p += need + 1;
 	}
 	return 1;
+}
+
+int schema_text(const char *s)
+{
+	return utf8_ok(s, 0);
+}
+
+int schema_keys(const char *s)
+{
+	return utf8_ok(s, 1);
 }
 
 int schema_word(const char *s)

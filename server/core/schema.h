@@ -53,6 +53,9 @@ json_object *schema_parse(const char *body, size_t len, size_t max, const struct
 json_object *schema_lenient(json_object *doc, const struct schema_field *members, struct schema_skipped *sk);
 
 /* Content checks shared by the tables. */
+/* What a keyboard sends: UTF-8 with control characters (Enter, Ctrl-C,
+ * escape sequences), no NUL. */
+int schema_keys(const char *s);
 int schema_text(const char *s);       /* UTF-8, no control characters */
 int schema_word(const char *s);       /* [A-Za-z0-9._:@+-], not empty */
 int schema_mac(const char *s);        /* aa:bb:cc:dd:ee:ff */

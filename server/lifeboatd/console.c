@@ -5,12 +5,13 @@
  *
  * A worker runs power/sol.c's ipmitool under a terminal, cuts what comes
  * into lines (a line the console leaves open goes out after a second),
- * and writes them to the store once a second (store/console.h), at most
+ * and hands them over once a second; the manager writes every console's
+ * lines in one transaction a second (store/console.h), at most
  * CONSOLE_RATE lines a second (more are counted and said: a console that
  * floods costs a bounded amount). When ipmitool ends (the BMC went away,
  * someone else took SOL) the worker starts it again after 1, 2, 4 ... 60 s.
- * Everything it does is bounded; it never takes a boot's locks but the
- * store's for its one write a second.
+ * Everything it does is bounded; it never takes a boot's locks, and the
+ * store's once a second for all consoles together.
  *
  * What admins type (lifeboatctl console --write) is queued in the store
  * by whichever lifeboatd they asked (consoleapi.c); the manager takes
@@ -48,6 +49,7 @@
 #define CONSOLE_BACKOFF_MAX_S 60
 #define CONSOLE_INPUT_MS 250
 #define CONSOLE_INPUT_QUEUED_S 30  /* typing nobody took by then is dropped */
+#define CONSOLE_QUEUED_MAX 200000  /* lines waiting for the database (it may be away) */
 
 struct worker {
 	struct worker *next;
@@ -77,6 +79,14 @@ static struct {
 	size_t n;
 } cs = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
+/* What the workers handed over, for the manager's write. */
+static struct {
+	pthread_mutex_t lock;
+	struct console_batch *b;
+	size_t n, cap, lines;
+	unsigned long dropped;
+} q = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 /* ---- one console ------------------------------------------------------------------ */
 
 static int stopping(struct worker *w)
@@ -84,9 +94,11 @@ static int stopping(struct worker *w)
 	return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE);
 }
 
+/* The worker's lines to the queue (the manager writes them). */
 static void flush(struct worker *w)
 {
 	char note[120];
+	struct console_batch *grown = NULL;
 	size_t i;
 
 	if (w->dropped > 0 && w->nbatch < CONSOLE_BATCH) {
@@ -101,14 +113,75 @@ static void flush(struct worker *w)
 	if (w->nbatch == 0) {
 		return;
 	}
-	if (console_add(&srv.store, w->mac, (long long)time(NULL) * 1000, (const char *const *)w->batch, w->nbatch) < 0) {
-		fprintf(stderr, "lifeboatd: %s: cannot store %zu console lines: the database is not available\n", w->mac,
-			w->nbatch);
+	pthread_mutex_lock(&q.lock);
+	if (q.n == q.cap && q.lines + w->nbatch <= CONSOLE_QUEUED_MAX) {
+		grown = realloc(q.b, (q.cap ? q.cap * 2 : 64) * sizeof(*q.b));
+		if (grown != NULL) {
+			q.b = grown;
+			q.cap = q.cap ? q.cap * 2 : 64;
+		}
 	}
+	if (q.n < q.cap && q.lines + w->nbatch <= CONSOLE_QUEUED_MAX) {
+		struct console_batch *b = &q.b[q.n++];
+
+		snprintf(b->mac, sizeof(b->mac), "%s", w->mac);
+		b->time_ms = (long long)time(NULL) * 1000;
+		b->lines = malloc(w->nbatch * sizeof(char *));
+		if (b->lines != NULL) {
+			memcpy(b->lines, w->batch, w->nbatch * sizeof(char *));
+			b->n = w->nbatch;
+			q.lines += w->nbatch;
+			w->nbatch = 0;
+		} else {
+			q.n--;
+		}
+	}
+	if (w->nbatch > 0) {
+		q.dropped += w->nbatch; /* the database is away and the queue full */
+	}
+	pthread_mutex_unlock(&q.lock);
 	for (i = 0; i < w->nbatch; i++) {
 		free(w->batch[i]);
 	}
 	w->nbatch = 0;
+}
+
+/* The manager's write: every console's lines in one transaction. */
+static void write_queue(void)
+{
+	struct console_batch *b = NULL;
+	size_t n = 0, lines = 0, i, j;
+	unsigned long dropped = 0;
+	int rc;
+
+	pthread_mutex_lock(&q.lock);
+	b = q.b;
+	n = q.n;
+	lines = q.lines;
+	dropped = q.dropped;
+	q.b = NULL;
+	q.n = q.cap = q.lines = 0;
+	q.dropped = 0;
+	pthread_mutex_unlock(&q.lock);
+	if (dropped > 0) {
+		fprintf(stderr, "lifeboatd: %lu console lines left out: the database did not take them\n", dropped);
+	}
+	if (n == 0) {
+		free(b);
+		return;
+	}
+	rc = console_add_batches(&srv.store, b, n);
+	if (rc < 0) {
+		fprintf(stderr, "lifeboatd: cannot store %zu console lines of %zu consoles: the database is not available\n",
+			lines, n);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < b[i].n; j++) {
+			free(b[i].lines[j]);
+		}
+		free(b[i].lines);
+	}
+	free(b);
 }
 
 /* The open line, as stored (core/ansi.h: control sequences kept). */
@@ -416,7 +489,7 @@ static void take_input(void)
 static void *manager_loop(void *arg)
 {
 	struct timespec until;
-	uint64_t scanned = 0;
+	uint64_t scanned = 0, written = lb_mono_ms();
 
 	(void)arg;
 	pthread_mutex_lock(&cs.lock);
@@ -427,6 +500,10 @@ static void *manager_loop(void *arg)
 			scanned = lb_mono_ms();
 		}
 		take_input();
+		if (lb_mono_ms() - written >= 1000) {
+			write_queue();
+			written = lb_mono_ms();
+		}
 		pthread_mutex_lock(&cs.lock);
 		lb_wall_after(&until, CONSOLE_INPUT_MS);
 		while (!cs.stop && pthread_cond_timedwait(&cs.wake, &cs.lock, &until) != ETIMEDOUT) {
@@ -440,6 +517,7 @@ static void *manager_loop(void *arg)
 	while (cs.workers != NULL) {
 		stop_one(cs.workers->mac, 1);
 	}
+	write_queue(); /* what they handed over last */
 	return NULL;
 }
 

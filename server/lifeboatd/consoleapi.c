@@ -376,7 +376,7 @@ void live_stop(void)
 /* ---- typing ---------------------------------------------------------------------- */
 
 const struct schema_field console_input_members[] = {
-	{ "data", SK_STRING, SF_REQUIRED, 1, CONSOLE_INPUT_MAX, NULL, NULL, NULL, NULL },
+	{ "data", SK_STRING, SF_REQUIRED, 1, CONSOLE_INPUT_MAX, schema_keys, "UTF-8 keystrokes", NULL, NULL },
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
 

@@ -9,24 +9,22 @@
 #include "store/console.h"
 #include "store/events.h"
 
-int console_add(struct store *st, const char *mac, long long time_ms, const char *const *lines, size_t n)
+/* In the caller's transaction: one host's lines, and its oldest beyond
+ * CONSOLE_MAX gone. */
+static int add_one(struct store *st, const struct console_batch *b)
 {
 	char m[18], t[24], keep[24];
 	const char *trim[2] = { m, keep };
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	if (parse_mac(mac, m) < 0) {
+	if (parse_mac(b->mac, m) < 0) {
 		return -EINVAL;
 	}
-	snprintf(t, sizeof(t), "%lld", time_ms);
+	snprintf(t, sizeof(t), "%lld", b->time_ms);
 	snprintf(keep, sizeof(keep), "%d", CONSOLE_MAX - 1);
-	rc = store_lock(st, NULL, 0);
-	if (rc < 0) {
-		return rc;
-	}
-	for (i = 0; rc >= 0 && i < n; i++) {
-		const char *p[3] = { m, t, lines[i] };
+	for (i = 0; rc >= 0 && i < b->n; i++) {
+		const char *p[3] = { m, t, b->lines[i] };
 
 		/* the rows it changed, or -errno */
 		rc = db_exec(&st->db, "INSERT INTO console (mac, time, text) VALUES ($1, $2, $3)", 3, p, NULL, NULL, NULL, 0);
@@ -35,11 +33,36 @@ int console_add(struct store *st, const char *mac, long long time_ms, const char
 		rc = db_exec(&st->db, "DELETE FROM console WHERE mac = $1 AND id < (SELECT id FROM console WHERE mac = $1 "
 				      "ORDER BY id DESC LIMIT 1 OFFSET CAST($2 AS INTEGER))", 2, trim, NULL, NULL, NULL, 0);
 	}
+	return rc < 0 ? rc : 0;
+}
+
+int console_add_batches(struct store *st, const struct console_batch *b, size_t n)
+{
+	size_t i;
+	int rc = store_lock(st, NULL, 0);
+
+	if (rc < 0) {
+		return rc;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		rc = add_one(st, &b[i]);
+	}
 	if (rc < 0) {
 		store_abort(st);
 		return rc;
 	}
 	return store_unlock(st, NULL, 0);
+}
+
+int console_add(struct store *st, const char *mac, long long time_ms, const char *const *lines, size_t n)
+{
+	struct console_batch b = { .time_ms = time_ms, .lines = (char **)lines, .n = n };
+
+	if (strlen(mac) >= sizeof(b.mac)) {
+		return -EINVAL;
+	}
+	snprintf(b.mac, sizeof(b.mac), "%s", mac);
+	return console_add_batches(st, &b, 1);
 }
 
 struct rows {

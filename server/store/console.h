@@ -15,6 +15,16 @@
 /* n lines (each without its newline) at time ms, in one transaction. */
 int console_add(struct store *st, const char *mac, long long time_ms, const char *const *lines, size_t n);
 
+/* Several hosts' lines in one transaction (one writer for every
+ * console: a transaction a second, not one per console). */
+struct console_batch {
+	char mac[18];
+	long long time_ms;
+	char **lines;
+	size_t n;
+};
+int console_add_batches(struct store *st, const struct console_batch *b, size_t n);
+
 /* The lines since `since_ms` (0: all kept; only the newest `newest`, 0:
  * any), oldest first, each
  * "<text>\\n"; with times, "YYYY-MM-DD HH:MM:SS.mmm <text>\\n". A malloc'ed

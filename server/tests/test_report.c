@@ -9,6 +9,7 @@
 #include "core/conf.h"
 #include "core/hostdoc.h"
 #include "core/report.h"
+#include "core/schema.h"
 
 static json_object *parse(const char *s, char *err)
 {
@@ -192,9 +193,24 @@ static void test_config(void **state)
 	}
 }
 
+/* What a console takes from a keyboard, and what a text field takes. */
+static void test_keys_and_text(void **state)
+{
+	(void)state;
+	assert_true(schema_keys("ls -l\r\x03\x1b[A~.\t"));
+	assert_true(schema_keys("caf\xc3\xa9\n"));
+	assert_false(schema_keys("bad \xff"));
+	assert_false(schema_keys("\xc2\x85")); /* a C1 control (NEL) */
+	assert_false(schema_keys("\xed\xa0\x80")); /* a surrogate */
+	assert_true(schema_text("caf\xc3\xa9"));
+	assert_false(schema_text("two\nlines"));
+	assert_false(schema_text("\x1b[2J"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keys_and_text),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_config),
