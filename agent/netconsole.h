@@ -1,7 +1,7 @@
 /* netconsole to lifeboatd (netconsole.c): the kernel's console lines as
  * UDP datagrams, set up through configfs once the network is up, so that
  * an oops or a panic of the rescue kernel reaches lifeboatd even when no
- * process of ours runs any more (docs/agent.md#netconsole). */
+ * process of ours runs any more (docs/server.md#netconsole). */
 #ifndef LIFEBOAT_NETCONSOLE_H
 #define LIFEBOAT_NETCONSOLE_H
 
