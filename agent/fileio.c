@@ -102,3 +102,18 @@ int fileio_write_atomic(const char *path, const char *text, mode_t mode)
 	fputs(text, af.f);
 	return fileio_atomic_commit(&af);
 }
+
+int fileio_put(const char *path, const char *value)
+{
+	size_t n = strlen(value);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0) {
+		return -errno;
+	}
+	if (write(fd, value, n) != (ssize_t)n) {
+		rc = -errno;
+	}
+	close(fd);
+	return rc;
+}

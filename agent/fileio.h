@@ -28,4 +28,8 @@ void fileio_atomic_abort(struct atomic_file *af);
 /* text as the whole of path, atomically. 0 or -errno. */
 int fileio_write_atomic(const char *path, const char *text, mode_t mode);
 
+/* value written to a kernel's setting (/proc/sys, configfs): one write
+ * to the existing file, as `echo value > path`. 0 or -errno. */
+int fileio_put(const char *path, const char *value);
+
 #endif

@@ -109,19 +109,9 @@ int iface_write_resolv(const struct in_addr *dns, unsigned int ndns, const struc
 int iface_ipv6_conf(const char *ifname, const char *key, const char *value)
 {
 	char path[96];
-	int fd, rc = 0;
-	size_t n = strlen(value);
 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, key);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		return -errno;
-	}
-	if (write(fd, value, n) != (ssize_t)n) {
-		rc = -errno;
-	}
-	close(fd);
-	return rc;
+	return fileio_put(path, value);
 }
 
 int iface_ipv6_usable(const char *ifname, struct in6_addr *first)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "netconsole.h"
 #include "nexthop.h"
@@ -30,19 +31,9 @@
 static int put(const char *name, const char *value)
 {
 	char path[128];
-	int fd, rc = 0;
-	size_t n = strlen(value);
 
 	snprintf(path, sizeof(path), TARGET "/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		return -errno;
-	}
-	if (write(fd, value, n) != (ssize_t)n) {
-		rc = -errno;
-	}
-	close(fd);
-	return rc;
+	return fileio_put(path, value);
 }
 
 /* The interface that has address a (family af). */

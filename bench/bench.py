@@ -205,6 +205,27 @@ def boot_once(name, logdir, args, key, ready_marker, memory, deadline, tools=Fal
         vm.stop()
 
 
+def keepalive_boots(port, hosts, first, stride, end):
+    """One iPXE-like client on one keep-alive connection asking /boot.ipxe
+    for hosts[first], hosts[first + stride], ... until end (new
+    connections per request would measure the host's TIME_WAIT ports after
+    10,000 of them, not lifeboatd): (ms, status, a wait answer) each."""
+    import http.client
+    out, i = [], first
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        while time.monotonic() < end:
+            start = time.monotonic()
+            c.request("GET", f"/boot.ipxe?mac={hosts[i % len(hosts)]}&ip=127.0.0.1")
+            r = c.getresponse()
+            body = r.read()
+            out.append(((time.monotonic() - start) * 1000, r.status, b"cannot decide for" in body))
+            i += stride
+    finally:
+        c.close()
+    return out
+
+
 def netdev(bootfile=None):
     extra = f",bootfile={bootfile}" if bootfile else ""
     return ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:@SSHPORT@-:22{extra}"]
@@ -694,23 +715,7 @@ class Bench:
                 d.ctl("normal", mac)
 
             def client(k, end):
-                """One iPXE-like client on one keep-alive connection (new
-                connections per request would measure the host's TIME_WAIT
-                ports after 10,000 of them, not lifeboatd)."""
-                import http.client
-                out, i = [], k
-                c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
-                try:
-                    while time.monotonic() < end:
-                        start = time.monotonic()
-                        c.request("GET", f"/boot.ipxe?mac={hosts[i % len(hosts)]}&ip=127.0.0.1")
-                        r = c.getresponse()
-                        body = r.read()
-                        out.append(((time.monotonic() - start) * 1000, r.status, b"cannot decide for" in body))
-                        i += 8
-                finally:
-                    c.close()
-                return out
+                return keepalive_boots(d.port, hosts, k, 8, end)
 
             def phase(label, seconds=6.0):
                 lat, waits, bad = [], 0, 0
@@ -772,19 +777,7 @@ class Bench:
             pw.write_text("x\n")
 
             def client(k, end):
-                import http.client
-                out, i = [], k
-                c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
-                try:
-                    while time.monotonic() < end:
-                        start = time.monotonic()
-                        c.request("GET", f"/boot.ipxe?mac={hosts[i % len(hosts)]}&ip=127.0.0.1")
-                        c.getresponse().read()
-                        out.append((time.monotonic() - start) * 1000)
-                        i += 8
-                finally:
-                    c.close()
-                return out
+                return [took for took, _, _ in keepalive_boots(d.port, hosts, k, 8, end)]
 
             def cpu_s():
                 f = Path(f"/proc/{d.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
