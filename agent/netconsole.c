@@ -3,8 +3,9 @@
  * target is the address lifeboatd's reports go to; the source is the
  * address and interface the kernel picks for it (a connected UDP socket
  * says which); the next hop's MAC comes from the neighbour table, filled
- * by a datagram sent first (IPv6: the all-nodes broadcast, so only a
- * lifeboatd on the same link gets the lines). */
+ * by a datagram sent first. Never the broadcast MAC netconsole defaults
+ * to: every machine of the segment would get the kernel's lines. IPv4
+ * only (the neighbour of an IPv6 route is not looked up here). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,15 +62,15 @@ static int iface_of(int af, const void *a, char ifname[IF_NAMESIZE])
 }
 
 /* IPv4: the next hop's MAC, asked for with a first datagram when the
- * neighbour table does not have it yet. */
-static void next_hop_mac(struct in_addr dst, char mac[18])
+ * neighbour table does not have it yet. 0 or -errno (-ENOENT: no answer
+ * within a second). */
+static int next_hop_mac(struct in_addr dst, char mac[18])
 {
 	struct in_addr hop;
 	char dev[16];
 	uint8_t m[6];
 	int tries, rc = -ENOENT;
 
-	snprintf(mac, 18, "ff:ff:ff:ff:ff:ff");
 	for (tries = 0; tries < 10 && rc < 0; tries++) {
 		FILE *route = fopen("/proc/net/route", "re"), *arp = NULL;
 
@@ -78,7 +79,7 @@ static void next_hop_mac(struct in_addr dst, char mac[18])
 			fclose(route);
 		}
 		if (rc < 0) {
-			return;
+			return rc;
 		}
 		arp = fopen("/proc/net/arp", "re");
 		rc = arp != NULL ? nexthop_arp(arp, hop, m) : -errno;
@@ -94,11 +95,13 @@ static void next_hop_mac(struct in_addr dst, char mac[18])
 	if (rc == 0) {
 		snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 	}
+	return rc;
 }
 
 int netconsole_setup(const struct url *u, unsigned int port, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	char service[8], remote[INET6_ADDRSTRLEN], source[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE], mac[18], num[8];
@@ -108,8 +111,9 @@ int netconsole_setup(const struct url *u, unsigned int port, char *err, size_t e
 	snprintf(service, sizeof(service), "%u", port);
 	rc = getaddrinfo(u->host, service, &hints, &ai);
 	if (rc != 0) {
-		lb_err(err, errlen, "cannot resolve %s: %s", u->host, gai_strerror(rc));
-		return -EHOSTUNREACH;
+		lb_err(err, errlen, "%s has no IPv4 address (%s): netconsole is set up for IPv4 only", u->host,
+		       gai_strerror(rc));
+		return -EAFNOSUPPORT;
 	}
 	af = ai->ai_family;
 	fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -133,9 +137,11 @@ int netconsole_setup(const struct url *u, unsigned int port, char *err, size_t e
 		lb_err(err, errlen, "cannot tell the interface of %s: %s", source, strerror(-rc));
 		goto err_route;
 	}
-	snprintf(mac, sizeof(mac), "ff:ff:ff:ff:ff:ff");
-	if (af == AF_INET) {
-		next_hop_mac(((struct sockaddr_in *)ai->ai_addr)->sin_addr, mac);
+	rc = next_hop_mac(((struct sockaddr_in *)ai->ai_addr)->sin_addr, mac);
+	if (rc < 0) {
+		lb_err(err, errlen, "no neighbour entry for the next hop to %s: %s (the kernel's lines are not broadcast)",
+		       remote, strerror(-rc));
+		goto err_route;
 	}
 	if (mount("configfs", CONFIGFS, "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 && errno != EBUSY) {
 		rc = -errno;

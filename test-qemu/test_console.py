@@ -298,6 +298,18 @@ def test_typing_arrives_as_typed_and_the_stream_ends_cleanly(lifeboatd, tmp_path
                 ticks.append(int(m.group(1)))
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
         assert ticks == sorted(ticks) and ticks[-1] - ticks[0] >= 5, ticks
+        # a stream outlives no revocation: its admin token revoked, it ends (within a heartbeat)
+        eve = d.ctl("admin-token", "add", "eve").stdout.strip()
+        c2 = http.client.HTTPSConnection("127.0.0.1", d.tls_port, timeout=40, context=ctx)
+        c2.request("GET", f"/api/v1/hosts/{MAC}/console/live", headers={"Authorization": f"Bearer {eve}"})
+        r2 = c2.getresponse()
+        assert r2.status == 200 and b"data: tick" in r2.readline() + r2.readline() + r2.readline()
+        d.ctl("admin-token", "revoke", "eve")
+        deadline = time.monotonic() + 40
+        while b"revoked: the end" not in r2.readline():
+            assert time.monotonic() < deadline
+        r2.read()  # and then its end, not a hang
+        c2.close()
         # lifeboatd stopping ends the stream (the client sees its end, not a hang)
         d.stop()
         rest = r.read()

@@ -314,6 +314,11 @@ def test_the_rescue_systems_logs_and_its_bundle_arrive(vms, out_dir, ssh_key, li
     forged.bind(("127.0.0.2", 0))
     forged.sendto(b"forged netconsole line\n", ("127.0.0.1", d.netconsole_port))
     forged.close()
+    # from the session's address (here everything comes from 127.0.0.1, as
+    # from behind QEMU's NAT): taken, but no control sequence reaches a reader
+    escapes = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    escapes.sendto(b"\x1b]0;pwned\x07seen \x1b[2Jplainly\n", ("127.0.0.1", d.netconsole_port))
+    escapes.close()
 
     def netconsole():
         status, _, body = d.request("GET", f"/api/v1/hosts/{MAC}/logs?kind=netconsole", admin=True)
@@ -339,5 +344,6 @@ def test_the_rescue_systems_logs_and_its_bundle_arrive(vms, out_dir, ssh_key, li
         time.sleep(1)
     lines = netconsole()
     assert "sysrq: Trigger a crash" in lines
+    assert "seen plainly" in lines and "\x1b" not in lines and "pwned" not in lines
     assert "forged netconsole line" not in d.ctl("logs", MAC).stdout
     assert "== netconsole " in d.ctl("logs", MAC).stdout

@@ -13,10 +13,12 @@
  * Everything it does is bounded; it never takes a boot's locks, and the
  * store's once a second for all consoles together.
  *
- * What admins type (lifeboatctl console --write) is queued in the store
- * by whichever lifeboatd they asked (consoleapi.c); the manager takes
- * what is for its own workers every CONSOLE_INPUT_MS and hands it to the
- * worker through a pipe, and the worker writes it to ipmitool. */
+ * What admins type (lifeboatctl console --write) goes to the worker's
+ * pipe at once when the lifeboatd they asked captures that console
+ * (console_type_here); otherwise it is queued in the store (consoleapi.c)
+ * and the manager that captures it takes it within CONSOLE_INPUT_MS. Only
+ * while ipmitool's session is up (a session starting drops what waited
+ * in the pipe): nothing typed into a console minutes ago arrives late. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +51,7 @@
 #define CONSOLE_BACKOFF_MAX_S 60
 #define CONSOLE_INPUT_MS 250
 #define CONSOLE_INPUT_QUEUED_S 30  /* typing nobody took by then is dropped */
-#define CONSOLE_QUEUED_MAX 200000  /* lines waiting for the database (it may be away) */
+#define CONSOLE_QUEUED_MAX 200000  /* lines handed over within a second, at most (200 consoles at 200 a second, 5x) */
 
 struct worker {
 	struct worker *next;
@@ -57,6 +59,7 @@ struct worker {
 	struct bmc b;
 	pthread_t thread;
 	int stop;                  /* atomic */
+	int live;                  /* atomic: ipmitool's session is up */
 	int in[2];                 /* typing: the manager writes, the worker reads */
 	int typed_sol;             /* the last byte typed ended a line (or none yet) */
 	char line[CONSOLE_LINE_MAX + 1];
@@ -73,11 +76,12 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	pthread_t thread;
-	struct worker *workers;
+	struct worker *workers;    /* changed by the manager only, under list_lock */
+	pthread_mutex_t list_lock; /* for readers in other threads (console_type_here) */
 	char owner[128];
 	int stop, running;
 	size_t n;
-} cs = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+} cs = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .list_lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* What the workers handed over, for the manager's write. */
 static struct {
@@ -250,7 +254,7 @@ static void type_into(struct worker *w, int fd)
 		w->typed_sol = in[i] == '\r' || in[i] == '\n';
 	}
 	if (o > 0 && write(fd, out, o) != (ssize_t)o) {
-		fprintf(stderr, "lifeboatd: %s: typing into the console was cut short\n", w->mac);
+		fprintf(stderr, "lifeboatd: %s: cannot type all of it into the console: ipmitool did not take it\n", w->mac);
 	}
 }
 
@@ -268,6 +272,10 @@ static uint64_t capture(struct worker *w)
 		return 0;
 	}
 	fprintf(stderr, "lifeboatd: %s: capturing the serial console (SOL of %s:%u)\n", w->mac, w->b.address, w->b.port);
+	while (read(w->in[0], buf, sizeof(buf)) > 0) {
+		/* typed before this session: too late to mean anything */
+	}
+	__atomic_store_n(&w->live, 1, __ATOMIC_RELEASE);
 	w->typed_sol = 1;
 	while (!stopping(w)) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = w->in[0], .events = POLLIN } };
@@ -294,6 +302,7 @@ static uint64_t capture(struct worker *w)
 			last_flush = now;
 		}
 	}
+	__atomic_store_n(&w->live, 0, __ATOMIC_RELEASE);
 	if (w->len > 0) {
 		end_line(w);
 	}
@@ -366,8 +375,10 @@ static void start(const char *mac, const struct bmc *b)
 		free(w);
 		return;
 	}
+	pthread_mutex_lock(&cs.list_lock);
 	w->next = cs.workers;
 	cs.workers = w;
+	pthread_mutex_unlock(&cs.list_lock);
 	cs.n++;
 }
 
@@ -384,7 +395,9 @@ static void stop_one(const char *mac_in, int drop)
 	if (w == NULL) {
 		return;
 	}
+	pthread_mutex_lock(&cs.list_lock);
 	*pp = w->next;
+	pthread_mutex_unlock(&cs.list_lock);
 	worker_stop(w);
 	explicit_bzero(w, sizeof(*w));
 	free(w);
@@ -454,10 +467,29 @@ static void scan(void)
 
 /* ---- typing ------------------------------------------------------------------------ */
 
+static int is_live(const struct worker *w)
+{
+	return w != NULL && __atomic_load_n(&w->live, __ATOMIC_ACQUIRE);
+}
+
 static int wants(const char *mac, void *ctx)
 {
 	(void)ctx;
-	return find(mac) != NULL;
+	return is_live(find(mac));
+}
+
+int console_type_here(const char *mac, const char *data, size_t len)
+{
+	struct worker *w = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&cs.list_lock);
+	w = find(mac);
+	if (is_live(w)) {
+		rc = write(w->in[1], data, len) == (ssize_t)len ? 1 : -EAGAIN;
+	}
+	pthread_mutex_unlock(&cs.list_lock);
+	return rc;
 }
 
 static void give(const char *mac, const char *data, void *ctx)
@@ -467,7 +499,7 @@ static void give(const char *mac, const char *data, void *ctx)
 
 	(void)ctx;
 	if (w != NULL && write(w->in[1], data, len) != (ssize_t)len) {
-		fprintf(stderr, "lifeboatd: %s: typing into the console was cut short (the capture is behind)\n", mac);
+		fprintf(stderr, "lifeboatd: %s: cannot type all of it into the console: the capture is behind\n", mac);
 	}
 }
 

@@ -10,4 +10,9 @@ int console_start(char *err, size_t errlen);
 /* Stops it and every capture (their leases given up). */
 void console_stop(void);
 
+/* len bytes typed into mac's console, when this lifeboatd captures it and
+ * its session is up: 1 (handed to the capture), 0 (not here: queue it),
+ * -EAGAIN (the capture is behind: 64 KiB wait already). */
+int console_type_here(const char *mac, const char *data, size_t len);
+
 #endif

@@ -7,8 +7,10 @@
  * stream's new lines every LIVE_POLL_MS and hands them to libmicrohttpd,
  * which parks a stream with nothing to send (MHD_suspend_connection): a
  * stream holds no HTTP thread. A heartbeat every LIVE_HEARTBEAT_MS ends a
- * stream whose reader went away; LIVE_MAX streams at most; a reader that
- * does not keep up loses the oldest of what waits for it, and is told. */
+ * stream whose reader went away, and the credential it was opened with is
+ * checked again as often (a revoked admin token or login ends it);
+ * LIVE_MAX streams at most; a reader that does not keep up loses what
+ * comes beyond LIVE_PENDING_MAX, and is told. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -21,7 +23,9 @@
 #include "core/ansi.h"
 #include "core/json.h"
 #include "core/sse.h"
+#include "lifeboatd/console.h"
 #include "lifeboatd/consoleapi.h"
+#include "lifeboatd/login.h"
 #include "lifeboatd/reqargs.h"
 #include "lifeboatd/server.h"
 #include "store/console.h"
@@ -31,7 +35,6 @@
 #define LIVE_POLL_MS 500
 #define LIVE_HEARTBEAT_MS 15000
 #define LIVE_PENDING_MAX (256 * 1024) /* bytes waiting for a slow reader */
-#define INPUT_QUEUED_S 30          /* typing not taken by then is dropped */
 
 /* ---- the log -------------------------------------------------------------------- */
 
@@ -82,7 +85,10 @@ struct live {
 	char *pending;             /* events not yet taken by libmicrohttpd */
 	size_t len, off;
 	int suspended, ended, gone;
+	int over;                  /* what came was dropped: the reader is too slow */
 	uint64_t sent_ms;          /* when pending was last filled */
+	char cred[ADMIN_CREDENTIAL_MAX]; /* checked again every LIVE_HEARTBEAT_MS */
+	uint64_t checked_ms;
 };
 
 static struct {
@@ -154,15 +160,23 @@ static void append(struct live *s, const char *p, size_t n)
 	s->len += n;
 }
 
-/* Under lv.lock: what is new for the reader; what waits dropped when it
- * would be too much. */
+/* Under lv.lock: what is new for the reader; when more than
+ * LIVE_PENDING_MAX waits, the new is dropped (what waits, maybe half
+ * sent, stays whole) and the reader told once. */
 static void pend(struct live *s, const char *p, size_t n)
 {
 	char note[160];
 
 	if (s->len - s->off + n > LIVE_PENDING_MAX) {
-		s->off = s->len = 0;
-		append(s, note, sse_event(note, sizeof(note), -1, "lifeboatd: (lines left out: this reader did not keep up)"));
+		if (!s->over) {
+			s->over = 1;
+			append(s, note,
+			       sse_event(note, sizeof(note), -1, "lifeboatd: (lines left out: this reader did not keep up)"));
+		}
+		return;
+	}
+	if (s->len - s->off < LIVE_PENDING_MAX / 2) {
+		s->over = 0;
 	}
 	append(s, p, n);
 	s->sent_ms = lb_mono_ms();
@@ -209,17 +223,28 @@ static int add_row(long long id, long long time_ms, const char *text, void *ctx)
 static int feed_one(struct live *s, uint64_t now)
 {
 	struct batch b = { .raw = s->raw, .last_id = s->last_id, .p = NULL };
-	int resume = 0, rc = console_rows(&srv.store, s->mac, s->last_id, LIVE_TAIL, add_row, &b);
+	int stopping = __atomic_load_n(&lv.stop, __ATOMIC_ACQUIRE), revoked = 0, resume = 0, rc = 0;
+	char note[160];
 
+	if (!stopping) {
+		rc = console_rows(&srv.store, s->mac, s->last_id, LIVE_TAIL, add_row, &b);
+	}
+	if (!stopping && now - s->checked_ms >= LIVE_HEARTBEAT_MS) {
+		revoked = admin_recheck(s->cred) == -ENOENT; /* a database error: the next time */
+		s->checked_ms = now;
+	}
 	pthread_mutex_lock(&lv.lock);
 	if (b.len > 0) {
 		pend(s, b.p, b.len);
-	} else if (s->last_id < 0 || now - s->sent_ms >= LIVE_HEARTBEAT_MS || lv.stop) {
+	} else if (s->last_id < 0 || now - s->sent_ms >= LIVE_HEARTBEAT_MS || stopping) {
 		/* the first answer, a heartbeat (a reader gone is noticed when
 		 * it fails), or the last */
 		pend(s, SSE_HEARTBEAT, strlen(SSE_HEARTBEAT));
 	}
-	if (lv.stop) {
+	if (revoked) {
+		pend(s, note, sse_event(note, sizeof(note), -1, "lifeboatd: (the admin token or login was revoked: the end)"));
+	}
+	if (stopping || revoked) {
 		s->ended = 1;
 	}
 	if (b.last_id > s->last_id) {
@@ -247,6 +272,7 @@ static void reap(void)
 		if (s->gone) {
 			*pp = s->next;
 			free(s->pending);
+			explicit_bzero(s->cred, sizeof(s->cred));
 			free(s);
 			lv.n--;
 		} else {
@@ -303,15 +329,18 @@ enum MHD_Result console_live(struct MHD_Connection *c, struct req *r, const char
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		return http_text(c, r, 500, "out of memory");
+		return http_text(c, r, 500, "cannot follow the console: out of memory");
 	}
 	s->c = c;
+	admin_credential(c, s->cred);
+	s->sent_ms = s->checked_ms = lb_mono_ms();
 	s->raw = raw != NULL && strcmp(raw, "1") == 0;
 	s->last_id = -1;
 	snprintf(s->mac, sizeof(s->mac), "%s", mac);
 	pthread_mutex_lock(&lv.lock);
 	if (!lv.running || lv.stop || lv.n >= LIVE_MAX) {
 		pthread_mutex_unlock(&lv.lock);
+		explicit_bzero(s, sizeof(*s));
 		free(s);
 		snprintf(msg, sizeof(msg), "cannot follow the console: %s",
 			 lv.n >= LIVE_MAX ? "too many live consoles are open (32)" : "lifeboatd is stopping");
@@ -320,8 +349,9 @@ enum MHD_Result console_live(struct MHD_Connection *c, struct req *r, const char
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, live_read, s, live_free);
 	if (resp == NULL) {
 		pthread_mutex_unlock(&lv.lock);
+		explicit_bzero(s, sizeof(*s));
 		free(s);
-		return http_text(c, r, 500, "out of memory");
+		return http_text(c, r, 500, "cannot follow the console: out of memory");
 	}
 	s->next = lv.streams;
 	lv.streams = s;
@@ -355,7 +385,7 @@ void live_stop(void)
 		return;
 	}
 	pthread_mutex_lock(&lv.lock);
-	lv.stop = 1;
+	__atomic_store_n(&lv.stop, 1, __ATOMIC_RELEASE);
 	pthread_cond_signal(&lv.wake);
 	pthread_mutex_unlock(&lv.lock);
 	pthread_join(lv.thread, NULL); /* its last round ended and resumed every stream */
@@ -380,9 +410,11 @@ const struct schema_field console_input_members[] = {
 	{ NULL, SK_STRING, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
 
-/* Queued in the store for whichever lifeboatd captures the console (it
- * takes it within a quarter of a second); admins only (the route's gate),
- * and the host's event log says who typed, and how much. */
+/* To the capture when this lifeboatd has it (nothing typed touches the
+ * database then), else queued in the store for whichever lifeboatd
+ * captures the console (it takes it within a quarter of a second);
+ * admins only (the route's gate), and the host's event log says who
+ * typed, and how much. */
 enum MHD_Result console_input(struct MHD_Connection *c, struct req *r, const char *mac, json_object *body)
 {
 	json_object *d = NULL;
@@ -411,7 +443,13 @@ enum MHD_Result console_input(struct MHD_Connection *c, struct req *r, const cha
 		return http_text(c, r, 409, msg);
 	}
 	req_who(r, by, sizeof(by));
-	rc = console_input_add(&srv.store, mac, (long long)time(NULL) * 1000, data, len, by);
+	rc = console_type_here(mac, data, len);
+	if (rc == -EAGAIN) {
+		return http_text(c, r, 503, "cannot type into the console: its capture is behind (64 KiB wait)");
+	}
+	/* here: only the event; another lifeboatd captures it: queued for it */
+	rc = rc == 1 ? console_input_note(&srv.store, mac, (long long)time(NULL), len, by)
+		     : console_input_add(&srv.store, mac, (long long)time(NULL) * 1000, data, len, by);
 	if (rc < 0) {
 		return http_text(c, r, 503, "cannot type into the console: the database is not available");
 	}

@@ -236,6 +236,32 @@ static int login_valid(const char *id, char name[ADMIN_NAME_MAX + 1])
 	return 0;
 }
 
+int admin_credential(struct MHD_Connection *c, char out[ADMIN_CREDENTIAL_MAX])
+{
+	const char *token = http_bearer(c), *id = cookie(c);
+
+	out[0] = '\0';
+	if (token != NULL && strlen(token) + 2 < ADMIN_CREDENTIAL_MAX) {
+		snprintf(out, ADMIN_CREDENTIAL_MAX, "t:%s", token);
+	} else if (token == NULL && id != NULL) {
+		snprintf(out, ADMIN_CREDENTIAL_MAX, "l:%s", id);
+	}
+	return out[0] != '\0';
+}
+
+int admin_recheck(const char *cred)
+{
+	char name[ADMIN_NAME_MAX + 1];
+
+	if (cred[0] == 't') {
+		return admin_token_find(&srv.store, cred + 2, name);
+	}
+	if (cred[0] == 'l') {
+		return login_valid(cred + 2, name);
+	}
+	return 0; /* the control socket: the kernel said who, once for the connection */
+}
+
 int admin_gate(struct MHD_Connection *c, struct req *r, char name[33], enum MHD_Result *ret)
 {
 	const char *token = http_bearer(c), *id = cookie(c);

@@ -17,6 +17,14 @@
  * 403, 401 with the login form or a plain reason). */
 int admin_gate(struct MHD_Connection *c, struct req *r, char name[33], enum MHD_Result *ret);
 
+/* For an answer that lasts (a live console): the credential the gate let
+ * through, copied ("" on the control socket), and checked again later: 0
+ * while it holds, -ENOENT once revoked or ended, another -errno when the
+ * database cannot say. */
+#define ADMIN_CREDENTIAL_MAX 160
+int admin_credential(struct MHD_Connection *c, char out[ADMIN_CREDENTIAL_MAX]);
+int admin_recheck(const char *cred);
+
 /* The form token of the request's browser login: the hex
  * SHA-256 of "csrf:" and the login's cookie (so a page from elsewhere,
  * which cannot read the cookie, cannot know it). 0, or -1 when the

@@ -9,9 +9,13 @@
  * at every report), while its session lives; an address two hosts report
  * from (behind NAT) is nobody's. Each host gets at most NC_RATE bytes a
  * second (more are counted and said), and its lines are stored once a
- * second as logs of kind "netconsole", the token blanked as in every log.
+ * second as logs of kind "netconsole" (kept apart: at most
+ * LOGS_NETCONSOLE_MAX batches, so forged ones push out no kmsg), control
+ * sequences left out and the token blanked as in every log.
  * Readers are told they are not authenticated: a machine on the LAN that
- * forges the source address can add lines, not change or remove any. */
+ * forges the source address can add lines to that kind, not change the
+ * others. A token cut across two datagrams may escape the blanking; the
+ * kernel prints its command line at boot, before netconsole exists. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -115,8 +119,10 @@ void netconsole_allow(const char *addr, const char *mac, long long session, long
 	pthread_mutex_unlock(&nc.lock);
 }
 
-/* Under nc.lock: a datagram's text into its host's batch, each line as a
- * console line is stored (core/ansi.h), within the host's rate. */
+/* Under nc.lock: a datagram's text into its host's batch, within the
+ * host's rate; each line without control sequences or control
+ * characters (core/ansi.h): a forged datagram cannot drive the terminal
+ * of an admin reading the log. */
 static void take(struct nc_host *h, const char *p, size_t n)
 {
 	char clean[NC_BATCH];
@@ -127,7 +133,7 @@ static void take(struct nc_host *h, const char *p, size_t n)
 		h->second_ms = now;
 		h->in_second = 0;
 	}
-	if (h->in_second + n > NC_RATE || h->len + n * 4 + 2 > sizeof(h->buf)) {
+	if (h->in_second + n > NC_RATE || h->len + n * 4 + 2 > sizeof(h->buf)) { /* ansi_strip: '?' for a byte at most */
 		h->dropped += n;
 		return;
 	}
@@ -135,7 +141,7 @@ static void take(struct nc_host *h, const char *p, size_t n)
 	for (i = 0; i <= n; i++) {
 		if (i == n || p[i] == '\n') {
 			if (i > start || i < n) {
-				o += console_line_clean(p + start, i - start, clean + o, sizeof(clean) - o - 1);
+				o += ansi_strip(p + start, i - start, clean + o, sizeof(clean) - o - 1);
 				clean[o++] = '\n';
 			}
 			start = i + 1;

@@ -194,6 +194,78 @@ int console_rows(struct store *st, const char *mac, long long after_id, int newe
 			       "id DESC LIMIT CAST($2 AS INTEGER)) AS newest ORDER BY id", 2, p, take_row, &w, NULL, 0);
 }
 
+struct last_event {
+	long long id, time;
+	char *text;
+};
+
+static int take_last(const struct db_row *r, void *ctx)
+{
+	struct last_event *e = ctx;
+
+	e->id = db_int(r, 0);
+	e->time = db_int(r, 1);
+	free(e->text);
+	e->text = strdup(db_text(r, 2));
+	return 0;
+}
+
+/* In the caller's transaction: the event for len bytes typed by `by`.
+ * When the host's newest event says `by` typed, less than
+ * CONSOLE_TYPING_EVENT_S ago, it is counted in there (one event per
+ * stretch of typing, not one per keystroke: the host's other events are
+ * not pushed out of its log). */
+static int note_typing(struct store *st, const char *m, long long now, size_t len, const char *by)
+{
+	static const char tail[] = " typed into the console by ";
+	struct last_event e = { .id = 0, .text = NULL };
+	const char *p[1] = { m };
+	char id[24], text[300], *end = NULL, *after = NULL;
+	unsigned long long before = 0;
+	int rc = db_exec(&st->db, "SELECT id, time, text FROM events WHERE mac = $1 AND kind = 'console-input' AND id = "
+				  "(SELECT MAX(id) FROM events WHERE mac = $1)", 1, p, take_last, &e, NULL, 0);
+
+	if (rc >= 0 && e.text != NULL && now - e.time < CONSOLE_TYPING_EVENT_S) {
+		before = strtoull(e.text, &end, 10);
+		after = end != NULL ? strstr(end, tail) : NULL;
+		if (after != NULL && strcmp(after + strlen(tail), by) == 0) {
+			const char *u[2] = { text, id };
+
+			snprintf(text, sizeof(text), "%llu bytes%s%s", before + len, tail, by);
+			snprintf(id, sizeof(id), "%lld", e.id);
+			free(e.text);
+			rc = db_exec(&st->db, "UPDATE events SET text = $1 WHERE id = CAST($2 AS BIGINT)", 2, u, NULL, NULL,
+				     NULL, 0);
+			return rc < 0 ? rc : 0;
+		}
+	}
+	free(e.text);
+	if (rc < 0) {
+		return rc;
+	}
+	return events_add(st, m, now, "console-input", "%zu byte%s%s%s", len, len == 1 ? "" : "s", tail, by);
+}
+
+int console_input_note(struct store *st, const char *mac, long long now, size_t len, const char *by)
+{
+	char m[18];
+	int rc;
+
+	if (parse_mac(mac, m) < 0) {
+		return -EINVAL;
+	}
+	rc = store_lock(st, NULL, 0);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = note_typing(st, m, now, len, by);
+	if (rc < 0) {
+		store_abort(st);
+		return rc;
+	}
+	return store_unlock(st, NULL, 0);
+}
+
 int console_input_add(struct store *st, const char *mac, long long now_ms, const char *data, size_t len,
 		      const char *by)
 {
@@ -212,8 +284,7 @@ int console_input_add(struct store *st, const char *mac, long long now_ms, const
 	rc = db_exec(&st->db, "INSERT INTO console_input (mac, time, data) VALUES ($1, $2, $3)", 3, p, NULL, NULL, NULL,
 		     0);
 	if (rc >= 0) {
-		rc = events_add(st, m, now_ms / 1000, "console-input", "%zu byte%s typed into the console by %s", len,
-				len == 1 ? "" : "s", by);
+		rc = note_typing(st, m, now_ms / 1000, len, by);
 	}
 	if (rc < 0) {
 		store_abort(st);

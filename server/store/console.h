@@ -43,15 +43,22 @@ typedef int (*console_row_fn)(long long id, long long time_ms, const char *text,
 int console_rows(struct store *st, const char *mac, long long after_id, int newest, console_row_fn fn, void *ctx);
 
 #define CONSOLE_INPUT_MAX 1024       /* bytes an admin types in one request */
-#define CONSOLE_INPUT_ROWS 64        /* rows taken at once */
+#define CONSOLE_INPUT_ROWS 256       /* rows taken at once */
+#define CONSOLE_TYPING_EVENT_S 60    /* typing within this long is one event */
 
 /* What `by` typed into mac's console (UTF-8 without NUL, at most
- * CONSOLE_INPUT_MAX bytes), queued for the lifeboatd that captures it, and
- * (its time in ms) an event "console-input" naming who and how many bytes (not what: a
- * passphrase typed at a boot prompt stays out of the log), in one
- * transaction. 0 or -errno. */
+ * CONSOLE_INPUT_MAX bytes), queued (its time in ms) for the lifeboatd that
+ * captures it when that is another, with the event as console_input_note
+ * says, in one transaction. 0 or -errno. */
 int console_input_add(struct store *st, const char *mac, long long now_ms, const char *data, size_t len,
 		      const char *by);
+
+/* Only the event (what was typed went to the console from this process):
+ * "console-input" naming who and how many bytes, not what (a passphrase
+ * typed at a boot prompt stays out of the log); typing by the same admin
+ * within CONSOLE_TYPING_EVENT_S is counted in the host's newest event
+ * when that is it. now in seconds. 0 or -errno. */
+int console_input_note(struct store *st, const char *mac, long long now, size_t len, const char *by);
 
 /* The queued input, oldest first, at most CONSOLE_INPUT_ROWS: what
  * wants(mac) says is this lifeboatd's is deleted, and then handed to

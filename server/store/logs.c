@@ -20,7 +20,9 @@ int logs_add(struct store *st, const char *mac, long long session, long long now
 	}
 	snprintf(s, sizeof(s), "%lld", session);
 	snprintf(t, sizeof(t), "%lld", now);
-	snprintf(keep, sizeof(keep), "%d", (strcmp(kind, "bundle") == 0 ? LOGS_BUNDLES_MAX : LOGS_MAX) - 1);
+	snprintf(keep, sizeof(keep), "%d", (strcmp(kind, "bundle") == 0       ? LOGS_BUNDLES_MAX :
+					    strcmp(kind, "netconsole") == 0 ? LOGS_NETCONSOLE_MAX :
+									      LOGS_MAX) - 1);
 	rc = db_exec(&st->db, "INSERT INTO logs (mac, session, time, kind, text) VALUES ($1, $2, $3, $4, $5)", 5, p,
 		     NULL, NULL, err, errlen);
 	if (rc >= 0) {
@@ -33,7 +35,7 @@ int logs_add(struct store *st, const char *mac, long long session, long long now
 }
 
 struct rows {
-	char *text[LOGS_MAX + LOGS_BUNDLES_MAX];
+	char *text[LOGS_MAX + LOGS_BUNDLES_MAX + LOGS_NETCONSOLE_MAX];
 	size_t n, bytes;
 	int full, headers;
 };
@@ -47,6 +49,7 @@ static int take_row(const struct db_row *r, void *ctx)
 	size_t n = strlen(text);
 
 	if (x->full || x->n == sizeof(x->text) / sizeof(x->text[0])) {
+		x->full = 1; /* said: older ones left out */
 		return 0;
 	}
 	if (x->bytes + n + 80 > LOGS_READ_MAX) {
@@ -66,7 +69,8 @@ static int take_row(const struct db_row *r, void *ctx)
 char *logs_read(struct store *st, const char *mac, long long since, const char *kind, int headers, size_t *len,
 		int *rc)
 {
-	static const char more[] = "lifeboatd: (older ones left out: more than 1 MiB; ask with a later --since)\n";
+	static const char more[] = "lifeboatd: (older ones left out: more than 1 MiB or 520 batches; ask with a later "
+				   "--since)\n";
 	struct rows *x = calloc(1, sizeof(*x));
 	char s[24], *out = NULL, *o = NULL;
 	const char *p[3] = { mac, s, kind };

@@ -10,6 +10,7 @@
 
 #define LOGS_MAX 400          /* kmsg batches kept per host */
 #define LOGS_BUNDLES_MAX 20   /* bundles kept per host (apart: batches never push one out) */
+#define LOGS_NETCONSOLE_MAX 100 /* netconsole batches kept per host (apart: forged ones push out no kmsg) */
 #define LOGS_READ_MAX (1024 * 1024) /* the most one read gives (the newest) */
 
 /* In the caller's transaction. 0 or -errno. */

@@ -387,7 +387,7 @@ int store_forget(struct store *s, const char *mac)
 	static const char *const drops[] = {
 		"DELETE FROM tokens WHERE mac = $1", "DELETE FROM pending WHERE mac = $1",
 		"DELETE FROM seen WHERE mac = $1",   "DELETE FROM events WHERE mac = $1", "DELETE FROM logs WHERE mac = $1",
-		"DELETE FROM console WHERE mac = $1",
+		"DELETE FROM console WHERE mac = $1", "DELETE FROM console_input WHERE mac = $1",
 		"DELETE FROM bmc WHERE mac = $1",
 	};
 	const char *p[2] = { mac, NULL };

@@ -425,11 +425,22 @@ static void test_console_input_is_taken_once_by_its_capturer(void **state)
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(console_input_add(&s, "52:54:00:00:00:01", 11000, big, strlen(big), "admin alice"), -EINVAL);
 	assert_int_equal(console_input_add(&s, "52:54:00:00:00:01", 11000, "", 0, "admin alice"), -EINVAL);
+	/* one stretch of typing, one event (counted); another admin, or later, another */
 	ev = events_read(&s, "52:54:00:00:00:01", 10);
-	assert_int_equal(json_object_array_length(ev), 2);
+	assert_int_equal(json_object_array_length(ev), 1);
 	assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(ev, 0), "text")),
-			    "7 bytes typed into the console by admin alice");
+			    "10 bytes typed into the console by admin alice");
 	assert_null(strstr(json_object_to_json_string(ev), "secret"));
+	json_object_put(ev);
+	assert_int_equal(console_input_note(&s, "52:54:00:00:00:01", 12, 1, "admin bob"), 0);
+	assert_int_equal(console_input_note(&s, "52:54:00:00:00:01", 13, 2, "admin bob"), 0);
+	assert_int_equal(console_input_note(&s, "52:54:00:00:00:01", 13 + CONSOLE_TYPING_EVENT_S, 4, "admin bob"), 0);
+	ev = events_read(&s, "52:54:00:00:00:01", 10);
+	assert_int_equal(json_object_array_length(ev), 3);
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(ev, 1), "text")),
+			    "3 bytes typed into the console by admin bob");
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(ev, 2), "text")),
+			    "4 bytes typed into the console by admin bob");
 	json_object_put(ev);
 
 	assert_int_equal(console_input_take(&s, 0, &ops, &t, &expired), 0);
