@@ -478,6 +478,16 @@ static int wants(const char *mac, void *ctx)
 	return is_live(find(mac));
 }
 
+int console_captured_here(const char *mac)
+{
+	int rc;
+
+	pthread_mutex_lock(&cs.list_lock);
+	rc = is_live(find(mac));
+	pthread_mutex_unlock(&cs.list_lock);
+	return rc;
+}
+
 int console_type_here(const char *mac, const char *data, size_t len)
 {
 	struct worker *w = NULL;

@@ -14,5 +14,7 @@ void console_stop(void);
  * its session is up: 1 (handed to the capture), 0 (not here: queue it),
  * -EAGAIN (the capture is behind: 64 KiB wait already). */
 int console_type_here(const char *mac, const char *data, size_t len);
+/* 1 when this lifeboatd captures mac's console and its session is up. */
+int console_captured_here(const char *mac);
 
 #endif

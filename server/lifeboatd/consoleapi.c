@@ -421,7 +421,7 @@ enum MHD_Result console_input(struct MHD_Connection *c, struct req *r, const cha
 	const char *data = NULL;
 	char by[64], lease[40], msg[200];
 	size_t len;
-	int rc;
+	int rc = 0, here;
 
 	json_object_object_get_ex(body, "data", &d);
 	data = json_object_get_string(d);
@@ -443,15 +443,22 @@ enum MHD_Result console_input(struct MHD_Connection *c, struct req *r, const cha
 		return http_text(c, r, 409, msg);
 	}
 	req_who(r, by, sizeof(by));
-	rc = console_type_here(mac, data, len);
-	if (rc == -EAGAIN) {
-		return http_text(c, r, 503, "cannot type into the console: its capture is behind (64 KiB wait)");
+	here = console_captured_here(mac);
+	if (here) {
+		/* the event first: nothing is typed that the log does not say */
+		if (console_input_note(&srv.store, mac, (long long)time(NULL), len, by) < 0) {
+			return http_text(c, r, 503, "cannot type into the console: the database is not available");
+		}
+		rc = console_type_here(mac, data, len);
+		if (rc == -EAGAIN) {
+			return http_text(c, r, 503, "cannot type into the console: its capture is behind (64 KiB wait)");
+		}
 	}
-	/* here: only the event; another lifeboatd captures it: queued for it */
-	rc = rc == 1 ? console_input_note(&srv.store, mac, (long long)time(NULL), len, by)
-		     : console_input_add(&srv.store, mac, (long long)time(NULL) * 1000, data, len, by);
-	if (rc < 0) {
-		return http_text(c, r, 503, "cannot type into the console: the database is not available");
+	if (!here || rc == 0) { /* another lifeboatd captures it (or the session just ended): queued */
+		rc = console_input_add(&srv.store, mac, (long long)time(NULL) * 1000, data, len, here ? NULL : by);
+		if (rc < 0) {
+			return http_text(c, r, 503, "cannot type into the console: the database is not available");
+		}
 	}
 	fprintf(stderr, "lifeboatd: %s: %zu byte%s typed into the console by %s\n", mac, len, len == 1 ? "" : "s", by);
 	return http_text(c, r, 202, "queued for the console");

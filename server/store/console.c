@@ -283,7 +283,7 @@ int console_input_add(struct store *st, const char *mac, long long now_ms, const
 	}
 	rc = db_exec(&st->db, "INSERT INTO console_input (mac, time, data) VALUES ($1, $2, $3)", 3, p, NULL, NULL, NULL,
 		     0);
-	if (rc >= 0) {
+	if (rc >= 0 && by != NULL) {
 		rc = note_typing(st, m, now_ms / 1000, len, by);
 	}
 	if (rc < 0) {

@@ -49,7 +49,8 @@ int console_rows(struct store *st, const char *mac, long long after_id, int newe
 /* What `by` typed into mac's console (UTF-8 without NUL, at most
  * CONSOLE_INPUT_MAX bytes), queued (its time in ms) for the lifeboatd that
  * captures it when that is another, with the event as console_input_note
- * says, in one transaction. 0 or -errno. */
+ * says (by NULL: none, it was noted already), in one transaction. 0 or
+ * -errno. */
 int console_input_add(struct store *st, const char *mac, long long now_ms, const char *data, size_t len,
 		      const char *by);
 
