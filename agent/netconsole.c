@@ -37,8 +37,8 @@ static int put(const char *name, const char *value)
 	return fileio_put(path, value);
 }
 
-/* The interface that has address a (family af). */
-static int iface_of(int af, const void *a, char ifname[IF_NAMESIZE])
+/* The interface that has IPv4 address a. */
+static int iface_of(struct in_addr a, char ifname[IF_NAMESIZE])
 {
 	struct ifaddrs *all = NULL, *i = NULL;
 	int rc = -ENOENT;
@@ -47,11 +47,10 @@ static int iface_of(int af, const void *a, char ifname[IF_NAMESIZE])
 		return -errno;
 	}
 	for (i = all; i != NULL; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != af) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET) {
 			continue;
 		}
-		if ((af == AF_INET && memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr, a, 4) == 0) ||
-		    (af == AF_INET6 && memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, a, 16) == 0)) {
+		if (((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == a.s_addr) {
 			snprintf(ifname, IF_NAMESIZE, "%s", i->ifa_name);
 			rc = 0;
 			break;
@@ -102,11 +101,10 @@ int netconsole_setup(const struct url *u, unsigned int port, char *err, size_t e
 {
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *ai = NULL;
-	struct sockaddr_storage local;
+	struct sockaddr_in local, *dst = NULL;
 	socklen_t llen = sizeof(local);
-	char service[8], remote[INET6_ADDRSTRLEN], source[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE], mac[18], num[8];
-	const void *la = NULL;
-	int fd = -1, rc, af;
+	char service[8], remote[INET_ADDRSTRLEN], source[INET_ADDRSTRLEN], ifname[IF_NAMESIZE], mac[18], num[8];
+	int fd = -1, rc;
 
 	snprintf(service, sizeof(service), "%u", port);
 	rc = getaddrinfo(u->host, service, &hints, &ai);
@@ -115,8 +113,8 @@ int netconsole_setup(const struct url *u, unsigned int port, char *err, size_t e
 		       gai_strerror(rc));
 		return -EAFNOSUPPORT;
 	}
-	af = ai->ai_family;
-	fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	dst = (struct sockaddr_in *)ai->ai_addr;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0) {
 		rc = -errno;
@@ -126,18 +124,14 @@ int netconsole_setup(const struct url *u, unsigned int port, char *err, size_t e
 	/* one datagram: the neighbour table learns the next hop, and
 	 * lifeboatd sees where the lines will come from */
 	send(fd, "lifeboat: netconsole\n", 21, MSG_DONTWAIT);
-	la = af == AF_INET ? (const void *)&((struct sockaddr_in *)&local)->sin_addr
-			   : (const void *)&((struct sockaddr_in6 *)&local)->sin6_addr;
-	inet_ntop(af, la, source, sizeof(source));
-	inet_ntop(af, af == AF_INET ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-				    : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
-		  remote, sizeof(remote));
-	rc = iface_of(af, la, ifname);
+	inet_ntop(AF_INET, &local.sin_addr, source, sizeof(source));
+	inet_ntop(AF_INET, &dst->sin_addr, remote, sizeof(remote));
+	rc = iface_of(local.sin_addr, ifname);
 	if (rc < 0) {
 		lb_err(err, errlen, "cannot tell the interface of %s: %s", source, strerror(-rc));
 		goto err_route;
 	}
-	rc = next_hop_mac(((struct sockaddr_in *)ai->ai_addr)->sin_addr, mac);
+	rc = next_hop_mac(dst->sin_addr, mac);
 	if (rc < 0) {
 		lb_err(err, errlen, "no neighbour entry for the next hop to %s: %s (the kernel's lines are not broadcast)",
 		       remote, strerror(-rc));
